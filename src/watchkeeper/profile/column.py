@@ -1,0 +1,150 @@
+"""The profile of one column: counts, types, moments and sketches, mergeable."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from watchkeeper.profile.distinct import DistinctSketch
+from watchkeeper.profile.frequent import CategoryCounts
+from watchkeeper.profile.kll import KLLSketch
+from watchkeeper.profile.moments import Moments
+from watchkeeper.profile.types import (
+    BOOLEAN,
+    FRACTIONAL,
+    INTEGRAL,
+    STRING,
+    ClassifiedBatch,
+    column_type,
+)
+
+
+class ColumnProfile:
+    """Everything watchkeeper keeps about a column.
+
+    ``count`` is the number of rows the column was seen in and ``null_count`` how many
+    of them were missing (null, NaN, or absent because the column was not in a batch).
+    ``type_counts`` counts present values by Deequ type. Numeric values (numbers and
+    numeric text) feed ``moments`` and the quantile sketch ``kll``; text and boolean
+    values feed ``categories``; every present value feeds the ``distinct`` sketch.
+    """
+
+    __slots__ = (
+        "arrow_types",
+        "categories",
+        "count",
+        "distinct",
+        "kll",
+        "moments",
+        "null_count",
+        "type_counts",
+    )
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.null_count = 0
+        self.type_counts = {INTEGRAL: 0, FRACTIONAL: 0, BOOLEAN: 0, STRING: 0}
+        self.arrow_types: list[str] = []
+        self.moments = Moments()
+        self.kll = KLLSketch()
+        self.distinct = DistinctSketch()
+        self.categories = CategoryCounts()
+
+    # -- building -------------------------------------------------------------------
+
+    def update(self, batch: ClassifiedBatch) -> None:
+        """Add one classified batch of this column."""
+        self.count += batch.count
+        self.null_count += batch.null_count
+        self.type_counts[INTEGRAL] += batch.integral
+        self.type_counts[FRACTIONAL] += batch.fractional
+        self.type_counts[BOOLEAN] += batch.boolean
+        self.type_counts[STRING] += batch.string
+        if batch.arrow_type not in self.arrow_types and batch.count > batch.null_count:
+            self.arrow_types = sorted([*self.arrow_types, batch.arrow_type])
+        if len(batch.numbers):
+            self.moments = self.moments.merge(Moments.of(batch.numbers))
+            self.kll.update(batch.numbers)
+        if len(batch.distinct_numbers):
+            self.distinct.update_doubles(batch.distinct_numbers)
+        if batch.texts is not None and len(batch.texts):
+            self.distinct.update_strings(batch.texts)
+            self.categories.update(batch.texts, batch.text_counts)
+
+    def add_missing(self, rows: int) -> None:
+        """Count ``rows`` rows in which the column did not exist as missing."""
+        self.count += rows
+        self.null_count += rows
+
+    def merge(self, other: ColumnProfile) -> ColumnProfile:
+        """A new profile of both inputs; neither input changes."""
+        merged = ColumnProfile()
+        merged.count = self.count + other.count
+        merged.null_count = self.null_count + other.null_count
+        merged.type_counts = {
+            key: self.type_counts[key] + other.type_counts[key] for key in self.type_counts
+        }
+        merged.arrow_types = sorted(set(self.arrow_types) | set(other.arrow_types))
+        merged.moments = self.moments.merge(other.moments)
+        merged.kll = self.kll.merge(other.kll)
+        merged.distinct = self.distinct.merge(other.distinct)
+        merged.categories = self.categories.merge(other.categories)
+        return merged
+
+    def copy(self) -> ColumnProfile:
+        return ColumnProfile().merge(self)
+
+    # -- reading ----------------------------------------------------------------------
+
+    @property
+    def present(self) -> int:
+        return self.count - self.null_count
+
+    @property
+    def inferred_type(self) -> str:
+        """The column's Deequ type: Integral, Fractional, Boolean, String or Unknown."""
+        counts = self.type_counts
+        return column_type(counts[INTEGRAL], counts[FRACTIONAL], counts[BOOLEAN], counts[STRING])
+
+    @property
+    def completeness(self) -> float:
+        """Share of rows with a value (1.0 for a column seen in no rows)."""
+        return self.present / self.count if self.count else 1.0
+
+    @property
+    def null_fraction(self) -> float:
+        return self.null_count / self.count if self.count else 0.0
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.inferred_type in (INTEGRAL, FRACTIONAL)
+
+    def type_fraction(self, kind: str) -> float:
+        """Share of present values whose own type is ``kind``."""
+        return self.type_counts.get(kind, 0) / self.present if self.present else 0.0
+
+    def distinct_count(self) -> float:
+        """Estimated number of distinct present values (exact below 4096)."""
+        if self.categories.is_exact and self.moments.n == 0:
+            return float(len(self.categories.exact))
+        return self.distinct.estimate()
+
+    def quantiles(self, fractions: list[float] | np.ndarray) -> np.ndarray:
+        return self.kll.quantiles(fractions)
+
+    @property
+    def mean(self) -> float:
+        return self.moments.average
+
+    @property
+    def std_dev(self) -> float:
+        return self.moments.std_dev
+
+    @property
+    def min(self) -> float:
+        return self.moments.min if self.moments.n else math.nan
+
+    @property
+    def max(self) -> float:
+        return self.moments.max if self.moments.n else math.nan

@@ -1,0 +1,201 @@
+"""Distinct counts with Apache DataSketches' theta sketch, updated a whole array at a time.
+
+DataSketches' Python binding hashes one value per call (about 0.14 s per million values
+on this project's reference machine); this module hashes a whole array in NumPy
+(about 0.03 s per million doubles). A theta sketch is fully described by the set of
+the smallest hashes it keeps and its threshold ``theta``, so numeric columns are hashed
+here in NumPy with the very function the library uses (MurmurHash3_x64_128, seed 9001,
+over the 8 bytes of the canonical double or the UTF-8 bytes of a string, first half
+shifted right by one) and the kept set is maintained with NumPy, so the state is
+exactly what the library would hold after the same updates. Estimates and error bounds come from the
+library (``compact_theta_sketch``) over the same bytes it would have serialised.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import datasketches
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+DEFAULT_LG_K = 12
+_SEED = 9001
+_MAX_THETA = np.uint64((1 << 63) - 1)
+_C1 = np.uint64(0x87C37B91114253D5)
+_C2 = np.uint64(0x4CF5AD432745937F)
+_F1 = np.uint64(0xFF51AFD7ED558CCD)
+_F2 = np.uint64(0xC4CEB9FE1A85EC53)
+_FLAGS_READ_ONLY, _FLAGS_EMPTY, _FLAGS_COMPACT, _FLAGS_ORDERED = 1 << 1, 1 << 2, 1 << 3, 1 << 4
+_SEED_HASH = datasketches.update_theta_sketch().compact().serialize()[6:8]
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+def _fmix(k: np.ndarray) -> np.ndarray:
+    k = k ^ (k >> np.uint64(33))
+    k = k * _F1
+    k = k ^ (k >> np.uint64(33))
+    k = k * _F2
+    return k ^ (k >> np.uint64(33))
+
+
+def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
+    """First half of MurmurHash3_x64_128 of ``length``-byte keys, one key per row of
+    ``words`` (the key's little-endian 8-byte words, zero-padded), shifted right by one."""
+    seed = np.uint64(_SEED)
+    h1 = np.full(len(words), seed)
+    h2 = np.full(len(words), seed)
+    blocks, rest = divmod(length, 16)
+    with np.errstate(over="ignore"):
+        for block in range(blocks):
+            k1, k2 = words[:, 2 * block], words[:, 2 * block + 1]
+            h1 ^= _rotl(k1 * _C1, 31) * _C2
+            h1 = _rotl(h1, 27) + h2
+            h1 = h1 * np.uint64(5) + np.uint64(0x52DCE729)
+            h2 ^= _rotl(k2 * _C2, 33) * _C1
+            h2 = _rotl(h2, 31) + h1
+            h2 = h2 * np.uint64(5) + np.uint64(0x38495AB5)
+        if rest > 8:
+            h2 ^= _rotl(words[:, 2 * blocks + 1] * _C2, 33) * _C1
+        if rest > 0:
+            h1 ^= _rotl(words[:, 2 * blocks] * _C1, 31) * _C2
+        size = np.uint64(length)
+        h1 ^= size
+        h2 ^= size
+        h1 = h1 + h2
+        h2 = h2 + h1
+        h1 = _fmix(h1)
+        h2 = _fmix(h2)
+        h1 = h1 + h2
+    return h1 >> np.uint64(1)
+
+
+def hash_doubles(values: np.ndarray) -> np.ndarray:
+    """Theta hashes of float64 values, as ``update_theta_sketch.update(float)`` computes them."""
+    canonical = np.asarray(values, dtype=np.float64).copy()
+    canonical[canonical == 0.0] = 0.0  # -0.0 and 0.0 are one value
+    canonical[np.isnan(canonical)] = np.nan  # one NaN bit pattern
+    return _murmur3(canonical.view(np.uint64).reshape(-1, 1), 8)
+
+
+def hash_strings(values: pa.Array) -> np.ndarray:
+    """Theta hashes of non-empty strings, as ``update_theta_sketch.update(str)`` computes
+    them (over the UTF-8 bytes). Strings are grouped by length so that each group is one
+    matrix of 8-byte words; empty strings and nulls are skipped, as the library skips them."""
+    values = pc.drop_null(values)
+    if pa.types.is_large_string(values.type) or pa.types.is_string_view(values.type):
+        values = pc.cast(values, pa.string())
+    if len(values) == 0:
+        return np.empty(0, dtype=np.uint64)
+    offsets_buffer, data_buffer = values.buffers()[1:3]
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    data = (
+        np.frombuffer(data_buffer, dtype=np.uint8)
+        if data_buffer is not None
+        else np.empty(0, np.uint8)
+    )
+    starts = offsets[:-1].astype(np.int64)
+    lengths = np.diff(offsets).astype(np.int64)
+    hashes = []
+    for length in np.unique(lengths).tolist():
+        if length == 0:
+            continue
+        rows = starts[lengths == length]
+        width = -(-length // 8) * 8
+        matrix = np.zeros((len(rows), width), dtype=np.uint8)
+        matrix[:, :length] = data[rows[:, None] + np.arange(length)]
+        hashes.append(_murmur3(matrix.view("<u8").astype(np.uint64), length))
+    return np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
+
+
+class DistinctSketch:
+    """A theta sketch of nominal size ``2**lg_k`` kept as sorted hashes below ``theta``."""
+
+    __slots__ = ("hashes", "lg_k", "theta")
+
+    def __init__(
+        self,
+        lg_k: int = DEFAULT_LG_K,
+        hashes: np.ndarray | None = None,
+        theta: int = int(_MAX_THETA),
+    ) -> None:
+        self.lg_k = lg_k
+        self.hashes = np.empty(0, dtype=np.uint64) if hashes is None else hashes
+        self.theta = theta
+
+    def update_doubles(self, values: np.ndarray) -> None:
+        if len(values):
+            self._absorb(hash_doubles(values), int(_MAX_THETA))
+
+    def update_strings(self, values: pa.Array) -> None:
+        """Add the strings of an Arrow string array."""
+        if len(values):
+            self._absorb(hash_strings(values), int(_MAX_THETA))
+
+    def merge(self, other: DistinctSketch) -> DistinctSketch:
+        merged = DistinctSketch(self.lg_k, self.hashes, self.theta)
+        merged._absorb(other.hashes, other.theta)
+        return merged
+
+    def _absorb(self, hashes: np.ndarray, theta: int) -> None:
+        theta = min(self.theta, theta)
+        pool = np.concatenate((self.hashes, hashes))
+        pool = np.unique(pool[(pool != 0) & (pool < np.uint64(theta))])
+        k = 1 << self.lg_k
+        if len(pool) > k:
+            theta = int(pool[k])
+            pool = pool[:k]
+        self.hashes, self.theta = pool, theta
+
+    # -- reading ----------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The sketch in DataSketches' compact theta format (serial version 3, ordered)."""
+        count = len(self.hashes)
+        estimating = self.theta < int(_MAX_THETA)
+        flags = _FLAGS_READ_ONLY | _FLAGS_COMPACT | _FLAGS_ORDERED
+        if count == 0 and not estimating:
+            return struct.pack("<BBBHB", 1, 3, 3, 0, flags | _FLAGS_EMPTY) + _SEED_HASH
+        if count == 1 and not estimating:
+            head = struct.pack("<BBBHB", 1, 3, 3, 0, flags) + _SEED_HASH
+            return head + self.hashes.astype("<u8").tobytes()
+        longs = 3 if estimating else 2
+        head = struct.pack("<BBBHB", longs, 3, 3, 0, flags) + _SEED_HASH
+        head += struct.pack("<II", count, 0)
+        if estimating:
+            head += struct.pack("<Q", self.theta)
+        return head + self.hashes.astype("<u8").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, lg_k: int = DEFAULT_LG_K) -> DistinctSketch:
+        """Read a compact theta sketch (as written by :meth:`to_bytes` or the library)."""
+        sketch = datasketches.compact_theta_sketch.deserialize(data)
+        raw = sketch.serialize()  # normalised: uncompressed, ordered
+        longs = raw[0]
+        count = 1 if longs == 1 and not sketch.is_empty() else 0
+        if longs > 1:
+            count = struct.unpack_from("<I", raw, 8)[0]
+        start = 8 * longs
+        hashes = np.frombuffer(raw, dtype="<u8", count=count, offset=start).astype(np.uint64)
+        return cls(lg_k, np.sort(hashes), int(sketch.theta64))
+
+    def library_sketch(self) -> datasketches.compact_theta_sketch:
+        return datasketches.compact_theta_sketch.deserialize(self.to_bytes())
+
+    def estimate(self) -> float:
+        if self.theta == int(_MAX_THETA):
+            return float(len(self.hashes))
+        return float(self.library_sketch().get_estimate())
+
+    def bounds(self, num_std_devs: int = 2) -> tuple[float, float]:
+        sketch = self.library_sketch()
+        return (
+            float(sketch.get_lower_bound(num_std_devs)),
+            float(sketch.get_upper_bound(num_std_devs)),
+        )

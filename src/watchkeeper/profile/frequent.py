@@ -1,0 +1,154 @@
+"""Category counts: exact up to a cap, then DataSketches' frequent-items sketch.
+
+Most categorical columns have a handful of values, and SageMaker's categorical drift,
+domain suggestion and ``categorical_values_check`` want their exact counts. A column
+that outgrows ``cap`` distinct values switches to a frequent-strings sketch, whose
+estimates carry a known error (``max_error``).
+"""
+
+from __future__ import annotations
+
+import struct
+
+import datasketches
+import numpy as np
+import pyarrow as pa
+
+DEFAULT_CAP = 1000
+DEFAULT_LG_MAX_MAP_SIZE = 11
+_NO_FALSE_NEGATIVES = datasketches.frequent_items_error_type.NO_FALSE_NEGATIVES
+
+
+class CategoryCounts:
+    """Counts per value of a column's non-numeric (string, boolean) values."""
+
+    __slots__ = ("cap", "exact", "lg_max_map_size", "sketch")
+
+    def __init__(
+        self,
+        cap: int = DEFAULT_CAP,
+        lg_max_map_size: int = DEFAULT_LG_MAX_MAP_SIZE,
+        exact: dict[str, int] | None = None,
+        sketch: datasketches.frequent_strings_sketch | None = None,
+    ) -> None:
+        self.cap = cap
+        self.lg_max_map_size = lg_max_map_size
+        self.exact: dict[str, int] | None = {} if exact is None and sketch is None else exact
+        self.sketch = sketch
+
+    @property
+    def is_exact(self) -> bool:
+        return self.sketch is None
+
+    def update(self, values: pa.Array | list[str], counts: np.ndarray) -> None:
+        """Add distinct ``values`` (strings) seen ``counts`` times each."""
+        if self.exact is not None and len(self.exact) + len(values) > self.cap:
+            self._switch_to_sketch()
+        if self.sketch is not None and len(values) > self._map_capacity:
+            self.sketch.merge(self._summary_sketch(values, counts))
+            return
+        if isinstance(values, pa.Array):
+            values = values.to_pylist()
+        if self.exact is not None:
+            exact = self.exact
+            for value, count in zip(values, counts.tolist(), strict=True):
+                exact[value] = exact.get(value, 0) + count
+            return
+        update = self.sketch.update
+        for value, count in zip(values, counts.tolist(), strict=True):
+            update(value, count)
+
+    @property
+    def _map_capacity(self) -> int:
+        return 3 * (1 << self.lg_max_map_size) // 4
+
+    def _summary_sketch(
+        self, values: pa.Array | list[str], counts: np.ndarray
+    ) -> datasketches.frequent_strings_sketch:
+        """A frequent-items sketch of one batch with more distinct values than the map holds.
+
+        It keeps the batch's most frequent values with their exact counts and sets the
+        sketch's ``offset`` (its error term) to the largest count it dropped: every
+        bound the library derives stays true, and only as many values as the map holds
+        cross into Python, instead of every distinct value of the batch.
+        """
+        keep = self._map_capacity
+        top = np.argpartition(-counts, keep)[:keep]
+        top = top[np.lexsort((top, -counts[top]))]
+        dropped = counts.copy()
+        dropped[top] = 0
+        if isinstance(values, pa.Array):
+            kept = values.take(pa.array(top)).to_pylist()
+        else:
+            kept = [values[i] for i in top.tolist()]
+        encoded = [value.encode() for value in kept]
+        head = struct.pack(
+            "<BBBBBBHIIQQ",
+            4,  # preamble longs of a non-empty sketch
+            1,  # serial version
+            10,  # family: frequent items
+            self.lg_max_map_size,
+            self.lg_max_map_size,
+            0,
+            0,
+            len(encoded),
+            0,
+            int(counts.sum()),
+            int(dropped.max()),
+        )
+        weights = counts[top].astype("<u8").tobytes()
+        items = b"".join(struct.pack("<I", len(item)) + item for item in encoded)
+        return datasketches.frequent_strings_sketch.deserialize(head + weights + items)
+
+    def _switch_to_sketch(self) -> None:
+        sketch = datasketches.frequent_strings_sketch(self.lg_max_map_size)
+        for value, count in self.exact.items():
+            sketch.update(value, count)
+        self.sketch, self.exact = sketch, None
+
+    def merge(self, other: CategoryCounts) -> CategoryCounts:
+        merged = self.copy()
+        if other.exact is not None:
+            values = list(other.exact)
+            merged.update(values, np.fromiter(other.exact.values(), np.int64, len(values)))
+            return merged
+        if merged.exact is not None:
+            merged._switch_to_sketch()
+        merged.sketch.merge(other.sketch)
+        return merged
+
+    def copy(self) -> CategoryCounts:
+        sketch = None
+        if self.sketch is not None:
+            sketch = datasketches.frequent_strings_sketch.deserialize(self.sketch.serialize())
+        exact = dict(self.exact) if self.exact is not None else None
+        return CategoryCounts(self.cap, self.lg_max_map_size, exact, sketch)
+
+    # -- reading ----------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        if self.exact is not None:
+            return sum(self.exact.values())
+        return int(self.sketch.total_weight)
+
+    @property
+    def max_error(self) -> int:
+        """Largest amount by which any reported count may be below the truth."""
+        if self.sketch is None:
+            return 0
+        rows = self.sketch.get_frequent_items(_NO_FALSE_NEGATIVES)
+        return max((int(row[3]) - int(row[2]) for row in rows), default=0)
+
+    def items(self, limit: int | None = None) -> list[tuple[str, int]]:
+        """``(value, count)`` pairs, most frequent first, ties by value (deterministic)."""
+        if self.exact is not None:
+            pairs = list(self.exact.items())
+        else:
+            rows = self.sketch.get_frequent_items(_NO_FALSE_NEGATIVES)
+            pairs = [(row[0], int(row[1])) for row in rows]
+        pairs.sort(key=lambda pair: (-pair[1], pair[0]))
+        return pairs if limit is None else pairs[:limit]
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.items())

@@ -1,0 +1,206 @@
+"""Deequ's data types, decided per value and for a column, on whole Arrow arrays.
+
+Per value (SageMaker Model Monitor uses Deequ's rules): Integral ``^(-|\\+)? ?\\d+$``,
+Fractional ``^(-|\\+)? ?\\d+((\\.\\d+)|((?:\\.\\d+)?[Ee][-+]?\\d+))$``, Boolean
+``^(true|false)$``, null is Unknown, anything else String. So ``"3.0"`` is Fractional
+and a string that parses as a number counts as a number.
+
+Typed Arrow columns are classified by their type: integers are Integral, floats and
+decimals Fractional (NaN is missing, as pandas treats it), booleans Boolean, and
+dates, times and timestamps String (Spark renders them as text). Text columns are
+classified on their distinct values only, after dictionary encoding, so the regexes
+run once per distinct value, not once per row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+INTEGRAL = "Integral"
+FRACTIONAL = "Fractional"
+BOOLEAN = "Boolean"
+STRING = "String"
+UNKNOWN = "Unknown"
+TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN)
+
+INTEGRAL_PATTERN = r"^(-|\+)? ?\d+$"
+FRACTIONAL_PATTERN = r"^(-|\+)? ?\d+((\.\d+)|((?:\.\d+)?[Ee][-+]?\d+))$"
+BOOLEAN_PATTERN = r"^(true|false)$"
+
+
+def column_type(integral: int, fractional: int, boolean: int, string: int) -> str:
+    """The column's type from its per-value type counts (Deequ's precedence)."""
+    numeric = integral + fractional
+    if numeric + boolean + string == 0:
+        return UNKNOWN
+    if string > 0 or (boolean > 0 and numeric > 0):
+        return STRING
+    if boolean > 0:
+        return BOOLEAN
+    if fractional > 0:
+        return FRACTIONAL
+    return INTEGRAL
+
+
+@dataclass
+class ClassifiedBatch:
+    """What one batch of one column contributes to its profile.
+
+    ``numbers`` are the numeric values in row order (numeric text parsed); ``texts`` and
+    ``text_counts`` are the distinct non-numeric values and how often each occurred
+    (all distinct texts of a text column, including numeric ones, since SageMaker lists
+    every value of a String column); ``distinct_texts`` feed the distinct-count sketch
+    by their text, ``distinct_numbers`` by their value.
+    """
+
+    count: int
+    null_count: int
+    integral: int = 0
+    fractional: int = 0
+    boolean: int = 0
+    string: int = 0
+    numbers: np.ndarray = field(default_factory=lambda: np.empty(0))
+    texts: pa.Array | None = None
+    text_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    distinct_numbers: np.ndarray = field(default_factory=lambda: np.empty(0))
+    arrow_type: str = "null"
+
+
+def classify(array: pa.Array) -> ClassifiedBatch:
+    """Classify one Arrow array (a column of one batch)."""
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        return _classify_dictionary(array.indices, array.dictionary, str(kind.value_type))
+    if pa.types.is_null(kind):
+        return ClassifiedBatch(count=len(array), null_count=len(array), arrow_type="null")
+    if pa.types.is_integer(kind):
+        return _classify_numbers(array, INTEGRAL, str(kind))
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return _classify_numbers(array, FRACTIONAL, str(kind))
+    if pa.types.is_boolean(kind):
+        return _classify_booleans(array)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        encoded = pc.dictionary_encode(array)
+        return _classify_dictionary(encoded.indices, encoded.dictionary, "string")
+    if pa.types.is_temporal(kind):
+        encoded = pc.dictionary_encode(array)
+        return _classify_dictionary(
+            encoded.indices, pc.cast(encoded.dictionary, pa.string()), str(kind), texts_only=True
+        )
+    # Nested and binary values have no Deequ type of their own: Spark would show them as text.
+    encoded = pc.dictionary_encode(_as_json_text(array))
+    return _classify_dictionary(encoded.indices, encoded.dictionary, str(kind), texts_only=True)
+
+
+def _classify_numbers(array: pa.Array, kind: str, arrow_type: str) -> ClassifiedBatch:
+    rows = len(array)
+    if array.null_count or pa.types.is_decimal(array.type):
+        array = pc.cast(pc.drop_null(array), pa.float64())
+    values = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if kind == FRACTIONAL:
+        values = values[~np.isnan(values)]
+    present = len(values)
+    batch = ClassifiedBatch(
+        count=rows,
+        null_count=rows - present,
+        numbers=values,
+        distinct_numbers=values,
+        arrow_type=arrow_type,
+    )
+    if kind == INTEGRAL:
+        batch.integral = present
+    else:
+        batch.fractional = present
+    return batch
+
+
+def _classify_booleans(array: pa.Array) -> ClassifiedBatch:
+    trues = int(pc.sum(array).as_py() or 0)
+    present = len(array) - array.null_count
+    texts, counts = [], []
+    for text, count in (("false", present - trues), ("true", trues)):
+        if count:
+            texts.append(text)
+            counts.append(count)
+    return ClassifiedBatch(
+        count=len(array),
+        null_count=array.null_count,
+        boolean=present,
+        texts=pa.array(texts, type=pa.string()),
+        text_counts=np.array(counts, dtype=np.int64),
+        arrow_type="bool",
+    )
+
+
+def _classify_dictionary(
+    indices: pa.Array, dictionary: pa.Array, arrow_type: str, texts_only: bool = False
+) -> ClassifiedBatch:
+    """Classify text values given as dictionary indices (one per row) and distinct values."""
+    count = len(indices)
+    null_count = indices.null_count
+    if null_count:
+        indices = pc.drop_null(indices)
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False)).astype(np.int64, copy=False)
+    counts = np.bincount(codes, minlength=len(dictionary))
+    used = counts > 0
+    if not used.all():
+        keep = np.flatnonzero(used)
+        remap = np.full(len(dictionary), -1, dtype=np.int64)
+        remap[keep] = np.arange(len(keep))
+        codes = remap[codes]
+        dictionary = dictionary.take(pa.array(keep))
+        counts = counts[keep]
+    if pa.types.is_large_string(dictionary.type) or pa.types.is_string_view(dictionary.type):
+        dictionary = pc.cast(dictionary, pa.string())
+    dictionary_nulls = dictionary.is_null().to_numpy(zero_copy_only=False)
+    batch = ClassifiedBatch(count=count, null_count=null_count, arrow_type=arrow_type)
+    if dictionary_nulls.any():
+        # a null inside the dictionary (rare) is a missing value like any other
+        batch.null_count += int(counts[dictionary_nulls].sum())
+        not_null_rows = ~dictionary_nulls[codes]
+        codes = codes[not_null_rows]
+        keep = np.flatnonzero(~dictionary_nulls)
+        remap = np.full(len(dictionary), -1, dtype=np.int64)
+        remap[keep] = np.arange(len(keep))
+        codes = remap[codes]
+        dictionary = dictionary.take(pa.array(keep))
+        counts = counts[keep]
+    batch.texts = dictionary
+    batch.text_counts = counts.astype(np.int64)
+    if texts_only:
+        batch.string = int(counts.sum())
+        return batch
+    is_integral = _matches(dictionary, INTEGRAL_PATTERN)
+    is_fractional = _matches(dictionary, FRACTIONAL_PATTERN) & ~is_integral
+    is_boolean = _matches(dictionary, BOOLEAN_PATTERN)
+    batch.integral = int(counts[is_integral].sum())
+    batch.fractional = int(counts[is_fractional].sum())
+    batch.boolean = int(counts[is_boolean].sum())
+    batch.string = int(counts.sum()) - batch.integral - batch.fractional - batch.boolean
+    numeric = is_integral | is_fractional
+    if numeric.any():
+        numeric_text = dictionary.filter(pa.array(numeric))
+        parsed = pc.cast(pc.replace_substring(numeric_text, " ", ""), pa.float64())
+        lookup = np.full(len(dictionary), np.nan)
+        lookup[numeric] = parsed.to_numpy(zero_copy_only=False)
+        values = lookup[codes]
+        batch.numbers = values[~np.isnan(values)]
+    return batch
+
+
+def _matches(values: pa.Array, pattern: str) -> np.ndarray:
+    return pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _as_json_text(array: pa.Array) -> pa.Array:
+    # Rare column types only: a per-value conversion is acceptable here.
+    texts = [
+        None if value is None else json.dumps(value, default=str, sort_keys=True)
+        for value in array.to_pylist()
+    ]
+    return pa.array(texts, type=pa.string())
