@@ -74,31 +74,32 @@ class CategoryCounts:
         """
         keep = self._map_capacity
         top = np.argpartition(-counts, keep)[:keep]
-        top = top[np.lexsort((top, -counts[top]))]
         dropped = counts.copy()
         dropped[top] = 0
         if isinstance(values, pa.Array):
             kept = values.take(pa.array(top)).to_pylist()
         else:
             kept = [values[i] for i in top.tolist()]
-        encoded = [value.encode() for value in kept]
-        head = struct.pack(
-            "<BBBBBBHIIQQ",
-            4,  # preamble longs of a non-empty sketch
-            1,  # serial version
-            10,  # family: frequent items
-            self.lg_max_map_size,
-            self.lg_max_map_size,
-            0,
-            0,
-            len(encoded),
-            0,
-            int(counts.sum()),
-            int(dropped.max()),
+        data = _sketch_bytes(
+            self.lg_max_map_size, kept, counts[top].tolist(), int(counts.sum()), int(dropped.max())
         )
-        weights = counts[top].astype("<u8").tobytes()
-        items = b"".join(struct.pack("<I", len(item)) + item for item in encoded)
-        return datasketches.frequent_strings_sketch.deserialize(head + weights + items)
+        return datasketches.frequent_strings_sketch.deserialize(data)
+
+    def sketch_bytes(self) -> bytes:
+        """The sketch in DataSketches' format, items in a canonical order.
+
+        The library writes its hash map in slot order, which depends on insertion
+        history; sorting makes equal sketches serialise to equal bytes.
+        """
+        rows = sorted(self.sketch.get_frequent_items(_NO_FALSE_NEGATIVES))
+        offset = int(rows[0][3]) - int(rows[0][2]) if rows else 0
+        return _sketch_bytes(
+            self.lg_max_map_size,
+            [row[0] for row in rows],
+            [int(row[2]) for row in rows],
+            int(self.sketch.total_weight),
+            offset,
+        )
 
     def _switch_to_sketch(self) -> None:
         sketch = datasketches.frequent_strings_sketch(self.lg_max_map_size)
@@ -120,7 +121,7 @@ class CategoryCounts:
     def copy(self) -> CategoryCounts:
         sketch = None
         if self.sketch is not None:
-            sketch = datasketches.frequent_strings_sketch.deserialize(self.sketch.serialize())
+            sketch = datasketches.frequent_strings_sketch.deserialize(self.sketch_bytes())
         exact = dict(self.exact) if self.exact is not None else None
         return CategoryCounts(self.cap, self.lg_max_map_size, exact, sketch)
 
@@ -152,3 +153,29 @@ class CategoryCounts:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.items())
+
+
+def _sketch_bytes(
+    lg_max_map_size: int, values: list[str], weights: list[int], total: int, offset: int
+) -> bytes:
+    """A frequent-strings sketch in DataSketches' serial format (version 1)."""
+    if total == 0:
+        return struct.pack("<BBBBBBH", 1, 1, 10, lg_max_map_size, 3, 0b101, 0)
+    encoded = [value.encode() for value in values]
+    head = struct.pack(
+        "<BBBBBBHIIQQ",
+        4,  # preamble longs of a non-empty sketch
+        1,  # serial version
+        10,  # family: frequent items
+        lg_max_map_size,
+        lg_max_map_size,  # current map size: the largest, so every item fits
+        0,  # flags
+        0,
+        len(encoded),
+        0,
+        total,
+        offset,
+    )
+    body = np.asarray(weights, dtype="<u8").tobytes()
+    body += b"".join(struct.pack("<I", len(item)) + item for item in encoded)
+    return head + body

@@ -49,17 +49,21 @@ class Moments:
             total = float(values.sum())
             mean = total / n
             m2 = None
-        deviation = values - mean
-        squared = deviation * deviation
-        if m2 is None:
-            m2 = float(squared.sum())
+        # Values near the float limits overflow the higher powers to inf, as in NumPy.
+        with np.errstate(over="ignore", invalid="ignore"):
+            deviation = values - mean
+            squared = deviation * deviation
+            if m2 is None:
+                m2 = float(squared.sum())
+            m3 = float((squared * deviation).sum())
+            m4 = float((squared * squared).sum())
         return cls(
             n=n,
             total=total,
             mean=mean,
             m2=m2,
-            m3=float((squared * deviation).sum()),
-            m4=float((squared * squared).sum()),
+            m3=m3,
+            m4=m4,
             min=float(values.min()),
             max=float(values.max()),
         )
@@ -139,5 +143,6 @@ def _sequential(values: np.ndarray) -> tuple[float, float, float]:
         delta_n = delta / count
         mean += delta_n
         m2 += delta * (delta - delta_n)
-    total = float(np.cumsum(values)[-1])  # left-to-right, unlike the pairwise ndarray.sum
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.cumsum(values)[-1])  # left to right, unlike the pairwise ndarray.sum
     return total, mean, m2
