@@ -1,1 +1,37 @@
+"""Baselines: SageMaker-compatible ``statistics.json`` and ``constraints.json``."""
 
+from __future__ import annotations
+
+from watchkeeper.baseline.constraints import (
+    Constraints,
+    FeatureConstraints,
+    MonitoringConfig,
+    constraints_json,
+    parse_constraints,
+    read_constraints,
+    suggest_constraints,
+    write_constraints,
+)
+from watchkeeper.baseline.statistics import (
+    profile_from_statistics,
+    read_statistics,
+    statistics_document,
+    statistics_json,
+    write_statistics,
+)
+
+__all__ = [
+    "Constraints",
+    "FeatureConstraints",
+    "MonitoringConfig",
+    "constraints_json",
+    "parse_constraints",
+    "profile_from_statistics",
+    "read_constraints",
+    "read_statistics",
+    "statistics_document",
+    "statistics_json",
+    "suggest_constraints",
+    "write_constraints",
+    "write_statistics",
+]

@@ -1,0 +1,289 @@
+"""``constraints.json``: suggested from a baseline profile, read from any SageMaker variant.
+
+Suggestion follows what SageMaker's analyzer writes: per feature its inferred type,
+its completeness in the baseline, ``num_constraints.is_non_negative`` for numeric
+features, and ``string_constraints.domains`` for String features of small cardinality
+(Deequ's categorical-range rule: at most 120 distinct values of which at most 10% were
+seen only once), listed most frequent first. ``monitoring_config`` carries SageMaker's
+defaults; the categorical drift settings are written when the baseline has a String or
+Boolean feature they could apply to.
+
+Reading accepts the current layout, the legacy ``distribution_constraints``
+(``enable_comparisons`` / ``min_domain_mass``), and per-feature overrides written either
+as a feature-level ``monitoringConfigOverrides`` or as the SDK's
+``string_constraints.monitoring_config_overrides`` / ``num_constraints....``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from watchkeeper.baseline.jackson import JavaDouble, dumps
+from watchkeeper.errors import FormatError
+from watchkeeper.io.storage import read_bytes, write_text
+from watchkeeper.profile import BOOLEAN, FRACTIONAL, INTEGRAL, STRING, UNKNOWN, DatasetProfile
+
+DOMAIN_MAX_DISTINCT = 120
+DOMAIN_MAX_SINGLETON_RATIO = 0.1
+COMPARISON_METHODS = {
+    "Simple": "Simple",
+    "Robust": "Robust",
+    "linf_simple": "Simple",
+    "linf_robust": "Robust",
+}
+CATEGORICAL_METHODS = {"LInfinity": "LInfinity", "ChiSquared": "ChiSquared"}
+TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN)
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    """``monitoring_config``: which checks run and their thresholds."""
+
+    evaluate_constraints: bool = True
+    emit_metrics: bool = True
+    datatype_check_threshold: float = 1.0
+    domain_content_threshold: float = 1.0
+    perform_comparison: bool = True
+    comparison_threshold: float = 0.1
+    comparison_method: str = "Robust"
+    categorical_comparison_threshold: float = 0.1
+    categorical_drift_method: str = "LInfinity"
+
+
+@dataclass(frozen=True)
+class FeatureConstraints:
+    """What the baseline expects of one feature."""
+
+    name: str
+    inferred_type: str
+    completeness: float | None = None
+    is_non_negative: bool | None = None
+    domains: tuple[str, ...] | None = None
+    evaluate_constraints: bool = True
+    emit_metrics: bool = True
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """A parsed ``constraints.json``."""
+
+    features: dict[str, FeatureConstraints]
+    config: MonitoringConfig = MonitoringConfig()
+
+
+# -- suggestion -------------------------------------------------------------------------
+
+
+def suggest_constraints(profile: DatasetProfile) -> dict[str, Any]:
+    """The ``constraints.json`` document SageMaker would suggest for ``profile``."""
+    features = []
+    categorical = False
+    for name, column in profile.columns.items():
+        kind = column.inferred_type
+        entry: dict[str, Any] = {
+            "name": name,
+            "inferred_type": kind,
+            "completeness": JavaDouble(column.completeness),
+        }
+        if kind in (INTEGRAL, FRACTIONAL):
+            entry["num_constraints"] = {"is_non_negative": bool(column.moments.min >= 0)}
+        elif kind in (STRING, BOOLEAN):
+            categorical = True
+            domains = _domains(column)
+            if domains is not None:
+                entry["string_constraints"] = {"domains": domains}
+        features.append(entry)
+    comparison: dict[str, Any] = {
+        "perform_comparison": "Enabled",
+        "comparison_threshold": JavaDouble(0.1),
+        "comparison_method": "Robust",
+    }
+    if categorical:
+        comparison["categorical_comparison_threshold"] = JavaDouble(0.1)
+        comparison["categorical_drift_method"] = "LInfinity"
+    return {
+        "version": JavaDouble(0.0),
+        "features": features,
+        "monitoring_config": {
+            "evaluate_constraints": "Enabled",
+            "emit_metrics": "Enabled",
+            "datatype_check_threshold": JavaDouble(1.0),
+            "domain_content_threshold": JavaDouble(1.0),
+            "distribution_constraints": comparison,
+        },
+    }
+
+
+def _domains(column) -> list[str] | None:
+    categories = column.categories
+    if not categories.is_exact:
+        return None
+    items = categories.items()
+    if not items or len(items) > DOMAIN_MAX_DISTINCT:
+        return None
+    singletons = sum(1 for _, count in items if count == 1)
+    if singletons / len(items) > DOMAIN_MAX_SINGLETON_RATIO:
+        return None
+    return [value for value, _ in items]
+
+
+def constraints_json(document: dict[str, Any]) -> str:
+    return dumps(document)
+
+
+def write_constraints(
+    document: dict[str, Any], uri: str | os.PathLike[str], storage_options: dict | None = None
+) -> str:
+    return write_text(uri, constraints_json(document), storage_options)
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def read_constraints(
+    uri: str | os.PathLike[str], storage_options: dict | None = None
+) -> Constraints:
+    source = os.fspath(uri)
+    try:
+        document = json.loads(read_bytes(uri, storage_options))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"{source}: not valid JSON ({exc})") from exc
+    return parse_constraints(document, source)
+
+
+def parse_constraints(document: Any, source: str = "constraints.json") -> Constraints:
+    """Validate and read a ``constraints.json`` document; errors name the field."""
+    if not isinstance(document, dict):
+        raise FormatError(f"{source}: not a constraints file (expected a JSON object)")
+    raw_features = document.get("features", [])
+    if not isinstance(raw_features, list):
+        raise FormatError(f'{source}: "features" must be a list')
+    features: dict[str, FeatureConstraints] = {}
+    for position, raw in enumerate(raw_features):
+        feature = _parse_feature(raw, f"{source}: features[{position}]")
+        features[feature.name] = feature
+    config = _parse_config(document.get("monitoring_config", {}), f"{source}: monitoring_config")
+    return Constraints(features=features, config=config)
+
+
+def _parse_feature(raw: Any, where: str) -> FeatureConstraints:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise FormatError(f'{where} must be an object with a "name"')
+    where = f"{where} ({raw['name']!r})"
+    kind = raw.get("inferred_type", UNKNOWN)
+    if kind not in TYPES:
+        raise FormatError(f"{where}: inferred_type {kind!r} is not one of {', '.join(TYPES)}")
+    completeness = raw.get("completeness")
+    if completeness is not None:
+        completeness = _fraction(completeness, f"{where}: completeness")
+    numeric = raw.get("num_constraints") or {}
+    strings = raw.get("string_constraints") or {}
+    if not isinstance(numeric, dict) or not isinstance(strings, dict):
+        raise FormatError(f"{where}: num_constraints and string_constraints must be objects")
+    non_negative = numeric.get("is_non_negative")
+    if non_negative is not None and not isinstance(non_negative, bool):
+        raise FormatError(f"{where}: is_non_negative must be true or false")
+    domains = strings.get("domains")
+    if domains is not None:
+        if not isinstance(domains, list):
+            raise FormatError(f"{where}: string_constraints.domains must be a list")
+        domains = tuple(str(value) for value in domains)
+    overrides: dict[str, Any] = {}
+    for candidate in (
+        raw.get("monitoringConfigOverrides"),
+        raw.get("monitoring_config_overrides"),
+        numeric.get("monitoring_config_overrides"),
+        strings.get("monitoring_config_overrides"),
+    ):
+        if isinstance(candidate, dict):
+            overrides.update(candidate)
+    return FeatureConstraints(
+        name=raw["name"],
+        inferred_type=kind,
+        completeness=completeness,
+        is_non_negative=non_negative,
+        domains=domains,
+        evaluate_constraints=_enabled(
+            overrides.get("evaluate_constraints", "Enabled"), f"{where}: evaluate_constraints"
+        ),
+        emit_metrics=_enabled(overrides.get("emit_metrics", "Enabled"), f"{where}: emit_metrics"),
+        overrides=overrides,
+    )
+
+
+def _parse_config(raw: Any, where: str) -> MonitoringConfig:
+    if not isinstance(raw, dict):
+        raise FormatError(f"{where} must be an object")
+    defaults = MonitoringConfig()
+    distribution = raw.get("distribution_constraints", {}) or {}
+    if not isinstance(distribution, dict):
+        raise FormatError(f"{where}.distribution_constraints must be an object")
+    perform = distribution.get("perform_comparison", distribution.get("enable_comparisons", True))
+    threshold = _number(
+        distribution.get("comparison_threshold", defaults.comparison_threshold),
+        f"{where}.distribution_constraints.comparison_threshold",
+    )
+    method = distribution.get("comparison_method", defaults.comparison_method)
+    if method not in COMPARISON_METHODS:
+        raise FormatError(
+            f"{where}.distribution_constraints.comparison_method {method!r} is not one of "
+            f"{', '.join(COMPARISON_METHODS)}"
+        )
+    categorical_method = distribution.get("categorical_drift_method", "LInfinity")
+    if categorical_method not in CATEGORICAL_METHODS:
+        raise FormatError(
+            f"{where}.distribution_constraints.categorical_drift_method {categorical_method!r} "
+            f"is not one of {', '.join(CATEGORICAL_METHODS)}"
+        )
+    domain_threshold = raw.get(
+        "domain_content_threshold",
+        distribution.get("min_domain_mass", defaults.domain_content_threshold),
+    )
+    return MonitoringConfig(
+        evaluate_constraints=_enabled(
+            raw.get("evaluate_constraints", "Enabled"), f"{where}.evaluate_constraints"
+        ),
+        emit_metrics=_enabled(raw.get("emit_metrics", "Enabled"), f"{where}.emit_metrics"),
+        datatype_check_threshold=_fraction(
+            raw.get("datatype_check_threshold", defaults.datatype_check_threshold),
+            f"{where}.datatype_check_threshold",
+        ),
+        domain_content_threshold=_fraction(domain_threshold, f"{where}.domain_content_threshold"),
+        perform_comparison=_enabled(
+            perform, f"{where}.distribution_constraints.perform_comparison"
+        ),
+        comparison_threshold=threshold,
+        comparison_method=COMPARISON_METHODS[method],
+        categorical_comparison_threshold=_number(
+            distribution.get("categorical_comparison_threshold", threshold),
+            f"{where}.distribution_constraints.categorical_comparison_threshold",
+        ),
+        categorical_drift_method=categorical_method,
+    )
+
+
+def _enabled(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("Enabled", "enabled", "ENABLED"):
+        return True
+    if value in ("Disabled", "disabled", "DISABLED"):
+        return False
+    raise FormatError(f'{where} is {value!r}; expected "Enabled" or "Disabled"')
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FormatError(f"{where} is {value!r}; expected a number")
+    return float(value)
+
+
+def _fraction(value: Any, where: str) -> float:
+    number = _number(value, where)
+    if not 0.0 <= number <= 1.0:
+        raise FormatError(f"{where} is {number}; expected a number between 0 and 1")
+    return number
