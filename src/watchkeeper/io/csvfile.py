@@ -1,0 +1,257 @@
+"""Streaming CSV and TSV reader built on ``pyarrow.csv.open_csv``.
+
+Arrow infers each column's type from the first block of the file. When a later block
+does not fit (an int64 column meets ``abc``), the file is opened again with that column
+read as text and reading resumes after the rows already handed out. Text is always a
+safe fallback: the profile layer classifies text values itself. Batches before the
+conflict keep the inferred type, batches after it carry text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from watchkeeper.errors import InputError
+from watchkeeper.io.batches import empty_batch
+from watchkeeper.io.files import ByteCounter, DataFile, open_binary
+from watchkeeper.io.messages import encoding_hint, excerpt, first_line
+from watchkeeper.io.names import renamed, unique_names
+from watchkeeper.io.options import CsvOptions
+from watchkeeper.io.text import read_head, text_stream
+
+BLOCK_BYTES = 1 << 20
+# A row must fit in one block; blocks grow up to this for rows that are that long.
+MAX_BLOCK_BYTES = 1 << 30
+
+# Only the spellings SageMaker (Deequ) counts as Boolean; "1"/"0" stay numbers.
+TRUE_VALUES = ["true"]
+FALSE_VALUES = ["false"]
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to ([^:]+):")
+_RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): (.*)", re.DOTALL)
+
+
+def read_csv(file: DataFile, options: CsvOptions, counter: ByteCounter) -> Iterator[pa.RecordBatch]:
+    """Stream a CSV or TSV file as record batches (see :class:`CsvOptions`).
+
+    A file with a header and no rows yields one empty batch that carries the columns.
+    """
+    delimiter = "\t" if file.format == "tsv" and options.delimiter == "," else options.delimiter
+    head = read_head(file, counter, encoding=options.encoding, what="CSV", hint=encoding_hint())
+    header = options.header
+    if header is None:
+        header = not first_row_is_numeric(head.text, delimiter, options.quote_char)
+    scan = _CsvScan(file, options, counter, delimiter=delimiter, header=header, skip=head.skip)
+    # Arrow finds no row in a one-line file without a line end; give it one.
+    scan.terminate = head.complete and not any(end in head.text for end in "\r\n")
+    scan.blank = not head.text.strip()
+    return scan.batches()
+
+
+def first_row_is_numeric(text: str, delimiter: str, quote_char: str) -> bool:
+    """Whether the first non-blank row holds only numbers (and empty fields).
+
+    A header made of numbers is implausible, so such a row is data. Empty fields are
+    ignored: a missing value in the first row must not turn it into column names.
+    """
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote_char)
+    try:
+        first = next((row for row in rows if any(field.strip() for field in row)), [])
+    except csv.Error:
+        return False
+    fields = [field for field in first if field.strip()]
+    return bool(fields) and all(_NUMBER.fullmatch(field) for field in fields)
+
+
+class _CsvScan:
+    """One CSV file being read, re-opened with wider column types as conflicts appear."""
+
+    def __init__(
+        self,
+        file: DataFile,
+        options: CsvOptions,
+        counter: ByteCounter,
+        *,
+        delimiter: str,
+        header: bool,
+        skip: int,
+    ) -> None:
+        self.file, self.options, self.counter = file, options, counter
+        self.delimiter, self.header, self.skip = delimiter, header, skip
+        self.text_columns: dict[str, pa.DataType] = {}
+        self.source_names: list[str] = []
+        self.names: list[str] = []
+        self.rows_done = 0
+        self.terminate = False
+        self.blank = False
+        self.block_size = BLOCK_BYTES
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            try:
+                yield from self._read_once()
+                return
+            except pa.ArrowInvalid as exc:
+                if not (self._widen(exc) or self._grow(exc)):
+                    raise self._error(exc) from exc
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{self.file.path}: not valid {self.options.encoding} text; {encoding_hint()}"
+                ) from exc
+            except (OSError, pa.ArrowException) as exc:
+                raise InputError(f"{self.file.path}: cannot read: {first_line(exc)}") from exc
+
+    def _read_once(self, *, threads: bool = True) -> Iterator[pa.RecordBatch]:
+        with open_binary(self.file, self.counter) as binary:
+            stream = text_stream(binary, self.file, skip=self.skip, encoding=self.options.encoding)
+            if self.terminate:
+                stream = pa.PythonFile(_EndsWithNewline(stream), mode="r")
+            reader = pacsv.open_csv(
+                stream,
+                read_options=self._read_options(threads),
+                parse_options=self._parse_options(),
+                convert_options=self._convert_options(),
+            )
+            self._learn_names(reader.schema)
+            to_skip = self.rows_done
+            for batch in reader:
+                if to_skip >= batch.num_rows:
+                    to_skip -= batch.num_rows
+                    continue
+                batch, to_skip = batch.slice(to_skip), 0
+                self.rows_done += batch.num_rows
+                yield renamed(batch, self.names)
+            if self.rows_done == 0:
+                yield renamed(empty_batch(reader.schema), self.names)
+
+    def _read_options(self, threads: bool) -> pacsv.ReadOptions:
+        return pacsv.ReadOptions(
+            use_threads=threads,
+            block_size=self.block_size,
+            autogenerate_column_names=not self.header,
+        )
+
+    def _parse_options(self) -> pacsv.ParseOptions:
+        return pacsv.ParseOptions(
+            delimiter=self.delimiter, quote_char=self.options.quote_char, newlines_in_values=True
+        )
+
+    def _convert_options(self) -> pacsv.ConvertOptions:
+        return pacsv.ConvertOptions(
+            column_types=self.text_columns,
+            null_values=list(self.options.null_values),
+            strings_can_be_null=True,
+            true_values=TRUE_VALUES,
+            false_values=FALSE_VALUES,
+        )
+
+    def _learn_names(self, schema: pa.Schema) -> None:
+        self.source_names = list(schema.names)
+        given = self.options.column_names
+        if given is not None:
+            if len(given) != len(schema):
+                raise InputError(
+                    f"{self.file.path}: has {len(schema)} columns but {len(given)}"
+                    " column_names were given"
+                )
+            self.names = list(given)
+        elif self.header:
+            self.names = unique_names(schema.names)
+        else:
+            self.names = [f"_c{index}" for index in range(len(schema))]
+        for name, field in zip(self.names, schema, strict=True):
+            if pa.types.is_binary(field.type):
+                raise InputError(
+                    f"{self.file.path}: not valid UTF-8 (in column {name!r}); {encoding_hint()}"
+                )
+
+    def _widen(self, exc: pa.ArrowInvalid) -> bool:
+        """Read the column named in a conversion error as text next time; False if not one."""
+        match = _CONVERSION.search(str(exc))
+        if not match or "string" in match.group(2) or not self.source_names:
+            return False
+        name = self.source_names[int(match.group(1))]
+        if name in self.text_columns:
+            return False
+        self.text_columns[name] = pa.string()
+        return True
+
+    def _grow(self, exc: pa.ArrowInvalid) -> bool:
+        """Use bigger blocks next time if a row did not fit in one; False if not that."""
+        message = str(exc)
+        too_long = "straddl" in message or ("Empty CSV file or block" in message and not self.blank)
+        if not too_long or self.block_size >= MAX_BLOCK_BYTES:
+            return False
+        self.block_size = min(self.block_size * 4, MAX_BLOCK_BYTES)
+        return True
+
+    def _error(self, exc: pa.ArrowInvalid) -> InputError:
+        message = str(exc)
+        match = _CONVERSION.search(message)
+        if match and "string" in match.group(2):
+            column = self.names[int(match.group(1))] if self.names else match.group(1)
+            return InputError(
+                f"{self.file.path}: not valid UTF-8 (in column {column!r}); {encoding_hint()}"
+            )
+        ragged = _RAGGED.search(message)
+        if ragged:
+            return self._ragged_error(ragged)
+        if "Empty CSV file" in message and self.blank:
+            return InputError(f"{self.file.path}: holds no rows, only blank lines")
+        if "straddl" in message or "Empty CSV file" in message:
+            return InputError(
+                f"{self.file.path}: a row is longer than {MAX_BLOCK_BYTES >> 20} MB;"
+                " is the quote character right?"
+            )
+        return InputError(f"{self.file.path}: cannot read as CSV: {first_line(exc)}")
+
+    def _ragged_error(self, match: re.Match[str]) -> InputError:
+        row = match.group(1) or self._ragged_row()
+        where = f"row {row}" if row else "a row"
+        return InputError(
+            f"{self.file.path}: {where} has {match.group(3)} fields, expected"
+            f" {match.group(2)}: {excerpt(match.group(4))}"
+        )
+
+    def _ragged_row(self) -> str | None:
+        """The row number of a parse error; Arrow only counts rows when single-threaded."""
+        self.rows_done = 0
+        try:
+            for _ in self._read_once(threads=False):
+                pass
+        except pa.ArrowInvalid as exc:
+            found = _RAGGED.search(str(exc))
+            return found.group(1) if found else None
+        except Exception:  # the first error is the one to report; this pass only adds detail
+            return None
+        return None
+
+
+class _EndsWithNewline:
+    """The text of a one-line stream with a line end added.
+
+    Arrow needs the header's line end in the first block it reads, so the line is
+    read whole (it is the whole file) and handed out with ``\\n`` appended.
+    """
+
+    def __init__(self, stream: pa.NativeFile) -> None:
+        self._stream = stream
+        self._buffer: io.BytesIO | None = None
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self._buffer is None:
+            text = self._stream.read()
+            self._buffer = io.BytesIO(text + b"\n" if text.strip() else text)
+        return self._buffer.read(size)
+
+    def close(self) -> None:
+        self.closed = True
+        self._stream.close()

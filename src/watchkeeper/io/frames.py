@@ -1,0 +1,128 @@
+"""In-memory sources: Arrow tables, batches and readers, pandas and polars DataFrames,
+lists of dicts.
+
+pandas and polars are imported by the objects themselves, never by this module: a
+DataFrame is recognised by the module its type comes from. Every batch gets unique,
+non-empty column names, as file sources do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from watchkeeper.errors import InputError, UsageError
+from watchkeeper.io.batches import empty_batch
+from watchkeeper.io.messages import first_line
+from watchkeeper.io.names import unique_names, with_unique_names
+
+
+@dataclass(frozen=True)
+class MemorySource:
+    """Batches of an in-memory object, and its row count when known (for progress)."""
+
+    label: str
+    batches: Iterator[pa.RecordBatch]
+    rows: int | None
+
+
+def memory_source(obj: object, batch_rows: int) -> MemorySource | None:
+    """The object as batches, or None when it is not an in-memory table (a path, say)."""
+    if isinstance(obj, pa.RecordBatch):
+        return MemorySource("Arrow record batch", _names(iter([obj])), obj.num_rows)
+    if isinstance(obj, pa.Table):
+        return MemorySource("Arrow table", _table(obj, batch_rows), obj.num_rows)
+    if isinstance(obj, pa.RecordBatchReader):
+        return MemorySource("Arrow record batch reader", _names(iter(obj)), None)
+    family = type(obj).__module__.split(".")[0]
+    kind = type(obj).__name__
+    if family == "pandas" and kind == "DataFrame":
+        return MemorySource("pandas DataFrame", _pandas(obj, batch_rows), len(obj))  # type: ignore[arg-type]
+    if family == "polars" and kind == "DataFrame":
+        table = obj.to_arrow()  # type: ignore[attr-defined]
+        return MemorySource("polars DataFrame", _table(table, batch_rows), table.num_rows)
+    if family == "polars" and kind == "LazyFrame":
+        raise UsageError("a polars LazyFrame must be collected first: pass lazy_frame.collect()")
+    if isinstance(obj, list | tuple) and all(isinstance(item, dict) for item in obj):
+        return MemorySource("list of records", _records(list(obj), batch_rows), len(obj))
+    return None
+
+
+def _names(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        yield with_unique_names(batch)
+
+
+def _table(table: pa.Table, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    names = unique_names(table.schema.names)
+    table = table.rename_columns(names)
+    batches = table.to_batches(max_chunksize=batch_rows)
+    yield from batches
+    if not any(batch.num_rows for batch in batches):
+        yield empty_batch(table.schema)
+
+
+def _pandas(frame: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    frame = frame.set_axis(unique_names([str(name) for name in frame.columns]), axis="columns")
+    schema, as_text = _pandas_schema(frame)
+    for start in range(0, max(len(frame), 1), batch_rows):
+        part = frame.iloc[start : start + batch_rows]
+        if as_text:
+            part = part.assign(
+                **{name: part[name].map(_text, na_action="ignore") for name in as_text}
+            )
+        try:
+            yield pa.RecordBatch.from_pandas(part, schema=schema, preserve_index=False)
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            raise InputError(
+                f"pandas DataFrame: cannot convert rows {start}+: {first_line(exc)}"
+            ) from exc
+
+
+def _pandas_schema(frame: Any) -> tuple[pa.Schema, list[str]]:
+    """The Arrow schema of a DataFrame; object columns mixing types become text."""
+    try:
+        return pa.Schema.from_pandas(frame, preserve_index=False).remove_metadata(), []
+    except (pa.ArrowException, ValueError, TypeError):
+        pass
+    fields, as_text = [], []
+    for name in frame.columns:
+        try:
+            fields.append(pa.Schema.from_pandas(frame[[name]], preserve_index=False).field(0))
+        except (pa.ArrowException, ValueError, TypeError):
+            fields.append(pa.field(name, pa.string()))
+            as_text.append(name)
+    return pa.schema(fields), as_text
+
+
+def _records(records: list[dict[str, Any]], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    if not records:
+        raise InputError("list of records: the list is empty, so there are no columns to read")
+    try:
+        array = pa.array(records)
+    except (pa.ArrowException, ValueError, TypeError):
+        array = _records_as_columns(records)
+    batch = with_unique_names(pa.RecordBatch.from_struct_array(array))
+    return (batch.slice(start, batch_rows) for start in range(0, batch.num_rows, batch_rows))
+
+
+def _records_as_columns(records: list[dict[str, Any]]) -> pa.StructArray:
+    """Build records column by column; a key whose values mix types becomes text."""
+    keys = list(dict.fromkeys(key for record in records for key in record))
+    columns = []
+    for key in keys:
+        values = [record.get(key) for record in records]
+        try:
+            columns.append(pa.array(values))
+        except (pa.ArrowException, ValueError, TypeError):
+            columns.append(
+                pa.array([_text(value) if value is not None else None for value in values])
+            )
+    return pa.StructArray.from_arrays(columns, names=[str(key) for key in keys])
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)

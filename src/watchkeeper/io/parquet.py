@@ -1,0 +1,76 @@
+"""Parquet reader: row groups streamed with ``ParquetFile.iter_batches``."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from watchkeeper.errors import InputError
+from watchkeeper.io.batches import empty_batch
+from watchkeeper.io.files import ByteCounter, CountingFile, DataFile, open_binary
+from watchkeeper.io.messages import first_line
+from watchkeeper.io.names import renamed, unique_names
+from watchkeeper.io.text import magic_kind
+
+
+def read_parquet(file: DataFile, counter: ByteCounter, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Stream a Parquet file as record batches of at most ``batch_rows`` rows.
+
+    Memory is bounded by one row group's columns, which Parquet writers keep small.
+    A file with no rows yields one empty batch that carries the columns.
+    """
+    if file.size == 0:
+        raise InputError(f"{file.path}: the file is empty (0 bytes)")
+    return _scan(file, counter, batch_rows)
+
+
+def _scan(file: DataFile, counter: ByteCounter, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    with open_binary(file, counter) as binary:
+        try:
+            parquet = pq.ParquetFile(binary)
+        except (OSError, pa.ArrowException) as exc:
+            raise _not_parquet(file, binary, exc) from exc
+        names = unique_names(parquet.schema_arrow.names)
+        rows = 0
+        try:
+            for batch in parquet.iter_batches(batch_size=batch_rows):
+                rows += batch.num_rows
+                yield renamed(batch, names)
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(f"{file.path}: damaged Parquet file: {first_line(exc)}") from exc
+        if rows == 0:
+            yield renamed(empty_batch(parquet.schema_arrow), names)
+
+
+def _not_parquet(file: DataFile, binary: CountingFile, exc: Exception) -> InputError:
+    start = _start(binary)
+    if start.startswith(b"PAR1"):
+        return InputError(f"{file.path}: damaged or truncated Parquet file: {first_line(exc)}")
+    kind = magic_kind(start)
+    if kind and kind != "a Parquet file":
+        return InputError(f"{file.path}: not a Parquet file; this is {kind}")
+    if _is_text(start):
+        return InputError(
+            f"{file.path}: not a Parquet file; it holds text — pass format='csv' or 'jsonl'"
+            " if that is what it is"
+        )
+    return InputError(f"{file.path}: not a Parquet file (no Parquet marker at its start)")
+
+
+def _start(binary: CountingFile) -> bytes:
+    try:
+        binary.seek(0)
+        return binary.read(64)
+    except (OSError, ValueError):
+        return b""
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in data
