@@ -12,6 +12,13 @@ from watchkeeper.baseline.constraints import (
     suggest_constraints,
     write_constraints,
 )
+from watchkeeper.baseline.model import (
+    CONSTRAINTS,
+    STATISTICS,
+    Baseline,
+    load_baseline,
+    write_baseline,
+)
 from watchkeeper.baseline.statistics import (
     profile_from_statistics,
     read_statistics,
@@ -21,10 +28,14 @@ from watchkeeper.baseline.statistics import (
 )
 
 __all__ = [
+    "CONSTRAINTS",
+    "STATISTICS",
+    "Baseline",
     "Constraints",
     "FeatureConstraints",
     "MonitoringConfig",
     "constraints_json",
+    "load_baseline",
     "parse_constraints",
     "profile_from_statistics",
     "read_constraints",
@@ -32,6 +43,7 @@ __all__ = [
     "statistics_document",
     "statistics_json",
     "suggest_constraints",
+    "write_baseline",
     "write_constraints",
     "write_statistics",
 ]

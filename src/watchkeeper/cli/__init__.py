@@ -1,1 +1,38 @@
+"""The ``watchkeeper`` command."""
 
+from __future__ import annotations
+
+import typer
+
+from watchkeeper import __version__
+from watchkeeper.cli import baseline, check, profile
+
+app = typer.Typer(
+    name="watchkeeper",
+    help="Profile data, build SageMaker-compatible baselines, and check data against them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("profile")(profile.command)
+app.command("baseline")(baseline.command)
+app.command("check")(check.command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"watchkeeper {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Self-hosted monitoring for the data flowing into ML models."""
+
+
+def main() -> None:
+    app()

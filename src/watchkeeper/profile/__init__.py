@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from watchkeeper.io.storage import read_bytes, write_bytes
+from watchkeeper.profile.build import build_profile
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.serialize import profile_from_bytes, profile_to_bytes
@@ -33,6 +34,7 @@ __all__ = [
     "UNKNOWN",
     "ColumnProfile",
     "DatasetProfile",
+    "build_profile",
     "profile_from_bytes",
     "profile_to_bytes",
     "read_profile",

@@ -1,0 +1,95 @@
+"""The Python API: the same verbs as the command line.
+
+>>> import watchkeeper
+>>> import pyarrow as pa
+>>> profile = watchkeeper.profile(pa.table({"x": [1.0, 2.0, 3.0]}))
+>>> profile.columns["x"].mean
+2.0
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from watchkeeper.baseline import Baseline, write_baseline
+from watchkeeper.checks.pipeline import CheckOutcome, describe, run_check
+from watchkeeper.errors import InputError
+from watchkeeper.io import CsvOptions
+from watchkeeper.profile import DatasetProfile, build_profile
+from watchkeeper.report import write_report
+
+__all__ = ["check", "profile", "suggest_baseline"]
+
+
+def profile(
+    data: object,
+    *,
+    format: str | None = None,
+    csv: CsvOptions | None = None,
+    batch_rows: int = 65_536,
+    storage_options: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DatasetProfile:
+    """Profile a file, folder, glob, URI or in-memory table.
+
+    ``data`` is anything :func:`watchkeeper.io.read_batches` reads.
+    """
+    return build_profile(
+        data,
+        format=format,
+        csv=csv,
+        batch_rows=batch_rows,
+        storage_options=storage_options,
+        progress=progress,
+    )
+
+
+def suggest_baseline(
+    data: object,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    format: str | None = None,
+    csv: CsvOptions | None = None,
+    batch_rows: int = 65_536,
+    storage_options: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    title: str | None = None,
+) -> Baseline:
+    """Profile ``data`` and suggest a baseline from it, as SageMaker's baselining job does.
+
+    With ``output``, writes ``statistics.json``, ``constraints.json`` and ``report.html``
+    (plus ``report.csv`` and ``report.json``) there.
+    """
+    reference = profile(
+        data,
+        format=format,
+        csv=csv,
+        batch_rows=batch_rows,
+        storage_options=storage_options,
+        progress=progress,
+    )
+    if reference.rows == 0:
+        raise InputError(f"{describe(data)}: no data rows to build a baseline from")
+    location = None
+    if output is not None:
+        location = os.fspath(output)
+        write_baseline(reference, location, storage_options)
+        write_report(
+            location,
+            reference,
+            title=title or "watchkeeper baseline",
+            subtitle=describe(data),
+            storage_options=storage_options,
+        )
+    return Baseline.from_profile(reference, location)
+
+
+def check(data: object, baseline=None, **options) -> CheckOutcome:
+    """Judge ``data`` against a baseline (folder, URI or :class:`Baseline`) and/or rules.
+
+    Keyword options are those of :func:`watchkeeper.checks.pipeline.run_check`:
+    ``rules``, ``output``, ``mode`` ("default" or "sagemaker"), ``drift_settings``,
+    ``format``, ``csv``, ``batch_rows``, ``storage_options``, ``progress``, ``title``.
+    """
+    return run_check(data, baseline=baseline, **options)

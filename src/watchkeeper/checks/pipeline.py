@@ -1,0 +1,166 @@
+"""The one judgement every face runs: read → profile → judge → write artefacts.
+
+``watchkeeper check`` on a file, the landing-file watcher on each new object and a
+scheduled job on a window of captured traffic all call :func:`run_check`; they differ
+only in where the data comes from and where the :class:`CheckOutcome` goes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from watchkeeper.baseline import Baseline, load_baseline, write_statistics
+from watchkeeper.checks.constraints import MODES, evaluate_constraints
+from watchkeeper.checks.rules import Rules, evaluate_rules, read_rules
+from watchkeeper.checks.violations import Violation, write_violations
+from watchkeeper.drift import DriftSettings
+from watchkeeper.errors import InputError, UsageError
+from watchkeeper.io import CsvOptions
+from watchkeeper.io.storage import join
+from watchkeeper.profile import DatasetProfile, build_profile
+from watchkeeper.report import write_report
+
+STATISTICS = "statistics.json"
+VIOLATIONS = "constraint_violations.json"
+
+
+@dataclass
+class CheckOutcome:
+    """What one check found and wrote.
+
+    ``artifacts`` maps artefact names (``statistics``, ``violations``, ``html``, ``csv``,
+    ``json``) to where they were written.
+    """
+
+    source: str
+    profile: DatasetProfile
+    violations: list[Violation]
+    drift: dict[str, Any] = field(default_factory=dict)
+    baseline: Baseline | None = None
+    rules: Rules | None = None
+    artifacts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """SageMaker's execution status: ``Completed`` or ``CompletedWithViolations``."""
+        return "CompletedWithViolations" if self.violations else "Completed"
+
+    @property
+    def exit_message(self) -> str:
+        if not self.violations:
+            return "Completed: Job completed successfully with no violations."
+        return (
+            f"CompletedWithViolations: Job completed successfully with "
+            f"{len(self.violations)} violations."
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``--json`` prints)."""
+        return {
+            "source": self.source,
+            "status": self.status,
+            "rows": self.profile.rows,
+            "columns": len(self.profile.columns),
+            "violations": [violation.to_dict() for violation in self.violations],
+            "artifacts": dict(self.artifacts),
+        }
+
+
+def run_check(
+    data: object,
+    *,
+    baseline: Baseline | str | os.PathLike[str] | None = None,
+    rules: Rules | str | os.PathLike[str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    mode: str = "default",
+    drift_settings: DriftSettings | None = None,
+    format: str | None = None,
+    csv: CsvOptions | None = None,
+    batch_rows: int = 65_536,
+    storage_options: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    title: str | None = None,
+) -> CheckOutcome:
+    """Profile ``data`` and judge it against a baseline and/or a rules file.
+
+    Everything that can be validated (mode, baseline files, rules file) is validated
+    before the data is read. With ``output``, writes ``statistics.json``,
+    ``constraint_violations.json`` and ``report.html``/``.csv``/``.json`` there.
+    """
+    if mode not in MODES:
+        raise UsageError(f"drift mode must be one of {', '.join(MODES)}; got {mode!r}")
+    if baseline is None and rules is None:
+        raise UsageError("nothing to check against: give a baseline, a rules file, or both")
+    reference = (
+        baseline
+        if isinstance(baseline, Baseline) or baseline is None
+        else load_baseline(baseline, storage_options)
+    )
+    rule_set = rules if isinstance(rules, Rules) or rules is None else read_rules(rules)
+    scanner = rule_set.scanner() if rule_set is not None else None
+    source = describe(data)
+    profile = build_profile(
+        data,
+        format=format,
+        csv=csv,
+        batch_rows=batch_rows,
+        storage_options=storage_options,
+        progress=progress,
+        observers=[scanner.observe] if scanner and scanner.patterns else (),
+    )
+    if profile.rows == 0:
+        raise InputError(f"{source}: no data rows to check")
+    outcome = CheckOutcome(source, profile, [], baseline=reference, rules=rule_set)
+    if reference is not None:
+        judgement = evaluate_constraints(
+            profile,
+            reference.constraints,
+            reference.statistics,
+            mode=mode,
+            drift_settings=drift_settings,
+        )
+        outcome.violations.extend(judgement.violations)
+        outcome.drift = judgement.drift
+    if rule_set is not None:
+        outcome.violations.extend(evaluate_rules(profile, rule_set, scanner))
+    if output is not None:
+        outcome.artifacts = write_outcome(outcome, output, storage_options, title)
+    return outcome
+
+
+def write_outcome(
+    outcome: CheckOutcome,
+    output: str | os.PathLike[str],
+    storage_options: dict | None = None,
+    title: str | None = None,
+) -> dict[str, str]:
+    """Write a check's artefacts under ``output``; returns name → URI."""
+    where = os.fspath(output)
+    artifacts = {
+        "statistics": write_statistics(outcome.profile, join(where, STATISTICS), storage_options),
+        "violations": write_violations(
+            outcome.violations, join(where, VIOLATIONS), storage_options
+        ),
+    }
+    reports = write_report(
+        where,
+        outcome.profile,
+        baseline=outcome.baseline.statistics if outcome.baseline else None,
+        violations=[violation.to_dict() for violation in outcome.violations],
+        drift=outcome.drift,
+        title=title or "watchkeeper check",
+        subtitle=outcome.source,
+        storage_options=storage_options,
+    )
+    artifacts.update(reports)
+    return artifacts
+
+
+def describe(data: object) -> str:
+    """How to name a data source in messages: its path or URI, else its kind."""
+    if isinstance(data, str | os.PathLike):
+        return os.fspath(data)
+    return type(data).__name__

@@ -1,0 +1,83 @@
+"""Violations and ``constraint_violations.json``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from watchkeeper.baseline.jackson import dumps
+from watchkeeper.io.storage import write_text
+
+# SageMaker's check types
+DATA_TYPE = "data_type_check"
+COMPLETENESS = "completeness_check"
+BASELINE_DRIFT = "baseline_drift_check"
+MISSING_COLUMN = "missing_column_check"
+EXTRA_COLUMN = "extra_column_check"
+CATEGORICAL_VALUES = "categorical_values_check"
+SAGEMAKER_CHECKS = (
+    DATA_TYPE,
+    COMPLETENESS,
+    BASELINE_DRIFT,
+    MISSING_COLUMN,
+    EXTRA_COLUMN,
+    CATEGORICAL_VALUES,
+)
+
+# watchkeeper's rule checks (rules file)
+ROW_COUNT = "row_count_check"
+MISSING_VALUES = "missing_values_check"
+SINGLE_VALUE = "single_value_check"
+RANGE = "range_check"
+ALLOWED_VALUES = "allowed_values_check"
+REGEX = "regex_check"
+RULE_CHECKS = (ROW_COUNT, MISSING_VALUES, SINGLE_VALUE, RANGE, ALLOWED_VALUES, REGEX)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken constraint or rule.
+
+    ``feature_name``, ``constraint_check_type`` and ``description`` are what SageMaker
+    writes. ``observed`` and ``threshold`` are the figures behind the description (the
+    measured value and the limit it broke), ``details`` anything else worth showing
+    (p-value, the test that decided, unexpected values ...).
+    """
+
+    feature_name: str
+    constraint_check_type: str
+    description: str
+    observed: float | None = None
+    threshold: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_sagemaker(self) -> dict[str, str]:
+        return {
+            "feature_name": self.feature_name,
+            "constraint_check_type": self.constraint_check_type,
+            "description": self.description,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.to_sagemaker(),
+            "observed": self.observed,
+            "threshold": self.threshold,
+            "details": dict(self.details),
+        }
+
+
+def violations_document(violations: list[Violation]) -> dict[str, Any]:
+    return {"violations": [violation.to_sagemaker() for violation in violations]}
+
+
+def violations_json(violations: list[Violation]) -> str:
+    """``constraint_violations.json`` text, printed as SageMaker prints it."""
+    return dumps(violations_document(violations))
+
+
+def write_violations(
+    violations: list[Violation], uri: str | os.PathLike[str], storage_options: dict | None = None
+) -> str:
+    return write_text(uri, violations_json(violations), storage_options)

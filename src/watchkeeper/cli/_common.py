@@ -1,0 +1,154 @@
+"""What every command shares: data options, error handling, progress, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from watchkeeper.errors import WatchkeeperError
+from watchkeeper.io import CsvOptions
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+PROGRESS_DELAY = 1.0
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class DataFormat(StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+
+
+FormatOption = Annotated[
+    DataFormat | None,
+    typer.Option("--format", help="Data format; by default each file's extension decides."),
+]
+HeaderOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--header/--no-header",
+        help="Whether CSV files start with column names (default: detect; headerless "
+        "columns are named _c0, _c1, ... as SageMaker names them).",
+        show_default=False,
+    ),
+]
+DelimiterOption = Annotated[str, typer.Option(help="CSV field delimiter.")]
+EncodingOption = Annotated[str, typer.Option(help="Text encoding of CSV files.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary for machines.")]
+
+
+def csv_options(header: bool | None, delimiter: str, encoding: str) -> CsvOptions:
+    return CsvOptions(header=header, delimiter=_unescape(delimiter), encoding=encoding)
+
+
+def _unescape(delimiter: str) -> str:
+    return "\t" if delimiter in ("\\t", "tab") else delimiter
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn every failure into one line on stderr and exit status 2, never a traceback."""
+    try:
+        yield
+    except WatchkeeperError as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
+        if os.environ.get("WATCHKEEPER_DEBUG"):
+            raise
+        errors.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} "
+            "(set WATCHKEEPER_DEBUG=1 to see the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback that shows a bar once reading has taken longer than a second."""
+    if not enabled or not errors.is_terminal:
+        yield None
+        return
+    started = time.monotonic()
+    display: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in display:
+            if time.monotonic() - started < PROGRESS_DELAY:
+                return
+            bar = Progress(
+                "reading",
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=errors,
+                transient=True,
+            )
+            bar.start()
+            display["bar"], display["task"] = bar, bar.add_task("read", total=total or None)
+        display["bar"].update(display["task"], completed=done, total=total or None)
+
+    try:
+        yield update
+    finally:
+        if "bar" in display:
+            display["bar"].stop()
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float):
+        return None
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def feature_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """The per-feature summary (seed report columns) as a terminal table."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    columns = [
+        ("feature", "feature"),
+        ("type", "type"),
+        ("missing_pct", "missing %"),
+        ("mean", "mean"),
+        ("std", "std"),
+        ("min", "min"),
+        ("max", "max"),
+        ("distinct", "distinct"),
+    ]
+    for key, label in columns:
+        table.add_column(label, justify="left" if key in ("feature", "type") else "right")
+    for row in rows:
+        table.add_row(*(_cell(row.get(key)) for key, _ in columns))
+    return table

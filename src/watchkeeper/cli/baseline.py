@@ -1,0 +1,62 @@
+"""``watchkeeper baseline DATA -o DIR``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from watchkeeper.api import suggest_baseline
+from watchkeeper.cli._common import (
+    DelimiterOption,
+    EncodingOption,
+    FormatOption,
+    HeaderOption,
+    JsonOption,
+    console,
+    csv_options,
+    feature_table,
+    handled,
+    print_json,
+    progress_bar,
+)
+from watchkeeper.io.storage import join
+from watchkeeper.report import feature_table as table_rows
+
+
+def command(
+    data: Annotated[str, typer.Argument(help="Training data: file, folder, glob or URI.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Folder or URI for the baseline files.")
+    ],
+    format: FormatOption = None,
+    header: HeaderOption = None,
+    delimiter: DelimiterOption = ",",
+    encoding: EncodingOption = "utf-8",
+    json: JsonOption = False,
+) -> None:
+    """Build a baseline from DATA: statistics.json, constraints.json and report.html."""
+    with handled():
+        options = csv_options(header, delimiter, encoding)
+        with progress_bar(not json) as progress:
+            baseline = suggest_baseline(
+                data,
+                output,
+                format=format.value if format else None,
+                csv=options,
+                progress=progress,
+            )
+        rows = table_rows(baseline.statistics)
+        if json:
+            print_json(
+                {
+                    "source": data,
+                    "rows": baseline.statistics.rows,
+                    "baseline": output,
+                    "features": rows,
+                }
+            )
+            return
+        console.print(feature_table(rows, f"{data}: {baseline.statistics.rows} rows"))
+        for name in ("statistics.json", "constraints.json", "report.html"):
+            console.print(f"wrote {join(output, name)}", highlight=False)

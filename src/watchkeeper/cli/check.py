@@ -1,0 +1,98 @@
+"""``watchkeeper check DATA --baseline DIR -o DIR [--rules FILE]``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from watchkeeper.api import check
+from watchkeeper.checks.pipeline import CheckOutcome
+from watchkeeper.cli._common import (
+    EXIT_OK,
+    EXIT_VIOLATIONS,
+    DelimiterOption,
+    EncodingOption,
+    FormatOption,
+    HeaderOption,
+    JsonOption,
+    console,
+    csv_options,
+    handled,
+    print_json,
+    progress_bar,
+)
+
+
+class DriftMode(StrEnum):
+    default = "default"
+    sagemaker = "sagemaker"
+
+
+def command(
+    data: Annotated[str, typer.Argument(help="Data to check: file, folder, glob or URI.")],
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Baseline folder or URI (statistics.json, constraints.json)."),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Folder or URI for the results.")
+    ] = None,
+    rules: Annotated[str | None, typer.Option(help="Rules file (YAML).")] = None,
+    drift: Annotated[
+        DriftMode,
+        typer.Option(
+            help="default: watchkeeper's sample-size aware detector; sagemaker: Deequ's "
+            "L-infinity distance against the constraints' comparison_threshold."
+        ),
+    ] = DriftMode.default,
+    format: FormatOption = None,
+    header: HeaderOption = None,
+    delimiter: DelimiterOption = ",",
+    encoding: EncodingOption = "utf-8",
+    json: JsonOption = False,
+) -> None:
+    """Check DATA against a baseline and/or rules. Exit status: 0 no violations,
+    1 violations found, 2 bad input or arguments."""
+    with handled():
+        if baseline is None and rules is None:
+            raise typer.BadParameter("give --baseline, --rules, or both")
+        options = csv_options(header, delimiter, encoding)
+        with progress_bar(not json) as progress:
+            outcome = check(
+                data,
+                baseline,
+                rules=rules,
+                output=output,
+                mode=drift.value,
+                format=format.value if format else None,
+                csv=options,
+                progress=progress,
+            )
+        if json:
+            print_json(outcome.summary())
+        else:
+            _print(outcome)
+    raise typer.Exit(EXIT_VIOLATIONS if outcome.violations else EXIT_OK)
+
+
+def _print(outcome: CheckOutcome) -> None:
+    profile = outcome.profile
+    console.print(f"{outcome.source}: {profile.rows} rows, {len(profile.columns)} columns")
+    if outcome.violations:
+        table = Table(title=f"{len(outcome.violations)} violations", title_justify="left")
+        table.add_column("feature", style="bold")
+        table.add_column("check")
+        table.add_column("description")
+        for violation in outcome.violations:
+            table.add_row(
+                violation.feature_name, violation.constraint_check_type, violation.description
+            )
+        console.print(table)
+    else:
+        console.print("[green]no violations[/]")
+    for name, where in outcome.artifacts.items():
+        console.print(f"{name}: {where}", highlight=False)
+    console.print(outcome.exit_message, highlight=False)

@@ -1,0 +1,52 @@
+"""``watchkeeper profile DATA -o FILE``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from watchkeeper.api import profile as build
+from watchkeeper.cli._common import (
+    DelimiterOption,
+    EncodingOption,
+    FormatOption,
+    HeaderOption,
+    JsonOption,
+    console,
+    csv_options,
+    feature_table,
+    handled,
+    print_json,
+    progress_bar,
+)
+from watchkeeper.profile import write_profile
+from watchkeeper.report import feature_table as table_rows
+
+
+def command(
+    data: Annotated[str, typer.Argument(help="File, folder, glob or URI (s3://...) to profile.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the profile.")],
+    format: FormatOption = None,
+    header: HeaderOption = None,
+    delimiter: DelimiterOption = ",",
+    encoding: EncodingOption = "utf-8",
+    json: JsonOption = False,
+) -> None:
+    """Profile DATA and write the profile (a mergeable summary) to a file."""
+    with handled():
+        options = csv_options(header, delimiter, encoding)
+        with progress_bar(not json) as progress:
+            profile = build(
+                data, format=format.value if format else None, csv=options, progress=progress
+            )
+        write_profile(profile, output)
+        rows = table_rows(profile)
+        if json:
+            print_json(
+                {"source": data, "rows": profile.rows, "profile": str(output), "features": rows}
+            )
+            return
+        console.print(feature_table(rows, f"{data}: {profile.rows} rows"))
+        console.print(f"profile written to {output}")
