@@ -1,1 +1,48 @@
+"""Drift: distances and a sample-size-aware judgement between two column profiles.
 
+Two families of functions, both reading profiles (never rows):
+
+* distances (:func:`linf_simple`, :func:`linf_robust`, :func:`ks_test`, :func:`psi`,
+  :func:`jensen_shannon`, :func:`hellinger`, :func:`wasserstein`, :func:`chi_square`)
+  and :func:`baseline_drift_distance`, the number SageMaker's ``baseline_drift_check``
+  compares with a fixed threshold;
+* :func:`detect`, watchkeeper's default judgement, which stays quiet on unchanged data
+  at any sample size and flags meaningful changes (see its docstring).
+"""
+
+from __future__ import annotations
+
+from watchkeeper.drift._support import linf_penalty
+from watchkeeper.drift.categorical import ChiSquareResult, chi_square
+from watchkeeper.drift.detector import detect, detect_all
+from watchkeeper.drift.distances import (
+    hellinger,
+    jensen_shannon,
+    linf_robust,
+    linf_simple,
+    psi,
+)
+from watchkeeper.drift.numeric import KSResult, ks_test, quantile_bins, wasserstein
+from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest
+from watchkeeper.drift.sagemaker import baseline_drift_distance
+
+__all__ = [
+    "ChiSquareResult",
+    "DriftResult",
+    "DriftSettings",
+    "DriftTest",
+    "KSResult",
+    "baseline_drift_distance",
+    "chi_square",
+    "detect",
+    "detect_all",
+    "hellinger",
+    "jensen_shannon",
+    "ks_test",
+    "linf_penalty",
+    "linf_robust",
+    "linf_simple",
+    "psi",
+    "quantile_bins",
+    "wasserstein",
+]

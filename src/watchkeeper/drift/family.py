@@ -1,0 +1,219 @@
+"""The tests behind :func:`~watchkeeper.drift.detect`, one function per question.
+
+Each returns a :class:`DriftTest` with the raw (unadjusted) p-value, or None when it
+does not apply (too few values, nothing to compare). Every one reads exact counts and
+moments or the sketches, never rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from watchkeeper.drift._support import (
+    NUMERIC,
+    category_table,
+    sketch_rank_allowance,
+)
+from watchkeeper.drift.divergence import total_variation_of
+from watchkeeper.drift.numeric import ks_test, numeric_linf
+from watchkeeper.drift.result import DriftSettings, DriftTest
+from watchkeeper.profile.column import ColumnProfile
+
+
+def null_fraction_test(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
+) -> DriftTest | None:
+    """Two-proportion z-test on the share of missing values; effect = change of that share.
+
+    Runs only if some value is missing on either side: without a missing value it
+    could never reject, and leaving it out keeps the other tests' share of ``alpha``.
+    """
+    if baseline.count == 0 or current.count == 0:
+        return None
+    if baseline.null_count == 0 and current.null_count == 0:
+        return None
+    return _proportion_test(
+        "null_fraction",
+        baseline.null_count,
+        baseline.count,
+        current.null_count,
+        current.count,
+        settings.min_null_change,
+    )
+
+
+def kind_share_test(
+    baseline: ColumnProfile, current: ColumnProfile, kind: str, settings: DriftSettings
+) -> DriftTest | None:
+    """Two-proportion z-test on the share of present values of the column's kind.
+
+    A numeric column whose values start arriving as text (or the reverse) changes
+    here even when the numbers it still has look the same. Runs only if some present
+    value on either side is of another kind.
+    """
+    have_b, have_c = _kind_count(baseline, kind), _kind_count(current, kind)
+    present_b, present_c = baseline.present, current.present
+    if present_b == 0 or present_c == 0:
+        return None
+    if have_b == present_b and have_c == present_c:
+        return None
+    return _proportion_test(
+        "value_kind", have_b, present_b, have_c, present_c, settings.min_null_change
+    )
+
+
+def _kind_count(profile: ColumnProfile, kind: str) -> int:
+    count = profile.moments.n if kind == NUMERIC else profile.categories.total
+    return min(int(count), profile.present)
+
+
+def _proportion_test(name: str, x1: int, n1: int, x2: int, n2: int, floor: float) -> DriftTest:
+    # Pooled standard error: the test of equal proportions (the 2x2 chi-square test).
+    p1, p2 = x1 / n1, x2 / n2
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
+    z = (p2 - p1) / se if se > 0 else 0.0
+    p_value = float(2.0 * stats.norm.sf(abs(z)))
+    effect = p2 - p1
+    return DriftTest(name, z, p_value, effect, floor, abs(effect) / floor)
+
+
+def location_test(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
+) -> DriftTest | None:
+    """Welch's t-test on the exact means; effect = mean shift in pooled standard deviations.
+
+    The pooled standard deviation is ``sqrt((s1**2 + s2**2) / 2)`` (sample variances),
+    so the effect is symmetric in the two sides. Skipped when both sides are constant;
+    the shape test then sees any change of the constant.
+    """
+    a, b = baseline.moments, current.moments
+    if a.n < 2 or b.n < 2:
+        return None
+    var_a, var_b = a.m2 / (a.n - 1), b.m2 / (b.n - 1)
+    if not (math.isfinite(var_a) and math.isfinite(var_b)) or var_a + var_b <= 0:
+        return None
+    se_a, se_b = var_a / a.n, var_b / b.n
+    t = (b.mean - a.mean) / math.sqrt(se_a + se_b)
+    dof = (se_a + se_b) ** 2 / (se_a**2 / (a.n - 1) + se_b**2 / (b.n - 1))
+    p_value = float(2.0 * stats.t.sf(abs(t), dof))
+    effect = (b.mean - a.mean) / math.sqrt((var_a + var_b) / 2.0)
+    floor = settings.min_mean_shift
+    return DriftTest("location", t, p_value, effect, floor, abs(effect) / floor)
+
+
+def scale_test(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
+) -> DriftTest | None:
+    """z-test on the log ratio of the sample variances, with a kurtosis-aware standard error.
+
+    ``Var(log s**2) ~ (kappa - (n - 3) / (n - 1)) / n`` for any distribution with kurtosis
+    kappa, so the test holds its level for heavy-tailed data where the F-test (which
+    assumes kappa = 3) alarms constantly. kappa is estimated from both sides' fourth
+    moments about their own means, pooled: a mean shift does not distort it, and one
+    extreme value raises the standard error together with the variance it inflates,
+    which keeps Student-t(3)-like data quiet. Effect = ratio of standard deviations,
+    current over baseline; its threshold is ``min_sd_ratio`` in either direction.
+    Skipped when a side is constant (the shape test covers that).
+    """
+    a, b = baseline.moments, current.moments
+    if a.n < 4 or b.n < 4 or a.m2 <= 0 or b.m2 <= 0:
+        return None
+    m2, m4 = a.m2 + b.m2, a.m4 + b.m4
+    if not (math.isfinite(m2) and math.isfinite(m4)):
+        return None
+    kurtosis = (a.n + b.n) * m4 / (m2 * m2)
+    var_a, var_b = a.m2 / (a.n - 1), b.m2 / (b.n - 1)
+    log_ratio = math.log(var_b / var_a)
+    variance = _log_variance_variance(kurtosis, a.n) + _log_variance_variance(kurtosis, b.n)
+    z = log_ratio / math.sqrt(variance)
+    p_value = float(2.0 * stats.norm.sf(abs(z)))
+    effect = math.exp(log_ratio / 2.0)
+    floor = settings.min_sd_ratio
+    return DriftTest("scale", z, p_value, effect, floor, abs(log_ratio / 2.0) / math.log(floor))
+
+
+def _log_variance_variance(kurtosis: float, n: int) -> float:
+    # The kurtosis of any distribution is at least 1, so this stays positive.
+    return max(kurtosis - (n - 3) / (n - 1), 2.0 / (n - 1)) / n
+
+
+def shape_test(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
+) -> DriftTest | None:
+    """Kolmogorov–Smirnov test from the sketches, net of their rank error.
+
+    The statistic is Deequ's ``linf_simple`` minus each compacted sketch's rank-error
+    allowance (:attr:`DriftSettings.sketch_rank_error`), a lower bound on the KS
+    distance of the data themselves; the p-value is the asymptotic two-sample one for
+    that value. Effect = that net KS distance.
+    """
+    if baseline.kll.n == 0 or current.kll.n == 0:
+        return None
+    allowance = sketch_rank_allowance(baseline, settings.sketch_rank_error)
+    allowance += sketch_rank_allowance(current, settings.sketch_rank_error)
+    net = max(0.0, numeric_linf(baseline, current) - allowance)
+    result = ks_test(baseline, current, statistic=net)
+    floor = settings.min_ks
+    return DriftTest("shape", net, result.p_value, net, floor, net / floor)
+
+
+def category_test(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
+) -> DriftTest | None:
+    """Chi-square test of homogeneity on the baseline-versus-current table of category
+    counts; effect = total variation distance of the category shares.
+
+    Categories are pooled, rarest first, until every cell expects at least
+    ``min_expected_count`` values, which keeps the chi-square approximation valid for
+    columns with hundreds of rare categories. Categories that appear on one side only
+    are cells like any other. The total variation is taken over the unpooled
+    categories, less the frequent-items sketches' error bound when counts are
+    estimated.
+    """
+    table = category_table(baseline, current)
+    n, m = table.baseline_total, table.current_total
+    if n == 0 or m == 0:
+        return None
+    counts = _pool_rare(table.baseline, table.current, settings.min_expected_count)
+    tv = total_variation_of(table.baseline, table.current)
+    tv = max(0.0, tv - table.baseline_error - table.current_error)
+    floor = settings.min_total_variation
+    if counts.shape[1] < 2:
+        return DriftTest("categories", 0.0, 1.0, tv, floor, tv / floor)
+    statistic = _homogeneity_statistic(counts)
+    p_value = float(stats.chi2.sf(statistic, counts.shape[1] - 1))
+    return DriftTest("categories", statistic, p_value, tv, floor, tv / floor)
+
+
+def _pool_rare(first: np.ndarray, second: np.ndarray, min_expected: float) -> np.ndarray:
+    """A 2 x K table whose K columns all expect ``min_expected`` values in both rows.
+
+    Expected counts are ``row total * column total / N``, so a column is valid when its
+    total reaches ``min_expected * N / smaller row total``. The rarest columns are
+    merged into one until that merged column is valid too.
+    """
+    totals = first + second
+    grand = totals.sum()
+    needed = min_expected * grand / min(first.sum(), second.sum())
+    order = np.argsort(totals, kind="stable")
+    sorted_totals = totals[order]
+    below = int(np.searchsorted(sorted_totals, needed, side="left"))
+    if below == 0:
+        return np.vstack((first, second))
+    reach = int(np.searchsorted(np.cumsum(sorted_totals), needed, side="left"))
+    merged = min(max(below, reach + 1), len(order))
+    rare, kept = order[:merged], order[merged:]
+    table = np.vstack((first[kept], second[kept]))
+    pooled = np.array([[first[rare].sum()], [second[rare].sum()]])
+    return np.hstack((pooled, table))
+
+
+def _homogeneity_statistic(counts: np.ndarray) -> float:
+    rows = counts.sum(axis=1, keepdims=True)
+    columns = counts.sum(axis=0, keepdims=True)
+    expected = rows * columns / counts.sum()
+    return float(np.sum((counts - expected) ** 2 / expected))
