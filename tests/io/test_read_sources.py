@@ -58,6 +58,14 @@ def test_glob_matching_folders_expands_them(landing):
     assert list_files(f"{landing}/20*") == [f"{landing}/2024/01/c.csv"]
 
 
+def test_glob_skips_hidden_and_non_data_files_as_a_folder_does(landing):
+    assert list_files(f"{landing}/*") == list_files(landing)
+
+
+def test_a_file_named_explicitly_is_listed_whatever_its_name(landing):
+    assert list_files(landing / "_SUCCESS") == [f"{landing}/_SUCCESS"]
+
+
 def test_file_uri(landing):
     assert read_table(f"file://{landing}/a.csv").column("id").to_pylist() == [1]
     assert len(list_files(f"file://{landing}")) == 4

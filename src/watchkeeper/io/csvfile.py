@@ -23,7 +23,7 @@ from watchkeeper.io.files import ByteCounter, DataFile, open_binary
 from watchkeeper.io.messages import encoding_hint, excerpt, first_line
 from watchkeeper.io.names import renamed, unique_names
 from watchkeeper.io.options import CsvOptions
-from watchkeeper.io.text import read_head, text_stream
+from watchkeeper.io.text import Head, read_head, text_stream
 
 BLOCK_BYTES = 1 << 20
 # A row must fit in one block; blocks grow up to this for rows that are that long.
@@ -48,11 +48,7 @@ def read_csv(file: DataFile, options: CsvOptions, counter: ByteCounter) -> Itera
     header = options.header
     if header is None:
         header = not first_row_is_numeric(head.text, delimiter, options.quote_char)
-    scan = _CsvScan(file, options, counter, delimiter=delimiter, header=header, skip=head.skip)
-    # Arrow finds no row in a one-line file without a line end; give it one.
-    scan.terminate = head.complete and not any(end in head.text for end in "\r\n")
-    scan.blank = not head.text.strip()
-    return scan.batches()
+    return _CsvScan(file, options, counter, head, delimiter=delimiter, header=header).batches()
 
 
 def first_row_is_numeric(text: str, delimiter: str, quote_char: str) -> bool:
@@ -78,20 +74,21 @@ class _CsvScan:
         file: DataFile,
         options: CsvOptions,
         counter: ByteCounter,
+        head: Head,
         *,
         delimiter: str,
         header: bool,
-        skip: int,
     ) -> None:
         self.file, self.options, self.counter = file, options, counter
-        self.delimiter, self.header, self.skip = delimiter, header, skip
+        self.delimiter, self.header, self.skip = delimiter, header, head.skip
+        # Arrow finds no row in a one-line file without a line end; that file gets one.
+        self.terminate = head.complete and not any(end in head.text for end in "\r\n")
+        self.blank = not head.text.strip()
+        self.block_size = BLOCK_BYTES
         self.text_columns: dict[str, pa.DataType] = {}
         self.source_names: list[str] = []
         self.names: list[str] = []
         self.rows_done = 0
-        self.terminate = False
-        self.blank = False
-        self.block_size = BLOCK_BYTES
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         while True:

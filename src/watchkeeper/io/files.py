@@ -80,17 +80,20 @@ def resolve(
     source: str | os.PathLike[str], storage_options: dict | None, format: str | None
 ) -> list[DataFile]:
     """The files a path, folder, glob or URI stands for, each with its format decided."""
-    fs, entries, _ = locate(source, storage_options, any_extension=format is not None)
+    fs, entries = locate(source, storage_options, any_extension=format is not None)
     return [_describe(fs, path, size, format) for path, size in entries]
 
 
 def list_files(source: str | os.PathLike[str], *, storage_options: dict | None = None) -> list[str]:
     """The data files a path, folder, glob or URI resolves to, sorted.
 
-    A folder stands for every data file below it (recursively), skipping hidden files
-    and folders — names starting with ``.`` or ``_`` as in Hadoop and Spark, which
-    covers ``_SUCCESS`` and ``.crc`` files. Local files are returned as absolute paths,
-    remote ones as full URIs (``s3://bucket/key``).
+    A folder stands for every data file below it (recursively), a glob for the files
+    it matches (and the data files below the folders it matches). Files without a data
+    extension (see :func:`read_batches`) are left out, and so are hidden files and
+    folders — names starting with ``.`` or ``_`` as in Hadoop and Spark, which covers
+    ``_SUCCESS``, ``_temporary/`` and ``.crc`` files. A single file named explicitly is
+    always listed. Local files are returned as absolute paths, remote ones as full
+    URIs (``s3://bucket/key``).
 
     Raises:
         InputError: nothing exists there, no file matches, or it cannot be listed.
@@ -98,27 +101,33 @@ def list_files(source: str | os.PathLike[str], *, storage_options: dict | None =
     >>> list_files("data/")  # doctest: +SKIP
     ['/home/me/data/2024/a.csv', '/home/me/data/2024/b.csv']
     """
-    fs, entries, _ = locate(source, storage_options, any_extension=False)
+    fs, entries = locate(source, storage_options, any_extension=False)
     return [_display(fs, path) for path, _ in entries]
 
 
 def locate(
     source: str | os.PathLike[str], storage_options: dict | None, *, any_extension: bool
-) -> tuple[Any, list[tuple[str, int]], str]:
-    """(filesystem, sorted [(path, size)], label) for a source; raises InputError."""
+) -> tuple[Any, list[tuple[str, int]]]:
+    """(filesystem, sorted [(path, size)]) for a source; raises InputError.
+
+    Folders and globs keep only files with a data extension unless ``any_extension``.
+    """
     label = os.fspath(source)
     if not isinstance(label, str):
         raise UsageError(f"a path must be text, not {type(label).__name__}")
     fs, path = _filesystem(label, storage_options)
     try:
-        entries = _expand(fs, path, label, any_extension)
+        if _is_glob(path) and not fs.exists(path):
+            entries = _glob(fs, path, label, any_extension)
+        else:
+            entries = _single(fs, path, label, any_extension)
     except InputError:
         raise
     except PermissionError as exc:
         raise InputError(f"{label}: permission denied; cannot list or read it") from exc
     except Exception as exc:  # any storage failure here means the source cannot be reached
         raise InputError(f"{label}: cannot access: {first_line(exc)}") from exc
-    return fs, sorted(entries), label
+    return fs, sorted(entries.items())
 
 
 def _filesystem(label: str, storage_options: dict | None) -> tuple[Any, str]:
@@ -133,46 +142,54 @@ def _filesystem(label: str, storage_options: dict | None) -> tuple[Any, str]:
     return fs, path
 
 
-def _expand(fs: Any, path: str, label: str, any_extension: bool) -> list[tuple[str, int]]:
-    if _is_glob(path) and not fs.exists(path):
-        try:
-            matches = fs.glob(path, detail=True)
-        except ValueError as exc:
-            raise InputError(f"{label}: not a valid pattern: {first_line(exc)}") from exc
-        if not matches:
-            raise InputError(f"{label}: no files match this pattern")
-        entries = []
-        for match, info in matches.items():
-            if info.get("type") == "directory":
-                entries += _folder(fs, match, any_extension)
-            elif not _hidden(PurePosixPath(match).name):
-                entries.append((match, int(info.get("size") or 0)))
-        if not entries:
-            raise InputError(f"{label}: the pattern matches no data files ({ACCEPTED})")
-        return entries
+def _single(fs: Any, path: str, label: str, any_extension: bool) -> dict[str, int]:
     try:
         info = fs.info(path)
     except FileNotFoundError as exc:
         raise InputError(f"{label}: no such file or folder") from exc
-    if info.get("type") == "directory":
-        entries = _folder(fs, path, any_extension)
-        if not entries:
-            raise InputError(f"{label}: the folder holds no data files ({ACCEPTED})")
-        return entries
-    return [(info.get("name", path), int(info.get("size") or 0))]
+    if info.get("type") != "directory":
+        return {info.get("name", path): int(info.get("size") or 0)}
+    entries = _folder(fs, path, any_extension)
+    if not entries:
+        raise InputError(f"{label}: the folder holds no data files ({ACCEPTED})")
+    return entries
 
 
-def _folder(fs: Any, root: str, any_extension: bool) -> list[tuple[str, int]]:
+def _glob(fs: Any, pattern: str, label: str, any_extension: bool) -> dict[str, int]:
+    try:
+        matches = fs.glob(pattern, detail=True)
+    except ValueError as exc:
+        raise InputError(f"{label}: not a valid pattern: {first_line(exc)}") from exc
+    if not matches:
+        raise InputError(f"{label}: no files match this pattern")
+    entries: dict[str, int] = {}
+    for match, info in matches.items():
+        name = PurePosixPath(match).name
+        if info.get("type") == "directory" and not _hidden(name):
+            entries.update(_folder(fs, match, any_extension))
+        elif info.get("type") != "directory" and _wanted(name, any_extension):
+            entries[match] = int(info.get("size") or 0)
+    if not entries:
+        raise InputError(f"{label}: the pattern matches no data files ({ACCEPTED})")
+    return entries
+
+
+def _folder(fs: Any, root: str, any_extension: bool) -> dict[str, int]:
     found = fs.find(root, detail=True)
     root_parts = len(PurePosixPath(root.rstrip("/")).parts)
-    entries = []
+    entries = {}
     for path, info in found.items():
-        relative = PurePosixPath(path).parts[root_parts:]
-        if any(_hidden(part) for part in relative):
-            continue
-        if any_extension or split_extension(path)[0] is not None:
-            entries.append((path, int(info.get("size") or 0)))
+        parts = PurePosixPath(path).parts[root_parts:]
+        if not parts or path.endswith("/") or info.get("type") == "directory":
+            continue  # folder markers that object stores list as objects
+        *folders, name = parts
+        if not any(_hidden(folder) for folder in folders) and _wanted(name, any_extension):
+            entries[path] = int(info.get("size") or 0)
     return entries
+
+
+def _wanted(name: str, any_extension: bool) -> bool:
+    return not _hidden(name) and (any_extension or split_extension(name)[0] is not None)
 
 
 def _hidden(name: str) -> bool:
