@@ -17,8 +17,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+DEMO := demo-output
+
+# A baseline from last month's training data, then today's file checked against it.
+# `check` exits 1 when it finds violations, which is what this demo shows.
 demo: $(VENV)/.installed
-	$(BIN)/python examples/demo.py
+	$(BIN)/watchkeeper baseline examples/churn/train.csv -o $(DEMO)/baseline
+	$(BIN)/watchkeeper check examples/churn/today.csv --baseline $(DEMO)/baseline \
+		--rules examples/churn/rules.yaml -o $(DEMO)/check || [ $$? -eq 1 ]
+	@echo "open $(DEMO)/check/report.html to see the violations and distributions"
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples
@@ -28,4 +35,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/profile.py
 
 clean:
-	rm -rf $(VENV) .watchkeeper build dist src/*.egg-info
+	rm -rf $(VENV) $(DEMO) .watchkeeper build dist src/*.egg-info

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from watchkeeper.profile.distinct import DistinctSketch
 from watchkeeper.profile.frequent import CategoryCounts
@@ -19,6 +21,18 @@ from watchkeeper.profile.types import (
     column_type,
 )
 
+MAX_CATEGORY_LENGTH = 1024
+
+
+def _categorical(texts: pa.Array, counts: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """Texts short enough to be categories: long free text would make the profile as
+    large as the data without being a category anyone monitors."""
+    long = pc.greater(pc.binary_length(texts), MAX_CATEGORY_LENGTH).to_numpy(zero_copy_only=False)
+    if not long.any():
+        return texts, counts
+    keep = ~long
+    return texts.filter(pa.array(keep)), counts[keep]
+
 
 class ColumnProfile:
     """Everything watchkeeper keeps about a column.
@@ -27,7 +41,8 @@ class ColumnProfile:
     of them were missing (null, NaN, or absent because the column was not in a batch).
     ``type_counts`` counts present values by Deequ type. Numeric values (numbers and
     numeric text) feed ``moments`` and the quantile sketch ``kll``; text and boolean
-    values feed ``categories``; every present value feeds the ``distinct`` sketch.
+    values feed ``categories`` (except texts longer than ``MAX_CATEGORY_LENGTH`` bytes);
+    every present value feeds the ``distinct`` sketch.
     """
 
     __slots__ = (
@@ -70,7 +85,9 @@ class ColumnProfile:
             self.distinct.update_doubles(batch.distinct_numbers)
         if batch.texts is not None and len(batch.texts):
             self.distinct.update_strings(batch.texts)
-            self.categories.update(batch.texts, batch.text_counts)
+            texts, counts = _categorical(batch.texts, batch.text_counts)
+            if len(texts):
+                self.categories.update(texts, counts)
 
     def add_missing(self, rows: int) -> None:
         """Count ``rows`` rows in which the column did not exist as missing."""

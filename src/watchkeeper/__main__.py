@@ -1,0 +1,5 @@
+"""``python -m watchkeeper``: the same as the ``watchkeeper`` command."""
+
+from watchkeeper.cli import main
+
+main()

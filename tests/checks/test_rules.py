@@ -1,0 +1,160 @@
+"""Rules files: parsing errors name the key; every rule fires with its figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from watchkeeper.checks.rules import evaluate_rules, parse_rules, read_rules
+from watchkeeper.errors import FormatError
+from watchkeeper.profile import DatasetProfile
+
+RULES = """
+rows: {min: 10, max: 1000}
+defaults:
+  max_missing: 10%
+columns:
+  notes: {max_missing: 1.0}
+  constant: {single_value: forbid}
+  age: {min: 0, max: 120}
+  country: {allowed: [NL, FR, DE]}
+  email: {regex: '^[^@ ]+@[^@ ]+$'}
+"""
+
+
+def table(rows: int = 100) -> pa.Table:
+    rng = np.random.default_rng(0)
+    return pa.table(
+        {
+            "age": rng.integers(0, 100, rows),
+            "country": pa.array(rng.choice(["NL", "FR", "DE"], rows)),
+            "email": pa.array([f"user{i}@example.com" for i in range(rows)]),
+            "notes": pa.array([None] * (rows - 1) + ["x"]),
+            "constant": pa.array([f"c{i % 3}" for i in range(rows)]),
+        }
+    )
+
+
+def judge(data: pa.Table, text: str = RULES):
+    rules = parse_rules(__import__("yaml").safe_load(text), "rules.yaml")
+    scanner = rules.scanner()
+    profile = DatasetProfile()
+    for batch in data.to_batches(max_chunksize=17):
+        profile.track(batch)
+        scanner.observe(batch)
+    return evaluate_rules(profile, rules, scanner)
+
+
+def by_check(violations):
+    return {(v.feature_name, v.constraint_check_type): v for v in violations}
+
+
+def test_clean_data_passes():
+    assert judge(table()) == []
+
+
+def test_row_count():
+    [violation] = judge(table(5))
+    assert violation.constraint_check_type == "row_count_check"
+    assert violation.description == "Row count 5 is below the minimum 10."
+
+
+def test_missing_values_default_and_override():
+    data = table()
+    ages = data["age"].to_pylist()
+    ages[:20] = [None] * 20
+    data = data.set_column(0, "age", pa.array(ages, type=pa.int64()))
+    found = by_check(judge(data))
+    violation = found[("age", "missing_values_check")]
+    assert violation.observed == pytest.approx(0.2) and violation.threshold == pytest.approx(0.1)
+    assert violation.description == "20% of values are missing (20 of 100 rows); the limit is 10%."
+    assert ("notes", "missing_values_check") not in found  # its own limit allows 99%
+
+
+def test_single_value():
+    data = table().set_column(4, "constant", pa.array(["same"] * 100))
+    violation = by_check(judge(data))[("constant", "single_value_check")]
+    assert "'same'" in violation.description
+    numeric = table().set_column(0, "age", pa.array([7] * 100))
+    assert ("age", "single_value_check") in by_check(judge(numeric))
+
+
+def test_range_with_share_below():
+    data = table()
+    ages = data["age"].to_pylist()
+    ages[:4] = [-1, -2, -3, 130]
+    data = data.set_column(0, "age", pa.array(ages))
+    found = [v for v in judge(data) if v.constraint_check_type == "range_check"]
+    low, high = found
+    assert low.observed == -3 and low.threshold == 0
+    assert low.details["share"] == pytest.approx(0.03)
+    assert high.observed == 130 and high.details["share"] == pytest.approx(0.01)
+
+
+def test_allowed_values_lists_the_unexpected():
+    data = table()
+    countries = data["country"].to_pylist()
+    countries[:3] = ["XX", "XX", "YY"]
+    data = data.set_column(1, "country", pa.array(countries))
+    violation = by_check(judge(data))[("country", "allowed_values_check")]
+    assert violation.observed == pytest.approx(0.03)
+    assert violation.details["unexpected_values"] == ["XX", "YY"]
+    assert "'XX' (2)" in violation.description
+
+
+def test_regex_counts_every_value_in_the_scan():
+    data = table(300)
+    emails = data["email"].to_pylist()
+    emails[10] = "not-an-email"
+    emails[200] = "two@@at"
+    data = data.set_column(2, "email", pa.array(emails))
+    violation = by_check(judge(data, RULES.replace("max: 1000", "max: 100000")))[
+        ("email", "regex_check")
+    ]
+    assert violation.details["mismatched"] == 2
+    assert violation.details["examples"] == ["not-an-email", "two@@at"]
+    assert violation.observed == pytest.approx(2 / 300)
+
+
+def test_tolerance():
+    data = table()
+    countries = data["country"].to_pylist()
+    countries[0] = "XX"
+    data = data.set_column(1, "country", pa.array(countries))
+    text = RULES.replace("allowed: [NL, FR, DE]", "allowed: [NL, FR, DE], tolerance: 0.02")
+    assert ("country", "allowed_values_check") not in by_check(judge(data, text))
+
+
+def test_rules_for_absent_columns():
+    found = by_check(judge(table().drop_columns(["email"])))
+    assert ("email", "missing_column_check") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("columns: {age: {max_mising: 0.1}}", "columns.age: unknown key 'max_mising'"),
+        ("defaults: {max_missing: 1.5}", "defaults.max_missing is 1.5"),
+        ("columns: {age: {min: 5, max: 1}}", "min 5.0 is greater than max 1.0"),
+        ("columns: {e: {regex: '(unclosed'}}", "invalid regular expression"),
+        ("rows: {min: -3}", "rows.min"),
+        ("- a list", "a rules file is a mapping"),
+        ("columns: {c: {allowed: []}}", "allowed must be a non-empty list"),
+        ("defaults: {single_value: sometimes}", "use forbid or allow"),
+    ],
+)
+def test_invalid_rules_name_the_key(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    with pytest.raises(FormatError) as info:
+        read_rules(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("columns:\n  a: [unclosed\n")
+    with pytest.raises(FormatError, match="not valid YAML at line"):
+        read_rules(path)
