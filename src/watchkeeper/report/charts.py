@@ -1,0 +1,186 @@
+"""Baseline-versus-current distribution charts as plotly figure specifications.
+
+Figures are plain dicts in plotly's JSON schema (``data`` and ``layout``), built
+without plotly's Python objects: validating hundreds of figures through them costs
+seconds, and the page only needs their JSON. Every number comes from the profiles'
+sketches, so a chart's size depends on the bin and category caps, never on the data.
+
+Text from the data (category values) is HTML-escaped before it goes into a figure:
+plotly renders a subset of HTML tags inside labels and decodes entities, so escaped
+text displays as written and can never become markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from watchkeeper.profile import ColumnProfile
+from watchkeeper.profile.kll import KLLSketch
+from watchkeeper.report.formatting import shorten
+
+CURRENT_COLOUR = "#2f6690"
+BASELINE_COLOUR = "#a3acb9"
+LABEL_LENGTH = 40
+OTHER_LABEL = "(all other values)"
+
+
+def histogram_shares(
+    sketches: Sequence[KLLSketch], bins: int = 30
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Common equal-width bin edges over the sketches' joint finite range, and each
+    sketch's share of values per bin.
+
+    Shares are differences of ranks at the interior edges, so values beyond the outer
+    edges (infinities) fall into the first or last bin and each sketch's shares sum to 1.
+    Bins are half-open ``[lo, hi)`` except the last, which is closed, as in NumPy.
+    A single distinct value gives one bin of width 1 around it.
+    """
+    finite = [_finite_items(sketch) for sketch in sketches]
+    joined = np.concatenate([*finite, np.empty(0)])
+    if len(joined) == 0:
+        return np.empty(0), [np.empty(0) for _ in sketches]
+    lo, hi = float(joined.min()), float(joined.max())
+    edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
+    shares = []
+    for sketch in sketches:
+        n = sketch.n
+        below = sketch.rank(edges[1:-1], inclusive=False)
+        counts = np.diff(np.concatenate(([0], below, [n])))
+        shares.append(counts / n if n else np.zeros(len(edges) - 1))
+    return edges, shares
+
+
+def _finite_items(sketch: KLLSketch) -> np.ndarray:
+    items, _ = sketch.weighted_items()
+    return items[np.isfinite(items)]
+
+
+def category_shares(
+    columns: Sequence[ColumnProfile], limit: int = 20
+) -> tuple[list[str], list[np.ndarray]]:
+    """The most frequent categories over all columns and each column's share of them.
+
+    A category is shown when it is among the ``limit`` most frequent of any column,
+    ranked by its largest share, so a value that vanished from the current data still
+    appears. The last share of each column is that of all other values together.
+    """
+    tallies = [dict(column.categories.items(limit)) for column in columns]
+    totals = [column.categories.total for column in columns]
+    best: dict[str, float] = {}
+    for tally, total in zip(tallies, totals, strict=True):
+        for value, count in tally.items():
+            best[value] = max(best.get(value, 0.0), count / total)
+    shown = sorted(best, key=lambda value: (-best[value], value))[:limit]
+    shares = []
+    for tally, total in zip(tallies, totals, strict=True):
+        counts = np.array([tally.get(value, 0) for value in shown], dtype=np.float64)
+        part = counts / total if total else counts
+        shares.append(np.append(part, max(0.0, 1.0 - part.sum()) if total else 0.0))
+    return shown, shares
+
+
+def numeric_figure(
+    current: ColumnProfile | None, baseline: ColumnProfile | None, bins: int = 30
+) -> dict[str, Any] | None:
+    """Overlaid histograms (shares of values) of the columns that have numbers."""
+    sides = _sides(current, baseline, lambda column: column.kll.n > 0)
+    if not sides:
+        return None
+    edges, shares = histogram_shares([column.kll for _, column, _ in sides], bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    width = float(edges[1] - edges[0])
+    traces = [
+        {
+            "type": "bar",
+            "name": name,
+            "x": centres.tolist(),
+            "y": np.round(share, 6).tolist(),
+            "width": width,
+            "marker": {"color": colour},
+            "opacity": 0.65,
+            "hovertemplate": "≈ %{x:.4g}: %{y:.2%}<extra>" + name + "</extra>",
+        }
+        for (name, _, colour), share in zip(sides, shares, strict=True)
+    ]
+    layout = _layout(barmode="overlay", height=280)
+    layout["xaxis"] = {"title": {"text": f"value ({len(centres)} equal-width bins)"}}
+    layout["yaxis"] = {"title": {"text": "share of values"}, "tickformat": ".0%"}
+    return {"data": traces, "layout": layout}
+
+
+def category_figure(
+    current: ColumnProfile | None, baseline: ColumnProfile | None, limit: int = 20
+) -> dict[str, Any] | None:
+    """Grouped horizontal bars of the top categories' shares, plus all other values."""
+    sides = _sides(current, baseline, lambda column: column.categories.total > 0)
+    if not sides:
+        return None
+    values, shares = category_shares([column for _, column, _ in sides], limit)
+    labels = [*(html.escape(shorten(value, LABEL_LENGTH)) for value in values), OTHER_LABEL]
+    positions = list(range(len(labels)))
+    traces = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": name,
+            "y": positions,
+            "x": np.round(share, 6).tolist(),
+            "marker": {"color": colour},
+            "text": labels,
+            "textposition": "none",
+            "hovertemplate": "%{text}: %{x:.2%}<extra>" + name + "</extra>",
+        }
+        for (name, _, colour), share in zip(sides, shares, strict=True)
+    ]
+    # positions with tick labels, not categories: labels that coincide after
+    # shortening (or equal the "other" label) must stay separate bars
+    layout = _layout(barmode="group", height=90 + 18 * len(labels) * len(sides))
+    layout["yaxis"] = {
+        "tickvals": positions,
+        "ticktext": labels,
+        "autorange": "reversed",
+        "automargin": True,
+    }
+    layout["xaxis"] = {"title": {"text": "share of values"}, "tickformat": ".0%"}
+    return {"data": traces, "layout": layout}
+
+
+def _sides(current, baseline, has_values) -> list[tuple[str, ColumnProfile, str]]:
+    """(legend name, column, colour) for each side that has something to draw."""
+    sides = [("baseline", baseline, BASELINE_COLOUR), ("current", current, CURRENT_COLOUR)]
+    return [side for side in sides if side[1] is not None and has_values(side[1])]
+
+
+def _layout(**extra: Any) -> dict[str, Any]:
+    return {
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 40},
+        "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "legend": {"orientation": "h", "x": 0, "y": 1.12},
+        "bargap": 0.05,
+        **extra,
+    }
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` are written as ``\\u`` escapes, which JSON decodes to the
+    same characters but the HTML parser never sees as ``</script>`` or a comment.
+    """
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escape)
+    return text

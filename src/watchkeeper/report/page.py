@@ -1,0 +1,294 @@
+"""The self-contained HTML report: violations, the feature table, distributions.
+
+The page is one file that opens offline: plotly's JavaScript is embedded from the
+installed package and nothing is fetched. The tables are plain HTML, readable without
+JavaScript; charts are drawn when they scroll into view, so a long report opens fast.
+Its size is bounded by the profile and the caps below, never by the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from watchkeeper.errors import UsageError
+from watchkeeper.profile import ColumnProfile, DatasetProfile
+from watchkeeper.report import charts, formatting
+from watchkeeper.report.table import feature_row, feature_table
+
+MAX_CHARTS = 200
+MAX_CATEGORIES = 20
+BINS = 30
+MAX_VIOLATION_ROWS = 1000
+DATASET = "(dataset)"
+
+
+def render_html(
+    current: DatasetProfile,
+    *,
+    baseline: DatasetProfile | None = None,
+    violations: Iterable[Mapping[str, Any]] = (),
+    drift: Mapping[str, Any] | None = None,
+    title: str = "watchkeeper report",
+    subtitle: str | None = None,
+    generated_at: str | dt.datetime | None = None,
+    max_charts: int = MAX_CHARTS,
+    max_categories: int = MAX_CATEGORIES,
+) -> str:
+    """The report on ``current`` (optionally judged against ``baseline``) as one HTML page.
+
+    ``violations`` are dicts with ``feature_name``, ``constraint_check_type``,
+    ``description`` and optionally ``observed`` and ``threshold`` (objects with a
+    ``to_dict()`` method giving those are accepted too). ``drift`` maps a feature to
+    its verdict: an object with ``drifted``, ``score``, ``test``, ``effect``,
+    ``threshold`` and ``p_value``, or a number (a distance, as SageMaker reports it).
+
+    Distributions are charted for every feature with a violation and for up to
+    ``max_charts`` others (drifted ones first, then in column order); each categorical
+    chart shows the ``max_categories`` most frequent values and the rest as one bar.
+    The page shows the time ``generated_at`` only when given, so equal inputs give
+    equal bytes.
+
+    >>> import pyarrow as pa
+    >>> p = DatasetProfile()
+    >>> p.track(pa.table({"x": [1.0, 2.0, None]}))
+    >>> render_html(p, title="orders").startswith("<!DOCTYPE html>")
+    True
+    """
+    _check_arguments(current, baseline, drift, max_charts, max_categories)
+    found = [_violation(item) for item in violations]
+    verdicts = {name: _verdict(value) for name, value in (drift or {}).items()}
+    context = {
+        "title": title,
+        "subtitle": subtitle,
+        "generated_at": _timestamp(generated_at),
+        "current_rows": current.rows,
+        "baseline_rows": None if baseline is None else baseline.rows,
+        "feature_count": len(current.columns),
+        "violation_count": len(found),
+        "drift_summary": _drift_summary(verdicts),
+        "plotly_js": Markup(_plotly_js()),
+        **_body(current, baseline, found, verdicts, max_charts, max_categories),
+    }
+    return _template().render(**context)
+
+
+def _check_arguments(current, baseline, drift, max_charts, max_categories) -> None:
+    if not isinstance(current, DatasetProfile):
+        raise UsageError(f"current must be a DatasetProfile, got {type(current).__name__}")
+    if baseline is not None and not isinstance(baseline, DatasetProfile):
+        raise UsageError(
+            f"baseline must be a DatasetProfile or None, got {type(baseline).__name__}"
+        )
+    if drift is not None and not isinstance(drift, Mapping):
+        raise UsageError(f"drift must map feature names to verdicts, got {type(drift).__name__}")
+    for name, value in (("max_charts", max_charts), ("max_categories", max_categories)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise UsageError(f"{name} must be a whole number >= 0, got {value!r}")
+
+
+def _body(current, baseline, found, verdicts, max_charts, max_categories) -> dict[str, Any]:
+    """Everything below the header: violations, feature table and feature sections."""
+    names = list(current.columns)
+    if baseline is not None:
+        names += [name for name in baseline.columns if name not in current.columns]
+    violated: dict[str, list[dict[str, Any]]] = {}
+    for item in found:
+        violated.setdefault(item["feature"], []).append(item)
+    chosen = _chart_selection(names, violated, verdicts, max_charts)
+    position = {name: index for index, name in enumerate(names)}
+    anchors = {name: f"feature-{position[name]}" for name in chosen}
+    sections, figures = [], []
+    for name in sorted(chosen, key=lambda name: (name not in violated, position[name])):
+        section = _section(name, current, baseline, violated, verdicts, max_categories)
+        section["anchor"] = anchors[name]
+        figure = section.pop("figure")
+        section["chart"] = None
+        if figure is not None:
+            section["chart"] = len(figures)
+            figures.append(figure)
+        sections.append(section)
+    for item in found:
+        item["anchor"] = anchors.get(item["feature"])
+    return {
+        "violations": found[:MAX_VIOLATION_ROWS],
+        "hidden_violations": max(0, len(found) - MAX_VIOLATION_ROWS),
+        "violated_features": len([name for name in violated if name != DATASET]),
+        "table": _table(current, violated, verdicts, anchors),
+        "sections": sections,
+        "chart_note": _chart_note(len(names), len(chosen), max_charts),
+        "charts_json": Markup(charts.script_json(figures)),
+    }
+
+
+def _chart_selection(names, violated, verdicts, max_charts) -> set[str]:
+    """Every feature with a violation, then up to ``max_charts`` more: drifted first."""
+    drifted = [name for name in names if verdicts.get(name, {}).get("drifted")]
+    others = [name for name in names if name not in violated]
+    first = [name for name in drifted if name not in violated]
+    chosen = set(first)
+    priority = first + [name for name in others if name not in chosen]
+    return set(violated).intersection(names) | set(priority[:max_charts])
+
+
+def _chart_note(total: int, shown: int, max_charts: int) -> str | None:
+    if shown == total:
+        return None
+    return (
+        f"Distributions are shown for {shown:,} of {total:,} features: every feature "
+        f"with a violation, then up to {max_charts:,} others (drifted features first, "
+        "then in column order). The table above lists every feature."
+    )
+
+
+def _section(name, current, baseline, violated, verdicts, max_categories) -> dict[str, Any]:
+    now = current.columns.get(name)
+    before = baseline.columns.get(name) if baseline is not None else None
+    rows = {"current": _row(name, now), "baseline": _row(name, before)}
+    kind = _kind(now, before)
+    return {
+        "name": name,
+        "type": (rows["current"] or rows["baseline"])["type"],
+        "absent": now is None,
+        "has_baseline": baseline is not None,
+        "figures": _key_figures(rows, kind),
+        "violations": violated.get(name, []),
+        "drift": verdicts.get(name),
+        "figure": _figure(now, before, kind, max_categories),
+    }
+
+
+def _row(name: str, column: ColumnProfile | None) -> dict[str, Any] | None:
+    return None if column is None else feature_row(name, column)
+
+
+def _kind(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
+    """``numeric`` or ``categorical``: the current column's kind, else the baseline's."""
+    column = now if now is not None and now.present else before
+    column = column if column is not None else now
+    return "numeric" if column is not None and column.is_numeric else "categorical"
+
+
+def _figure(now, before, kind, max_categories) -> dict[str, Any] | None:
+    if kind == "numeric":
+        return charts.numeric_figure(now, before, BINS)
+    return charts.category_figure(now, before, max_categories)
+
+
+_NUMERIC_FIGURES = ("mean", "std", "min", "p50", "max")
+
+
+def _key_figures(rows: dict[str, dict | None], kind: str) -> list[tuple[str, str, str]]:
+    """(label, baseline text, current text) for the section's figures table."""
+    labels = [("rows", "rows"), ("type", "type"), ("missing", "missing")]
+    labels += [("missing_pct", "missing %"), ("distinct", "distinct")]
+    if kind == "numeric":
+        labels += [(key, "median" if key == "p50" else key) for key in _NUMERIC_FIGURES]
+    else:
+        labels += [("top_value", "most frequent")]
+    return [
+        (label, _cell(rows["baseline"], key), _cell(rows["current"], key)) for key, label in labels
+    ]
+
+
+def _cell(row: dict[str, Any] | None, key: str) -> str:
+    if row is None:
+        return "absent"
+    value = row[key]
+    if key == "missing_pct":
+        return formatting.percent(value)
+    if key == "top_value" and value is not None:
+        return formatting.shorten(value, 60)
+    return formatting.number(value) if not isinstance(value, str) else value
+
+
+def _table(current, violated, verdicts, anchors) -> list[dict[str, Any]]:
+    rows = feature_table(current)
+    for row in rows:
+        name = row["feature"]
+        row["anchor"] = anchors.get(name)
+        row["violation_count"] = len(violated.get(name, ()))
+        row["drifted"] = bool(verdicts.get(name, {}).get("drifted"))
+        if row["top_value"] is not None:
+            row["top_value"] = formatting.shorten(row["top_value"], 40)
+    return rows
+
+
+def _violation(item: Any) -> dict[str, Any]:
+    """A violation as the page shows it, from a dict or an object with ``to_dict()``."""
+    if not isinstance(item, Mapping) and callable(getattr(item, "to_dict", None)):
+        item = item.to_dict()
+    if not isinstance(item, Mapping):
+        raise UsageError(f"a violation must be a dict, got {type(item).__name__}")
+    return {
+        "feature": str(item.get("feature_name", DATASET)),
+        "check": str(item.get("constraint_check_type", "")),
+        "description": str(item.get("description", "")),
+        "observed": formatting.number(item.get("observed")),
+        "threshold": formatting.number(item.get("threshold")),
+    }
+
+
+def _verdict(value: Any) -> dict[str, Any]:
+    """A drift verdict as the page shows it: a distance, or a test's judgement."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"drifted": None, "text": f"distance {formatting.number(float(value))}"}
+    drifted = bool(getattr(value, "drifted", False))
+    test = getattr(value, "test", None)
+    if test is None:
+        return {"drifted": drifted, "text": "no drift test applies (no values to compare)"}
+    text = (
+        f"{test}: effect {formatting.number(getattr(value, 'effect', None))} "
+        f"(threshold {formatting.number(getattr(value, 'threshold', None))}), "
+        f"p = {_p_value(getattr(value, 'p_value', None))}, "
+        f"score {formatting.number(getattr(value, 'score', None))}"
+    )
+    return {"drifted": drifted, "text": text}
+
+
+def _p_value(value: Any) -> str:
+    return formatting.MISSING if value is None else f"{value:.3g}"
+
+
+def _drift_summary(verdicts: dict[str, dict[str, Any]]) -> str | None:
+    if not verdicts:
+        return None
+    judged = [verdict for verdict in verdicts.values() if verdict["drifted"] is not None]
+    if not judged:
+        return f"distances for {len(verdicts):,} features"
+    drifted = sum(1 for verdict in judged if verdict["drifted"])
+    return f"{drifted:,} of {len(judged):,} features drifted"
+
+
+def _timestamp(value: str | dt.datetime | None) -> str | None:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return None if value is None else str(value)
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("watchkeeper.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["number"] = formatting.number
+    environment.filters["percent"] = formatting.percent
+    return environment.get_template("report.html")
+
+
+@functools.cache
+def _plotly_js() -> str:
+    # imported here: plotly takes a moment to import, and only reports need it
+    from plotly.offline import get_plotlyjs
+
+    # plotly's bundle is safe inside <script> today; the guard keeps it so
+    return get_plotlyjs().replace("</script", "<\\/script")

@@ -1,0 +1,66 @@
+"""Writing the report files: ``report.html``, ``report.csv`` and ``report.json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from watchkeeper.errors import UsageError
+from watchkeeper.io.storage import join, write_text
+from watchkeeper.profile import DatasetProfile
+from watchkeeper.report.page import render_html
+from watchkeeper.report.table import feature_table, table_csv, table_json
+
+REPORT_NAMES = ("html", "csv", "json")
+
+
+def write_report(
+    directory: str | os.PathLike[str],
+    current: DatasetProfile,
+    *,
+    baseline: DatasetProfile | None = None,
+    violations: Iterable[Mapping[str, Any]] = (),
+    drift: Mapping[str, Any] | None = None,
+    title: str = "watchkeeper report",
+    subtitle: str | None = None,
+    generated_at: str | dt.datetime | None = None,
+    names: Sequence[str] = REPORT_NAMES,
+    storage_options: dict | None = None,
+) -> dict[str, str]:
+    """Write ``report.<name>`` for each of ``names`` under ``directory`` (a folder or
+    URI, created as needed); returns name → URI.
+
+    ``html`` is the page of :func:`render_html` (the other arguments are its own),
+    ``csv`` and ``json`` the feature table of :func:`feature_table`. Each file is
+    written atomically.
+
+    >>> import pyarrow as pa, tempfile
+    >>> p = DatasetProfile()
+    >>> p.track(pa.table({"x": [1, 2, 3]}))
+    >>> sorted(write_report(tempfile.mkdtemp(), p, names=("csv",)))
+    ['csv']
+    """
+    unknown = [name for name in names if name not in REPORT_NAMES]
+    if isinstance(names, str) or unknown:
+        raise UsageError(f"report names must be some of {', '.join(REPORT_NAMES)}; got {names!r}")
+    rows = feature_table(current) if {"csv", "json"} & set(names) else []
+    texts = {
+        "csv": lambda: table_csv(rows),
+        "json": lambda: table_json(rows),
+        "html": lambda: render_html(
+            current,
+            baseline=baseline,
+            violations=violations,
+            drift=drift,
+            title=title,
+            subtitle=subtitle,
+            generated_at=generated_at,
+        ),
+    }
+    where = os.fspath(directory)
+    return {
+        name: write_text(join(where, f"report.{name}"), texts[name](), storage_options)
+        for name in dict.fromkeys(names)
+    }
