@@ -102,6 +102,18 @@ def test_invalid_utf8_late_in_the_file(write):
     assert "encoding=" in message
 
 
+def test_invalid_utf8_within_the_first_block(write):
+    rows = "".join(f"{i},plain\n" for i in range(10_000))
+    path = write("mid.csv", ("a,b\n" + rows).encode() + "9,Zürich\n".encode("latin-1"))
+    assert "mid.csv: not valid UTF-8 (in column 'b')" in failure(path)
+
+
+def test_text_outside_the_encoding_asked_for_late_in_the_file(write):
+    rows = "".join(f"{i},plain\n" for i in range(200_000))
+    path = write("late.csv", ("a,b\n" + rows).encode() + "9,Zürich\n".encode("latin-1"))
+    assert "late.csv: not valid ascii text" in failure(path, csv=CsvOptions(encoding="ascii"))
+
+
 def test_text_outside_the_encoding_asked_for(write):
     message = failure(write("b.csv", b"a\n\x81\n"), csv=CsvOptions(encoding="ascii"))
     assert "b.csv: not valid ascii (byte 0x81 at offset 2)" in message

@@ -189,6 +189,11 @@ def test_unsupported_sources_are_usage_errors(source):
         read_batches(source)
 
 
+def test_list_files_wants_a_path():
+    with pytest.raises(UsageError, match="a path must be text"):
+        list_files(pd.DataFrame({"a": [1]}))
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{"batch_rows": 0}, {"batch_rows": 1.5}, {"format": "xlsx"}, {"csv": {"header": True}}],

@@ -112,9 +112,9 @@ def locate(
 
     Folders and globs keep only files with a data extension unless ``any_extension``.
     """
-    label = os.fspath(source)
+    label = os.fspath(source) if isinstance(source, str | os.PathLike) else source
     if not isinstance(label, str):
-        raise UsageError(f"a path must be text, not {type(label).__name__}")
+        raise UsageError(f"a path must be text (str or Path), not {type(label).__name__}")
     fs, path = _filesystem(label, storage_options)
     try:
         if _is_glob(path) and not fs.exists(path):

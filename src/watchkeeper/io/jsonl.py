@@ -22,7 +22,7 @@ from watchkeeper.errors import InputError
 from watchkeeper.io.files import ByteCounter, DataFile, open_binary
 from watchkeeper.io.messages import first_line
 from watchkeeper.io.names import with_unique_names
-from watchkeeper.io.text import HEAD_BYTES, decode_head, read_bytes, text_stream
+from watchkeeper.io.text import HEAD_BYTES, decode_head, read_block, text_stream
 
 CHUNK_BYTES = 2 << 20
 ENCODING_HINT = "JSON Lines files must be UTF-8; re-encode the file"
@@ -45,7 +45,7 @@ def _scan(file: DataFile, counter: ByteCounter) -> Iterator[pa.RecordBatch]:
             stream = text_stream(binary, file)
             for index, chunk in enumerate(_line_chunks(file, stream)):
                 text = _checked_start(file, chunk) if index == 0 else chunk
-                if text.strip():
+                if text and not text.isspace():
                     for batch in parse_chunk(file, text, line).to_batches():
                         found = True
                         yield with_unique_names(batch)
@@ -59,7 +59,7 @@ def _scan(file: DataFile, counter: ByteCounter) -> Iterator[pa.RecordBatch]:
 def _line_chunks(file: DataFile, stream: pa.NativeFile) -> Iterator[bytes]:
     """The stream's bytes in pieces that end at a line end (the last one may not)."""
     pending: list[bytes] = []
-    while block := read_bytes(file, stream, CHUNK_BYTES):
+    while block := read_block(file, stream, CHUNK_BYTES):
         cut = block.rfind(b"\n")
         if cut < 0:
             pending.append(block)

@@ -116,6 +116,6 @@ def _with_row_progress(memory: MemorySource, progress: Progress | None) -> Itera
         yield batch
         done += batch.num_rows
         if progress is not None:
-            progress(done, max(total, done) if total else 0)
+            progress(done, total)
     if progress is not None:
         progress(done, total or done)

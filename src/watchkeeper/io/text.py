@@ -69,14 +69,21 @@ def read_head(file: DataFile, counter: ByteCounter, *, encoding: str, what: str,
     if file.size == 0:
         raise InputError(f"{file.path}: the file is empty (0 bytes)")
     with open_binary(file, counter) as binary:
-        data = read_bytes(file, text_stream(binary, file), HEAD_BYTES)
+        data = read_block(file, text_stream(binary, file), HEAD_BYTES)
     return decode_head(file, data, encoding=encoding, what=what, hint=hint)
 
 
-def read_bytes(file: DataFile, stream: pa.NativeFile, size: int) -> bytes:
-    """Read up to ``size`` (decompressed) bytes, turning codec failures into InputError."""
+def read_block(file: DataFile, stream: pa.NativeFile, size: int) -> bytes:
+    """Read ``size`` (decompressed) bytes, fewer only at the end of the stream.
+
+    Failures of the codec or the storage become InputError.
+    """
+    parts: list[bytes] = []
+    wanted = size
     try:
-        return stream.read(size)
+        while wanted > 0 and (part := stream.read(wanted)):
+            parts.append(part)
+            wanted -= len(part)
     except (OSError, pa.ArrowException) as exc:
         if file.compression:
             raise InputError(
@@ -84,6 +91,7 @@ def read_bytes(file: DataFile, stream: pa.NativeFile, size: int) -> bytes:
                 " is the file really compressed?"
             ) from exc
         raise InputError(f"{file.path}: cannot read: {first_line(exc)}") from exc
+    return b"".join(parts)
 
 
 def decode_head(file: DataFile, data: bytes, *, encoding: str, what: str, hint: str) -> Head:
