@@ -129,6 +129,13 @@ def test_empty_pandas_dataframe_yields_an_empty_batch():
     assert batches[0].schema.names == ["a"]
 
 
+def test_dataframe_subclasses_are_recognised():
+    class Frame(pd.DataFrame):
+        pass
+
+    assert read_table(Frame({"a": [1, 2]})).to_pydict() == {"a": [1, 2]}
+
+
 def test_polars_dataframe():
     frame = pl.DataFrame({"a": list(range(5)), "b": ["p", "q", None, "r", "s"]})
     batches = list(read_batches(frame, batch_rows=2))

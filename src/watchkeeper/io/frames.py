@@ -24,7 +24,6 @@ from watchkeeper.io.names import unique_names, with_unique_names
 class MemorySource:
     """Batches of an in-memory object, and its row count when known (for progress)."""
 
-    label: str
     batches: Iterator[pa.RecordBatch]
     rows: int | None
 
@@ -32,23 +31,29 @@ class MemorySource:
 def memory_source(obj: object, batch_rows: int) -> MemorySource | None:
     """The object as batches, or None when it is not an in-memory table (a path, say)."""
     if isinstance(obj, pa.RecordBatch):
-        return MemorySource("Arrow record batch", _names(iter([obj])), obj.num_rows)
+        return MemorySource(_names(iter([obj])), obj.num_rows)
     if isinstance(obj, pa.Table):
-        return MemorySource("Arrow table", _table(obj, batch_rows), obj.num_rows)
+        return MemorySource(_table(obj, batch_rows), obj.num_rows)
     if isinstance(obj, pa.RecordBatchReader):
-        return MemorySource("Arrow record batch reader", _names(iter(obj)), None)
-    family = type(obj).__module__.split(".")[0]
-    kind = type(obj).__name__
-    if family == "pandas" and kind == "DataFrame":
-        return MemorySource("pandas DataFrame", _pandas(obj, batch_rows), len(obj))  # type: ignore[arg-type]
-    if family == "polars" and kind == "DataFrame":
+        return MemorySource(_names(iter(obj)), None)
+    if _is_a(obj, "pandas", "DataFrame"):
+        return MemorySource(_pandas(obj, batch_rows), len(obj))  # type: ignore[arg-type]
+    if _is_a(obj, "polars", "DataFrame"):
         table = obj.to_arrow()  # type: ignore[attr-defined]
-        return MemorySource("polars DataFrame", _table(table, batch_rows), table.num_rows)
-    if family == "polars" and kind == "LazyFrame":
+        return MemorySource(_table(table, batch_rows), table.num_rows)
+    if _is_a(obj, "polars", "LazyFrame"):
         raise UsageError("a polars LazyFrame must be collected first: pass lazy_frame.collect()")
     if isinstance(obj, list | tuple) and all(isinstance(item, dict) for item in obj):
-        return MemorySource("list of records", _records(list(obj), batch_rows), len(obj))
+        return MemorySource(_records(list(obj), batch_rows), len(obj))
     return None
+
+
+def _is_a(obj: object, package: str, name: str) -> bool:
+    """Whether obj is an instance of ``package``'s class ``name`` (or of a subclass)."""
+    return any(
+        cls.__name__ == name and cls.__module__.split(".")[0] == package
+        for cls in type(obj).__mro__
+    )
 
 
 def _names(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -42,7 +42,8 @@ def read_batches(
             file's extension decides (``.csv``, ``.tsv``, ``.parquet``/``.pq``,
             ``.jsonl``/``.ndjson``/``.json``, text formats also ``.gz``/``.bz2``/``.zst``).
         batch_rows: the most rows in one batch.
-        csv: how to parse CSV and TSV files (:class:`CsvOptions`).
+        csv: how to parse CSV and TSV files (:class:`CsvOptions`). JSON Lines files
+            are always UTF-8, as JSON requires.
         storage_options: passed to fsspec, e.g. ``{"key": …, "secret": …,
             "client_kwargs": {"endpoint_url": …}}`` for S3.
         progress: called as ``progress(done, total)`` on the caller's thread after each
