@@ -98,7 +98,7 @@ def test_invalid_utf8_late_in_the_file(write):
     rows = "".join(f"{i},plain\n" for i in range(200_000))
     path = write("late.csv", ("a,b\n" + rows).encode() + "9,Zürich\n".encode("latin-1"))
     message = failure(path)
-    assert "late.csv: not valid UTF-8 (in column 'b')" in message
+    assert "late.csv: not valid UTF-8 (in column 'b', data row " in message
     assert "encoding=" in message
 
 

@@ -194,8 +194,11 @@ class _CsvScan:
         match = _CONVERSION.search(message)
         if match and "string" in match.group(2):
             column = self.names[int(match.group(1))] if self.names else match.group(1)
+            # Arrow does not say which row; the failing block starts after the rows read.
+            where = f", data row {self.rows_done + 1} or later" if self.rows_done else ""
             return InputError(
-                f"{self.file.path}: not valid UTF-8 (in column {column!r}); {encoding_hint()}"
+                f"{self.file.path}: not valid UTF-8 (in column {column!r}{where});"
+                f" {encoding_hint()}"
             )
         ragged = _RAGGED.search(message)
         if ragged:
