@@ -79,8 +79,9 @@ def category_shares(
     shares = []
     for tally, total in zip(tallies, totals, strict=True):
         counts = np.array([tally.get(value, 0) for value in shown], dtype=np.float64)
-        part = counts / total if total else counts
-        shares.append(np.append(part, max(0.0, 1.0 - part.sum()) if total else 0.0))
+        # the rest from integer counts, so "no other values" is exactly zero
+        counts = np.append(counts, max(0.0, total - counts.sum()))
+        shares.append(counts / total if total else counts)
     return shown, shares
 
 
@@ -108,8 +109,11 @@ def numeric_figure(
         for (name, _, colour), share in zip(sides, shares, strict=True)
     ]
     layout = _layout(barmode="overlay", height=280)
-    layout["xaxis"] = {"title": {"text": f"value ({len(centres)} equal-width bins)"}}
-    layout["yaxis"] = {"title": {"text": "share of values"}, "tickformat": ".0%"}
+    layout["xaxis"] = {
+        "title": {"text": f"value ({len(centres)} equal-width bins)"},
+        "automargin": True,
+    }
+    layout["yaxis"] = {"title": {"text": "share"}, "tickformat": ".0%", "automargin": True}
     return {"data": traces, "layout": layout}
 
 
@@ -121,7 +125,11 @@ def category_figure(
     if not sides:
         return None
     values, shares = category_shares([column for _, column, _ in sides], limit)
-    labels = [*(html.escape(shorten(value, LABEL_LENGTH)) for value in values), OTHER_LABEL]
+    labels = [html.escape(shorten(value, LABEL_LENGTH)) for value in values]
+    if any(share[-1] > 0 for share in shares):
+        labels.append(OTHER_LABEL)
+    else:
+        shares = [share[:-1] for share in shares]
     positions = list(range(len(labels)))
     traces = [
         {
@@ -139,14 +147,16 @@ def category_figure(
     ]
     # positions with tick labels, not categories: labels that coincide after
     # shortening (or equal the "other" label) must stay separate bars
-    layout = _layout(barmode="group", height=90 + 18 * len(labels) * len(sides))
+    layout = _layout(
+        barmode="group", bargroupgap=0.1, height=90 + 16 * len(labels) * (1 + len(sides))
+    )
     layout["yaxis"] = {
         "tickvals": positions,
         "ticktext": labels,
         "autorange": "reversed",
         "automargin": True,
     }
-    layout["xaxis"] = {"title": {"text": "share of values"}, "tickformat": ".0%"}
+    layout["xaxis"] = {"title": {"text": "share"}, "tickformat": ".0%", "automargin": True}
     return {"data": traces, "layout": layout}
 
 

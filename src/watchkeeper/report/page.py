@@ -160,6 +160,7 @@ def _section(name, current, baseline, violated, verdicts, max_categories) -> dic
         "violations": violated.get(name, []),
         "drift": verdicts.get(name),
         "figure": _figure(now, before, kind, max_categories),
+        "empty_note": _empty_note(now, before),
     }
 
 
@@ -172,6 +173,13 @@ def _kind(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
     column = now if now is not None and now.present else before
     column = column if column is not None else now
     return "numeric" if column is not None and column.is_numeric else "categorical"
+
+
+def _empty_note(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
+    """Why a feature has no chart: no values, or values that are not categories."""
+    if any(column is not None and column.present for column in (now, before)):
+        return "No chart: the values are free text, not counted as categories."
+    return "No values to chart."
 
 
 def _figure(now, before, kind, max_categories) -> dict[str, Any] | None:

@@ -1,0 +1,77 @@
+"""Histogram and category shares read from the profiles' sketches."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from watchkeeper.profile import DatasetProfile
+from watchkeeper.report.charts import (
+    category_figure,
+    category_shares,
+    histogram_shares,
+    numeric_figure,
+    script_json,
+)
+
+
+def column(values, name="x"):
+    profile = DatasetProfile()
+    profile.track(pa.table({name: values}))
+    return profile.columns[name]
+
+
+def test_histogram_shares_equal_numpy_for_exact_sketches():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, 1500), rng.normal(0.5, 2, 900)
+    edges, (share_a, share_b) = histogram_shares([column(a).kll, column(b).kll], bins=30)
+    expected_edges = np.linspace(min(a.min(), b.min()), max(a.max(), b.max()), 31)
+    np.testing.assert_allclose(edges, expected_edges)
+    np.testing.assert_allclose(share_a, np.histogram(a, expected_edges)[0] / len(a))
+    np.testing.assert_allclose(share_b, np.histogram(b, expected_edges)[0] / len(b))
+
+
+def test_histogram_of_a_compacted_sketch_is_close():
+    values = np.random.default_rng(4).exponential(1.0, 200_000)
+    sketch = column(values).kll
+    edges, (shares,) = histogram_shares([sketch], bins=30)
+    exact = np.histogram(values, edges)[0] / len(values)
+    assert shares.sum() == pytest.approx(1.0)
+    assert np.abs(np.cumsum(shares) - np.cumsum(exact)).max() < 0.01
+
+
+def test_a_single_value_and_infinities_are_binned():
+    edges, (shares,) = histogram_shares([column([2.0, 2.0]).kll])
+    assert edges.tolist() == [1.5, 2.5] and shares.tolist() == [1.0]
+    edges, (shares,) = histogram_shares([column([-math.inf, 0.0, 1.0, math.inf]).kll], bins=2)
+    assert edges.tolist() == [0.0, 0.5, 1.0] and shares.tolist() == [0.5, 0.5]
+
+
+def test_empty_sketches_give_no_bins():
+    edges, shares = histogram_shares([column(pa.nulls(3, pa.float64())).kll])
+    assert len(edges) == 0 and len(shares[0]) == 0
+    assert numeric_figure(column(pa.nulls(3, pa.float64())), None) is None
+
+
+def test_category_shares_union_the_top_values_and_pool_the_rest():
+    before = column(["a"] * 5 + ["b"] * 3 + ["c"] * 2)
+    after = column(["a"] * 2 + ["d"] * 6 + ["e"] * 2)
+    values, (share_before, share_after) = category_shares([before, after], limit=2)
+    assert values == ["d", "a"]  # ranked by the largest share on either side
+    assert share_before.tolist() == [0.0, 0.5, 0.5]
+    assert share_after.tolist() == [0.6, 0.2, 0.2]
+
+
+def test_no_other_bar_when_every_value_is_shown():
+    figure = category_figure(column(["a", "b", "a"]), None)
+    assert figure["layout"]["yaxis"]["ticktext"] == ["a", "b"]
+    assert figure["data"][0]["x"] == [pytest.approx(2 / 3, abs=1e-6), pytest.approx(1 / 3)]
+
+
+def test_script_json_cannot_close_the_script_element():
+    text = script_json({"label": "</script><!-- & \u2028"})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert text == '{"label":"\\u003c/script\\u003e\\u003c!-- \\u0026 \\u2028"}'
