@@ -111,16 +111,18 @@ class CategoryTable:
     """Both columns' counts over the union of their categories, sorted by name.
 
     When a side's counts come from a frequent-items sketch, what it no longer lists is
-    kept in an extra cell (:data:`OTHER_CATEGORIES`) so that each side sums to its total;
-    ``error`` is then a bound on how far each side's probabilities may be off in total
-    variation (listed counts may be low by up to the sketch's ``max_error``).
+    kept in an extra cell (:data:`OTHER_CATEGORIES`) so that each side sums to its
+    total, and ``*_slack`` says by how much each cell's count may be off: the sketch's
+    ``max_error`` for a named category (listed counts are estimates; an unlisted one
+    counted as 0 has at most that many), and ``max_error`` times the number of listed
+    categories for the remainder. Exact counts have zero slack.
     """
 
     names: list[str]
     baseline: np.ndarray
     current: np.ndarray
-    baseline_error: float = 0.0
-    current_error: float = 0.0
+    baseline_slack: np.ndarray
+    current_slack: np.ndarray
 
     @property
     def baseline_total(self) -> int:
@@ -135,32 +137,26 @@ def category_table(
     baseline: ColumnProfile, current: ColumnProfile, with_rest: bool = True
 ) -> CategoryTable:
     """Align the two columns' category counts (see :class:`CategoryTable`)."""
-    first, second = _listed(baseline), _listed(current)
+    first, second = baseline.categories.as_dict(), current.categories.as_dict()
     names = sorted(set(first) | set(second))
     counts_b = np.array([first.get(name, 0) for name in names], dtype=np.int64)
     counts_c = np.array([second.get(name, 0) for name in names], dtype=np.int64)
-    rest_b = baseline.categories.total - int(counts_b.sum())
-    rest_c = current.categories.total - int(counts_c.sum())
+    rest_b = max(baseline.categories.total - int(counts_b.sum()), 0)
+    rest_c = max(current.categories.total - int(counts_c.sum()), 0)
+    error_b, error_c = _max_error(baseline), _max_error(current)
+    slack_b = np.full(len(names), error_b, dtype=np.float64)
+    slack_c = np.full(len(names), error_c, dtype=np.float64)
     if with_rest and (rest_b > 0 or rest_c > 0):
         names.append(OTHER_CATEGORIES)
-        counts_b = np.append(counts_b, max(rest_b, 0))
-        counts_c = np.append(counts_c, max(rest_c, 0))
-    return CategoryTable(
-        names, counts_b, counts_c, _listing_error(baseline), _listing_error(current)
-    )
+        counts_b, counts_c = np.append(counts_b, rest_b), np.append(counts_c, rest_c)
+        slack_b = np.append(slack_b, error_b * len(first))
+        slack_c = np.append(slack_c, error_c * len(second))
+    return CategoryTable(names, counts_b, counts_c, slack_b, slack_c)
 
 
-def _listed(profile: ColumnProfile) -> dict[str, int]:
-    return profile.categories.as_dict()
-
-
-def _listing_error(profile: ColumnProfile) -> float:
+def _max_error(profile: ColumnProfile) -> float:
     categories = profile.categories
-    total = categories.total
-    if categories.is_exact or total == 0:
-        return 0.0
-    listed = len(categories.items())
-    return min(1.0, listed * categories.max_error / total)
+    return 0.0 if categories.is_exact else float(categories.max_error)
 
 
 # -- shared ----------------------------------------------------------------------------

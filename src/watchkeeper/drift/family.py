@@ -14,10 +14,10 @@ from scipy import stats
 
 from watchkeeper.drift._support import (
     NUMERIC,
+    CategoryTable,
     category_table,
     sketch_rank_allowance,
 )
-from watchkeeper.drift.divergence import total_variation_of
 from watchkeeper.drift.numeric import ks_test, numeric_linf
 from watchkeeper.drift.result import DriftSettings, DriftTest
 from watchkeeper.profile.column import ColumnProfile
@@ -170,50 +170,64 @@ def category_test(
     Categories are pooled, rarest first, until every cell expects at least
     ``min_expected_count`` values, which keeps the chi-square approximation valid for
     columns with hundreds of rare categories. Categories that appear on one side only
-    are cells like any other. The total variation is taken over the unpooled
-    categories, less the frequent-items sketches' error bound when counts are
-    estimated.
+    are cells like any other. Written with shares, Pearson's statistic for a 2 x K
+    table is ``sum_k n*m/(n+m) * (p1k - p2k)**2 / pooled_k``; when counts come from a
+    frequent-items sketch, each ``|p1k - p2k|`` is first reduced by the cell's count
+    slack, as the shape test does with the KLL rank error, so sketch error is never
+    taken for drift. The total variation (half the sum of those net differences over
+    the unpooled categories) is likewise a lower bound on the data's.
     """
     table = category_table(baseline, current)
     n, m = table.baseline_total, table.current_total
     if n == 0 or m == 0:
         return None
-    counts = _pool_rare(table.baseline, table.current, settings.min_expected_count)
-    tv = total_variation_of(table.baseline, table.current)
-    tv = max(0.0, tv - table.baseline_error - table.current_error)
+    tv = float(_net_differences(table.baseline, table.current, table).sum() / 2.0)
     floor = settings.min_total_variation
-    if counts.shape[1] < 2:
+    columns = _rare_first_groups(table.baseline + table.current, n, m, settings)
+    if len(columns) < 2:
         return DriftTest("categories", 0.0, 1.0, tv, floor, tv / floor)
-    statistic = _homogeneity_statistic(counts)
-    p_value = float(stats.chi2.sf(statistic, counts.shape[1] - 1))
+    pooled = CategoryTable(
+        [str(index) for index in range(len(columns))],
+        *(_sum_groups(values, columns) for values in _table_arrays(table)),
+    )
+    difference = _net_differences(pooled.baseline, pooled.current, pooled)
+    shares = (pooled.baseline + pooled.current) / (n + m)
+    statistic = float(np.sum(n * m / (n + m) * difference**2 / shares))
+    p_value = float(stats.chi2.sf(statistic, len(columns) - 1))
     return DriftTest("categories", statistic, p_value, tv, floor, tv / floor)
 
 
-def _pool_rare(first: np.ndarray, second: np.ndarray, min_expected: float) -> np.ndarray:
-    """A 2 x K table whose K columns all expect ``min_expected`` values in both rows.
+def _table_arrays(table: CategoryTable) -> tuple[np.ndarray, ...]:
+    return table.baseline, table.current, table.baseline_slack, table.current_slack
 
-    Expected counts are ``row total * column total / N``, so a column is valid when its
-    total reaches ``min_expected * N / smaller row total``. The rarest columns are
-    merged into one until that merged column is valid too.
+
+def _net_differences(first: np.ndarray, second: np.ndarray, table: CategoryTable) -> np.ndarray:
+    """``|p1 - p2|`` per cell, less what the counts' slack could explain, at least 0."""
+    n, m = first.sum(), second.sum()
+    raw = np.abs(first / n - second / m)
+    return np.maximum(0.0, raw - table.baseline_slack / n - table.current_slack / m)
+
+
+def _rare_first_groups(
+    totals: np.ndarray, n: int, m: int, settings: DriftSettings
+) -> list[np.ndarray]:
+    """Cells of the pooled table, as arrays of category indices.
+
+    A cell expects ``row total * cell total / (n + m)`` values in each row, so it is
+    valid when its total reaches ``min_expected_count * (n + m) / min(n, m)``. The
+    rarest categories are merged into one cell until that cell is valid too.
     """
-    totals = first + second
-    grand = totals.sum()
-    needed = min_expected * grand / min(first.sum(), second.sum())
+    needed = settings.min_expected_count * (n + m) / min(n, m)
     order = np.argsort(totals, kind="stable")
     sorted_totals = totals[order]
     below = int(np.searchsorted(sorted_totals, needed, side="left"))
     if below == 0:
-        return np.vstack((first, second))
+        return [np.array([index]) for index in order]
     reach = int(np.searchsorted(np.cumsum(sorted_totals), needed, side="left"))
     merged = min(max(below, reach + 1), len(order))
-    rare, kept = order[:merged], order[merged:]
-    table = np.vstack((first[kept], second[kept]))
-    pooled = np.array([[first[rare].sum()], [second[rare].sum()]])
-    return np.hstack((pooled, table))
+    return [order[:merged]] + [np.array([index]) for index in order[merged:]]
 
 
-def _homogeneity_statistic(counts: np.ndarray) -> float:
-    rows = counts.sum(axis=1, keepdims=True)
-    columns = counts.sum(axis=0, keepdims=True)
-    expected = rows * columns / counts.sum()
-    return float(np.sum((counts - expected) ** 2 / expected))
+def _sum_groups(values: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    starts = np.cumsum([0] + [len(group) for group in groups[:-1]])
+    return np.add.reduceat(values[np.concatenate(groups)], starts)

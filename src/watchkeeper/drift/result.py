@@ -36,7 +36,7 @@ class DriftSettings:
       approximation holds with many rare categories.
     """
 
-    alpha: float = 0.01
+    alpha: float = 0.005
     min_null_change: float = 0.05
     min_mean_shift: float = 0.1
     min_sd_ratio: float = 1.1
