@@ -21,8 +21,8 @@ ChiSquared) against ``comparison_threshold``. The default mode keeps the files'
 meaning but is quiet when nothing changed: drift is decided by
 :func:`watchkeeper.drift.detect` (sample-size aware), and a completeness below the
 baseline's must also be statistically credible (one-sided binomial test at
-``alpha``) to count, since a fresh sample of a column with 5% missing values is below
-95% complete half of the time.
+``alpha``) and at least ``COMPLETENESS_TOLERANCE`` short to count, since a fresh
+sample of a column with 5% missing values is below 95% complete half of the time.
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 
 MODES = ("default", "sagemaker")
+# In the default mode a completeness below the baseline's counts only when it is
+# statistically credible and at least one percentage point short: at millions of rows
+# a 0.01% dip is significant but nobody would act on it.
+COMPLETENESS_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def _completeness(
         # P(at most this many present values | each row present with the baseline's share)
         p_value = float(stats.binom.cdf(column.present, column.count, expected))
         details["p_value"] = p_value
-        if p_value >= alpha:
+        if p_value >= alpha or expected - column.completeness < COMPLETENESS_TOLERANCE:
             return []
     return [
         Violation(

@@ -143,7 +143,8 @@ class ColumnProfile:
 
     def distinct_count(self) -> float:
         """Estimated number of distinct present values (exact below 4096)."""
-        if self.categories.is_exact and self.moments.n == 0:
+        categories = self.categories
+        if categories.is_exact and self.moments.n == 0 and categories.total == self.present:
             return float(len(self.categories.exact))
         return self.distinct.estimate()
 
