@@ -46,8 +46,18 @@ def test_histogram_of_a_compacted_sketch_is_close():
 def test_a_single_value_and_infinities_are_binned():
     edges, (shares,) = histogram_shares([column([2.0, 2.0]).kll])
     assert edges.tolist() == [1.5, 2.5] and shares.tolist() == [1.0]
-    edges, (shares,) = histogram_shares([column([-math.inf, 0.0, 1.0, math.inf]).kll], bins=2)
-    assert edges.tolist() == [0.0, 0.5, 1.0] and shares.tolist() == [0.5, 0.5]
+    edges, (shares,) = histogram_shares([column([-math.inf, 0.5, 1.5, math.inf]).kll], bins=2)
+    assert edges.tolist() == [0.5, 1.0, 1.5] and shares.tolist() == [0.5, 0.5]
+
+
+def test_a_few_whole_numbers_get_one_bin_each():
+    before, after = column([1, 2, 2, 3]).kll, column([3, 3, 5, 5]).kll
+    edges, (share_before, share_after) = histogram_shares([before, after], bins=30)
+    assert edges.tolist() == [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]
+    assert share_before.tolist() == [0.25, 0.5, 0.25, 0.0, 0.0]
+    assert share_after.tolist() == [0.0, 0.0, 0.5, 0.0, 0.5]
+    edges, _ = histogram_shares([column(list(range(0, 300, 10))).kll], bins=30)
+    assert len(edges) == 31  # a wide range of whole numbers: equal-width bins
 
 
 def test_empty_sketches_give_no_bins():

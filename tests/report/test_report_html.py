@@ -238,12 +238,20 @@ def test_an_all_null_current_column_shows_the_baseline():
 
 
 def test_many_distinct_long_values_stay_small():
-    values = [f"{i:06d}" + "x" * 500 for i in range(5000)]
+    values = [f"{i % 5000:06d}" + "x" * 500 for i in range(15_000)]
     page = render_html(profile_of({"text": values}))
     assert len(without_bundle(page)) < 100_000
     labels = chart_specs(page)[0]["layout"]["yaxis"]["ticktext"]
     assert len(labels) == 21 and labels[-1] == "(all other values)"
     assert all(len(label) <= 40 for label in labels)
+
+
+def test_identifiers_are_not_charted_unless_they_repeat():
+    ids = [f"C{i:07d}" for i in range(1000)]
+    page = render_html(profile_of({"id": ids}), baseline=profile_of({"id": ids[:500] * 2}))
+    assert len(chart_specs(page)) == 1  # the baseline repeats its values: worth a chart
+    page = render_html(profile_of({"id": ids}), baseline=profile_of({"id": ids[::-1]}))
+    assert chart_specs(page) == [] and "nearly every value is distinct" in page
 
 
 def test_free_text_renders_without_a_chart():

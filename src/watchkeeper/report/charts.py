@@ -38,14 +38,18 @@ def histogram_shares(
     Shares are differences of ranks at the interior edges, so values beyond the outer
     edges (infinities) fall into the first or last bin and each sketch's shares sum to 1.
     Bins are half-open ``[lo, hi)`` except the last, which is closed, as in NumPy.
-    A single distinct value gives one bin of width 1 around it.
+    Whole numbers spanning fewer than ``bins`` values (counts, ratings, a single
+    value) get one bin of width 1 centred on each, so no bin straddles two of them.
     """
     finite = [_finite_items(sketch) for sketch in sketches]
     joined = np.concatenate([*finite, np.empty(0)])
     if len(joined) == 0:
         return np.empty(0), [np.empty(0) for _ in sketches]
     lo, hi = float(joined.min()), float(joined.max())
-    edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
+    if hi - lo < bins and np.all(joined == np.round(joined)):
+        edges = np.arange(lo - 0.5, hi + 1.0, 1.0)
+    else:
+        edges = np.linspace(lo, hi, bins + 1)
     shares = []
     for sketch in sketches:
         n = sketch.n
@@ -109,8 +113,10 @@ def numeric_figure(
         for (name, _, colour), share in zip(sides, shares, strict=True)
     ]
     layout = _layout(barmode="overlay", height=280)
+    per_value = width == 1.0 and np.all(centres == np.round(centres))
+    binning = "one bin per value" if per_value else f"{len(centres)} equal-width bins"
     layout["xaxis"] = {
-        "title": {"text": f"value ({len(centres)} equal-width bins)"},
+        "title": {"text": f"value ({binning})"},
         "automargin": True,
     }
     layout["yaxis"] = {"title": {"text": "share"}, "tickformat": ".0%", "automargin": True}
@@ -148,7 +154,7 @@ def category_figure(
     # positions with tick labels, not categories: labels that coincide after
     # shortening (or equal the "other" label) must stay separate bars
     layout = _layout(
-        barmode="group", bargroupgap=0.1, height=90 + 16 * len(labels) * (1 + len(sides))
+        barmode="group", bargroupgap=0.1, height=90 + len(labels) * (6 + 10 * len(sides))
     )
     layout["yaxis"] = {
         "tickvals": positions,
@@ -168,11 +174,12 @@ def _sides(current, baseline, has_values) -> list[tuple[str, ColumnProfile, str]
 
 def _layout(**extra: Any) -> dict[str, Any]:
     return {
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 40},
+        "margin": {"l": 10, "r": 10, "t": 36, "b": 40},
         "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
-        "legend": {"orientation": "h", "x": 0, "y": 1.12},
+        # above the plotting area, so it never covers the first bar
+        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         "bargap": 0.05,
         **extra,
     }

@@ -26,6 +26,8 @@ MAX_CATEGORIES = 20
 BINS = 30
 MAX_VIOLATION_ROWS = 1000
 DATASET = "(dataset)"
+IDENTIFIER_SHARE = 0.9
+MIN_VALUES_FOR_IDENTIFIER = 50
 
 
 def render_html(
@@ -176,15 +178,29 @@ def _kind(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
 
 
 def _empty_note(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
-    """Why a feature has no chart: no values, or values that are not categories."""
-    if any(column is not None and column.present for column in (now, before)):
-        return "No chart: the values are free text, not counted as categories."
-    return "No values to chart."
+    """Why a feature has no chart."""
+    columns = [column for column in (now, before) if column is not None and column.present]
+    if not columns:
+        return "No values to chart."
+    if all(_mostly_distinct(column) for column in columns):
+        return "No chart: nearly every value is distinct, so no value is frequent."
+    return "No chart: the values are free text, not counted as categories."
+
+
+def _mostly_distinct(column: ColumnProfile) -> bool:
+    # an identifier's top values are each a sliver of the whole: a chart would show
+    # nothing but "all other values"
+    return column.present > MIN_VALUES_FOR_IDENTIFIER and (
+        column.distinct_count() >= IDENTIFIER_SHARE * column.present
+    )
 
 
 def _figure(now, before, kind, max_categories) -> dict[str, Any] | None:
     if kind == "numeric":
         return charts.numeric_figure(now, before, BINS)
+    columns = [column for column in (now, before) if column is not None and column.present]
+    if columns and all(_mostly_distinct(column) for column in columns):
+        return None
     return charts.category_figure(now, before, max_categories)
 
 
