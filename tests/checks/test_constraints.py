@@ -214,3 +214,29 @@ def test_sdk_override_form_disables_a_feature():
     constraints = parse_constraints(document)
     assert constraints.features["second_message"].evaluate_constraints is False
     assert constraints.features["message"].evaluate_constraints is True
+
+
+def test_decimals_injected_into_an_integer_column_are_counted_per_value(baseline, tmp_path):
+    import pyarrow.csv as pv
+
+    import watchkeeper
+
+    table = sample(1_000, 30)
+    ages = [str(a) for a in table["age"].to_pylist()]
+    ages[:4] = ["20.5", "33.5", "41.5", "60.5"]
+    path = tmp_path / "today.csv"
+    pv.write_csv(table.set_column(1, "age", pa.array(ages)), path)
+    current = watchkeeper.profile(path)  # the reader types "age" as float64
+    assert current.columns["age"].arrow_types == ["double"]
+    judgement = evaluate_constraints(current, baseline.constraints, baseline.statistics)
+    [violation] = [v for v in judgement.violations if v.constraint_check_type == "data_type_check"]
+    assert violation.observed == pytest.approx(0.996)
+    assert "Only 99.6% of data is Integral." in violation.description
+    # a column written entirely as "31.0", "42.0"... is Fractional, as SageMaker says
+    whole = [f"{a}.0" for a in table["age"].to_pylist()]
+    pv.write_csv(table.set_column(1, "age", pa.array(whole)), path)
+    judgement = evaluate_constraints(
+        watchkeeper.profile(path), baseline.constraints, baseline.statistics
+    )
+    [violation] = [v for v in judgement.violations if v.constraint_check_type == "data_type_check"]
+    assert violation.observed == 0.0

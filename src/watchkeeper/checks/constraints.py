@@ -5,7 +5,11 @@ The checks and their SageMaker semantics:
 * ``data_type_check``: the share of present values whose own type matches the
   baseline's ``inferred_type`` is below ``datatype_check_threshold``. Integral values
   match a Fractional baseline (numbers widen), and any value matches a String baseline
-  (text can hold anything); missing values are left to the completeness check.
+  (text can hold anything); missing values are left to the completeness check. In a
+  floating-point column (typed data, text unknown) that mixes whole numbers and
+  decimals, the whole numbers count as Integral, as they would have been written;
+  one holding only whole numbers was written with decimal points (``3.0``) and counts
+  as Fractional, as in SageMaker.
 * ``completeness_check``: the share of present values is below the baseline's
   ``completeness``.
 * ``baseline_drift_check``: the distribution moved (see below).
@@ -132,6 +136,11 @@ def matching_share(column: ColumnProfile, expected: str) -> float | None:
         matching = counts[FRACTIONAL] + counts[INTEGRAL]
     else:
         matching = counts.get(expected, 0)
+    if expected == INTEGRAL and 0 < column.integral_valued < counts[FRACTIONAL]:
+        # A floating-point column that mixes whole numbers and decimals: the whole
+        # numbers were most likely written as integers ("3", not "3.0"), as SageMaker,
+        # which sees the text, would count them.
+        matching += column.integral_valued
     return matching / column.present
 
 

@@ -39,7 +39,9 @@ class ColumnProfile:
 
     ``count`` is the number of rows the column was seen in and ``null_count`` how many
     of them were missing (null, NaN, or absent because the column was not in a batch).
-    ``type_counts`` counts present values by Deequ type. Numeric values (numbers and
+    ``type_counts`` counts present values by Deequ type; ``integral_valued`` counts the
+    whole numbers among Fractional values of floating-point columns, whose text (``3``
+    or ``3.0``) is not known. Numeric values (numbers and
     numeric text) feed ``moments`` and the quantile sketch ``kll``; text and boolean
     values feed ``categories`` (except texts longer than ``MAX_CATEGORY_LENGTH`` bytes);
     every present value feeds the ``distinct`` sketch.
@@ -50,6 +52,7 @@ class ColumnProfile:
         "categories",
         "count",
         "distinct",
+        "integral_valued",
         "kll",
         "moments",
         "null_count",
@@ -60,6 +63,7 @@ class ColumnProfile:
         self.count = 0
         self.null_count = 0
         self.type_counts = {INTEGRAL: 0, FRACTIONAL: 0, BOOLEAN: 0, STRING: 0}
+        self.integral_valued = 0
         self.arrow_types: list[str] = []
         self.moments = Moments()
         self.kll = KLLSketch()
@@ -76,6 +80,7 @@ class ColumnProfile:
         self.type_counts[FRACTIONAL] += batch.fractional
         self.type_counts[BOOLEAN] += batch.boolean
         self.type_counts[STRING] += batch.string
+        self.integral_valued += batch.integral_valued
         if batch.arrow_type not in self.arrow_types and batch.count > batch.null_count:
             self.arrow_types = sorted([*self.arrow_types, batch.arrow_type])
         if len(batch.numbers):
@@ -102,6 +107,7 @@ class ColumnProfile:
         merged.type_counts = {
             key: self.type_counts[key] + other.type_counts[key] for key in self.type_counts
         }
+        merged.integral_valued = self.integral_valued + other.integral_valued
         merged.arrow_types = sorted(set(self.arrow_types) | set(other.arrow_types))
         merged.moments = self.moments.merge(other.moments)
         merged.kll = self.kll.merge(other.kll)

@@ -93,6 +93,7 @@ def _column_to_dict(name: str, column: ColumnProfile) -> dict[str, Any]:
         "count": column.count,
         "null_count": column.null_count,
         "type_counts": dict(column.type_counts),
+        "integral_valued": column.integral_valued,
         "arrow_types": list(column.arrow_types),
         "moments": _moments_to_dict(column.moments),
         "kll": _kll_to_dict(column.kll),
@@ -106,6 +107,7 @@ def _column_from_dict(entry: dict[str, Any]) -> ColumnProfile:
     column.count = int(entry["count"])
     column.null_count = int(entry["null_count"])
     column.type_counts = {key: int(value) for key, value in entry["type_counts"].items()}
+    column.integral_valued = int(entry.get("integral_valued", 0))
     column.arrow_types = [str(kind) for kind in entry["arrow_types"]]
     column.moments = _moments_from_dict(entry["moments"])
     column.kll = _kll_from_dict(entry["kll"])

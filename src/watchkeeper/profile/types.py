@@ -54,8 +54,9 @@ class ClassifiedBatch:
     ``numbers`` are the numeric values in row order (numeric text parsed); ``texts`` and
     ``text_counts`` are the distinct non-numeric values and how often each occurred
     (all distinct texts of a text column, including numeric ones, since SageMaker lists
-    every value of a String column); ``distinct_texts`` feed the distinct-count sketch
-    by their text, ``distinct_numbers`` by their value.
+    every value of a String column); ``texts`` feed the distinct-count sketch by their
+    text, ``distinct_numbers`` by their value. ``integral_valued`` counts the whole
+    numbers among the values of a floating-point column, whose text is unknown.
     """
 
     count: int
@@ -69,6 +70,7 @@ class ClassifiedBatch:
     text_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     distinct_numbers: np.ndarray = field(default_factory=lambda: np.empty(0))
     arrow_type: str = "null"
+    integral_valued: int = 0
 
 
 def classify(array: pa.Array) -> ClassifiedBatch:
@@ -116,6 +118,8 @@ def _classify_numbers(array: pa.Array, kind: str, arrow_type: str) -> Classified
         batch.integral = present
     else:
         batch.fractional = present
+        with np.errstate(invalid="ignore"):
+            batch.integral_valued = int(np.count_nonzero(values == np.floor(values)))
     return batch
 
 
