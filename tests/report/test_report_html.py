@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -137,6 +138,14 @@ def test_data_text_is_escaped_everywhere(page):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in labels
 
 
+def test_titles_and_violations_are_escaped_too():
+    finding = {"feature_name": EVIL, "constraint_check_type": EVIL, "description": EVIL}
+    page = render_html(
+        profile_of({EVIL: [1]}), violations=[finding], title=EVIL, subtitle=f'"{EVIL}'
+    )
+    assert EVIL not in without_bundle(page)
+
+
 def test_features_with_violations_are_linked_and_listed_first(page):
     violations = page[page.index('id="violations"') : page.index('id="features"')]
     anchor = re.search(r'<a href="#(feature-\d+)">city</a>', violations).group(1)
@@ -185,6 +194,8 @@ def test_the_report_is_reproducible_unless_given_a_time(pair):
     assert first == render_html(current, baseline=baseline, violations=VIOLATIONS)
     stamped = render_html(current, generated_at="2024-06-11 08:00:00 UTC")
     assert "2024-06-11 08:00:00 UTC" in stamped and "<dt>Generated</dt>" not in first
+    when = dt.datetime(2024, 6, 11, 8, 0, 0, 123, tzinfo=dt.UTC)
+    assert "2024-06-11 08:00:00+00:00" in render_html(current, generated_at=when)
 
 
 def test_violation_objects_with_to_dict_are_accepted():
@@ -278,3 +289,15 @@ def test_a_thousand_columns_give_a_bounded_report_quickly():
     assert len(without_bundle(page).encode()) < 3_000_000
     assert page.count('data-chart="') == 201  # the first 200 and the one with a violation
     assert 'id="feature-999"' in page and "201 of 1,000 features" in page
+
+
+def test_the_chart_cap_keeps_violations_then_drift_then_column_order():
+    current = profile_of({f"c{i}": [float(i), i + 1.0] for i in range(10)})
+    drift = {"c8": Verdict(True, 2.0, "ks", 0.2, 0.05, 1e-6), "c1": 0.4}
+    finding = {**VIOLATIONS[0], "feature_name": "c9"}
+    page = render_html(current, violations=[finding], drift=drift, max_charts=3)
+    shown = re.findall(r'<article class="feature[^"]*" id="feature-\d+">\s*<h3>(c\d)', page)
+    assert shown == ["c9", "c0", "c1", "c8"]  # violations first, then column order
+    assert "4 of 10 features" in page
+    page = render_html(current, violations=[finding], max_charts=0)
+    assert page.count("<article") == 1

@@ -105,15 +105,14 @@ def _body(current, baseline, found, verdicts, max_charts, max_categories) -> dic
     chosen = _chart_selection(names, violated, verdicts, max_charts)
     position = {name: index for index, name in enumerate(names)}
     anchors = {name: f"feature-{position[name]}" for name in chosen}
+    order = sorted(chosen, key=lambda name: (name not in violated, position[name]))
     sections, figures = [], []
-    for name in sorted(chosen, key=lambda name: (name not in violated, position[name])):
+    for name in order:
         section = _section(name, current, baseline, violated, verdicts, max_categories)
         section["anchor"] = anchors[name]
         figure = section.pop("figure")
-        section["chart"] = None
-        if figure is not None:
-            section["chart"] = len(figures)
-            figures.append(figure)
+        section["chart"] = None if figure is None else len(figures)
+        figures += [figure] if figure is not None else []
         sections.append(section)
     for item in found:
         item["anchor"] = anchors.get(item["feature"])
@@ -130,12 +129,10 @@ def _body(current, baseline, found, verdicts, max_charts, max_categories) -> dic
 
 def _chart_selection(names, violated, verdicts, max_charts) -> set[str]:
     """Every feature with a violation, then up to ``max_charts`` more: drifted first."""
-    drifted = [name for name in names if verdicts.get(name, {}).get("drifted")]
     others = [name for name in names if name not in violated]
-    first = [name for name in drifted if name not in violated]
-    chosen = set(first)
-    priority = first + [name for name in others if name not in chosen]
-    return set(violated).intersection(names) | set(priority[:max_charts])
+    # a stable sort: drifted features first, each group in column order
+    others.sort(key=lambda name: not verdicts.get(name, {}).get("drifted"))
+    return {name for name in names if name in violated} | set(others[:max_charts])
 
 
 def _chart_note(total: int, shown: int, max_charts: int) -> str | None:
