@@ -164,7 +164,9 @@ def _column_from_feature(feature: dict[str, Any], rows: int, source: str) -> Col
         column.type_counts[kind] = present
     if "numerical_statistics" in feature:
         _numeric_from_feature(column, stats, present)
+        column.stated_distinct = math.nan
     else:
+        column.stated_distinct = float(stats.get("distinct_count", math.nan))
         buckets = stats.get("distribution", {}).get("categorical", {}).get("buckets", [])
         exact = {str(bucket["value"]): int(bucket["count"]) for bucket in buckets}
         column.categories = CategoryCounts(exact=exact)

@@ -56,6 +56,7 @@ class ColumnProfile:
         "kll",
         "moments",
         "null_count",
+        "stated_distinct",
         "type_counts",
     )
 
@@ -69,6 +70,7 @@ class ColumnProfile:
         self.kll = KLLSketch()
         self.distinct = DistinctSketch()
         self.categories = CategoryCounts()
+        self.stated_distinct: float | None = None
 
     # -- building -------------------------------------------------------------------
 
@@ -148,7 +150,13 @@ class ColumnProfile:
         return self.type_counts.get(kind, 0) / self.present if self.present else 0.0
 
     def distinct_count(self) -> float:
-        """Estimated number of distinct present values (exact below 4096)."""
+        """Estimated number of distinct present values (exact below 4096).
+
+        A profile read from a ``statistics.json`` knows only what the file states (NaN
+        for numeric features, whose distinct count SageMaker does not write).
+        """
+        if self.stated_distinct is not None:
+            return self.stated_distinct
         categories = self.categories
         if categories.is_exact and self.moments.n == 0 and categories.total == self.present:
             return float(len(self.categories.exact))

@@ -84,6 +84,10 @@ def _batches(data: pa.RecordBatch | pa.Table) -> Iterator[pa.RecordBatch]:
     if isinstance(data, pa.RecordBatch):
         yield data
     elif isinstance(data, pa.Table):
-        yield from data.to_batches()
+        batches = data.to_batches()
+        if not batches:  # keep the columns of an empty table
+            arrays = [pa.array([], type=field.type) for field in data.schema]
+            batches = [pa.RecordBatch.from_arrays(arrays, schema=data.schema)]
+        yield from batches
     else:
         raise TypeError(f"expected a pyarrow RecordBatch or Table, got {type(data).__name__}")
