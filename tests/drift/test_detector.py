@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from drift_samples import SAME_DISTRIBUTION, categorical, column, with_nulls, zipf_shares
 
+from watchkeeper.baseline.statistics import profile_from_statistics, statistics_document
 from watchkeeper.drift import DriftSettings, detect, detect_all
 from watchkeeper.errors import UsageError
 from watchkeeper.profile.column import ColumnProfile
@@ -169,6 +170,16 @@ def test_numbers_turning_into_text_is_drift():
     assert result.effect == pytest.approx(-0.2, abs=0.04)
 
 
+def test_text_column_receiving_numbers_is_drift():
+    rng = np.random.default_rng(2)
+    text = column(categorical(rng, np.array([50, 30, 20.0]), 1000))
+    numbers = column(rng.integers(0, 3, 1000))
+    result = detect(text, numbers)
+    assert result.kind == "categorical"
+    assert result.drifted and result.test == "categories"
+    assert result.effect == 1.0
+
+
 def test_constant_column_changing_value_is_drift():
     result = detect(column(np.zeros(300)), column(np.ones(300)))
     assert result.drifted and result.test == "shape"
@@ -222,3 +233,37 @@ def test_thresholds_are_settings():
 def test_invalid_settings_are_refused(changes):
     with pytest.raises(UsageError):
         DriftSettings(**changes)
+
+
+def sagemaker_table(rng: np.random.Generator, n: int, shift: float = 0.0, tail: float = 0.0):
+    many = zipf_shares(3000, 1.05)
+    many[:10] *= 1 - tail  # the ten commonest categories lose mass to the tail
+    return pa.table(
+        {
+            "normal": rng.normal(shift, 1, n),
+            "student_t3": rng.standard_t(3, n),
+            "five": categorical(rng, np.array([40, 25, 20, 10, 5.0]), n),
+            "many": categorical(rng, many, n),
+        }
+    )
+
+
+def test_baseline_read_from_sagemaker_statistics_judges_like_a_profile():
+    # SageMaker's statistics.json keeps no fourth moment and at most 1000 categories;
+    # the detector must neither alarm on what the file leaves out nor miss real drift.
+    rng = np.random.default_rng(12)
+    built = DatasetProfile()
+    built.track(sagemaker_table(rng, 50_000))
+    baseline = profile_from_statistics(statistics_document(built))
+    assert baseline.columns["many"].categories.total < baseline.columns["many"].present
+    assert math.isnan(baseline.columns["normal"].moments.m4)
+    same, changed = DatasetProfile(), DatasetProfile()
+    same.track(sagemaker_table(rng, 50_000))
+    changed.track(sagemaker_table(rng, 50_000, shift=0.3, tail=0.5))
+    quiet = detect_all(baseline, same)
+    assert not any(result.drifted for result in quiet.values()), quiet
+    assert {test.name for test in quiet["student_t3"].tests} >= {"location", "scale", "shape"}
+    drifted = detect_all(baseline, changed)
+    assert drifted["normal"].drifted and drifted["normal"].test == "location"
+    assert drifted["many"].drifted and drifted["many"].test == "categories"
+    assert not drifted["five"].drifted and not drifted["student_t3"].drifted

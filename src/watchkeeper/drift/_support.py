@@ -21,8 +21,10 @@ NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 UNKNOWN_KIND = "unknown"
 
-# Name of the cell that holds what a frequent-items sketch no longer lists.
+# Cells of a category table that are not categories: what a side does not list, and
+# values that are not text. The leading NUL keeps them apart from any real category.
 OTHER_CATEGORIES = "\x00other"
+NOT_CATEGORIES = "\x00not text"
 
 
 def column_kind(profile: ColumnProfile) -> str:
@@ -108,14 +110,19 @@ def sketch_rank_allowance(profile: ColumnProfile, typical_error: float) -> float
 
 @dataclass(frozen=True)
 class CategoryTable:
-    """Both columns' counts over the union of their categories, sorted by name.
+    """Both columns' counts over shared category cells, for comparing distributions.
 
-    When a side's counts come from a frequent-items sketch, what it no longer lists is
-    kept in an extra cell (:data:`OTHER_CATEGORIES`) so that each side sums to its
-    total, and ``*_slack`` says by how much each cell's count may be off: the sketch's
-    ``max_error`` for a named category (listed counts are estimates; an unlisted one
-    counted as 0 has at most that many), and ``max_error`` times the number of listed
-    categories for the remainder. Exact counts have zero slack.
+    A side may list only part of its categories: a frequent-items sketch lists its
+    heavy hitters, and a baseline read from a SageMaker file lists at most 1000. What a
+    side does not list goes to an extra cell (:data:`OTHER_CATEGORIES`), and a category
+    that such a side does not list is put in that cell on both sides, because its
+    count there cannot be told apart from the rest. Values that are not text at all
+    (a numeric Arrow type in a String column) get a cell of their own
+    (:data:`NOT_CATEGORIES`). Each side thus sums to its number of present values.
+
+    ``*_slack`` says by how much each cell's count may be off: a sketch's
+    ``max_error`` for a named category (listed counts are estimates), and that times
+    the number of named categories for the remainder. Exact counts have zero slack.
     """
 
     names: list[str]
@@ -133,30 +140,63 @@ class CategoryTable:
         return int(self.current.sum())
 
 
-def category_table(
-    baseline: ColumnProfile, current: ColumnProfile, with_rest: bool = True
-) -> CategoryTable:
+@dataclass(frozen=True)
+class _Listing:
+    """One side's category counts and what they leave out."""
+
+    counts: dict[str, int]
+    unlisted: int  # category values the listing leaves out
+    not_text: int  # present values that are not categories at all
+    error: float
+
+    @classmethod
+    def of(cls, profile: ColumnProfile) -> _Listing:
+        categories = profile.categories
+        counts = categories.as_dict()
+        listed = sum(counts.values())
+        gap = max(profile.present - categories.total, 0)
+        # Numbers of a numeric Arrow type feed the moments but not the categories; a
+        # baseline read from a file has no moments, so its gap is a shortened listing.
+        not_text = min(gap, profile.moments.n)
+        unlisted = max(categories.total - listed, 0) + gap - not_text
+        error = 0.0 if categories.is_exact else float(categories.max_error)
+        return cls(counts, unlisted, not_text, error)
+
+    @property
+    def partial(self) -> bool:
+        return self.unlisted > 0 or self.error > 0
+
+    def rest(self, names: list[str]) -> int:
+        """Category values outside ``names``: unlisted ones and listed ones left out."""
+        kept = sum(self.counts.get(name, 0) for name in names)
+        return self.unlisted + sum(self.counts.values()) - kept
+
+
+def category_table(baseline: ColumnProfile, current: ColumnProfile) -> CategoryTable:
     """Align the two columns' category counts (see :class:`CategoryTable`)."""
-    first, second = baseline.categories.as_dict(), current.categories.as_dict()
-    names = sorted(set(first) | set(second))
-    counts_b = np.array([first.get(name, 0) for name in names], dtype=np.int64)
-    counts_c = np.array([second.get(name, 0) for name in names], dtype=np.int64)
-    rest_b = max(baseline.categories.total - int(counts_b.sum()), 0)
-    rest_c = max(current.categories.total - int(counts_c.sum()), 0)
-    error_b, error_c = _max_error(baseline), _max_error(current)
-    slack_b = np.full(len(names), error_b, dtype=np.float64)
-    slack_c = np.full(len(names), error_c, dtype=np.float64)
-    if with_rest and (rest_b > 0 or rest_c > 0):
-        names.append(OTHER_CATEGORIES)
-        counts_b, counts_c = np.append(counts_b, rest_b), np.append(counts_c, rest_c)
-        slack_b = np.append(slack_b, error_b * len(first))
-        slack_c = np.append(slack_c, error_c * len(second))
-    return CategoryTable(names, counts_b, counts_c, slack_b, slack_c)
-
-
-def _max_error(profile: ColumnProfile) -> float:
-    categories = profile.categories
-    return 0.0 if categories.is_exact else float(categories.max_error)
+    sides = (_Listing.of(baseline), _Listing.of(current))
+    names = set(sides[0].counts) | set(sides[1].counts)
+    for side in sides:
+        if side.partial:
+            names &= set(side.counts)
+    names = sorted(names)
+    named = [np.array([side.counts.get(name, 0) for name in names]) for side in sides]
+    other = [side.rest(names) for side in sides]
+    not_text = [side.not_text for side in sides]
+    labels, counts = list(names), [list(cells) for cells in named]
+    slacks = [[side.error] * len(names) for side in sides]
+    for label, cells, slack in (
+        (OTHER_CATEGORIES, other, [side.error * len(names) for side in sides]),
+        (NOT_CATEGORIES, not_text, [0.0, 0.0]),
+    ):
+        if cells[0] > 0 or cells[1] > 0:
+            labels.append(label)
+            for index in (0, 1):
+                counts[index].append(cells[index])
+                slacks[index].append(slack[index])
+    as_counts = [np.array(cells, dtype=np.int64) for cells in counts]
+    as_slack = [np.array(cells, dtype=np.float64) for cells in slacks]
+    return CategoryTable(labels, as_counts[0], as_counts[1], as_slack[0], as_slack[1])
 
 
 # -- shared ----------------------------------------------------------------------------

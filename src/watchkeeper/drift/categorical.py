@@ -40,13 +40,14 @@ def categorical_linf(baseline: ColumnProfile, current: ColumnProfile) -> float:
     ``p(v) = count(v) / total``: per-category probabilities, not a CDF (Deequ's
     ``categoricalLInfinityDistance``). NaN when a side has no category value.
     """
-    table = category_table(baseline, current, with_rest=False)
+    first, second = baseline.categories.as_dict(), current.categories.as_dict()
     n, m = baseline.categories.total, current.categories.total
     if n == 0 or m == 0:
         return math.nan
-    if not table.names:
-        return 0.0
-    return float(np.max(np.abs(table.baseline / n - table.current / m)))
+    names = sorted(set(first) | set(second))
+    p1 = np.array([first.get(name, 0) for name in names], dtype=np.float64) / n
+    p2 = np.array([second.get(name, 0) for name in names], dtype=np.float64) / m
+    return float(np.max(np.abs(p1 - p2)))
 
 
 def categorical_linf_robust(
@@ -125,8 +126,9 @@ def _valid(expected: np.ndarray) -> bool:
 def category_shares(
     baseline: ColumnProfile, current: ColumnProfile
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Both columns' shares over the union of categories (plus the unlisted remainder
-    of a sketched side); None when a side has no category value."""
+    """Both columns' shares over the union of categories, with one cell for what a side
+    does not list (see :class:`~watchkeeper.drift._support.CategoryTable`); None when a
+    side has no value."""
     table = category_table(baseline, current)
     if table.baseline_total == 0 or table.current_total == 0:
         return None

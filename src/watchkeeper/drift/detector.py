@@ -8,9 +8,9 @@ from dataclasses import replace
 from watchkeeper.drift._support import CATEGORICAL, NUMERIC, comparison_kind
 from watchkeeper.drift.family import (
     category_test,
-    kind_share_test,
     location_test,
     null_fraction_test,
+    numeric_share_test,
     scale_test,
     shape_test,
 )
@@ -34,7 +34,7 @@ def detect(
     test                      question, method                            effect (threshold)
     ========================  ==========================================  ===================
     ``null_fraction``         missing share changed? two-proportion z     change of share (0.05)
-    ``value_kind``            share of values of the column's kind?       change of share (0.05)
+    ``value_kind`` (numeric)  share of values that are numbers?           change of share (0.05)
     ``location`` (numeric)    mean moved? Welch's t on exact moments      shift in pooled sd (0.1)
     ``scale`` (numeric)       spread changed? log variance ratio,         sd ratio (1.1)
                               kurtosis-aware standard error
@@ -94,16 +94,13 @@ def _run_family(
     tests = [null_fraction_test(baseline, current, settings)]
     if kind == NUMERIC:
         tests += [
-            kind_share_test(baseline, current, kind, settings),
+            numeric_share_test(baseline, current, settings),
             location_test(baseline, current, settings),
             scale_test(baseline, current, settings),
             shape_test(baseline, current, settings),
         ]
     elif kind == CATEGORICAL:
-        tests += [
-            kind_share_test(baseline, current, kind, settings),
-            category_test(baseline, current, settings),
-        ]
+        tests.append(category_test(baseline, current, settings))
     return [test for test in tests if test is not None]
 
 

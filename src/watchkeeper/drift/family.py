@@ -13,7 +13,6 @@ import numpy as np
 from scipy import stats
 
 from watchkeeper.drift._support import (
-    NUMERIC,
     CategoryTable,
     category_table,
     sketch_rank_allowance,
@@ -21,6 +20,7 @@ from watchkeeper.drift._support import (
 from watchkeeper.drift.numeric import ks_test, numeric_linf
 from watchkeeper.drift.result import DriftSettings, DriftTest
 from watchkeeper.profile.column import ColumnProfile
+from watchkeeper.profile.moments import Moments
 
 
 def null_fraction_test(
@@ -45,29 +45,27 @@ def null_fraction_test(
     )
 
 
-def kind_share_test(
-    baseline: ColumnProfile, current: ColumnProfile, kind: str, settings: DriftSettings
+def numeric_share_test(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
 ) -> DriftTest | None:
-    """Two-proportion z-test on the share of present values of the column's kind.
+    """Two-proportion z-test on the share of present values that are numbers, for a
+    numeric column; effect = change of that share.
 
-    A numeric column whose values start arriving as text (or the reverse) changes
-    here even when the numbers it still has look the same. Runs only if some present
-    value on either side is of another kind.
+    A numeric column whose values start arriving as text changes here even when the
+    numbers it still has look the same. Runs only if some present value on either
+    side is not a number. (A categorical column needs no such test: whatever it does
+    not count as a category lands in the category test's remainder cell.)
     """
-    have_b, have_c = _kind_count(baseline, kind), _kind_count(current, kind)
     present_b, present_c = baseline.present, current.present
     if present_b == 0 or present_c == 0:
         return None
-    if have_b == present_b and have_c == present_c:
+    numbers_b = min(baseline.moments.n, present_b)
+    numbers_c = min(current.moments.n, present_c)
+    if numbers_b == present_b and numbers_c == present_c:
         return None
     return _proportion_test(
-        "value_kind", have_b, present_b, have_c, present_c, settings.min_null_change
+        "value_kind", numbers_b, present_b, numbers_c, present_c, settings.min_null_change
     )
-
-
-def _kind_count(profile: ColumnProfile, kind: str) -> int:
-    count = profile.moments.n if kind == NUMERIC else profile.categories.total
-    return min(int(count), profile.present)
 
 
 def _proportion_test(name: str, x1: int, n1: int, x2: int, n2: int, floor: float) -> DriftTest:
@@ -120,12 +118,11 @@ def scale_test(
     Skipped when a side is constant (the shape test covers that).
     """
     a, b = baseline.moments, current.moments
-    if a.n < 4 or b.n < 4 or a.m2 <= 0 or b.m2 <= 0:
+    if a.n < 4 or b.n < 4 or not (a.m2 > 0 and b.m2 > 0):
         return None
-    m2, m4 = a.m2 + b.m2, a.m4 + b.m4
-    if not (math.isfinite(m2) and math.isfinite(m4)):
+    kurtosis = _pooled_kurtosis(a, b)
+    if not math.isfinite(kurtosis):
         return None
-    kurtosis = (a.n + b.n) * m4 / (m2 * m2)
     var_a, var_b = a.m2 / (a.n - 1), b.m2 / (b.n - 1)
     log_ratio = math.log(var_b / var_a)
     variance = _log_variance_variance(kurtosis, a.n) + _log_variance_variance(kurtosis, b.n)
@@ -134,6 +131,21 @@ def scale_test(
     effect = math.exp(log_ratio / 2.0)
     floor = settings.min_sd_ratio
     return DriftTest("scale", z, p_value, effect, floor, abs(log_ratio / 2.0) / math.log(floor))
+
+
+def _pooled_kurtosis(a: Moments, b: Moments) -> float:
+    """``n * sum(m4) / sum(m2)**2`` over the sides that have a finite fourth moment.
+
+    A baseline read from a SageMaker file has no fourth moment (the file keeps only
+    mean and standard deviation); the current side's kurtosis then stands for both,
+    which is right whenever nothing changed, the case the test must keep quiet.
+    """
+    sides = [side for side in (a, b) if math.isfinite(side.m4) and math.isfinite(side.m2)]
+    if not sides:
+        return math.nan
+    n = sum(side.n for side in sides)
+    m2 = sum(side.m2 for side in sides)
+    return n * sum(side.m4 for side in sides) / (m2 * m2)
 
 
 def _log_variance_variance(kurtosis: float, n: int) -> float:
