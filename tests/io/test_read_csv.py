@@ -12,6 +12,7 @@ import pytest
 
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.io import CsvOptions, read_batches
+from watchkeeper.io.csvfile import BLOCK_BYTES
 
 
 def read_table(source: object, **kwargs: object) -> pa.Table:
@@ -210,7 +211,7 @@ def test_conflicting_later_values_fall_back_to_text_with_all_values_intact(write
 
 
 def test_fallback_repeats_for_each_conflicting_column(write):
-    rows = 150_000
+    rows = BLOCK_BYTES // 12  # more than one block, so the conflict comes after inference
     body = "".join(
         f"{i},{i}.5,{i % 2 == 0}\n".replace("True", "true").replace("False", "false")
         for i in range(rows)

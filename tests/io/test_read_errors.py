@@ -14,6 +14,7 @@ import pytest
 
 from watchkeeper.errors import InputError
 from watchkeeper.io import CsvOptions, list_files, read_batches
+from watchkeeper.io.csvfile import BLOCK_BYTES
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00"
 
@@ -95,7 +96,7 @@ def test_invalid_utf8_at_the_start(write):
 
 
 def test_invalid_utf8_late_in_the_file(write):
-    rows = "".join(f"{i},plain\n" for i in range(200_000))
+    rows = "".join(f"{i},plain\n" for i in range(BLOCK_BYTES // 10))  # beyond the first block
     path = write("late.csv", ("a,b\n" + rows).encode() + "9,Zürich\n".encode("latin-1"))
     message = failure(path)
     assert "late.csv: not valid UTF-8 (in column 'b', data row " in message

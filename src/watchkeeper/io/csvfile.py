@@ -25,7 +25,7 @@ from watchkeeper.io.names import renamed, unique_names
 from watchkeeper.io.options import CsvOptions
 from watchkeeper.io.text import Head, read_head, text_stream
 
-BLOCK_BYTES = 1 << 20
+BLOCK_BYTES = 8 << 20
 # A row must fit in one block; blocks grow up to this for rows that are that long.
 MAX_BLOCK_BYTES = 1 << 30
 

@@ -27,6 +27,8 @@ MAX_CATEGORY_LENGTH = 1024
 def _categorical(texts: pa.Array, counts: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """Texts short enough to be categories: long free text would make the profile as
     large as the data without being a category anyone monitors."""
+    if not pa.types.is_string(texts.type):
+        return texts, counts
     long = pc.greater(pc.binary_length(texts), MAX_CATEGORY_LENGTH).to_numpy(zero_copy_only=False)
     if not long.any():
         return texts, counts
@@ -91,7 +93,8 @@ class ColumnProfile:
         if len(batch.distinct_numbers):
             self.distinct.update_doubles(batch.distinct_numbers)
         if batch.texts is not None and len(batch.texts):
-            self.distinct.update_strings(batch.texts)
+            if pa.types.is_string(batch.texts.type):
+                self.distinct.update_strings(batch.texts)
             texts, counts = _categorical(batch.texts, batch.text_counts)
             if len(texts):
                 self.categories.update(texts, counts)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
 import pyarrow as pa
 
@@ -43,18 +46,25 @@ class DatasetProfile:
 
     def _track_batch(self, batch: pa.RecordBatch) -> None:
         rows = batch.num_rows
-        seen = set()
+        work: dict[str, tuple[ColumnProfile, pa.Array]] = {}
         for name, array in zip(batch.schema.names, batch.columns, strict=True):
-            if name in seen:
+            if name in work:
                 continue  # readers give unique names; a hand-made batch might not
-            seen.add(name)
             column = self.columns.get(name)
             if column is None:
                 column = self.columns[name] = ColumnProfile()
                 column.add_missing(self.rows)
-            column.update(classify(array))
+            work[name] = (column, array)
+        # Columns are independent and NumPy/Arrow release the GIL in their kernels, so
+        # columns are profiled side by side; each column still sees its batches in order.
+        pool = _pool()
+        if pool is None or len(work) < 2 or rows < PARALLEL_MIN_ROWS:
+            for column, array in work.values():
+                _update(column, array)
+        else:
+            list(pool.map(lambda item: _update(*item), work.values()))
         for name, column in self.columns.items():
-            if name not in seen:
+            if name not in work:
                 column.add_missing(rows)
         self.rows += rows
 
@@ -78,6 +88,23 @@ class DatasetProfile:
 
     def __repr__(self) -> str:
         return f"DatasetProfile(rows={self.rows}, columns={list(self.columns)})"
+
+
+PARALLEL_MIN_ROWS = 4096
+
+
+def _update(column: ColumnProfile, array: pa.Array) -> None:
+    column.update(classify(array))
+
+
+@cache
+def _pool() -> ThreadPoolExecutor | None:
+    """Threads for profiling columns: ``WATCHKEEPER_THREADS``, else one per core (up to 8)."""
+    wanted = os.environ.get("WATCHKEEPER_THREADS")
+    threads = int(wanted) if wanted and wanted.isdigit() else min(os.cpu_count() or 1, 8)
+    if threads <= 1:
+        return None
+    return ThreadPoolExecutor(threads, thread_name_prefix="watchkeeper-profile")
 
 
 def _batches(data: pa.RecordBatch | pa.Table) -> Iterator[pa.RecordBatch]:

@@ -31,47 +31,75 @@ _FLAGS_READ_ONLY, _FLAGS_EMPTY, _FLAGS_COMPACT, _FLAGS_ORDERED = 1 << 1, 1 << 2,
 _SEED_HASH = datasketches.update_theta_sketch().compact().serialize()[6:8]
 
 
-def _rotl(x: np.ndarray, r: int) -> np.ndarray:
-    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
-
-
-def _fmix(k: np.ndarray) -> np.ndarray:
-    k = k ^ (k >> np.uint64(33))
-    k = k * _F1
-    k = k ^ (k >> np.uint64(33))
-    k = k * _F2
-    return k ^ (k >> np.uint64(33))
-
-
 def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
     """First half of MurmurHash3_x64_128 of ``length``-byte keys, one key per row of
-    ``words`` (the key's little-endian 8-byte words, zero-padded), shifted right by one."""
+    ``words`` (the key's little-endian 8-byte words, zero-padded), shifted right by one.
+
+    Written with in-place operations: at a million keys the hash is memory-bound, and
+    every temporary array costs as much as the arithmetic.
+    """
     seed = np.uint64(_SEED)
-    h1 = np.full(len(words), seed)
-    h2 = np.full(len(words), seed)
+    count = len(words)
+    h1 = np.full(count, seed)
+    h2 = np.full(count, seed)
+    k = np.empty(count, dtype=np.uint64)
     blocks, rest = divmod(length, 16)
     with np.errstate(over="ignore"):
         for block in range(blocks):
-            k1, k2 = words[:, 2 * block], words[:, 2 * block + 1]
-            h1 ^= _rotl(k1 * _C1, 31) * _C2
-            h1 = _rotl(h1, 27) + h2
-            h1 = h1 * np.uint64(5) + np.uint64(0x52DCE729)
-            h2 ^= _rotl(k2 * _C2, 33) * _C1
-            h2 = _rotl(h2, 31) + h1
-            h2 = h2 * np.uint64(5) + np.uint64(0x38495AB5)
+            _mix(words[:, 2 * block], _C1, 31, _C2, k)
+            h1 ^= k
+            _rotl_into(h1, 27)
+            h1 += h2
+            h1 *= np.uint64(5)
+            h1 += np.uint64(0x52DCE729)
+            _mix(words[:, 2 * block + 1], _C2, 33, _C1, k)
+            h2 ^= k
+            _rotl_into(h2, 31)
+            h2 += h1
+            h2 *= np.uint64(5)
+            h2 += np.uint64(0x38495AB5)
         if rest > 8:
-            h2 ^= _rotl(words[:, 2 * blocks + 1] * _C2, 33) * _C1
+            _mix(words[:, 2 * blocks + 1], _C2, 33, _C1, k)
+            h2 ^= k
         if rest > 0:
-            h1 ^= _rotl(words[:, 2 * blocks] * _C1, 31) * _C2
+            _mix(words[:, 2 * blocks], _C1, 31, _C2, k)
+            h1 ^= k
         size = np.uint64(length)
         h1 ^= size
         h2 ^= size
-        h1 = h1 + h2
-        h2 = h2 + h1
-        h1 = _fmix(h1)
-        h2 = _fmix(h2)
-        h1 = h1 + h2
-    return h1 >> np.uint64(1)
+        h1 += h2
+        h2 += h1
+        _fmix_into(h1, k)
+        _fmix_into(h2, k)
+        h1 += h2
+    h1 >>= np.uint64(1)
+    return h1
+
+
+def _mix(
+    word: np.ndarray, first: np.uint64, rotation: int, second: np.uint64, out: np.ndarray
+) -> None:
+    """``out = rotl(word * first, rotation) * second``, without temporaries."""
+    np.multiply(word, first, out=out)
+    _rotl_into(out, rotation)
+    out *= second
+
+
+def _rotl_into(x: np.ndarray, r: int) -> None:
+    high = x >> np.uint64(64 - r)
+    x <<= np.uint64(r)
+    x |= high
+
+
+def _fmix_into(h: np.ndarray, scratch: np.ndarray) -> None:
+    np.right_shift(h, np.uint64(33), out=scratch)
+    h ^= scratch
+    h *= _F1
+    np.right_shift(h, np.uint64(33), out=scratch)
+    h ^= scratch
+    h *= _F2
+    np.right_shift(h, np.uint64(33), out=scratch)
+    h ^= scratch
 
 
 def hash_doubles(values: np.ndarray) -> np.ndarray:
@@ -114,6 +142,17 @@ def hash_strings(values: pa.Array) -> np.ndarray:
     return np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    # A sort and a comparison: several times faster than np.unique's hash table here.
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 class DistinctSketch:
     """A theta sketch of nominal size ``2**lg_k`` kept as sorted hashes below ``theta``."""
 
@@ -145,8 +184,11 @@ class DistinctSketch:
 
     def _absorb(self, hashes: np.ndarray, theta: int) -> None:
         theta = min(self.theta, theta)
-        pool = np.concatenate((self.hashes, hashes))
-        pool = np.unique(pool[(pool != 0) & (pool < np.uint64(theta))])
+        fresh = hashes[(hashes != 0) & (hashes < np.uint64(theta))]
+        if len(fresh) == 0 and theta == self.theta:
+            return
+        pool = _sorted_unique(np.concatenate((self.hashes, fresh)))
+        pool = pool[pool < np.uint64(theta)]
         k = 1 << self.lg_k
         if len(pool) > k:
             theta = int(pool[k])

@@ -48,7 +48,7 @@ class CategoryCounts:
             self.sketch.merge(self._summary_sketch(values, counts))
             return
         if isinstance(values, pa.Array):
-            values = values.to_pylist()
+            values = _texts(values).to_pylist()
         if self.exact is not None:
             exact = self.exact
             for value, count in zip(values, counts.tolist(), strict=True):
@@ -77,7 +77,7 @@ class CategoryCounts:
         dropped = counts.copy()
         dropped[top] = 0
         if isinstance(values, pa.Array):
-            kept = values.take(pa.array(top)).to_pylist()
+            kept = _texts(values.take(pa.array(top))).to_pylist()
         else:
             kept = [values[i] for i in top.tolist()]
         data = _sketch_bytes(
@@ -153,6 +153,11 @@ class CategoryCounts:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.items())
+
+
+def _texts(values: pa.Array) -> pa.Array:
+    """Values as text: dates and times print as ISO text, as Spark shows them."""
+    return values if pa.types.is_string(values.type) else values.cast(pa.string())
 
 
 def _sketch_bytes(

@@ -66,7 +66,7 @@ class ClassifiedBatch:
     boolean: int = 0
     string: int = 0
     numbers: np.ndarray = field(default_factory=lambda: np.empty(0))
-    texts: pa.Array | None = None
+    texts: pa.Array | None = None  # strings, or dates/times listed as text when shown
     text_counts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     distinct_numbers: np.ndarray = field(default_factory=lambda: np.empty(0))
     arrow_type: str = "null"
@@ -90,10 +90,19 @@ def classify(array: pa.Array) -> ClassifiedBatch:
         encoded = pc.dictionary_encode(array)
         return _classify_dictionary(encoded.indices, encoded.dictionary, "string")
     if pa.types.is_temporal(kind):
+        # Counted as text, but kept as values: only the values that end up listed as
+        # categories are ever rendered as text, and distinct counts hash the numbers.
         encoded = pc.dictionary_encode(array)
-        return _classify_dictionary(
-            encoded.indices, pc.cast(encoded.dictionary, pa.string()), str(kind), texts_only=True
+        batch = _classify_dictionary(
+            encoded.indices, encoded.dictionary, str(kind), texts_only=True
         )
+        physical = (
+            pa.int32() if pa.types.is_date32(kind) or pa.types.is_time32(kind) else pa.int64()
+        )
+        batch.distinct_numbers = np.asarray(
+            batch.texts.cast(physical).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
+        return batch
     # Nested and binary values have no Deequ type of their own: Spark would show them as text.
     encoded = pc.dictionary_encode(_as_json_text(array))
     return _classify_dictionary(encoded.indices, encoded.dictionary, str(kind), texts_only=True)
