@@ -12,16 +12,30 @@ The three verbs of the command line, in Python::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from watchkeeper.api import check, profile, suggest_baseline
-from watchkeeper.baseline import Baseline, load_baseline
-from watchkeeper.checks.pipeline import CheckOutcome
-from watchkeeper.checks.rules import Rules, read_rules
-from watchkeeper.checks.violations import Violation
-from watchkeeper.errors import WatchkeeperError
-from watchkeeper.io import CsvOptions, read_batches
-from watchkeeper.profile import DatasetProfile, read_profile, write_profile
+# Names are loaded on first use, so that `import watchkeeper` stays cheap and profiling
+# a file never pays for the statistics libraries that only checks need.
+_EXPORTS = {
+    "check": "watchkeeper.api",
+    "profile": "watchkeeper.api",
+    "suggest_baseline": "watchkeeper.api",
+    "Baseline": "watchkeeper.baseline",
+    "load_baseline": "watchkeeper.baseline",
+    "CheckOutcome": "watchkeeper.checks.pipeline",
+    "Rules": "watchkeeper.checks.rules",
+    "read_rules": "watchkeeper.checks.rules",
+    "Violation": "watchkeeper.checks.violations",
+    "WatchkeeperError": "watchkeeper.errors",
+    "CsvOptions": "watchkeeper.io",
+    "read_batches": "watchkeeper.io",
+    "DatasetProfile": "watchkeeper.profile",
+    "read_profile": "watchkeeper.profile",
+    "write_profile": "watchkeeper.profile",
+}
 
 __all__ = [
     "Baseline",
@@ -41,3 +55,26 @@ __all__ = [
     "suggest_baseline",
     "write_profile",
 ]
+
+if TYPE_CHECKING:
+    from watchkeeper.api import check, profile, suggest_baseline
+    from watchkeeper.baseline import Baseline, load_baseline
+    from watchkeeper.checks.pipeline import CheckOutcome
+    from watchkeeper.checks.rules import Rules, read_rules
+    from watchkeeper.checks.violations import Violation
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.io import CsvOptions, read_batches
+    from watchkeeper.profile import DatasetProfile, read_profile, write_profile
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'watchkeeper' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

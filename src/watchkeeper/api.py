@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from watchkeeper.baseline import Baseline, write_baseline
-from watchkeeper.checks.pipeline import CheckOutcome, describe, run_check
 from watchkeeper.errors import InputError
 from watchkeeper.io import CsvOptions
 from watchkeeper.profile import DatasetProfile, build_profile
-from watchkeeper.report import write_report
+
+if TYPE_CHECKING:
+    from watchkeeper.baseline import Baseline
+    from watchkeeper.checks.pipeline import CheckOutcome
 
 __all__ = ["check", "profile", "suggest_baseline"]
 
@@ -61,6 +63,10 @@ def suggest_baseline(
     With ``output``, writes ``statistics.json``, ``constraints.json`` and ``report.html``
     (plus ``report.csv`` and ``report.json``) there.
     """
+    from watchkeeper.baseline import Baseline, write_baseline
+    from watchkeeper.checks.pipeline import describe
+    from watchkeeper.report import write_report
+
     reference = profile(
         data,
         format=format,
@@ -92,4 +98,6 @@ def check(data: object, baseline=None, **options) -> CheckOutcome:
     ``rules``, ``output``, ``mode`` ("default" or "sagemaker"), ``drift_settings``,
     ``format``, ``csv``, ``batch_rows``, ``storage_options``, ``progress``, ``title``.
     """
+    from watchkeeper.checks.pipeline import run_check
+
     return run_check(data, baseline=baseline, **options)

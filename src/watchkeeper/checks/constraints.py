@@ -34,8 +34,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
-
 from watchkeeper.baseline.constraints import Constraints, FeatureConstraints
 from watchkeeper.baseline.jackson import java_double
 from watchkeeper.checks.violations import (
@@ -180,6 +178,8 @@ def _completeness(
         return []
     details = {"missing": column.null_count, "rows": column.count}
     if mode == "default" and expected < 1.0:
+        from scipy import stats  # loaded only when needed: it is slow to import
+
         # P(at most this many present values | each row present with the baseline's share)
         p_value = float(stats.binom.cdf(column.present, column.count, expected))
         details["p_value"] = p_value

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from watchkeeper.api import check
-from watchkeeper.checks.pipeline import CheckOutcome
 from watchkeeper.cli._common import (
     EXIT_OK,
     EXIT_VIOLATIONS,
@@ -24,6 +23,9 @@ from watchkeeper.cli._common import (
     print_json,
     progress_bar,
 )
+
+if TYPE_CHECKING:
+    from watchkeeper.checks.pipeline import CheckOutcome
 
 
 class DriftMode(StrEnum):
