@@ -65,10 +65,15 @@ def feature_row(name: str, column: ColumnProfile) -> dict[str, Any]:
         "std": _number(column.std_dev) if numeric else None,
         "min": _number(column.min) if numeric else None,
         "max": _number(column.max) if numeric else None,
-        "distinct": round(column.distinct_count()),
+        "distinct": _count(column.distinct_count()),
         "p50": _number(column.kll.quantiles([0.5])[0]) if numeric else None,
         "top_value": top[0][0] if top else None,
     }
+
+
+def _count(value: float) -> int | None:
+    # unknown for baselines read from SageMaker files, which omit it for numbers
+    return None if math.isnan(value) else round(value)
 
 
 def _number(value: float) -> float | None:
