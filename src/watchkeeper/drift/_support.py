@@ -44,15 +44,6 @@ def comparison_kind(baseline: ColumnProfile, current: ColumnProfile) -> str:
     return kind if kind != UNKNOWN_KIND else column_kind(current)
 
 
-def require_kind(baseline: ColumnProfile, current: ColumnProfile, wanted: str, what: str) -> None:
-    kind = comparison_kind(baseline, current)
-    if kind != wanted:
-        raise UsageError(
-            f"{what} needs {wanted} columns, but the baseline column is "
-            f"{baseline.inferred_type} and the current one {current.inferred_type}"
-        )
-
-
 # -- numeric: step CDFs from the KLL sketches ----------------------------------------
 
 

@@ -28,21 +28,21 @@ def detect(
 ) -> DriftResult:
     """Judge whether a feature drifted from its baseline.
 
-    A small family of tests runs on the two profiles, each with an effect size:
+    A small family of tests runs on the two profiles, each with an effect size (the
+    threshold is the default minimal meaningful effect, see :class:`DriftSettings`):
 
-    ========================  ==========================================  ===================
-    test                      question, method                            effect (threshold)
-    ========================  ==========================================  ===================
-    ``null_fraction``         missing share changed? two-proportion z     change of share (0.05)
-    ``value_kind`` (numeric)  share of values that are numbers?           change of share (0.05)
-    ``location`` (numeric)    mean moved? Welch's t on exact moments      shift in pooled sd (0.1)
-    ``scale`` (numeric)       spread changed? log variance ratio,         sd ratio (1.1)
-                              kurtosis-aware standard error
-    ``shape`` (numeric)       distribution changed? KS from sketches,     KS distance (0.05)
-                              less the sketches' rank error
-    ``categories``            shares changed? chi-square of homogeneity   total variation (0.05)
-    (String, Boolean)         with rare categories pooled
-    ========================  ==========================================  ===================
+    * ``null_fraction``: did the share of missing values change? Two-proportion z-test;
+      effect = change of the share (0.05).
+    * ``value_kind`` (numeric columns): did the share of present values that are
+      numbers change, e.g. text arriving? Two-proportion z-test; effect as above.
+    * ``location`` (numeric): did the mean move? Welch's t-test on the exact moments;
+      effect = shift in pooled standard deviations (0.1).
+    * ``scale`` (numeric): did the spread change? Log variance ratio with a
+      kurtosis-aware standard error; effect = ratio of standard deviations (1.1).
+    * ``shape`` (numeric): did the distribution change otherwise? Kolmogorov–Smirnov
+      from the sketches, less their rank error; effect = KS distance (0.05).
+    * ``categories`` (String, Boolean): did the category shares change? Chi-square test
+      of homogeneity with rare categories pooled; effect = total variation (0.05).
 
     Tests that cannot apply are left out (no missing value anywhere, a side with too
     few values). The feature drifts when a test's Bonferroni-adjusted p-value is at
