@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# Names are loaded on first use, so that `import watchkeeper` stays cheap and profiling
-# a file never pays for the statistics libraries that only checks need.
+# The verbs are bound now: the function `profile` must shadow the subpackage of the
+# same name, which importing `watchkeeper.api` has loaded first. The other names are
+# loaded on first use, so that profiling a file never pays for the statistics
+# libraries that only checks need.
+from watchkeeper.api import check, profile, suggest_baseline
+
 _EXPORTS = {
-    "check": "watchkeeper.api",
-    "profile": "watchkeeper.api",
-    "suggest_baseline": "watchkeeper.api",
     "Baseline": "watchkeeper.baseline",
     "load_baseline": "watchkeeper.baseline",
     "CheckOutcome": "watchkeeper.checks.pipeline",
@@ -57,7 +58,6 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from watchkeeper.api import check, profile, suggest_baseline
     from watchkeeper.baseline import Baseline, load_baseline
     from watchkeeper.checks.pipeline import CheckOutcome
     from watchkeeper.checks.rules import Rules, read_rules

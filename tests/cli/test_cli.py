@@ -225,3 +225,14 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         env=env,
         check=False,
     )
+
+
+def test_profiling_a_file_does_not_import_pandas_or_scipy(tmp_path):
+    data = write_table(tmp_path / "d.csv", 1_000, seed=9)
+    code = (
+        "import sys, watchkeeper;"
+        f"watchkeeper.profile({str(data)!r});"
+        "print('pandas' in sys.modules, 'scipy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -43,6 +43,7 @@ from watchkeeper.checks.violations import (
     Violation,
 )
 from watchkeeper.errors import FormatError
+from watchkeeper.io.arrays import from_indices, from_strings, mask
 from watchkeeper.io.storage import read_bytes
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
@@ -185,7 +186,7 @@ def _regex(pattern: Any, where: str) -> str:
     if not isinstance(pattern, str):
         raise FormatError(f"{where} must be a string")
     try:
-        pc.match_substring_regex(pa.array([""]), pattern)
+        pc.match_substring_regex(from_strings([""]), pattern)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise FormatError(f"{where}: invalid regular expression {pattern!r} ({exc})") from exc
     return pattern
@@ -242,14 +243,14 @@ class RuleScanner:
             values = pc.drop_null(batch.column(name))
             if not pa.types.is_string(values.type):
                 values = pc.cast(values, pa.string())
-            matched = pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False)
+            matched = mask(pc.match_substring_regex(values, pattern))
             tally = self.tallies[name]
             tally.present += len(values)
-            misses = np.flatnonzero(~matched.astype(bool))
+            misses = np.flatnonzero(~matched)
             tally.mismatched += len(misses)
             room = _EXAMPLES - len(tally.examples)
             if room > 0 and len(misses):
-                for value in values.take(pa.array(misses[: room * 4])).to_pylist():
+                for value in values.take(from_indices(misses[: room * 4])).to_pylist():
                     if value not in tally.examples and len(tally.examples) < _EXAMPLES:
                         tally.examples.append(value)
 
@@ -404,8 +405,8 @@ def _regex_from_categories(column: ColumnProfile, pattern: str) -> RegexTally:
     tally = RegexTally(present=column.present)
     if not items:
         return RegexTally()
-    values = pa.array([value for value, _ in items], type=pa.string())
-    matched = pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False)
+    values = from_strings([value for value, _ in items])
+    matched = mask(pc.match_substring_regex(values, pattern))
     listed = sum(count for _, count in items)
     misses = [(value, count) for (value, count), ok in zip(items, matched, strict=True) if not ok]
     # values the category counts no longer list are counted as not matching

@@ -9,9 +9,7 @@ import pyarrow as pa
 
 def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     """A zero-row batch with the given columns."""
-    return pa.RecordBatch.from_arrays(
-        [pa.array([], type=field.type) for field in schema], schema=schema
-    )
+    return pa.RecordBatch.from_arrays([pa.nulls(0, field.type) for field in schema], schema=schema)
 
 
 def bounded(batches: Iterable[pa.RecordBatch], max_rows: int) -> Iterator[pa.RecordBatch]:

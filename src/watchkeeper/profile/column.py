@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from watchkeeper.io.arrays import from_mask, values
 from watchkeeper.profile.distinct import DistinctSketch
 from watchkeeper.profile.frequent import CategoryCounts
 from watchkeeper.profile.kll import KLLSketch
@@ -29,11 +30,11 @@ def _categorical(texts: pa.Array, counts: np.ndarray) -> tuple[pa.Array, np.ndar
     large as the data without being a category anyone monitors."""
     if not pa.types.is_string(texts.type):
         return texts, counts
-    long = pc.greater(pc.binary_length(texts), MAX_CATEGORY_LENGTH).to_numpy(zero_copy_only=False)
+    long = values(pc.binary_length(texts)) > MAX_CATEGORY_LENGTH
     if not long.any():
         return texts, counts
     keep = ~long
-    return texts.filter(pa.array(keep)), counts[keep]
+    return texts.filter(from_mask(keep)), counts[keep]
 
 
 class ColumnProfile:

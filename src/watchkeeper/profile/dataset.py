@@ -113,7 +113,7 @@ def _batches(data: pa.RecordBatch | pa.Table) -> Iterator[pa.RecordBatch]:
     elif isinstance(data, pa.Table):
         batches = data.to_batches()
         if not batches:  # keep the columns of an empty table
-            arrays = [pa.array([], type=field.type) for field in data.schema]
+            arrays = [pa.nulls(0, field.type) for field in data.schema]
             batches = [pa.RecordBatch.from_arrays(arrays, schema=data.schema)]
         yield from batches
     else:

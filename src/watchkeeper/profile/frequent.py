@@ -14,6 +14,8 @@ import datasketches
 import numpy as np
 import pyarrow as pa
 
+from watchkeeper.io.arrays import from_indices
+
 DEFAULT_CAP = 1000
 DEFAULT_LG_MAX_MAP_SIZE = 11
 _NO_FALSE_NEGATIVES = datasketches.frequent_items_error_type.NO_FALSE_NEGATIVES
@@ -77,7 +79,7 @@ class CategoryCounts:
         dropped = counts.copy()
         dropped[top] = 0
         if isinstance(values, pa.Array):
-            kept = _texts(values.take(pa.array(top))).to_pylist()
+            kept = _texts(values.take(from_indices(top))).to_pylist()
         else:
             kept = [values[i] for i in top.tolist()]
         data = _sketch_bytes(

@@ -119,7 +119,7 @@ class KLLSketch:
                     self._expand()
                 promoted = self._compact(height)
                 self.levels[height + 1] = np.concatenate((self.levels[height + 1], promoted))
-                self._size = sum(len(level) for level in self.levels)
+                self._size -= len(promoted)  # 2m items became m
                 return
 
     def _compact(self, height: int) -> np.ndarray:

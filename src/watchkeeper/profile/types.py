@@ -21,6 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from watchkeeper.io.arrays import from_indices, from_mask, from_strings, mask
+from watchkeeper.io.arrays import values as values_of
+
 INTEGRAL = "Integral"
 FRACTIONAL = "Fractional"
 BOOLEAN = "Boolean"
@@ -31,6 +34,7 @@ TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN)
 INTEGRAL_PATTERN = r"^(-|\+)? ?\d+$"
 FRACTIONAL_PATTERN = r"^(-|\+)? ?\d+((\.\d+)|((?:\.\d+)?[Ee][-+]?\d+))$"
 BOOLEAN_PATTERN = r"^(true|false)$"
+CANDIDATE_PATTERN = r"^[-+ 0-9tf]"
 
 
 def column_type(integral: int, fractional: int, boolean: int, string: int) -> str:
@@ -99,9 +103,7 @@ def classify(array: pa.Array) -> ClassifiedBatch:
         physical = (
             pa.int32() if pa.types.is_date32(kind) or pa.types.is_time32(kind) else pa.int64()
         )
-        batch.distinct_numbers = np.asarray(
-            batch.texts.cast(physical).to_numpy(zero_copy_only=False), dtype=np.float64
-        )
+        batch.distinct_numbers = values_of(batch.texts.cast(physical)).astype(np.float64)
         return batch
     # Nested and binary values have no Deequ type of their own: Spark would show them as text.
     encoded = pc.dictionary_encode(_as_json_text(array))
@@ -112,7 +114,7 @@ def _classify_numbers(array: pa.Array, kind: str, arrow_type: str) -> Classified
     rows = len(array)
     if array.null_count or pa.types.is_decimal(array.type):
         array = pc.cast(pc.drop_null(array), pa.float64())
-    values = np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+    values = values_of(array).astype(np.float64, copy=False)
     if kind == FRACTIONAL:
         values = values[~np.isnan(values)]
     present = len(values)
@@ -144,7 +146,7 @@ def _classify_booleans(array: pa.Array) -> ClassifiedBatch:
         count=len(array),
         null_count=array.null_count,
         boolean=present,
-        texts=pa.array(texts, type=pa.string()),
+        texts=from_strings(texts),
         text_counts=np.array(counts, dtype=np.int64),
         arrow_type="bool",
     )
@@ -158,7 +160,7 @@ def _classify_dictionary(
     null_count = indices.null_count
     if null_count:
         indices = pc.drop_null(indices)
-    codes = np.asarray(indices.to_numpy(zero_copy_only=False)).astype(np.int64, copy=False)
+    codes = values_of(indices).astype(np.int64)
     counts = np.bincount(codes, minlength=len(dictionary))
     used = counts > 0
     if not used.all():
@@ -166,11 +168,11 @@ def _classify_dictionary(
         remap = np.full(len(dictionary), -1, dtype=np.int64)
         remap[keep] = np.arange(len(keep))
         codes = remap[codes]
-        dictionary = dictionary.take(pa.array(keep))
+        dictionary = dictionary.take(from_indices(keep))
         counts = counts[keep]
     if pa.types.is_large_string(dictionary.type) or pa.types.is_string_view(dictionary.type):
         dictionary = pc.cast(dictionary, pa.string())
-    dictionary_nulls = dictionary.is_null().to_numpy(zero_copy_only=False)
+    dictionary_nulls = mask(dictionary.is_null())
     batch = ClassifiedBatch(count=count, null_count=null_count, arrow_type=arrow_type)
     if dictionary_nulls.any():
         # a null inside the dictionary (rare) is a missing value like any other
@@ -181,33 +183,53 @@ def _classify_dictionary(
         remap = np.full(len(dictionary), -1, dtype=np.int64)
         remap[keep] = np.arange(len(keep))
         codes = remap[codes]
-        dictionary = dictionary.take(pa.array(keep))
+        dictionary = dictionary.take(from_indices(keep))
         counts = counts[keep]
     batch.texts = dictionary
     batch.text_counts = counts.astype(np.int64)
     if texts_only:
         batch.string = int(counts.sum())
         return batch
-    is_integral = _matches(dictionary, INTEGRAL_PATTERN)
-    is_fractional = _matches(dictionary, FRACTIONAL_PATTERN) & ~is_integral
-    is_boolean = _matches(dictionary, BOOLEAN_PATTERN)
+    is_integral, is_fractional, is_boolean = _text_types(dictionary)
     batch.integral = int(counts[is_integral].sum())
     batch.fractional = int(counts[is_fractional].sum())
     batch.boolean = int(counts[is_boolean].sum())
     batch.string = int(counts.sum()) - batch.integral - batch.fractional - batch.boolean
     numeric = is_integral | is_fractional
     if numeric.any():
-        numeric_text = dictionary.filter(pa.array(numeric))
+        numeric_text = dictionary.filter(from_mask(numeric))
         parsed = pc.cast(pc.replace_substring(numeric_text, " ", ""), pa.float64())
         lookup = np.full(len(dictionary), np.nan)
-        lookup[numeric] = parsed.to_numpy(zero_copy_only=False)
+        lookup[numeric] = values_of(parsed)  # texts that matched a number always parse
         values = lookup[codes]
         batch.numbers = values[~np.isnan(values)]
     return batch
 
 
+def _text_types(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integral, Fractional and Boolean masks of distinct texts (the rest is String).
+
+    Only texts whose first character can start a number or a boolean go through the
+    three regular expressions: identifiers and words, often most of a high-cardinality
+    column, are String at the cost of one cheap test.
+    """
+    size = len(values)
+    candidates = _matches(values, CANDIDATE_PATTERN)
+    masks = [np.zeros(size, dtype=bool) for _ in range(3)]
+    if not candidates.any():
+        return masks[0], masks[1], masks[2]
+    subset = values.filter(from_mask(candidates))
+    positions = np.flatnonzero(candidates)
+    integral = _matches(subset, INTEGRAL_PATTERN)
+    fractional = _matches(subset, FRACTIONAL_PATTERN) & ~integral
+    boolean = _matches(subset, BOOLEAN_PATTERN)
+    for target, found in zip(masks, (integral, fractional, boolean), strict=True):
+        target[positions[found]] = True
+    return masks[0], masks[1], masks[2]
+
+
 def _matches(values: pa.Array, pattern: str) -> np.ndarray:
-    return pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False).astype(bool)
+    return mask(pc.match_substring_regex(values, pattern))
 
 
 def _as_json_text(array: pa.Array) -> pa.Array:
