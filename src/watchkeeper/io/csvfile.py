@@ -34,7 +34,7 @@ TRUE_VALUES = ["true"]
 FALSE_VALUES = ["false"]
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
-_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to ([^:]+):")
+_CONVERSION = re.compile(r"In CSV column #(\d+): (?:Row #(\d+): )?CSV conversion error to ([^:]+):")
 _RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): (.*)", re.DOTALL)
 
 
@@ -105,7 +105,7 @@ class _CsvScan:
             except (OSError, pa.ArrowException) as exc:
                 raise InputError(f"{self.file.path}: cannot read: {first_line(exc)}") from exc
 
-    def _read_once(self, *, threads: bool = True) -> Iterator[pa.RecordBatch]:
+    def _read_once(self, *, threads: bool = False) -> Iterator[pa.RecordBatch]:
         with open_binary(self.file, self.counter) as binary:
             stream = text_stream(binary, self.file, skip=self.skip, encoding=self.options.encoding)
             if self.terminate:
@@ -172,7 +172,7 @@ class _CsvScan:
     def _widen(self, exc: pa.ArrowInvalid) -> bool:
         """Read the column named in a conversion error as text next time; False if not one."""
         match = _CONVERSION.search(str(exc))
-        if not match or "string" in match.group(2) or not self.source_names:
+        if not match or "string" in match.group(3) or not self.source_names:
             return False
         name = self.source_names[int(match.group(1))]
         if name in self.text_columns:
@@ -192,10 +192,12 @@ class _CsvScan:
     def _error(self, exc: pa.ArrowInvalid) -> InputError:
         message = str(exc)
         match = _CONVERSION.search(message)
-        if match and "string" in match.group(2):
+        if match and "string" in match.group(3):
             column = self.names[int(match.group(1))] if self.names else match.group(1)
-            # Arrow does not say which row; the failing block starts after the rows read.
-            where = f", data row {self.rows_done + 1} or later" if self.rows_done else ""
+            if match.group(2):  # Arrow counts rows from the file's first line
+                where = f", row {match.group(2)}"
+            else:  # the failing block starts after the rows read so far
+                where = f", data row {self.rows_done + 1} or later" if self.rows_done else ""
             return InputError(
                 f"{self.file.path}: not valid UTF-8 (in column {column!r}{where});"
                 f" {encoding_hint()}"

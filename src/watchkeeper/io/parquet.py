@@ -15,11 +15,16 @@ from watchkeeper.io.messages import first_line
 from watchkeeper.io.names import renamed, unique_names
 from watchkeeper.io.text import magic_kind
 
+# decoded bytes per batch (about); fewer rows per batch for wide tables
+BATCH_BYTES = 64 << 20
+MIN_BATCH_ROWS = 1024
+
 
 def read_parquet(file: DataFile, counter: ByteCounter, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """Stream a Parquet file as record batches of at most ``batch_rows`` rows.
 
-    Memory is bounded by one row group's columns, which Parquet writers keep small.
+    Memory is bounded by one row group's columns, which Parquet writers keep small, plus
+    a batch of about ``BATCH_BYTES`` (wide tables get batches of fewer rows).
     A file with no rows yields one empty batch that carries the columns.
     """
     if file.size == 0:
@@ -35,14 +40,29 @@ def _scan(file: DataFile, counter: ByteCounter, batch_rows: int) -> Iterator[pa.
             raise _not_parquet(file, binary, exc) from exc
         names = unique_names(parquet.schema_arrow.names)
         rows = 0
+        size = min(batch_rows, _rows_within(parquet.schema_arrow, BATCH_BYTES))
         try:
-            for batch in parquet.iter_batches(batch_size=batch_rows):
+            for batch in parquet.iter_batches(batch_size=size):
                 rows += batch.num_rows
                 yield renamed(batch, names)
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"{file.path}: damaged Parquet file: {first_line(exc)}") from exc
         if rows == 0:
             yield renamed(empty_batch(parquet.schema_arrow), names)
+
+
+def _rows_within(schema: pa.Schema, budget: int) -> int:
+    """How many rows of this schema fit in about ``budget`` bytes once decoded, so that a
+    table of a thousand columns comes in batches of a few thousand rows, not 65,536."""
+    width = sum(_value_bytes(field.type) for field in schema) or 1
+    return max(MIN_BATCH_ROWS, budget // width)
+
+
+def _value_bytes(kind: pa.DataType) -> int:
+    try:
+        return max(kind.bit_width // 8, 1)
+    except ValueError:  # variable width: text, binary, nested
+        return 32
 
 
 def _not_parquet(file: DataFile, binary: CountingFile, exc: Exception) -> InputError:

@@ -50,7 +50,9 @@ def text_stream(
     binary: CountingFile, file: DataFile, *, skip: int = 0, encoding: str = "utf-8"
 ) -> pa.NativeFile:
     """An Arrow input stream of the file's UTF-8 text: decompressed, BOM skipped, transcoded."""
-    stream: pa.NativeFile = pa.PythonFile(binary, mode="r")
+    stream: pa.NativeFile = (
+        binary if isinstance(binary, pa.NativeFile) else pa.PythonFile(binary, mode="r")
+    )
     if file.compression:
         stream = pa.CompressedInputStream(stream, file.compression)
     if skip:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
 from watchkeeper.io import CsvOptions, read_batches
+from watchkeeper.io.batches import prefetched
 from watchkeeper.profile.dataset import DatasetProfile
 
 Observer = Callable[[pa.RecordBatch], None]
@@ -27,6 +29,8 @@ def build_profile(
 
     ``observers`` see every batch too, so that rules needing the raw values are counted
     in the same scan. A :class:`DatasetProfile` passed as ``data`` is returned as it is.
+    The next batch is read while the current one is profiled; ``progress`` is then
+    called from the reading thread.
     """
     if isinstance(data, DatasetProfile):
         return data
@@ -40,8 +44,21 @@ def build_profile(
         storage_options=storage_options,
         progress=progress,
     )
-    for batch in batches:
-        profile.track(batch)
+    # Profile columns in parallel only while reading keeps up: when the parser is the
+    # bottleneck (text formats), more threads only fight it for the cores.
+    waiting = working = 0.0
+    ahead = prefetched(batches)
+    first = True
+    while True:
+        started = time.perf_counter()
+        batch = next(ahead, None)
+        if batch is None:
+            return profile
+        if not first:  # the first wait is the reader starting up
+            waiting += time.perf_counter() - started
+        first = False
+        started = time.perf_counter()
+        profile.track(batch, parallel=waiting <= working)
         for observe in observers:
             observe(batch)
-    return profile
+        working += time.perf_counter() - started

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -34,17 +34,16 @@ class DatasetProfile:
         self.columns: dict[str, ColumnProfile] = {}
         self.metadata: dict[str, str] = dict(metadata or {})
 
-    def track(self, data: pa.RecordBatch | pa.Table) -> None:
-        """Add a record batch or table."""
+    def track(self, data: pa.RecordBatch | pa.Table, *, parallel: bool = True) -> None:
+        """Add a record batch or table.
+
+        ``parallel=False`` profiles its columns on this thread only (when another
+        thread, e.g. a parser, already keeps the cores busy).
+        """
         for batch in _batches(data):
-            self._track_batch(batch)
+            self._track_batch(batch, parallel)
 
-    def track_all(self, batches: Iterable[pa.RecordBatch]) -> DatasetProfile:
-        for batch in batches:
-            self._track_batch(batch)
-        return self
-
-    def _track_batch(self, batch: pa.RecordBatch) -> None:
+    def _track_batch(self, batch: pa.RecordBatch, parallel: bool = True) -> None:
         rows = batch.num_rows
         work: dict[str, tuple[ColumnProfile, pa.Array]] = {}
         for name, array in zip(batch.schema.names, batch.columns, strict=True):
@@ -57,7 +56,7 @@ class DatasetProfile:
             work[name] = (column, array)
         # Columns are independent and NumPy/Arrow release the GIL in their kernels, so
         # columns are profiled side by side; each column still sees its batches in order.
-        pool = _pool()
+        pool = _pool() if parallel else None
         if pool is None or len(work) < 2 or rows < PARALLEL_MIN_ROWS:
             for column, array in work.values():
                 _update(column, array)
