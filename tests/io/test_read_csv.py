@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
+import io
+import random
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,8 +14,7 @@ import pyarrow.compute as pc
 import pytest
 
 from watchkeeper.errors import InputError, UsageError
-from watchkeeper.io import CsvOptions, read_batches
-from watchkeeper.io.csvfile import BLOCK_BYTES
+from watchkeeper.io import CsvOptions, csvfile, read_batches
 
 
 def read_table(source: object, **kwargs: object) -> pa.Table:
@@ -210,8 +212,11 @@ def test_conflicting_later_values_fall_back_to_text_with_all_values_intact(write
     assert sum(b.num_rows for b in batches) == rows + 1
 
 
-def test_fallback_repeats_for_each_conflicting_column(write):
-    rows = BLOCK_BYTES // 12  # more than one block, so the conflict comes after inference
+def test_fallback_repeats_for_each_conflicting_column(write, monkeypatch):
+    # small pieces and blocks, so that the conflict comes after the types were inferred
+    monkeypatch.setattr(csvfile, "CHUNK_BYTES", 1 << 20)
+    monkeypatch.setattr(csvfile, "BLOCK_BYTES", 1 << 20)
+    rows = 150_000
     body = "".join(
         f"{i},{i}.5,{i % 2 == 0}\n".replace("True", "true").replace("False", "false")
         for i in range(rows)
@@ -259,3 +264,18 @@ def test_progress_reports_bytes_up_to_the_file_size(write):
 def test_invalid_csv_options_are_usage_errors(options):
     with pytest.raises(UsageError):
         CsvOptions(**options)
+
+
+def test_pieces_cut_only_at_row_ends_outside_quotes(write, monkeypatch):
+    monkeypatch.setattr(csvfile, "CHUNK_BYTES", 4096)  # many pieces
+    rng = random.Random(3)
+    rows = []
+    for i in range(3000):
+        text = rng.choice(["plain", 'with "quotes"', "multi\nline", 'both "x"\nand\ny', "a,b"])
+        rows.append([str(i), text, f"{rng.random():.6f}"])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([["id", "text", "score"], *rows])
+    table = read_table(write("q.csv", buffer.getvalue()))
+    assert table.column("id").to_pylist() == list(range(3000))
+    assert table.column("text").to_pylist() == [row[1] for row in rows]
+    assert table.column("score").to_pylist() == [float(row[2]) for row in rows]

@@ -22,19 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.baseline.jackson import JavaDouble, dumps
-from watchkeeper.errors import FormatError
+from watchkeeper.drift.sagemaker import categorical_method_name, comparison_method_name
+from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.io.storage import read_bytes, write_text
 from watchkeeper.profile import BOOLEAN, FRACTIONAL, INTEGRAL, STRING, UNKNOWN, DatasetProfile
 
 DOMAIN_MAX_DISTINCT = 120
 DOMAIN_MAX_SINGLETON_RATIO = 0.1
-COMPARISON_METHODS = {
-    "Simple": "Simple",
-    "Robust": "Robust",
-    "linf_simple": "Simple",
-    "linf_robust": "Robust",
-}
-CATEGORICAL_METHODS = {"LInfinity": "LInfinity", "ChiSquared": "ChiSquared"}
 TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN)
 
 
@@ -227,18 +221,16 @@ def _parse_config(raw: Any, where: str) -> MonitoringConfig:
         distribution.get("comparison_threshold", defaults.comparison_threshold),
         f"{where}.distribution_constraints.comparison_threshold",
     )
-    method = distribution.get("comparison_method", defaults.comparison_method)
-    if method not in COMPARISON_METHODS:
-        raise FormatError(
-            f"{where}.distribution_constraints.comparison_method {method!r} is not one of "
-            f"{', '.join(COMPARISON_METHODS)}"
-        )
-    categorical_method = distribution.get("categorical_drift_method", "LInfinity")
-    if categorical_method not in CATEGORICAL_METHODS:
-        raise FormatError(
-            f"{where}.distribution_constraints.categorical_drift_method {categorical_method!r} "
-            f"is not one of {', '.join(CATEGORICAL_METHODS)}"
-        )
+    method = _method(
+        comparison_method_name,
+        distribution.get("comparison_method", defaults.comparison_method),
+        f"{where}.distribution_constraints",
+    )
+    categorical_method = _method(
+        categorical_method_name,
+        distribution.get("categorical_drift_method", defaults.categorical_drift_method),
+        f"{where}.distribution_constraints",
+    )
     domain_threshold = raw.get(
         "domain_content_threshold",
         distribution.get("min_domain_mass", defaults.domain_content_threshold),
@@ -257,13 +249,20 @@ def _parse_config(raw: Any, where: str) -> MonitoringConfig:
             perform, f"{where}.distribution_constraints.perform_comparison"
         ),
         comparison_threshold=threshold,
-        comparison_method=COMPARISON_METHODS[method],
+        comparison_method=method,
         categorical_comparison_threshold=_number(
             distribution.get("categorical_comparison_threshold", threshold),
             f"{where}.distribution_constraints.categorical_comparison_threshold",
         ),
         categorical_drift_method=categorical_method,
     )
+
+
+def _method(canonical: Any, value: Any, where: str) -> str:
+    try:
+        return canonical(str(value))
+    except UsageError as exc:
+        raise FormatError(f"{where}: {exc}") from None
 
 
 def _enabled(value: Any, where: str) -> bool:

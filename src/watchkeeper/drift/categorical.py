@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from watchkeeper.drift._support import category_table, linf_penalty
 from watchkeeper.profile.column import ColumnProfile
@@ -90,6 +89,8 @@ def chi_square(baseline: ColumnProfile, current: ColumnProfile) -> ChiSquareResu
         return ChiSquareResult(math.nan, math.nan, 0)
     statistic = float(np.sum((observed - expected) ** 2 / expected))
     dof = len(expected) - 1
+    from scipy import stats  # imported when first needed: it is slow to load
+
     p_value = float(stats.chi2.sf(statistic, dof))
     labels = tuple("+".join(group) for group in groups)
     return ChiSquareResult(statistic, p_value, dof, labels)

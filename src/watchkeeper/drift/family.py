@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from watchkeeper.drift._support import (
     CategoryTable,
@@ -74,6 +73,8 @@ def _proportion_test(name: str, x1: int, n1: int, x2: int, n2: int, floor: float
     pooled = (x1 + x2) / (n1 + n2)
     se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
     z = (p2 - p1) / se if se > 0 else 0.0
+    from scipy import stats  # imported when first needed: it is slow to load
+
     p_value = float(2.0 * stats.norm.sf(abs(z)))
     effect = p2 - p1
     return DriftTest(name, z, p_value, effect, floor, abs(effect) / floor)
@@ -97,6 +98,8 @@ def location_test(
     se_a, se_b = var_a / a.n, var_b / b.n
     t = (b.mean - a.mean) / math.sqrt(se_a + se_b)
     dof = (se_a + se_b) ** 2 / (se_a**2 / (a.n - 1) + se_b**2 / (b.n - 1))
+    from scipy import stats  # imported when first needed: it is slow to load
+
     p_value = float(2.0 * stats.t.sf(abs(t), dof))
     effect = (b.mean - a.mean) / math.sqrt((var_a + var_b) / 2.0)
     floor = settings.min_mean_shift
@@ -127,6 +130,8 @@ def scale_test(
     log_ratio = math.log(var_b / var_a)
     variance = _log_variance_variance(kurtosis, a.n) + _log_variance_variance(kurtosis, b.n)
     z = log_ratio / math.sqrt(variance)
+    from scipy import stats  # imported when first needed: it is slow to load
+
     p_value = float(2.0 * stats.norm.sf(abs(z)))
     effect = math.exp(log_ratio / 2.0)
     floor = settings.min_sd_ratio
@@ -205,6 +210,8 @@ def category_test(
     difference = _net_differences(pooled.baseline, pooled.current, pooled)
     shares = (pooled.baseline + pooled.current) / (n + m)
     statistic = float(np.sum(n * m / (n + m) * difference**2 / shares))
+    from scipy import stats  # imported when first needed: it is slow to load
+
     p_value = float(stats.chi2.sf(statistic, len(columns) - 1))
     return DriftTest("categories", statistic, p_value, tv, floor, tv / floor)
 

@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from watchkeeper.drift._support import StepCDF, cdf_pair, linf_penalty
 from watchkeeper.profile.column import ColumnProfile
@@ -64,6 +63,8 @@ def ks_test(
     if n == 0 or m == 0 or math.isnan(statistic):
         return KSResult(math.nan, math.nan, n, m)
     effective = max(1, round(n * m / (n + m)))
+    from scipy import stats  # imported when first needed: it is slow to load
+
     p_value = float(stats.kstwo.sf(statistic, effective)) if statistic > 0 else 1.0
     return KSResult(float(statistic), min(1.0, p_value), n, m)
 

@@ -52,10 +52,8 @@ def baseline_drift_distance(
     ...                         column(["a"] * 30 + ["b"] * 70), "Simple")
     0.3
     """
-    method = _choose(comparison_method, _COMPARISON_METHODS, "comparison_method")
-    categorical_method = _choose(
-        categorical_drift_method, _CATEGORICAL_METHODS, "categorical_drift_method"
-    )
+    method = comparison_method_name(comparison_method)
+    categorical_method = categorical_method_name(categorical_drift_method)
     kind = comparison_kind(baseline, current)
     if kind == CATEGORICAL and categorical_method == "ChiSquared":
         result = chi_square(baseline, current)
@@ -63,6 +61,17 @@ def baseline_drift_distance(
     if kind in (NUMERIC, CATEGORICAL) and method == "Simple":
         return linf_simple(baseline, current)
     return linf_robust(baseline, current, alpha)
+
+
+def comparison_method_name(value: str) -> str:
+    """The canonical name (``Simple``/``Robust``) of a ``comparison_method`` as SageMaker
+    files and docs spell it (``linf_simple``, ``robust`` ...); UsageError otherwise."""
+    return _choose(value, _COMPARISON_METHODS, "comparison_method")
+
+
+def categorical_method_name(value: str) -> str:
+    """The canonical name (``LInfinity``/``ChiSquared``) of a ``categorical_drift_method``."""
+    return _choose(value, _CATEGORICAL_METHODS, "categorical_drift_method")
 
 
 def _choose(value: str, allowed: dict[str, str], name: str) -> str:
