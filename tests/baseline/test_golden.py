@@ -16,7 +16,7 @@ from watchkeeper.baseline import (
     suggest_constraints,
 )
 
-GOLDEN = Path(__file__).parents[3] / "shared" / "golden" / "sagemaker-sdk" / "tests" / "data"
+GOLDEN = Path(__file__).parents[1] / "data" / "sagemaker"
 DATA_QUALITY = GOLDEN / "pipeline" / "quality_check_step" / "data_quality"
 
 

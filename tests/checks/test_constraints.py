@@ -13,7 +13,7 @@ from watchkeeper.baseline import Baseline, parse_constraints, read_constraints, 
 from watchkeeper.checks.constraints import evaluate_constraints
 from watchkeeper.profile import DatasetProfile
 
-GOLDEN = Path(__file__).parents[3] / "shared" / "golden" / "sagemaker-sdk" / "tests" / "data"
+GOLDEN = Path(__file__).parents[1] / "data" / "sagemaker"
 
 
 def sample(rows: int, seed: int, **changes) -> pa.Table:

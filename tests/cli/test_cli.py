@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from watchkeeper.cli import app
 
-GOLDEN = Path(__file__).parents[3] / "shared" / "golden" / "sagemaker-sdk" / "tests" / "data"
+GOLDEN = Path(__file__).parents[1] / "data" / "sagemaker"
 runner = CliRunner()
 
 
