@@ -48,17 +48,17 @@ def build_profile(
     # bottleneck (text formats), more threads only fight it for the cores.
     waiting = working = 0.0
     ahead = prefetched(batches)
-    first = True
-    while True:
+    try:
         started = time.perf_counter()
-        batch = next(ahead, None)
-        if batch is None:
-            return profile
-        if not first:  # the first wait is the reader starting up
-            waiting += time.perf_counter() - started
-        first = False
-        started = time.perf_counter()
-        profile.track(batch, parallel=waiting <= working)
-        for observe in observers:
-            observe(batch)
-        working += time.perf_counter() - started
+        for position, batch in enumerate(ahead):
+            if position:  # the first wait is the reader starting up
+                waiting += time.perf_counter() - started
+            started = time.perf_counter()
+            profile.track(batch, parallel=waiting <= working)
+            for observe in observers:
+                observe(batch)
+            working += time.perf_counter() - started
+            started = time.perf_counter()
+    finally:
+        ahead.close()  # stops the reader if profiling failed
+    return profile
