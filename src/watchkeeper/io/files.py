@@ -252,22 +252,27 @@ class ByteCounter:
         return min(self.size, max(self._best, self._current))
 
 
+def opening_error(path: str, exc: BaseException) -> InputError:
+    """The one-line error for a file that cannot be opened, by what the store said."""
+    if isinstance(exc, PermissionError):
+        return InputError(f"{path}: permission denied; cannot read the file")
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such file (was it moved or deleted?)")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path}: is a folder, not a file")
+    return InputError(f"{path}: cannot open: {first_line(exc)}")
+
+
 @contextmanager
 def _open_native(file: DataFile) -> Iterator[Any]:
     import pyarrow as pa
 
     try:
         native = pa.OSFile(file.fs_path, "r")
-    except PermissionError as exc:
-        raise InputError(f"{file.path}: permission denied; cannot read the file") from exc
-    except FileNotFoundError as exc:
-        raise InputError(f"{file.path}: no such file (was it moved or deleted?)") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{file.path}: is a folder, not a file") from exc
     except (OSError, pa.ArrowException) as exc:
-        if os.path.isdir(file.fs_path):
-            raise InputError(f"{file.path}: is a folder, not a file") from exc
-        raise InputError(f"{file.path}: cannot open: {first_line(exc)}") from exc
+        if os.path.isdir(file.fs_path):  # Arrow does not say so itself
+            exc = IsADirectoryError(str(exc))
+        raise opening_error(file.path, exc) from exc
     try:
         yield native
     finally:
@@ -326,13 +331,7 @@ def open_binary(file: DataFile, counter: ByteCounter) -> Iterator[Any]:
         return
     try:
         raw = file.fs.open(file.fs_path, "rb")
-    except PermissionError as exc:
-        raise InputError(f"{file.path}: permission denied; cannot read the file") from exc
-    except FileNotFoundError as exc:
-        raise InputError(f"{file.path}: no such file (was it moved or deleted?)") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{file.path}: is a folder, not a file") from exc
     except Exception as exc:  # any storage failure here means the file cannot be opened
-        raise InputError(f"{file.path}: cannot open: {first_line(exc)}") from exc
+        raise opening_error(file.path, exc) from exc
     with CountingFile(raw, counter) as handle:
         yield handle

@@ -15,6 +15,7 @@ from pathlib import Path
 import fsspec
 
 from watchkeeper.errors import InputError
+from watchkeeper.io.files import opening_error
 
 
 def is_local(uri: str | os.PathLike[str]) -> bool:
@@ -43,14 +44,8 @@ def read_bytes(uri: str | os.PathLike[str], storage_options: dict | None = None)
             return _local_path(text).read_bytes()
         with fsspec.open(text, "rb", **(storage_options or {})) as handle:
             return handle.read()
-    except FileNotFoundError as exc:
-        raise InputError(f"{text}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise InputError(f"{text}: is a folder, expected a file") from exc
-    except PermissionError as exc:
-        raise InputError(f"{text}: permission denied") from exc
     except OSError as exc:
-        raise InputError(f"{text}: cannot be read ({exc})") from exc
+        raise opening_error(text, exc) from exc
 
 
 def write_bytes(
