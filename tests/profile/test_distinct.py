@@ -74,3 +74,11 @@ def test_bytes_roundtrip():
     back = DistinctSketch.from_bytes(sketch.to_bytes())
     assert back.to_bytes() == sketch.to_bytes()
     assert hash_doubles(np.array([1.0])).dtype == np.uint64
+
+
+def test_short_ascii_strings_take_the_padded_path_and_match_the_library():
+    rng = np.random.default_rng(8)
+    words = ["".join(rng.choice(list("abcXYZ019_-"), size=n)) for n in rng.integers(1, 60, 2000)]
+    ours = DistinctSketch()
+    ours.update_strings(pa.array(words).slice(1))  # a sliced array: offsets do not start at 0
+    assert ours.to_bytes() == _library(words[1:]).compact().serialize()

@@ -130,6 +130,12 @@ def hash_strings(values: pa.Array) -> np.ndarray:
     )
     starts = offsets[:-1].astype(np.int64)
     lengths = np.diff(offsets).astype(np.int64)
+    words = _padded_words(values, lengths)
+    if words is not None:
+        return np.concatenate(
+            [_murmur3(words[lengths == n], n) for n in np.unique(lengths).tolist() if n]
+            or [np.empty(0, dtype=np.uint64)]
+        )
     hashes = []
     for length in np.unique(lengths).tolist():
         if length == 0:
@@ -140,6 +146,25 @@ def hash_strings(values: pa.Array) -> np.ndarray:
         matrix[:, :length] = data[rows[:, None] + np.arange(length)]
         hashes.append(_murmur3(matrix.view("<u8").astype(np.uint64), length))
     return np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
+
+
+def _padded_words(values: pa.Array, lengths: np.ndarray) -> np.ndarray | None:
+    """Short ASCII strings as one zero-padded matrix of 8-byte words, padded by Arrow in
+    one pass (about twice as fast as gathering bytes per length); None when some string
+    is not ASCII (padding counts characters, not bytes) or too long to pad them all."""
+    width = -(-int(lengths.max()) // 8) * 8
+    if width == 0 or width > 64:
+        return None
+    padded = pc.utf8_rpad(values, width=width, padding="\x00")
+    data = padded.buffers()[2]
+    if data is None or data.size < len(values) * width:
+        return None
+    matrix = np.frombuffer(data, dtype=np.uint8, count=len(values) * width)
+    if len(matrix) != len(values) * width or int(pc.sum(pc.utf8_length(padded)).as_py()) != len(
+        matrix
+    ):
+        return None
+    return matrix.view("<u8").reshape(len(values), width // 8)
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
