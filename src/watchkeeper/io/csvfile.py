@@ -310,8 +310,14 @@ def _row_pieces(stream: pa.NativeFile, quote: bytes) -> Iterator[pa.Buffer]:
     size = stream.size() if seekable else None
     start = stream.tell() if seekable else 0
     carry = b""
+    # One buffer for every read of a seekable stream: each piece is parsed (copied into
+    # columns) before the next read, and fresh 32 MB buffers would cost page faults.
+    scratch = pa.allocate_buffer(CHUNK_BYTES) if seekable else None
     while True:
-        data = stream.read_buffer(CHUNK_BYTES)
+        if scratch is not None:
+            data = scratch.slice(0, stream.readinto(memoryview(scratch)))
+        else:
+            data = stream.read_buffer(CHUNK_BYTES)
         text = pa.py_buffer(carry + data.to_pybytes()) if carry else data
         if len(data) == 0 or (size is not None and stream.tell() >= size):
             if len(text) and bytes(text[-1:]) not in (b"\n", b"\r"):
