@@ -1,0 +1,20 @@
+"""The catalog: what watchkeeper has seen, judged and sent, in a SQL database.
+
+SQLite in the workspace by default (zero set-up), any SQLAlchemy URL for teams
+(``WATCHKEEPER_DATABASE_URL``, e.g. ``postgresql+psycopg://…``). The watcher records each
+object it has processed (by key and version, so that a restart neither skips nor repeats
+a file) and an outbox of messages (deduplicated by key, delivered and marked sent, so
+that no message is lost to a crash or sent twice for the same finding).
+"""
+
+from __future__ import annotations
+
+from watchkeeper.catalog.store import (
+    Catalog,
+    Message,
+    ProcessedObject,
+    default_database_url,
+    workspace,
+)
+
+__all__ = ["Catalog", "Message", "ProcessedObject", "default_database_url", "workspace"]

@@ -1,0 +1,34 @@
+"""The catalog on SQLite: processed objects and the outbox survive a reopen."""
+
+from __future__ import annotations
+
+from watchkeeper.catalog import Catalog, ProcessedObject
+
+
+def test_objects_and_messages_survive_reopening(tmp_path):
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    catalog = Catalog(url)
+    done = ProcessedObject("s3://b/", "s3://b/x.csv", "etag1", "done", violations=2, rows=10)
+    catalog.record(done, [("k1", "chan", "title", "body"), ("k1", "chan", "dup", "dup")])
+    assert catalog.is_processed("s3://b/x.csv", "etag1")
+    assert not catalog.is_processed("s3://b/x.csv", "etag2")
+    catalog.close()
+    again = Catalog(url)
+    assert again.processed_versions(["s3://b/x.csv", "s3://b/y.csv"]) == {("s3://b/x.csv", "etag1")}
+    [message] = again.pending()
+    assert (message.dedup_key, message.title) == ("k1", "title")
+    assert again.enqueue("k1", "chan", "t", "b") is False
+    again.mark_failed_attempt(message.id, "connection refused")
+    again.mark_sent(message.id)
+    assert again.pending() == []
+    [sent] = again.messages()
+    assert (sent.status, sent.attempts, sent.last_error) == ("sent", 2, "connection refused")
+    assert [o.key for o in again.objects("s3://b/")] == ["s3://b/x.csv"]
+
+
+def test_default_location_follows_the_workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("WATCHKEEPER_HOME", str(tmp_path / "ws"))
+    monkeypatch.delenv("WATCHKEEPER_DATABASE_URL", raising=False)
+    catalog = Catalog()
+    assert (tmp_path / "ws" / "catalog.db").exists()
+    assert catalog.url.endswith("ws/catalog.db")
