@@ -18,7 +18,7 @@ from watchkeeper.report.table import (
     table_csv,
     table_json,
 )
-from watchkeeper.report.writer import REPORT_NAMES, write_report
+from watchkeeper.report.writer import REPORT_NAMES, write_plotly_bundle, write_report
 
 __all__ = [
     "FEATURE_FIELDS",
@@ -28,5 +28,6 @@ __all__ = [
     "render_html",
     "table_csv",
     "table_json",
+    "write_plotly_bundle",
     "write_report",
 ]

@@ -41,6 +41,7 @@ def render_html(
     generated_at: str | dt.datetime | None = None,
     max_charts: int = MAX_CHARTS,
     max_categories: int = MAX_CATEGORIES,
+    plotly_src: str | None = None,
 ) -> str:
     """The report on ``current`` (optionally judged against ``baseline``) as one HTML page.
 
@@ -54,7 +55,9 @@ def render_html(
     ``max_charts`` others (drifted ones first, then in column order); each categorical
     chart shows the ``max_categories`` most frequent values and the rest as one bar.
     The page shows the time ``generated_at`` only when given, so equal inputs give
-    equal bytes.
+    equal bytes. plotly's JavaScript (4.8 MB) is embedded unless ``plotly_src`` gives
+    the (relative) address of a shared copy, as :func:`write_plotly_bundle` writes one
+    for a folder of many reports; without it the tables still read, charts do not draw.
 
     >>> import pyarrow as pa
     >>> p = DatasetProfile()
@@ -74,7 +77,8 @@ def render_html(
         "feature_count": len(current.columns),
         "violation_count": len(found),
         "drift_summary": _drift_summary(verdicts),
-        "plotly_js": Markup(_plotly_js()),
+        "plotly_src": plotly_src,
+        "plotly_js": Markup(plotly_js()) if plotly_src is None else "",
         **_body(current, baseline, found, verdicts, max_charts, max_categories),
     }
     return _template().render(**context)
@@ -307,7 +311,14 @@ def _template() -> jinja2.Template:
 
 
 @functools.cache
-def _plotly_js() -> str:
+def plotly_bundle_name() -> str:
+    """File name of the shared plotly bundle, versioned so upgrades never mix."""
+    from plotly import __version__
+
+    return f"plotly-{__version__}.min.js"
+
+
+def plotly_js() -> str:
     # imported here: plotly takes a moment to import, and only reports need it
     from plotly.offline import get_plotlyjs
 

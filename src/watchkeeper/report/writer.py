@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from watchkeeper.errors import UsageError
-from watchkeeper.io.storage import join, write_text
+from watchkeeper.io.storage import exists, join, write_text
 from watchkeeper.profile import DatasetProfile
-from watchkeeper.report.page import render_html
+from watchkeeper.report.page import plotly_bundle_name, plotly_js, render_html
 from watchkeeper.report.table import feature_table, table_csv, table_json
 
 REPORT_NAMES = ("html", "csv", "json")
@@ -28,11 +28,13 @@ def write_report(
     generated_at: str | dt.datetime | None = None,
     names: Sequence[str] = REPORT_NAMES,
     storage_options: dict | None = None,
+    plotly_src: str | None = None,
 ) -> dict[str, str]:
     """Write ``report.<name>`` for each of ``names`` under ``directory`` (a folder or
     URI, created as needed); returns name → URI.
 
-    ``html`` is the page of :func:`render_html` (the other arguments are its own),
+    ``html`` is the page of :func:`render_html` (the other arguments, ``plotly_src``
+    included, are its own),
     ``csv`` and ``json`` the feature table of :func:`feature_table`. Each file is
     written atomically.
 
@@ -57,6 +59,7 @@ def write_report(
             title=title,
             subtitle=subtitle,
             generated_at=generated_at,
+            plotly_src=plotly_src,
         ),
     }
     where = os.fspath(directory)
@@ -64,3 +67,14 @@ def write_report(
         name: write_text(join(where, f"report.{name}"), texts[name](), storage_options)
         for name in dict.fromkeys(names)
     }
+
+
+def write_plotly_bundle(
+    directory: str | os.PathLike[str], storage_options: dict | None = None
+) -> str:
+    """Write plotly's JavaScript once under ``directory`` (if not there yet) for reports
+    that share it (``plotly_src``); returns its URI."""
+    target = join(directory, plotly_bundle_name())
+    if not exists(target, storage_options):
+        write_text(target, plotly_js(), storage_options)
+    return target
