@@ -130,6 +130,7 @@ def test_email_to_a_plain_smtp_server(smtp_server, make_notifier):
     assert mail.subject == alert.title
     assert "s3://my-ml-project-bucket" in mail.body
     assert "feature_11" in mail.body and "single_value_check" in mail.body
+    assert REPORT in mail.body
     html = mail.message.get_body(preferencelist=("html",)).get_content()
     assert f'<a href="{REPORT}">' in html
 
