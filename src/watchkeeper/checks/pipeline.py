@@ -83,12 +83,14 @@ def run_check(
     storage_options: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
     title: str | None = None,
+    plotly_src: str | None = None,
 ) -> CheckOutcome:
     """Profile ``data`` and judge it against a baseline and/or a rules file.
 
     Everything that can be validated (mode, baseline files, rules file) is validated
     before the data is read. With ``output``, writes ``statistics.json``,
-    ``constraint_violations.json`` and ``report.html``/``.csv``/``.json`` there.
+    ``constraint_violations.json`` and ``report.html``/``.csv``/``.json`` there
+    (``plotly_src``: see :func:`watchkeeper.report.render_html`).
     """
     if mode not in MODES:
         raise UsageError(f"drift mode must be one of {', '.join(MODES)}; got {mode!r}")
@@ -127,7 +129,7 @@ def run_check(
     if rule_set is not None:
         outcome.violations.extend(evaluate_rules(profile, rule_set, scanner))
     if output is not None:
-        outcome.artifacts = write_outcome(outcome, output, storage_options, title)
+        outcome.artifacts = write_outcome(outcome, output, storage_options, title, plotly_src)
     return outcome
 
 
@@ -136,6 +138,7 @@ def write_outcome(
     output: str | os.PathLike[str],
     storage_options: dict | None = None,
     title: str | None = None,
+    plotly_src: str | None = None,
 ) -> dict[str, str]:
     """Write a check's artefacts under ``output``; returns name → URI."""
     where = os.fspath(output)
@@ -154,6 +157,7 @@ def write_outcome(
         title=title or "watchkeeper check",
         subtitle=outcome.source,
         storage_options=storage_options,
+        plotly_src=plotly_src,
     )
     artifacts.update(reports)
     return artifacts

@@ -5,11 +5,12 @@ from __future__ import annotations
 import typer
 
 from watchkeeper import __version__
-from watchkeeper.cli import baseline, check, profile
+from watchkeeper.cli import baseline, check, profile, watch
 
 app = typer.Typer(
     name="watchkeeper",
-    help="Profile data, build SageMaker-compatible baselines, and check data against them.",
+    help="Profile data, build SageMaker-compatible baselines, check data against them, "
+    "and watch folders and buckets for new files.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.command("profile")(profile.command)
 app.command("baseline")(baseline.command)
 app.command("check")(check.command)
+app.command("watch")(watch.command)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,104 @@
+"""``watchkeeper watch SOURCE --rules FILE [--baseline DIR] [--notify URL ...] ...``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from watchkeeper.cli._common import EXIT_OK, EXIT_VIOLATIONS, console, handled
+
+
+def command(
+    source: Annotated[str, typer.Argument(help="Folder or URI to watch (s3://bucket/prefix/).")],
+    rules: Annotated[str | None, typer.Option(help="Rules file (YAML).")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline folder or URI (statistics.json, constraints.json).")
+    ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Where to send alerts: an apprise URL (slack://…, mailto://…, json://…);"
+            " repeatable."
+        ),
+    ] = None,
+    prefix: Annotated[
+        str, typer.Option(help="Only keys starting with this (as S3 triggers).")
+    ] = "",
+    suffix: Annotated[
+        str | None,
+        typer.Option(help="Only keys ending with this, e.g. .csv (default: data files)."),
+    ] = None,
+    reports: Annotated[
+        str, typer.Option(help="Where reports go: a prefix below SOURCE, or a folder or URI.")
+    ] = "reports",
+    report_url: Annotated[
+        str | None, typer.Option(help="Web address of the reports folder, for links in alerts.")
+    ] = None,
+    once: Annotated[
+        bool, typer.Option(help="Check what is there now and exit (for cron).")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
+    settle: Annotated[
+        float, typer.Option(help="Seconds a local file must be unchanged before it is read.")
+    ] = 2.0,
+    database: Annotated[
+        str | None, typer.Option(help="Catalog database URL (default: SQLite in .watchkeeper/).")
+    ] = None,
+) -> None:
+    """Check every file that lands in SOURCE; report beside it; alert on broken rules.
+
+    With --once the exit status is 0 when every file passed, 1 when a file broke a rule
+    or could not be read, 2 for bad arguments.
+    """
+    from watchkeeper.watch import watch
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    found = {"problems": 0}
+
+    def show(record) -> None:
+        if record.status == "failed":
+            found["problems"] += 1
+            console.print(f"[red]could not read[/] {record.key}: {record.error}", highlight=False)
+        elif record.violations:
+            found["problems"] += 1
+            console.print(
+                f"[red]{record.violations} violations[/] {record.key} ({record.rows} rows) "
+                f"report: {record.report}",
+                highlight=False,
+            )
+        else:
+            console.print(f"[green]ok[/] {record.key} ({record.rows} rows)", highlight=False)
+
+    with handled():
+        if rules is None and baseline is None:
+            raise typer.BadParameter("give --rules, --baseline, or both")
+        _stop_on_terminate()
+        watch(
+            source,
+            rules=rules,
+            baseline=baseline,
+            notify=notify or [],
+            prefix=prefix,
+            suffix=suffix,
+            reports=reports,
+            report_url=report_url,
+            once=once,
+            interval=interval,
+            settle=settle,
+            database=database,
+            on_processed=show,
+        )
+    raise typer.Exit(EXIT_VIOLATIONS if once and found["problems"] else EXIT_OK)
+
+
+def _stop_on_terminate() -> None:
+    # SIGTERM (systemd, docker stop, kill) stops like Ctrl-C: the current file is
+    # abandoned whole, nothing is recorded for it, and the next start checks it again.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,1 @@
+"""Ready-made entry points for platforms watchkeeper runs on."""

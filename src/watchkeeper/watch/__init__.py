@@ -1,0 +1,143 @@
+"""Landing-file quality: check every file that lands in a folder or bucket.
+
+The job of seed teams' S3-PUT Lambdas, self-hosted: each new or replaced object is
+read, profiled and judged against a rules file (and a baseline, if given); a report
+lands beside it (under ``reports/``) and the team is told when a rule is broken.
+
+>>> from watchkeeper.watch import watch                                # doctest: +SKIP
+>>> watch("landing/", rules="rules.yaml", notify=["json://hooks.local/qa"], once=True)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from watchkeeper.baseline import Baseline, load_baseline
+from watchkeeper.catalog import Catalog, ProcessedObject
+from watchkeeper.checks.rules import Rules, read_rules
+from watchkeeper.io import CsvOptions
+from watchkeeper.notify import Notifier
+from watchkeeper.watch.events import handle_event, parse_event
+from watchkeeper.watch.objects import Filters, LandedObject, Location
+from watchkeeper.watch.process import FileChecker, WatchSettings
+from watchkeeper.watch.runner import Watcher
+
+__all__ = [
+    "FileChecker",
+    "Filters",
+    "LandedObject",
+    "Location",
+    "WatchSettings",
+    "Watcher",
+    "handle_s3_event",
+    "make_settings",
+    "parse_event",
+    "watch",
+]
+
+Reference = Rules | Baseline | str | os.PathLike[str] | None
+
+
+def make_settings(
+    *,
+    rules: Rules | str | os.PathLike[str] | None = None,
+    baseline: Baseline | str | os.PathLike[str] | None = None,
+    reports: str = "reports",
+    report_url: str | None = None,
+    mode: str = "default",
+    csv: CsvOptions | None = None,
+    storage_options: dict | None = None,
+) -> WatchSettings:
+    """Settings with the rules file and baseline read (and validated) up front."""
+    if rules is not None and not isinstance(rules, Rules):
+        rules = read_rules(rules, storage_options)
+    if baseline is not None and not isinstance(baseline, Baseline):
+        baseline = load_baseline(baseline, storage_options)
+    return WatchSettings(
+        rules=rules,
+        baseline=baseline,
+        reports=reports,
+        report_url=report_url,
+        mode=mode,
+        csv=csv,
+        storage_options=storage_options,
+    )
+
+
+def watch(
+    source: str | os.PathLike[str],
+    *,
+    rules: Reference = None,
+    baseline: Reference = None,
+    notify: Sequence[str] = (),
+    prefix: str = "",
+    suffix: str | None = None,
+    reports: str = "reports",
+    report_url: str | None = None,
+    once: bool = False,
+    interval: float = 5.0,
+    settle: float = 2.0,
+    database: str | None = None,
+    storage_options: dict | None = None,
+    on_processed: Callable[[ProcessedObject], None] | None = None,
+) -> list[ProcessedObject]:
+    """Watch ``source`` (a folder or ``s3://bucket/prefix/``): see the module docs.
+
+    With ``once``, checks what is there and returns the records; otherwise runs until
+    interrupted (KeyboardInterrupt or :meth:`Watcher.stop` from another thread).
+    """
+    settings = make_settings(
+        rules=rules,
+        baseline=baseline,
+        reports=reports,
+        report_url=report_url,
+        storage_options=storage_options,
+    )
+    location = Location(source, storage_options)
+    catalog = Catalog(database)
+    notifier = Notifier(list(notify), catalog)
+    filters = Filters(prefix, suffix, (settings.reports_key(location) or "",))
+    watcher = Watcher(
+        location,
+        FileChecker(location, settings, catalog, notifier),
+        catalog,
+        notifier,
+        filters,
+        interval=interval,
+        settle=settle,
+        on_processed=on_processed,
+    )
+    if once:
+        return watcher.run_once()
+    watcher.run_forever()
+    return []
+
+
+def handle_s3_event(
+    event: Any,
+    *,
+    rules: Reference = None,
+    baseline: Reference = None,
+    notify: Sequence[str] = (),
+    reports: str = "reports",
+    report_url: str | None = None,
+    database: str | None = None,
+    storage_options: dict | None = None,
+) -> list[ProcessedObject]:
+    """Check the objects an S3 event notification names (a dict or its JSON text).
+
+    Reports go to ``reports/`` in the same bucket; returns one record per object.
+    """
+    settings = make_settings(
+        rules=rules,
+        baseline=baseline,
+        reports=reports,
+        report_url=report_url,
+        storage_options=storage_options,
+    )
+    catalog = Catalog(database)
+    return handle_event(
+        event, settings=settings, catalog=catalog, notifier=Notifier(list(notify), catalog)
+    )

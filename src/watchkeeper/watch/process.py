@@ -1,0 +1,152 @@
+"""Checking one landed object: the check pipeline, the report beside it, the record, the alert."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from watchkeeper.baseline import Baseline
+from watchkeeper.catalog import Catalog, ProcessedObject
+from watchkeeper.checks.pipeline import run_check
+from watchkeeper.checks.rules import Rules
+from watchkeeper.errors import WatchkeeperError
+from watchkeeper.io import CsvOptions
+from watchkeeper.io.storage import join
+from watchkeeper.notify import Notifier
+from watchkeeper.notify.messages import check_alert, failure_alert
+from watchkeeper.report import write_plotly_bundle
+from watchkeeper.report.page import plotly_bundle_name
+from watchkeeper.watch.objects import LandedObject, Location
+
+log = logging.getLogger("watchkeeper.watch")
+
+ASSETS = "_assets"
+DONE, FAILED = "done", "failed"
+
+
+@dataclass
+class WatchSettings:
+    """How each object is judged and where its report goes.
+
+    ``reports`` is a prefix below the watched root (``reports`` by default) or a full
+    folder or URI of its own; each object's report lands in a folder named after its
+    key there. ``report_url``, when given, is the web address of that reports folder,
+    used for links in messages instead of storage paths.
+    """
+
+    rules: Rules | None = None
+    baseline: Baseline | None = None
+    reports: str = "reports"
+    report_url: str | None = None
+    mode: str = "default"
+    csv: CsvOptions | None = None
+    storage_options: dict | None = None
+    title: str = "watchkeeper: landed file"
+    _bundles: set[str] = field(default_factory=set, repr=False)
+
+    def reports_root(self, location: Location) -> str:
+        if "://" in self.reports or os.path.isabs(self.reports):
+            return self.reports.rstrip("/")
+        if location.is_local:
+            return join(location.root, self.reports)
+        return f"{location.display.rstrip('/')}/{self.reports.strip('/')}"
+
+    def reports_key(self, location: Location) -> str | None:
+        """The reports prefix as a key below the root, so that listing skips reports."""
+        if "://" in self.reports or os.path.isabs(self.reports):
+            return None
+        return self.reports.strip("/")
+
+
+class FileChecker:
+    """Runs the one judgement pipeline on landed objects and records each outcome."""
+
+    def __init__(
+        self,
+        location: Location,
+        settings: WatchSettings,
+        catalog: Catalog,
+        notifier: Notifier,
+    ) -> None:
+        if settings.rules is None and settings.baseline is None:
+            raise WatchkeeperError("nothing to check against: give rules, a baseline, or both")
+        self.location, self.settings = location, settings
+        self.catalog, self.notifier = catalog, notifier
+
+    def process(self, item: LandedObject) -> ProcessedObject:
+        """Check one object, write its report beside it, record it and queue its alert."""
+        settings = self.settings
+        reports = settings.reports_root(self.location)
+        folder = join(reports, *PurePosixPath(item.key).parts)
+        try:
+            outcome = run_check(
+                item.uri,
+                baseline=settings.baseline,
+                rules=settings.rules,
+                output=folder,
+                mode=settings.mode,
+                csv=settings.csv,
+                storage_options=settings.storage_options,
+                title=settings.title,
+                plotly_src=self._shared_plotly(reports, item.key),
+            )
+        except WatchkeeperError as exc:
+            return self._failed(item, str(exc))
+        report = outcome.artifacts.get("html")
+        violations = [violation.to_dict() for violation in outcome.violations]
+        record = ProcessedObject(
+            source=self.location.display,
+            key=item.uri,
+            version=item.version,
+            status=DONE,
+            violations=len(violations),
+            rows=outcome.profile.rows,
+            report=report,
+        )
+        rows = []
+        if violations:
+            alert = check_alert(
+                self.location.display,
+                item.uri,
+                outcome.profile.rows,
+                violations,
+                self._link(report),
+            )
+            rows = self.notifier.rows(alert)
+        self.catalog.record(record, rows)
+        log.info(
+            "%s: %d rows, %d violations, report %s", item.uri, record.rows, len(violations), report
+        )
+        return record
+
+    def _failed(self, item: LandedObject, reason: str) -> ProcessedObject:
+        # The error already names the file; the message says it once, plainly.
+        detail = reason[len(item.uri) + 2 :] if reason.startswith(item.uri + ": ") else reason
+        record = ProcessedObject(
+            source=self.location.display,
+            key=item.uri,
+            version=item.version,
+            status=FAILED,
+            error=detail,
+        )
+        self.catalog.record(record, self.notifier.rows(failure_alert(item.uri, detail)))
+        log.warning("could not read %s: %s", item.uri, detail)
+        return record
+
+    def _shared_plotly(self, reports: str, key: str) -> str:
+        """Write plotly's bundle once per reports folder; the relative address for a report."""
+        if reports not in self.settings._bundles:
+            write_plotly_bundle(join(reports, ASSETS), self.settings.storage_options)
+            self.settings._bundles.add(reports)
+        depth = len(PurePosixPath(key).parts)
+        return "../" * depth + f"{ASSETS}/{plotly_bundle_name()}"
+
+    def _link(self, report: str | None) -> str | None:
+        base = self.settings.report_url
+        if report is None or not base:
+            return report
+        reports = self.settings.reports_root(self.location)
+        relative = report[len(reports) :].lstrip("/") if report.startswith(reports) else report
+        return f"{base.rstrip('/')}/{relative.replace(os.sep, '/')}"
