@@ -1,3 +1,4 @@
 """Fixtures shared by every test folder."""
 
+from s3 import S3Bucket, s3_bucket, s3_endpoint  # noqa: F401  (fixtures, used by name)
 from servers import smtp_server, webhook_server  # noqa: F401  (fixtures, used by name)

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 import pytest
+from landing import write_csv
 
 from watchkeeper.catalog import Catalog
 from watchkeeper.watch import watch
@@ -22,22 +23,6 @@ defaults:
 columns:
   age: {min: 0, max: 120}
 """
-
-
-def write_csv(path: Path, rows: int = 200, seed: int = 0, missing: float = 0.0) -> Path:
-    rng = np.random.default_rng(seed)
-    ages = rng.integers(18, 90, rows).astype(float)
-    ages[rng.random(rows) < missing] = np.nan
-    table = pa.table(
-        {
-            "id": np.arange(rows),
-            "age": pa.array(ages, from_pandas=True),
-            "plan": rng.choice(["a", "b", "c"], rows),
-        }
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pv.write_csv(table, path)
-    return path
 
 
 @pytest.fixture

@@ -120,7 +120,18 @@ class Catalog:
             raise UsageError(f"catalog database {self.url!r} cannot be used: {exc}") from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_settings)
-        _Base.metadata.create_all(self.engine)
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        # Two processes opening a new catalog at once may both find a table missing and
+        # both create it; the loser sees "already exists" and looks again.
+        for attempt in range(3):
+            try:
+                _Base.metadata.create_all(self.engine)
+                return
+            except SQLAlchemyError as exc:
+                if "already exists" not in str(exc) or attempt == 2:
+                    raise UsageError(f"catalog database {self.url!r}: {exc}") from exc
 
     def close(self) -> None:
         self.engine.dispose()

@@ -53,7 +53,7 @@ def command(
     With --once the exit status is 0 when every file passed, 1 when a file broke a rule
     or could not be read, 2 for bad arguments.
     """
-    from watchkeeper.watch import watch
+    from watchkeeper.watch import watcher
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     found = {"problems": 0}
@@ -75,8 +75,7 @@ def command(
     with handled():
         if rules is None and baseline is None:
             raise typer.BadParameter("give --rules, --baseline, or both")
-        _stop_on_terminate()
-        watch(
+        running = watcher(
             source,
             rules=rules,
             baseline=baseline,
@@ -85,20 +84,30 @@ def command(
             suffix=suffix,
             reports=reports,
             report_url=report_url,
-            once=once,
             interval=interval,
             settle=settle,
             database=database,
             on_processed=show,
         )
+        _stop_gracefully(running)
+        if once:
+            running.run_once()
+        else:
+            running.run_forever()
     raise typer.Exit(EXIT_VIOLATIONS if once and found["problems"] else EXIT_OK)
 
 
-def _stop_on_terminate() -> None:
-    # SIGTERM (systemd, docker stop, kill) stops like Ctrl-C: the current file is
-    # abandoned whole, nothing is recorded for it, and the next start checks it again.
-    signal.signal(signal.SIGTERM, _interrupt)
+def _stop_gracefully(running) -> None:
+    """SIGTERM (kill, systemd, docker stop) and Ctrl-C finish the file at hand, its
+    report and its messages, then stop: a restart goes on from the next file and sends
+    nothing twice. A second signal stops at once (that file is checked again next time).
+    """
 
+    def stop(signum: int, _frame: object) -> None:
+        if running.stopping.is_set():
+            raise KeyboardInterrupt
+        console.print("stopping after the current file (signal again to stop now)")
+        running.stop()
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)

@@ -35,6 +35,7 @@ __all__ = [
     "make_settings",
     "parse_event",
     "watch",
+    "watcher",
 ]
 
 Reference = Rules | Baseline | str | os.PathLike[str] | None
@@ -66,6 +67,46 @@ def make_settings(
     )
 
 
+def watcher(
+    source: str | os.PathLike[str],
+    *,
+    rules: Reference = None,
+    baseline: Reference = None,
+    notify: Sequence[str] = (),
+    prefix: str = "",
+    suffix: str | None = None,
+    reports: str = "reports",
+    report_url: str | None = None,
+    interval: float = 5.0,
+    settle: float = 2.0,
+    database: str | None = None,
+    storage_options: dict | None = None,
+    on_processed: Callable[[ProcessedObject], None] | None = None,
+) -> Watcher:
+    """A :class:`Watcher` for ``source``, with rules, baseline and channels validated."""
+    settings = make_settings(
+        rules=rules,
+        baseline=baseline,
+        reports=reports,
+        report_url=report_url,
+        storage_options=storage_options,
+    )
+    location = Location(source, storage_options)
+    catalog = Catalog(database)
+    notifier = Notifier(list(notify), catalog)
+    filters = Filters(prefix, suffix, (settings.reports_key(location) or "",))
+    return Watcher(
+        location,
+        FileChecker(location, settings, catalog, notifier),
+        catalog,
+        notifier,
+        filters,
+        interval=interval,
+        settle=settle,
+        on_processed=on_processed,
+    )
+
+
 def watch(
     source: str | os.PathLike[str],
     *,
@@ -88,30 +129,24 @@ def watch(
     With ``once``, checks what is there and returns the records; otherwise runs until
     interrupted (KeyboardInterrupt or :meth:`Watcher.stop` from another thread).
     """
-    settings = make_settings(
+    running = watcher(
+        source,
         rules=rules,
         baseline=baseline,
+        notify=notify,
+        prefix=prefix,
+        suffix=suffix,
         reports=reports,
         report_url=report_url,
-        storage_options=storage_options,
-    )
-    location = Location(source, storage_options)
-    catalog = Catalog(database)
-    notifier = Notifier(list(notify), catalog)
-    filters = Filters(prefix, suffix, (settings.reports_key(location) or "",))
-    watcher = Watcher(
-        location,
-        FileChecker(location, settings, catalog, notifier),
-        catalog,
-        notifier,
-        filters,
         interval=interval,
         settle=settle,
+        database=database,
+        storage_options=storage_options,
         on_processed=on_processed,
     )
     if once:
-        return watcher.run_once()
-    watcher.run_forever()
+        return running.run_once()
+    running.run_forever()
     return []
 
 

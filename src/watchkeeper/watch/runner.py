@@ -70,7 +70,8 @@ class Watcher:
                 if self.stopping.is_set():
                     break
                 processed.append(self._process(item))
-            self.notifier.flush()
+                self.notifier.flush()  # alerts go out as files are checked, not per pass
+            self.notifier.flush()  # and what an earlier run left pending
             self._busy = len(busy)
             if not busy or not wait_for_writers or time.monotonic() > deadline:
                 for item in busy:

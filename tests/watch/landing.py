@@ -1,0 +1,25 @@
+"""Landed files for the watcher's tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pv
+
+
+def write_csv(path: Path, rows: int = 200, seed: int = 0, missing: float = 0.0) -> Path:
+    rng = np.random.default_rng(seed)
+    ages = rng.integers(18, 90, rows).astype(float)
+    ages[rng.random(rows) < missing] = np.nan
+    table = pa.table(
+        {
+            "id": np.arange(rows),
+            "age": pa.array(ages, from_pandas=True),
+            "plan": rng.choice(["a", "b", "c"], rows),
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pv.write_csv(table, path)
+    return path
