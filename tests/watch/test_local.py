@@ -143,3 +143,24 @@ def test_records_live_in_the_catalog(setup):
         record.version
         == f"{os.stat(landing / 'a.csv').st_mtime_ns}:{os.stat(landing / 'a.csv').st_size}"
     )
+
+
+def test_alert_by_email(tmp_path, smtp_server):
+    landing = tmp_path / "landing"
+    write_csv(landing / "bad.csv", missing=0.5)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
+    address = smtp_server.address
+    [record] = watch(
+        landing,
+        rules=str(rules),
+        notify=[f"mailto://{address}?from=watchkeeper@example.com&to=data-team@example.com"],
+        database=f"sqlite:///{tmp_path / 'c.db'}",
+        settle=0.0,
+        once=True,
+    )
+    assert record.violations == 1
+    [mail] = smtp_server.messages
+    assert mail.recipients == ["data-team@example.com"]
+    assert "bad.csv" in mail.subject
+    assert "age" in mail.body and "missing" in mail.body.lower()

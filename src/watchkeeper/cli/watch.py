@@ -55,7 +55,8 @@ def command(
     """
     from watchkeeper.watch import watcher
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # a line per file is printed below; the log adds warnings (retries, unreadable files)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     found = {"problems": 0}
 
     def show(record) -> None:
