@@ -1,4 +1,4 @@
-"""S3: the seed's event through the Lambda handler, URL-encoded keys, bad events, polling.
+"""S3: the classic PUT event through the Lambda handler, URL-encoded keys, bad events, polling.
 
 Everything runs against moto's S3 server on 127.0.0.1 through s3fs, and alerts go to a
 recording HTTP server. The Slack-format alert goes through apprise's Mattermost plugin,
@@ -26,8 +26,8 @@ defaults:
   single_value: forbid
 """
 
-# The event notification of the seed, verbatim but for the bucket name.
-SEED_EVENT = """{
+# An S3 PUT event notification as S3 sends it to a Lambda (bucket name aside).
+PUT_EVENT = """{
    "Records":[
       {
          "s3":{
@@ -43,7 +43,7 @@ SEED_EVENT = """{
 }"""
 
 
-def seed_csv(rows: int = 1_000) -> bytes:
+def training_csv(rows: int = 1_000) -> bytes:
     """Twelve features; feature_2 and feature_5 have missing values, feature_11 one value."""
     rng = np.random.default_rng(0)
     columns = {}
@@ -71,10 +71,10 @@ def lambda_env(s3_bucket, webhook_server, tmp_path, monkeypatch):
     return s3_bucket
 
 
-def test_seed_event_through_the_lambda_handler(lambda_env, webhook_server):
+def test_put_event_through_the_lambda_handler(lambda_env, webhook_server):
     bucket = lambda_env
-    bucket.put("input-training.csv", seed_csv())
-    result = aws_lambda.handler(json.loads(SEED_EVENT % bucket.name), context=None)
+    bucket.put("input-training.csv", training_csv())
+    result = aws_lambda.handler(json.loads(PUT_EVENT % bucket.name), context=None)
     assert result["status"] == "ok"
     [entry] = result["objects"]
     assert entry["object"] == bucket.url("input-training.csv")
@@ -90,13 +90,13 @@ def test_seed_event_through_the_lambda_handler(lambda_env, webhook_server):
         assert name in text
     assert bucket.name in text and "input-training.csv" in text and report in text
     # the same event again (S3 delivers at least once): nothing repeated
-    assert aws_lambda.handler(json.loads(SEED_EVENT % bucket.name))["objects"] == []
+    assert aws_lambda.handler(json.loads(PUT_EVENT % bucket.name))["objects"] == []
     assert len(webhook_server.posts) == 1
 
 
 def test_url_encoded_keys_and_several_records(lambda_env, webhook_server, tmp_path):
     bucket = lambda_env
-    bucket.put("project a/input+1.csv", seed_csv(100))
+    bucket.put("project a/input+1.csv", training_csv(100))
     bucket.put("clean.csv", b"x,y\n1,2\n3,4\n")
     event = {
         "Records": [
@@ -141,9 +141,9 @@ def test_bad_events_and_vanished_objects_are_failures_not_crashes(lambda_env, we
 
 def test_polling_a_bucket_prefix(s3_bucket, webhook_server, tmp_path):
     bucket = s3_bucket
-    bucket.put("landing/day1.csv", seed_csv(200))
+    bucket.put("landing/day1.csv", training_csv(200))
     bucket.put("landing/ok.csv", b"a,b\n1,2\n2,3\n")
-    bucket.put("elsewhere/other.csv", seed_csv(50))
+    bucket.put("elsewhere/other.csv", training_csv(50))
     rules = tmp_path / "rules.yaml"
     rules.write_bytes(RULES)
     options = {

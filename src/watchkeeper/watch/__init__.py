@@ -1,11 +1,12 @@
 """Landing-file quality: check every file that lands in a folder or bucket.
 
-The job of seed teams' S3-PUT Lambdas, self-hosted: each new or replaced object is
-read, profiled and judged against a rules file (and a baseline, if given); a report
-lands beside it (under ``reports/``) and the team is told when a rule is broken.
+The job teams otherwise write an S3-PUT Lambda for, self-hosted: each new or replaced
+object is read, profiled and judged against a rules file (and a baseline, if given); a
+report lands beside it (under ``reports/``) and the team is told when a rule is broken::
 
->>> from watchkeeper.watch import watch                                # doctest: +SKIP
->>> watch("landing/", rules="rules.yaml", notify=["json://hooks.local/qa"], once=True)
+    from watchkeeper.watch import watch
+
+    watch("landing/", rules="rules.yaml", notify=["json://hooks.local/qa"], once=True)
 """
 
 from __future__ import annotations
