@@ -55,10 +55,25 @@ def sleeps() -> list[float]:
     return []
 
 
+class Clock:
+    """A clock the test moves by hand (for how long a failing channel rests)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def make_notifier(catalog, sleeps):
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_notifier(catalog, sleeps, clock):
     def make(*urls: str, on: Catalog | None = None, **settings) -> Notifier:
-        return Notifier(list(urls), on or catalog, sleep=sleeps.append, **settings)
+        return Notifier(list(urls), on or catalog, sleep=sleeps.append, clock=clock, **settings)
 
     return make
 
@@ -185,7 +200,7 @@ def test_retries_until_the_channel_answers(webhook_server, make_notifier, catalo
 
 
 def test_a_channel_that_is_down_keeps_its_message_for_later(
-    webhook_server, make_notifier, catalog, caplog
+    webhook_server, make_notifier, catalog, caplog, clock
 ):
     token = "s3cr3tT0ken99"
     notifier = make_notifier(f"mmost://{webhook_server.address}/{token}")
@@ -203,23 +218,36 @@ def test_a_channel_that_is_down_keeps_its_message_for_later(
     assert "did not accept" in caplog.text
 
     webhook_server.up()
+    assert notifier.flush() == FlushReport(failed=1)  # the channel rests a while first
+    assert webhook_server.posts == []
+    clock.now += 60
     assert notifier.flush() == FlushReport(sent=1)
     assert notifier.flush() == FlushReport()
     assert len(webhook_server.posts) == 1
     assert catalog.pending() == []
 
 
-def test_a_dead_channel_costs_one_message_per_flush_and_keeps_the_order(
-    webhook_server, make_notifier, catalog
+def test_a_dead_channel_rests_between_tries_and_keeps_the_order(
+    webhook_server, make_notifier, catalog, clock, sleeps
 ):
     notifier = make_notifier(f"json://{webhook_server.address}/alerts", attempts=2)
     webhook_server.down()
 
     notifier.send(failure_alert("a.csv", "empty"))
+    # while it rests, the channel is not tried at all: no attempt, no waiting
+    waited = len(sleeps)
     assert notifier.send(failure_alert("b.csv", "empty")) == FlushReport(failed=2)
+    assert [m.attempts for m in catalog.pending()] == [2, 0]
+    assert len(sleeps) == waited
+    clock.now += 5  # the first rest (4 s) is over: another round of tries, then 8 s of rest
+    assert notifier.flush() == FlushReport(failed=2)
+    assert [m.attempts for m in catalog.pending()] == [4, 0]
+    clock.now += 5
+    assert notifier.flush() == FlushReport(failed=2)
     assert [m.attempts for m in catalog.pending()] == [4, 0]
 
     webhook_server.up()
+    clock.now += 600
     assert notifier.flush() == FlushReport(sent=2)
     assert [post.json["title"] for post in webhook_server.posts] == [
         "watchkeeper: could not read a.csv",

@@ -164,3 +164,22 @@ def test_alert_by_email(tmp_path, smtp_server):
     assert mail.recipients == ["data-team@example.com"]
     assert "bad.csv" in mail.subject
     assert "age" in mail.body and "missing" in mail.body.lower()
+
+
+def test_a_channel_that_is_down_never_stops_the_watcher(setup, webhook_server):
+    landing, options = setup
+    write_csv(landing / "bad.csv", missing=0.5)
+    (landing / "empty.csv").write_bytes(b"")
+    webhook_server.down()
+    records = {Path(r.key).name: r for r in watch(landing, **options)}
+    assert records["bad.csv"].status == "done"
+    assert (records["empty.csv"].status, records["empty.csv"].error) == (
+        "failed",
+        "the file is empty (0 bytes)",
+    )
+    assert (landing / "reports" / "bad.csv" / "report.html").exists()
+    assert len(Catalog(options["database"]).pending()) == 2  # kept for later
+    webhook_server.up()
+    assert watch(landing, **options) == []  # nothing new to check ...
+    assert len(webhook_server.posts) == 2  # ... but what waited is delivered, once
+    assert Catalog(options["database"]).pending() == []

@@ -46,6 +46,9 @@ class _Channel:
     apprise: apprise.Apprise
 
 
+MAX_REST = 300.0  # seconds a failing channel is left alone, at most
+
+
 class Notifier:
     """Sends alerts to a set of channels (apprise URLs), through the catalog's outbox.
 
@@ -64,6 +67,7 @@ class Notifier:
         backoff: float = 1.0,
         timeout: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         _check_settings(urls, attempts, backoff, timeout)
         self.catalog = catalog
@@ -71,8 +75,11 @@ class Notifier:
         self.backoff = float(backoff)
         self.timeout = float(timeout)
         self._sleep = sleep
+        self._clock = clock
         # one flush at a time: two would both see a message pending and both send it
         self._lock = threading.Lock()
+        # channel id -> (monotonic time before which it rests, failures in a row)
+        self._resting: dict[str, tuple[float, int]] = {}
         asset = apprise.AppriseAsset(
             app_id="watchkeeper", app_desc="watchkeeper", service_timeout=self.timeout
         )
@@ -109,13 +116,15 @@ class Notifier:
         """Deliver every pending message whose channel is configured.
 
         Messages go out in the order they were queued. When a channel fails a
-        message after all attempts, its later messages wait for the next flush, so
-        a dead channel costs one message's retries per flush and a channel's alerts
-        never arrive out of order. Never raises for a channel's failure.
+        message after all attempts, its later messages wait, and the channel rests
+        (is not tried) for a while that doubles with each failure in a row, up to
+        ``MAX_REST`` seconds; a channel's alerts never arrive out of order. Never
+        raises for a channel's failure.
         """
         with self._lock:
             sent = failed = skipped = 0
-            down: set[str] = set()
+            now = self._clock()
+            down = {key for key, (until, _) in self._resting.items() if now < until}
             for message in self.catalog.pending():
                 channel = self._channels.get(message.channel)
                 if channel is None:
@@ -124,10 +133,20 @@ class Notifier:
                     failed += 1
                 elif self._deliver(channel, message):
                     sent += 1
+                    self._resting.pop(channel.id, None)
                 else:
                     failed += 1
                     down.add(channel.id)
+                    self._rest(channel.id)
         return _logged(FlushReport(sent, failed, skipped))
+
+    def _rest(self, channel: str) -> None:
+        """Leave a failing channel alone for a while, longer each time it fails again
+        (up to ``MAX_REST`` seconds): a watcher flushing after every file must not spend
+        a round of retries on a dead channel for each one."""
+        _, failures = self._resting.get(channel, (0.0, 0))
+        pause = min(self.backoff * 2 ** (self.attempts + failures), MAX_REST)
+        self._resting[channel] = (self._clock() + pause, failures + 1)
 
     def test_message(self) -> dict[str, bool]:
         """Send a short test message to every channel now (no outbox, one attempt).
