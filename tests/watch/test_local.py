@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -183,3 +184,29 @@ def test_a_channel_that_is_down_never_stops_the_watcher(setup, webhook_server):
     assert watch(landing, **options) == []  # nothing new to check ...
     assert len(webhook_server.posts) == 2  # ... but what waited is delivered, once
     assert Catalog(options["database"]).pending() == []
+
+
+def test_with_a_baseline_drift_is_checked_too(setup, tmp_path, webhook_server):
+    import watchkeeper
+
+    landing, options = setup
+    baseline = tmp_path / "baseline"
+    watchkeeper.suggest_baseline(write_csv(tmp_path / "train.csv", rows=3000, seed=9), baseline)
+    rng = np.random.default_rng(10)
+    table = pa.table(
+        {
+            "id": rng.permutation(3000)[:2000],  # ids as in training
+            "age": rng.integers(60, 120, 2000).astype(float),  # much older than in training
+            "plan": rng.choice(["a", "b", "c"], 2000),
+        }
+    )
+    pv.write_csv(table, landing / "today.csv")
+    [record] = watch(landing, baseline=str(baseline), **options)
+    found = json.loads(
+        (landing / "reports" / "today.csv" / "constraint_violations.json").read_text()
+    )
+    assert {(v["feature_name"], v["constraint_check_type"]) for v in found["violations"]} == {
+        ("age", "baseline_drift_check")
+    }
+    assert record.violations == 1
+    assert "baseline_drift_check" in webhook_server.posts[0].json["message"]
