@@ -109,42 +109,16 @@ def watcher(
 
 
 def watch(
-    source: str | os.PathLike[str],
-    *,
-    rules: Reference = None,
-    baseline: Reference = None,
-    notify: Sequence[str] = (),
-    prefix: str = "",
-    suffix: str | None = None,
-    reports: str = "reports",
-    report_url: str | None = None,
-    once: bool = False,
-    interval: float = 5.0,
-    settle: float = 2.0,
-    database: str | None = None,
-    storage_options: dict | None = None,
-    on_processed: Callable[[ProcessedObject], None] | None = None,
+    source: str | os.PathLike[str], *, once: bool = False, **options: Any
 ) -> list[ProcessedObject]:
     """Watch ``source`` (a folder or ``s3://bucket/prefix/``): see the module docs.
 
-    With ``once``, checks what is there and returns the records; otherwise runs until
-    interrupted (KeyboardInterrupt or :meth:`Watcher.stop` from another thread).
+    ``options`` are those of :func:`watcher` (``rules``, ``baseline``, ``notify``,
+    ``prefix``, ``suffix``, ``reports`` …). With ``once``, checks what is there and
+    returns the records; otherwise runs until interrupted (KeyboardInterrupt, or
+    :meth:`Watcher.stop` from another thread).
     """
-    running = watcher(
-        source,
-        rules=rules,
-        baseline=baseline,
-        notify=notify,
-        prefix=prefix,
-        suffix=suffix,
-        reports=reports,
-        report_url=report_url,
-        interval=interval,
-        settle=settle,
-        database=database,
-        storage_options=storage_options,
-        on_processed=on_processed,
-    )
+    running = watcher(source, **options)
     if once:
         return running.run_once()
     running.run_forever()
