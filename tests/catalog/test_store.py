@@ -5,8 +5,8 @@ from __future__ import annotations
 from watchkeeper.catalog import Catalog, ProcessedObject
 
 
-def test_objects_and_messages_survive_reopening(tmp_path):
-    url = f"sqlite:///{tmp_path / 'c.db'}"
+def test_objects_and_messages_survive_reopening(database_url):
+    url = database_url
     catalog = Catalog(url)
     done = ProcessedObject("s3://b/", "s3://b/x.csv", "etag1", "done", violations=2, rows=10)
     catalog.record(done, [("k1", "chan", "title", "body"), ("k1", "chan", "dup", "dup")])

@@ -4,11 +4,22 @@ SQLite in the workspace by default (zero set-up), any SQLAlchemy URL for teams
 (``WATCHKEEPER_DATABASE_URL``, e.g. ``postgresql+psycopg://…``). The watcher records each
 object it has processed (by key and version, so that a restart neither skips nor repeats
 a file) and an outbox of messages (deduplicated by key, delivered and marked sent, so
-that no message is lost to a crash or sent twice for the same finding).
+that no message is lost to a crash or sent twice for the same finding). Monitoring
+schedules keep their executions (one per window) and metric series here too.
 """
 
 from __future__ import annotations
 
+from watchkeeper.catalog.monitoring import (
+    COMPLETED,
+    COMPLETED_WITH_VIOLATIONS,
+    FAILED,
+    IN_PROGRESS,
+    Execution,
+    MetricPoint,
+    MonitoringStore,
+    Schedule,
+)
 from watchkeeper.catalog.store import (
     Catalog,
     Message,
@@ -17,4 +28,18 @@ from watchkeeper.catalog.store import (
     workspace,
 )
 
-__all__ = ["Catalog", "Message", "ProcessedObject", "default_database_url", "workspace"]
+__all__ = [
+    "COMPLETED",
+    "COMPLETED_WITH_VIOLATIONS",
+    "FAILED",
+    "IN_PROGRESS",
+    "Catalog",
+    "Execution",
+    "Message",
+    "MetricPoint",
+    "MonitoringStore",
+    "ProcessedObject",
+    "Schedule",
+    "default_database_url",
+    "workspace",
+]
