@@ -37,7 +37,6 @@ import importlib
 import logging
 import math
 import os
-import pickle
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -223,10 +222,10 @@ def _unpickle(path: Path) -> Any:
         raise InputError(
             f"{path}: the model needs the package {exc.name!r}, which is not installed"
         ) from exc
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
-        raise InputError(f"{path}: not a readable pickle ({first_line(exc)})") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({first_line(exc)})") from exc
+    except Exception as exc:  # a damaged pickle fails in any of the unpickler's steps
+        raise InputError(f"{path}: not a readable pickle ({first_line(exc)})") from exc
 
 
 def _import_object(spec: str) -> Any:

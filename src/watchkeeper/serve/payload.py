@@ -302,7 +302,8 @@ def _typed_columns(
     names = model.feature_names
     columns = []
     for index, (column, kind) in enumerate(zip(values, _kinds(model, len(values)), strict=True)):
-        feature = names[index] if names else f"#{index + 1}"
+        # unnamed features are called as SageMaker calls headerless CSV columns
+        feature = names[index] if names else f"_c{index}"
         columns.append(_typed(column, kind, feature, convert, problems, model.accepts_missing))
     if problems.count and header_check and names and _looks_like_header(values, names):
         raise RequestProblem(
@@ -363,11 +364,13 @@ def _check_numbers(
                 elif not accepts_missing:
                     problems.add(int(position) + 1, feature, _MISSING)
             else:
-                problems.add(int(position) + 1, feature, f"{value} is not a finite number")
+                problems.add(int(position) + 1, feature, f"{float(value)} is not a finite number")
     if kind == INTEGER:
         fractional = finite & (array != np.round(array))
         for position in np.flatnonzero(fractional):
-            problems.add(int(position) + 1, feature, f"{array[position]!r} is not a whole number")
+            problems.add(
+                int(position) + 1, feature, f"{float(array[position])!r} is not a whole number"
+            )
 
 
 def _all_numbers(column: Sequence[Any]) -> bool:
