@@ -292,7 +292,7 @@ def _add_routes(app: ServingApp) -> None:
         responses={
             200: {
                 "model": Prediction,
-                "content": {"text/csv": {"example": "0\n2\n"}},
+                "content": {"text/csv": {"example": "0\n2"}},
                 "description": "JSON or CSV, as the Accept header asks.",
             },
             **_ERRORS,

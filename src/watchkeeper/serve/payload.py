@@ -422,12 +422,17 @@ def json_answer(inference: Inference, model: LoadedModel) -> dict[str, Any]:
 
 
 def csv_answer(inference: Inference) -> str:
-    """One prediction per line (a multi-output prediction's values joined by commas)."""
+    """One prediction per line (a multi-output prediction's values joined by commas).
+
+    >>> csv_answer(Inference(np.array([0.5, 0.25])))
+    '0.5\\n0.25'
+    """
     lines = []
     for row in plain(inference.predictions):
         values = row if isinstance(row, list) else [row]
         lines.append(",".join(_csv_field(value) for value in values))
-    return "\n".join(lines) + "\n"
+    # no newline after the last line, as SageMaker's containers answer one prediction
+    return "\n".join(lines)
 
 
 def _csv_field(value: Any) -> str:

@@ -1,0 +1,110 @@
+"""``watchkeeper serve MODEL [--name N] [--capture URI] [--baseline DIR] ...``."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from watchkeeper.cli._common import console, handled
+from watchkeeper.errors import UsageError
+
+MIB = 1 << 20
+
+
+def command(
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="Model file (.joblib, .pkl, .pickle, .json or .ubj for XGBoost, .onnx) "
+            "or module:attr naming an object with predict."
+        ),
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Endpoint name (default: the model file's name).")
+    ] = None,
+    variant: Annotated[str, typer.Option(help="Variant name, as SageMaker names it.")] = (
+        "AllTraffic"
+    ),
+    capture: Annotated[
+        str | None,
+        typer.Option(help="Folder or URI (s3://…) to capture requests and answers to."),
+    ] = None,
+    sampling_percent: Annotated[
+        float,
+        typer.Option(min=0.0, max=100.0, help="Share of requests captured, in percent."),
+    ] = 100.0,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Baseline folder whose statistics.json names and types the features."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
+    max_body_mb: Annotated[
+        float, typer.Option(min=0.001, help="Largest request body accepted, in MiB.")
+    ] = 6.0,
+) -> None:
+    """Serve MODEL over HTTP: /api/v1/predict, SageMaker's /endpoints/NAME/invocations,
+    /api/v1/health, /metrics and the API documentation at /docs.
+
+    With --capture, a sample of requests and answers is written as SageMaker data
+    capture files. SIGTERM or Ctrl-C stops the server after the requests in flight and
+    writes the last captured records.
+    """
+    import uvicorn
+
+    from watchkeeper.serve import create_app, load_model
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with handled():
+        if capture is None and sampling_percent != 100.0:
+            raise UsageError("--sampling-percent needs --capture")
+        loaded = load_model(model, baseline=baseline)
+        endpoint = name or default_name(model)
+        writer = _writer(capture, endpoint, variant, sampling_percent)
+        try:
+            app = create_app(
+                loaded,
+                name=endpoint,
+                variant=variant,
+                capture=writer,
+                max_body_bytes=max(1, int(max_body_mb * MIB)),
+            )
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            raise
+    features = ", ".join(loaded.feature_names or []) or f"{loaded.n_features or '?'} unnamed"
+    console.print(
+        f"serving [bold]{endpoint}[/] ({loaded.kind}: {features}) on http://{host}:{port} "
+        f"— docs at /docs" + (f"; capturing {sampling_percent:g}% to {capture}" if capture else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _writer(capture: str | None, endpoint: str, variant: str, sampling_percent: float):
+    if capture is None:
+        return None
+    from watchkeeper.capture import CaptureWriter
+
+    return CaptureWriter(capture, endpoint, variant, sampling_percent=sampling_percent)
+
+
+def default_name(spec: str) -> str:
+    """The endpoint name for a model: the file's name without extension, or the
+    attribute of ``module:attr``, reduced to letters, digits, '.', '_' and '-'.
+
+    >>> default_name("models/churn-v2.joblib"), default_name("pkg.models:scorer")
+    ('churn-v2', 'scorer')
+    """
+    path = Path(spec)
+    if ":" in spec and not path.exists():
+        stem = spec.rpartition(":")[2].rpartition(".")[2]
+    else:
+        stem = path.stem
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._") or "model"
