@@ -1,0 +1,20 @@
+"""Data capture: sampled request/response records, written and read as SageMaker does.
+
+:class:`CaptureWriter` samples the traffic of a prediction server into JSON Lines files
+under ``{destination}/{endpoint}/{variant}/yyyy/mm/dd/HH/``; :func:`read_capture`
+reads a time window of them back as one Arrow table, output columns first.
+"""
+
+from watchkeeper.capture.reader import CaptureWindow, read_capture
+from watchkeeper.capture.record import capture_record, record_line
+from watchkeeper.capture.writer import CaptureStats, CaptureWriter, install_signal_handlers
+
+__all__ = [
+    "CaptureStats",
+    "CaptureWindow",
+    "CaptureWriter",
+    "capture_record",
+    "install_signal_handlers",
+    "read_capture",
+    "record_line",
+]

@@ -1,0 +1,141 @@
+"""Capture records to one table: output fields first, then input fields, as SageMaker does.
+
+Each record's output rows and input rows are paired in order. When one side has a
+single row (or none) it is repeated (or left empty) for every row of the other side;
+when both have several rows but not as many, the shorter side is padded with nulls and
+the record is counted as mismatched.
+
+Fields keep their JSON names; positional fields are named ``_c0, _c1, …`` by their
+place in the assembled row, output fields first, as SageMaker names a headerless CSV.
+A column whose every value reads as a number is float64, any other is a string column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from watchkeeper.capture.payloads import Key, SideRows, read_side, scatter
+
+_POSITIONAL = re.compile(r"^_c\d+$")
+METADATA = ("__event_id", "__inference_id", "__inference_time")
+
+
+@dataclass
+class Assembled:
+    """The assembled rows, and what could not be used as given."""
+
+    table: pa.Table
+    bad: np.ndarray  # per record: a payload could not be decoded, so it gave no rows
+    mismatched: int
+
+
+def assemble(records: pa.Table) -> Assembled:
+    """Rows of the records table (see :func:`watchkeeper.capture.reader.read_capture`)."""
+    output = read_side(records["out_data"], records["out_encoding"], records["out_type"], "output")
+    inputs = read_side(records["in_data"], records["in_encoding"], records["in_type"], "input")
+    bad = output.bad | inputs.bad
+    pairing = _pair(output, inputs, bad)
+    columns = _output_columns(output, pairing.output)
+    for name, parts in _input_columns(
+        inputs, pairing.input, _widths(output, pairing.output), taken=set(columns)
+    ).items():
+        columns.setdefault(name, []).extend(parts)
+    table = pa.table({name: _typed(scatter(part, pairing.rows)) for name, part in columns.items()})
+    metadata = records.select(["event_id", "inference_id", "inference_time"]).take(pairing.record)
+    for name, column in zip(METADATA, metadata.columns, strict=True):
+        table = table.append_column(name, column)
+    return Assembled(table, bad, pairing.mismatched)
+
+
+@dataclass
+class _Pairing:
+    rows: int
+    record: np.ndarray  # record of each assembled row
+    output: np.ndarray  # output row of each assembled row, -1 for none
+    input: np.ndarray
+    mismatched: int
+
+
+def _pair(output: SideRows, inputs: SideRows, bad: np.ndarray) -> _Pairing:
+    n_out, n_in = output.counts, inputs.counts
+    rows = np.where(bad, 0, np.maximum(np.maximum(n_out, n_in), 1))
+    mismatched = int(np.count_nonzero(~bad & (n_out > 1) & (n_in > 1) & (n_out != n_in)))
+    record = np.repeat(np.arange(len(rows)), rows)
+    first = np.cumsum(rows) - rows
+    within = np.arange(len(record)) - np.repeat(first, rows)
+    return _Pairing(
+        len(record), record,
+        _side_rows(output, record, within), _side_rows(inputs, record, within), mismatched,
+    )  # fmt: skip
+
+
+def _side_rows(side: SideRows, record: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """The side's row for each assembled row: repeated when the record has one, else in step."""
+    counts = side.counts[record]
+    step = np.where(counts == 1, 0, within)
+    return np.where(step < counts, side.starts[record] + step, -1)
+
+
+def _widths(side: SideRows, rows: np.ndarray) -> np.ndarray:
+    return np.where(rows >= 0, side.widths[np.maximum(rows, 0)] if side.size else 0, 0)
+
+
+Parts = dict[str, list[tuple[np.ndarray, pa.Array]]]
+
+
+def _output_columns(output: SideRows, rows: np.ndarray) -> Parts:
+    every = np.arange(len(rows))
+    return _ordered(
+        {_name(key, 0): [(every, _take(column, rows))] for key, column in output.columns.items()}
+    )
+
+
+def _input_columns(
+    inputs: SideRows, rows: np.ndarray, output_widths: np.ndarray, taken: set[str]
+) -> Parts:
+    """Input fields after the output's: positions continue where the row's output ends."""
+    columns: Parts = {}
+    widths = [(int(width), np.flatnonzero(output_widths == width))
+              for width in np.unique(output_widths)]  # fmt: skip
+    for key, column in inputs.columns.items():
+        values = _take(column, rows)
+        if isinstance(key, str):
+            name = f"{key}_input" if key in taken else key
+            columns.setdefault(name, []).append((np.arange(len(rows)), values))
+            continue
+        for width, at in widths:
+            part = values.take(at)
+            if part.null_count < len(part):  # rows whose input has no such position add nothing
+                columns.setdefault(_name(key, width), []).append((at, part))
+    return _ordered(columns)
+
+
+def _ordered(columns: Parts) -> Parts:
+    """Positional columns first, by position, then named ones in order of appearance."""
+    positional = sorted((int(name[2:]), name) for name in columns if _POSITIONAL.match(name))
+    names = [name for _, name in positional]
+    names += [name for name in columns if not _POSITIONAL.match(name)]
+    return {name: columns[name] for name in names}
+
+
+def _name(key: Key, offset: int) -> str:
+    return key if isinstance(key, str) else f"_c{key + offset}"
+
+
+def _take(column: pa.Array, rows: np.ndarray) -> pa.Array:
+    return column.take(pa.array(np.maximum(rows, 0), mask=rows < 0))
+
+
+def _typed(column: pa.Array) -> pa.Array:
+    """float64 when every value reads as a number, else the text; empty text is null."""
+    blank = pc.equal(pc.utf8_trim_whitespace(column), "")
+    column = pc.if_else(blank, pa.scalar(None, pa.string()), column)
+    try:
+        return pc.cast(pc.utf8_trim_whitespace(column), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return column

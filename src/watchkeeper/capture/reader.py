@@ -1,0 +1,216 @@
+"""read_capture: a time window of capture files as one Arrow table.
+
+Only the hour folders that can hold the window are listed (see
+:func:`watchkeeper.capture.layout.window_hours`); each record is kept when its
+``inferenceTime`` lies in ``[start, end)``. A clean file is parsed whole by Arrow's
+JSON reader; a file with a bad line is parsed line by line, and its bad lines are
+skipped and counted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import fsspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
+
+from watchkeeper.capture.assemble import assemble
+from watchkeeper.capture.layout import check_name, window_hours
+from watchkeeper.capture.record import TIME_FORMAT
+from watchkeeper.errors import UsageError
+
+_SIDE = pa.struct(
+    [("observedContentType", pa.string()), ("data", pa.string()), ("encoding", pa.string())]
+)
+_RECORD = pa.schema(
+    [
+        ("captureData", pa.struct([("endpointInput", _SIDE), ("endpointOutput", _SIDE)])),
+        ("eventMetadata", pa.struct(
+            [("eventId", pa.string()), ("inferenceId", pa.string()),
+             ("inferenceTime", pa.string())]
+        )),
+    ]
+)  # fmt: skip
+# The flat columns a record is read into, in the order the schema flattens to.
+COLUMNS = ["in_type", "in_data", "in_encoding", "out_type", "out_data", "out_encoding",
+           "event_id", "inference_id", "time_text"]  # fmt: skip
+_FLAT = pa.schema([(name, pa.string()) for name in COLUMNS])
+FETCH_FILES = 64
+
+
+@dataclass(frozen=True)
+class CaptureWindow:
+    """Captured traffic of a time window.
+
+    ``table`` holds one row per assembled row (output columns, input columns, then
+    ``__event_id``, ``__inference_id`` and ``__inference_time``); ``records`` counts the
+    capture records in the window, ``corrupt_lines`` the lines skipped because they were
+    not capture records or their payload could not be decoded, ``mismatched_records``
+    the records whose output and input had different numbers of rows, and ``files`` the
+    files read.
+    """
+
+    table: pa.Table
+    records: int
+    corrupt_lines: int
+    files: int
+    mismatched_records: int = 0
+
+
+def read_capture(
+    destination: str | os.PathLike[str],
+    endpoint: str,
+    variant: str | None = None,
+    *,
+    start: datetime,
+    end: datetime,
+    storage_options: dict[str, Any] | None = None,
+) -> CaptureWindow:
+    """The capture records of ``endpoint`` (one variant, or all) with start <= time < end.
+
+    Naive datetimes are taken as UTC. Example::
+
+        window = read_capture("s3://bucket/data-capture", "churn",
+                              start=datetime(2024, 5, 1, 10, tzinfo=UTC),
+                              end=datetime(2024, 5, 1, 11, tzinfo=UTC))
+        features = window.table.drop_columns(["__event_id", "__inference_id",
+                                              "__inference_time"])
+    """
+    start, end = _utc(start, "start"), _utc(end, "end")
+    if not start < end:
+        raise UsageError(f"start ({start.isoformat()}) must be before end ({end.isoformat()})")
+    fs, root = fsspec.core.url_to_fs(os.fspath(destination), **(storage_options or {}))
+    base = f"{root.rstrip('/')}/{check_name('endpoint', endpoint)}"
+    fs.invalidate_cache()
+    variants = [check_name("variant", variant)] if variant else _folders(fs, base)
+    paths = [
+        path
+        for name in variants
+        for hour in window_hours(start, end)
+        for path in _files(fs, f"{base}/{name}/{hour}")
+    ]
+    records, corrupt = _read_records(fs, paths)
+    return _window(records, corrupt, len(paths), start, end)
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise UsageError(f"{name} must be a datetime, not {type(value).__name__}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _folders(fs: Any, path: str) -> list[str]:
+    try:
+        entries = fs.ls(path, detail=True)
+    except FileNotFoundError:
+        return []
+    return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries
+                  if e["type"] == "directory")  # fmt: skip
+
+
+def _files(fs: Any, folder: str) -> list[str]:
+    try:
+        names = fs.ls(folder, detail=False)
+    except FileNotFoundError:
+        return []
+    return sorted(name for name in names if name.endswith(".jsonl"))
+
+
+def _read_records(fs: Any, paths: list[str]) -> tuple[pa.Table, int]:
+    """All records of the files, and the number of corrupt lines among them."""
+    tables, corrupt = [], 0
+    for at in range(0, len(paths), FETCH_FILES):
+        # One call for many files: object stores fetch them concurrently.
+        contents = fs.cat(paths[at : at + FETCH_FILES], on_error="raise")
+        for path in paths[at : at + FETCH_FILES]:
+            table, bad = parse_capture_file(contents.pop(path))
+            tables.append(table)
+            corrupt += bad
+    return (pa.concat_tables(tables) if tables else _FLAT.empty_table()), corrupt
+
+
+def parse_capture_file(data: bytes) -> tuple[pa.Table, int]:
+    """The records of one capture file as flat string columns, and its corrupt line count.
+
+    A line is corrupt when it is not JSON, is not a capture record, or has no
+    ``inferenceTime``; a record with neither input nor output data is corrupt too.
+    """
+    try:
+        table = _parse_whole(data)
+        lines = table.num_rows  # Arrow skips blank lines only
+    except pa.ArrowInvalid:
+        table = _parse_lines(data)
+        lines = sum(1 for line in data.splitlines() if line.strip())
+    usable = pc.and_(
+        pc.is_valid(table["time_text"]),
+        pc.or_(pc.is_valid(table["in_data"]), pc.is_valid(table["out_data"])),
+    )
+    table = table.filter(usable)
+    return table, lines - table.num_rows
+
+
+def _parse_whole(data: bytes) -> pa.Table:
+    options = pajson.ParseOptions(explicit_schema=_RECORD, unexpected_field_behavior="ignore")
+    block = 1 << 24
+    try:
+        table = pajson.read_json(io.BytesIO(data), pajson.ReadOptions(block_size=block), options)
+    except pa.ArrowInvalid as exc:
+        if "straddling" not in str(exc) or len(data) <= block:
+            raise
+        # One record longer than a block: read the file as one block.
+        table = pajson.read_json(
+            io.BytesIO(data), pajson.ReadOptions(block_size=len(data) + 1), options
+        )
+    return pa.Table.from_arrays(table.flatten().flatten().columns, schema=_FLAT)
+
+
+def _parse_lines(data: bytes) -> pa.Table:
+    rows = []
+    for line in data.splitlines():
+        if line.strip():
+            try:
+                rows.append(_flat_record(json.loads(line)))
+            except (ValueError, TypeError, AttributeError):
+                rows.append(None)
+    good = [row for row in rows if row is not None]
+    return pa.table({name: pa.array([row[i] for row in good], pa.string())
+                     for i, name in enumerate(COLUMNS)})  # fmt: skip
+
+
+def _flat_record(record: dict) -> list[str | None]:
+    capture, metadata = record["captureData"], record.get("eventMetadata") or {}
+    flat = []
+    for side in ("endpointInput", "endpointOutput"):
+        part = capture.get(side) or {}
+        flat += [part.get("observedContentType"), part.get("data"), part.get("encoding")]
+    flat += [metadata.get("eventId"), metadata.get("inferenceId"), metadata.get("inferenceTime")]
+    if not all(value is None or isinstance(value, str) for value in flat):
+        raise TypeError("a capture record field is not a string")
+    return flat
+
+
+def _window(
+    records: pa.Table, corrupt: int, files: int, start: datetime, end: datetime
+) -> CaptureWindow:
+    times = pc.strptime(records["time_text"], format=TIME_FORMAT, unit="s", error_is_null=True)
+    times = times.cast(pa.timestamp("s", tz="UTC"))
+    corrupt += times.null_count
+    inside = pc.and_(
+        pc.greater_equal(times, pa.scalar(start, pa.timestamp("s", tz="UTC"))),
+        pc.less(times, pa.scalar(end, pa.timestamp("s", tz="UTC"))),
+    )
+    inside = pc.fill_null(inside, False)
+    records = records.append_column("inference_time", times).filter(inside)
+    assembled = assemble(records)
+    bad = int(np.count_nonzero(assembled.bad))
+    return CaptureWindow(
+        assembled.table, records.num_rows - bad, corrupt + bad, files, assembled.mismatched
+    )
