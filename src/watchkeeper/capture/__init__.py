@@ -5,15 +5,19 @@ under ``{destination}/{endpoint}/{variant}/yyyy/mm/dd/HH/``; :func:`read_capture
 reads a time window of them back as one Arrow table, output columns first.
 """
 
+from watchkeeper.capture.middleware import CaptureMiddleware, capture_middleware, flask_capture
 from watchkeeper.capture.reader import CaptureWindow, read_capture
 from watchkeeper.capture.record import capture_record, record_line
 from watchkeeper.capture.writer import CaptureStats, CaptureWriter, install_signal_handlers
 
 __all__ = [
+    "CaptureMiddleware",
     "CaptureStats",
     "CaptureWindow",
     "CaptureWriter",
+    "capture_middleware",
     "capture_record",
+    "flask_capture",
     "install_signal_handlers",
     "read_capture",
     "record_line",
