@@ -7,7 +7,8 @@ the record is counted as mismatched.
 
 Fields keep their JSON names; positional fields are named ``_c0, _c1, …`` by their
 place in the assembled row, output fields first, as SageMaker names a headerless CSV.
-A column whose every value reads as a number is float64, any other is a string column.
+A column whose every value reads as a whole number is int64, one whose every value reads
+as a number float64, any other is a string column.
 """
 
 from __future__ import annotations
@@ -132,10 +133,16 @@ def _take(column: pa.Array, rows: np.ndarray) -> pa.Array:
 
 
 def _typed(column: pa.Array) -> pa.Array:
-    """float64 when every value reads as a number, else the text; empty text is null."""
+    """int64 when every value reads as a whole number written without a decimal point
+    (``60``, so that a column the model received as integers stays Integral, as it was
+    in the baseline), else float64 when every value reads as a number, else the text;
+    empty text is null."""
     blank = pc.equal(pc.utf8_trim_whitespace(column), "")
     column = pc.if_else(blank, pa.scalar(None, pa.string()), column)
-    try:
-        return pc.cast(pc.utf8_trim_whitespace(column), pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return column
+    trimmed = pc.utf8_trim_whitespace(column)
+    for kind in (pa.int64(), pa.float64()):
+        try:
+            return pc.cast(trimmed, kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    return column

@@ -182,7 +182,10 @@ class MonitoringStore:
     # -- schedules --------------------------------------------------------------------
 
     def create_schedule(self, schedule: Schedule) -> Schedule:
-        values = {k: v for k, v in schedule.__dict__.items() if k != "created_at"}
+        """Store a schedule; ``created_at`` defaults to now (earlier firings are not due)."""
+        values = dict(schedule.__dict__)
+        if values["created_at"] is None:
+            del values["created_at"]
         try:
             with Session(self.engine) as session, session.begin():
                 session.add(_Schedule(**values))

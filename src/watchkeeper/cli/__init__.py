@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from watchkeeper import __version__
-from watchkeeper.cli import baseline, check, profile, watch
+from watchkeeper.cli import baseline, check, monitoring, profile, serve, watch
 
 app = typer.Typer(
     name="watchkeeper",
@@ -19,6 +19,11 @@ app.command("profile")(profile.command)
 app.command("baseline")(baseline.command)
 app.command("check")(check.command)
 app.command("watch")(watch.command)
+app.command("serve")(serve.command)
+app.add_typer(monitoring.schedule_app, name="schedule")
+app.add_typer(monitoring.monitor_app, name="monitor")
+app.add_typer(monitoring.executions_app, name="executions")
+app.command("scheduler")(monitoring.scheduler)
 
 
 def _version(value: bool) -> None:

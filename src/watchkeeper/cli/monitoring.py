@@ -1,0 +1,246 @@
+"""``watchkeeper schedule …``, ``scheduler``, ``monitor run`` and ``executions …``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from watchkeeper.cli._common import (
+    EXIT_OK,
+    EXIT_VIOLATIONS,
+    JsonOption,
+    console,
+    handled,
+    print_json,
+)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(help="Catalog database URL (default: SQLite in .watchkeeper/)."),
+]
+NotifyOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Where to send alerts: an apprise URL; repeatable."),
+]
+
+schedule_app = typer.Typer(
+    help="Create, list and delete monitoring schedules.", no_args_is_help=True
+)
+executions_app = typer.Typer(help="Look at monitoring executions.", no_args_is_help=True)
+monitor_app = typer.Typer(help="Run monitoring jobs by hand.", no_args_is_help=True)
+
+
+def _catalog(database: str | None):
+    from watchkeeper.catalog import Catalog
+
+    return Catalog(database)
+
+
+@schedule_app.command("create")
+def create(
+    name: Annotated[str, typer.Option(help="The schedule's name.")],
+    endpoint: Annotated[str, typer.Option(help="The endpoint whose captured traffic is judged.")],
+    baseline: Annotated[str, typer.Option(help="Baseline folder or URI.")],
+    cron: Annotated[
+        str, typer.Option(help="When: 5-field cron ('0 * * * *') or SageMaker's cron(0 * ? * * *).")
+    ] = "0 * * * *",
+    report: Annotated[str, typer.Option(help="Where results go (folder or URI).")] = "",
+    capture: Annotated[str, typer.Option(help="Where the endpoint's captures are.")] = "",
+    variant: Annotated[str | None, typer.Option(help="Only this variant's captures.")] = None,
+    window_start: Annotated[
+        str | None, typer.Option(help="Window start offset, e.g. -PT1H (default: previous firing).")
+    ] = None,
+    window_end: Annotated[str | None, typer.Option(help="Window end offset, e.g. -PT0H.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Create a schedule (the cron and the baseline are checked now)."""
+    from watchkeeper.catalog import workspace
+    from watchkeeper.monitor import create_schedule, next_firing
+
+    with handled():
+        schedule = create_schedule(
+            _catalog(database),
+            name=name,
+            endpoint=endpoint,
+            capture=capture or str(workspace() / "capture"),
+            baseline=baseline,
+            report=report or str(workspace() / "monitoring"),
+            cron=cron,
+            variant=variant,
+            window_start=window_start,
+            window_end=window_end,
+        )
+        following = next_firing(schedule.cron, dt.datetime.now(dt.UTC))
+        console.print(
+            f"schedule {schedule.name}: {schedule.endpoint} at '{schedule.cron}' "
+            f"(next run {following:%Y-%m-%d %H:%M} UTC)",
+            highlight=False,
+        )
+
+
+@schedule_app.command("list")
+def list_schedules(database: DatabaseOption = None, json: JsonOption = False) -> None:
+    """List the schedules."""
+    from watchkeeper.catalog import MonitoringStore
+    from watchkeeper.monitor.rest import schedule_dict
+
+    with handled():
+        schedules = MonitoringStore(_catalog(database)).schedules()
+        if json:
+            print_json([schedule_dict(schedule) for schedule in schedules])
+            return
+        table = Table("name", "endpoint", "cron", "baseline", "report", header_style="bold")
+        for schedule in schedules:
+            table.add_row(
+                schedule.name, schedule.endpoint, schedule.cron, schedule.baseline, schedule.report
+            )
+        console.print(table)
+
+
+@schedule_app.command("delete")
+def delete(name: str, database: DatabaseOption = None) -> None:
+    """Delete a schedule (its executions stay)."""
+    from watchkeeper.catalog import MonitoringStore
+
+    with handled():
+        MonitoringStore(_catalog(database)).delete_schedule(name)
+        console.print(f"deleted schedule {name}")
+
+
+@monitor_app.command("run")
+def run(
+    schedule: Annotated[str, typer.Option(help="The schedule to run.")],
+    window: Annotated[
+        str | None,
+        typer.Option(help="START/END in ISO 8601 (default: the schedule's latest window)."),
+    ] = None,
+    notify: NotifyOption = None,
+    database: DatabaseOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Run one monitoring job now. Exit status: 0 completed, 1 violations or failed."""
+    from watchkeeper.catalog import COMPLETED, MonitoringStore
+    from watchkeeper.monitor.job import run_job
+    from watchkeeper.monitor.rest import _window
+    from watchkeeper.notify import Notifier
+
+    with handled():
+        catalog = _catalog(database)
+        store = MonitoringStore(catalog)
+        chosen = store.schedule(schedule)
+        span, fired = _window(chosen, window)
+        notifier = Notifier(notify or [], catalog)
+        execution = run_job(store, chosen, fired, span, notifier=notifier)
+        if execution is None:
+            raise typer.BadParameter(
+                f"the window {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC has an "
+                "execution already (see `watchkeeper executions list`)"
+            )
+        if json:
+            print_json(execution.to_dict())
+        else:
+            _print_execution(execution)
+    raise typer.Exit(EXIT_OK if execution.status == COMPLETED else EXIT_VIOLATIONS)
+
+
+@executions_app.command("list")
+def list_executions(
+    schedule: Annotated[str | None, typer.Option(help="Only this schedule's.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 20,
+    database: DatabaseOption = None,
+    json: JsonOption = False,
+) -> None:
+    """List executions, newest first."""
+    from watchkeeper.catalog import MonitoringStore
+
+    with handled():
+        executions = MonitoringStore(_catalog(database)).executions(schedule, limit)
+        if json:
+            print_json([execution.to_dict() for execution in executions])
+            return
+        table = Table(
+            "id", "schedule", "window (UTC)", "status", "records", "violations", header_style="bold"
+        )
+        for execution in executions:
+            table.add_row(
+                str(execution.id),
+                execution.schedule,
+                f"{execution.window_start:%Y-%m-%d %H:%M} – {execution.window_end:%H:%M}",
+                execution.status,
+                str(execution.records),
+                str(execution.violations),
+            )
+        console.print(table)
+
+
+@executions_app.command("describe")
+def describe(execution_id: int, database: DatabaseOption = None, json: JsonOption = False) -> None:
+    """One execution: status, window, counts, artefacts."""
+    from watchkeeper.catalog import MonitoringStore
+
+    with handled():
+        execution = MonitoringStore(_catalog(database)).execution(execution_id)
+        if json:
+            print_json(execution.to_dict())
+        else:
+            _print_execution(execution)
+
+
+def _print_execution(execution) -> None:
+    console.print(
+        f"execution {execution.id} of {execution.schedule} ({execution.endpoint}), window "
+        f"{execution.window_start:%Y-%m-%d %H:%M} to {execution.window_end:%Y-%m-%d %H:%M} UTC: "
+        f"{execution.records} records, {execution.corrupt_lines} corrupt lines",
+        highlight=False,
+    )
+    console.print(execution.exit_message, highlight=False)
+    for name, where in sorted(execution.artifacts.items()):
+        console.print(f"  {name}: {where}", highlight=False)
+
+
+def scheduler(
+    notify: NotifyOption = None,
+    tick: Annotated[float, typer.Option(help="Seconds between looks at the schedules.")] = 30.0,
+    host: Annotated[str, typer.Option(help="Address of the REST API and /metrics.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the REST API and /metrics (0: none).")] = 8081,
+    database: DatabaseOption = None,
+) -> None:
+    """Run due monitoring jobs on time, until stopped; serve the REST API and /metrics."""
+    import threading
+
+    import uvicorn
+
+    from watchkeeper.catalog import MonitoringStore
+    from watchkeeper.monitor import Scheduler
+    from watchkeeper.monitor.rest import create_monitor_app
+    from watchkeeper.notify import Notifier
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    with handled():
+        catalog = _catalog(database)
+        running = Scheduler(
+            MonitoringStore(catalog), notifier=Notifier(notify or [], catalog), tick=tick
+        )
+        server = None
+        if port:
+            config = uvicorn.Config(
+                create_monitor_app(catalog), host=host, port=port, log_level="warning"
+            )
+            server = uvicorn.Server(config)
+            server.install_signal_handlers = lambda: None  # the scheduler owns the signals
+            threading.Thread(target=server.run, daemon=True).start()
+            console.print(f"monitoring API and /metrics on http://{host}:{port}")
+
+        def stop(*_: object) -> None:
+            running.stop()
+            if server is not None:
+                server.should_exit = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        running.run_forever()

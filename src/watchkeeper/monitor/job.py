@@ -1,0 +1,150 @@
+"""One monitoring job: a window of captured traffic judged against a baseline.
+
+Captured records of the window → profile → checks against the baseline → artefacts
+(``statistics.json``, ``constraints.json``, ``constraint_violations.json`` and the
+report) under ``{report}/{endpoint}/{schedule}/yyyy/mm/dd/HH/`` (HH the hour the window
+ends, as SageMaker names its execution folders) → an execution row with SageMaker's
+status → metric rows → alerts when violations appear or the job fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+import pyarrow as pa
+
+from watchkeeper.baseline import Baseline, constraints_json, load_baseline, suggest_constraints
+from watchkeeper.capture import read_capture
+from watchkeeper.catalog import (
+    COMPLETED,
+    COMPLETED_WITH_VIOLATIONS,
+    FAILED,
+    Execution,
+    MonitoringStore,
+    Schedule,
+)
+from watchkeeper.checks.pipeline import run_check
+from watchkeeper.errors import WatchkeeperError
+from watchkeeper.io.storage import join, write_text
+from watchkeeper.monitor.metrics import metric_points
+from watchkeeper.notify import Notifier
+from watchkeeper.notify.messages import check_alert, failure_alert
+
+log = logging.getLogger("watchkeeper.monitor")
+
+_POSITIONAL = re.compile(r"^_c\d+$")
+
+
+def output_folder(schedule: Schedule, window_end: dt.datetime) -> str:
+    return join(
+        schedule.report, schedule.endpoint, schedule.name, window_end.strftime("%Y/%m/%d/%H")
+    )
+
+
+def run_job(
+    store: MonitoringStore,
+    schedule: Schedule,
+    scheduled_for: dt.datetime,
+    window: tuple[dt.datetime, dt.datetime],
+    *,
+    notifier: Notifier | None = None,
+    storage_options: dict | None = None,
+) -> Execution | None:
+    """Run ``schedule`` over ``window``; None when that window was run already."""
+    execution = store.start_execution(schedule, scheduled_for, window)
+    if execution is None:
+        return None
+    violations: list[dict] = []
+    try:
+        finished, violations = _judge(store, schedule, execution, storage_options)
+    except WatchkeeperError as exc:
+        finished = store.finish_execution(execution.id, status=FAILED, failure_reason=str(exc))
+    except Exception as exc:  # a bug must not kill the scheduler: it fails this run, loudly
+        log.exception("monitoring job %s failed", schedule.name)
+        reason = f"unexpected {type(exc).__name__}: {exc}"
+        finished = store.finish_execution(execution.id, status=FAILED, failure_reason=reason)
+    _alert(notifier, schedule, finished, violations)
+    return finished
+
+
+def _judge(
+    store: MonitoringStore, schedule: Schedule, execution: Execution, storage_options: dict | None
+) -> tuple[Execution, list[dict]]:
+    baseline = load_baseline(schedule.baseline, storage_options)
+    captured = read_capture(
+        schedule.capture,
+        schedule.endpoint,
+        schedule.variant,
+        start=execution.window_start,
+        end=execution.window_end,
+        storage_options=storage_options,
+    )
+    if captured.records == 0:
+        empty = store.finish_execution(
+            execution.id,
+            status=FAILED,
+            failure_reason=(
+                f"no captured records for {schedule.endpoint} between "
+                f"{execution.window_start:%Y-%m-%dT%H:%M}Z and "
+                f"{execution.window_end:%Y-%m-%dT%H:%M}Z"
+            ),
+            corrupt_lines=captured.corrupt_lines,
+        )
+        return empty, []
+    table = features_of(captured.table, baseline)
+    folder = output_folder(schedule, execution.window_end)
+    outcome = run_check(
+        table,
+        baseline=baseline,
+        output=folder,
+        storage_options=storage_options,
+        title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
+    )
+    constraints_uri = join(folder, "constraints.json")
+    write_text(
+        constraints_uri, constraints_json(suggest_constraints(outcome.profile)), storage_options
+    )
+    artifacts = {**outcome.artifacts, "constraints": constraints_uri}
+    status = COMPLETED_WITH_VIOLATIONS if outcome.violations else COMPLETED
+    finished = store.finish_execution(
+        execution.id,
+        status=status,
+        records=captured.records,
+        corrupt_lines=captured.corrupt_lines,
+        violations=len(outcome.violations),
+        artifacts=artifacts,
+        metrics=metric_points(outcome, baseline),
+    )
+    log.info("%s: %s (%d records)", schedule.name, finished.exit_message, captured.records)
+    return finished, [violation.to_dict() for violation in outcome.violations]
+
+
+def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
+    """The captured columns to judge: metadata dropped; positional names (``_c0`` …, from
+    CSV payloads) replaced by the baseline's names, matched by position as SageMaker
+    matches them, when the counts agree."""
+    keep = [name for name in table.column_names if not name.startswith("__")]
+    table = table.select(keep)
+    names = list(baseline.constraints.features) or (
+        list(baseline.statistics.columns) if baseline.statistics else []
+    )
+    positional = all(_POSITIONAL.match(name) for name in table.column_names)
+    if positional and names and len(names) == table.num_columns:
+        table = table.rename_columns(names)
+    return table
+
+
+def _alert(
+    notifier: Notifier | None, schedule: Schedule, execution: Execution, violations: list[dict]
+) -> None:
+    if notifier is None:
+        return
+    where = f"endpoint {schedule.endpoint}, schedule {schedule.name}"
+    window = f"{execution.window_start:%Y-%m-%d %H:%M} to {execution.window_end:%Y-%m-%d %H:%M} UTC"
+    if execution.status == FAILED:
+        notifier.send(failure_alert(f"{where}, window {window}", execution.failure_reason or ""))
+    elif execution.status == COMPLETED_WITH_VIOLATIONS:
+        report = execution.artifacts.get("html")
+        notifier.send(check_alert(where, f"window {window}", execution.records, violations, report))

@@ -1,0 +1,154 @@
+"""REST faces of monitoring: schedules and executions, and a Prometheus exporter of the
+latest executions' per-feature metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from pydantic import BaseModel, Field
+
+from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
+from watchkeeper.errors import WatchkeeperError
+from watchkeeper.monitor.job import run_job
+from watchkeeper.monitor.timing import last_firing, parse_window, window_for
+
+_UNSAFE = re.compile(r"[^a-zA-Z0-9_]")
+EXAMPLE_WINDOW = "2026-11-20T00:00/2026-11-20T01:00"
+
+
+class ScheduleIn(BaseModel):
+    """A schedule to create."""
+
+    name: str = Field(examples=["churn-hourly"])
+    endpoint: str = Field(examples=["churn"])
+    baseline: str = Field(examples=["baselines/churn"])
+    report: str = Field(examples=["monitoring"])
+    capture: str = Field(examples=[".watchkeeper/capture"])
+    cron: str = Field("0 * * * *", examples=["0 * * * *", "cron(0 * ? * * *)"])
+    variant: str | None = None
+    window_start: str | None = Field(None, examples=["-PT1H"])
+    window_end: str | None = Field(None, examples=["-PT0H"])
+
+
+def schedule_dict(schedule: Schedule) -> dict[str, Any]:
+    document = {key: value for key, value in schedule.__dict__.items() if key != "created_at"}
+    document["created_at"] = schedule.created_at.isoformat() if schedule.created_at else None
+    return document
+
+
+def monitoring_router(catalog: Catalog) -> APIRouter:
+    """``/api/v1/schedules`` and ``/api/v1/executions``."""
+    from watchkeeper.monitor import create_schedule
+
+    store = MonitoringStore(catalog)
+    router = APIRouter(prefix="/api/v1", tags=["monitoring"])
+
+    @router.get("/schedules")
+    def list_schedules() -> list[dict[str, Any]]:
+        return [schedule_dict(schedule) for schedule in store.schedules()]
+
+    @router.post("/schedules", status_code=201)
+    def add_schedule(body: ScheduleIn) -> dict[str, Any]:
+        try:
+            return schedule_dict(create_schedule(catalog, **body.model_dump()))
+        except WatchkeeperError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @router.get("/schedules/{name}")
+    def get_schedule(name: str) -> dict[str, Any]:
+        return schedule_dict(_found(store.schedule, name))
+
+    @router.delete("/schedules/{name}", status_code=204)
+    def remove_schedule(name: str) -> Response:
+        _found(store.delete_schedule, name)
+        return Response(status_code=204)
+
+    @router.post("/schedules/{name}/run")
+    def run_now(name: str, window: str | None = Query(None, examples=[EXAMPLE_WINDOW])) -> dict:
+        schedule = _found(store.schedule, name)
+        try:
+            span, fired = _window(schedule, window)
+        except WatchkeeperError as exc:
+            raise HTTPException(422, str(exc)) from None
+        execution = run_job(store, schedule, fired, span)
+        if execution is None:
+            raise HTTPException(409, "this window has an execution already")
+        return execution.to_dict()
+
+    @router.get("/executions")
+    def list_executions(
+        schedule: str | None = None, limit: int = Query(100, ge=1, le=1000)
+    ) -> list[dict[str, Any]]:
+        return [execution.to_dict() for execution in store.executions(schedule, limit)]
+
+    @router.get("/executions/{execution_id}")
+    def get_execution(execution_id: int) -> dict[str, Any]:
+        return _found(store.execution, execution_id).to_dict()
+
+    return router
+
+
+def _window(schedule: Schedule, window: str | None):
+    if window:
+        span = parse_window(window)
+        return span, span[1]
+    fired = last_firing(schedule.cron, dt.datetime.now(dt.UTC))
+    return window_for(schedule.cron, fired, schedule.window_start, schedule.window_end), fired
+
+
+def _found(lookup, key):
+    try:
+        return lookup(key)
+    except WatchkeeperError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+class ExecutionMetrics:
+    """A Prometheus collector: the latest execution's metrics of every schedule, as
+    gauges named like SageMaker's CloudWatch metrics (``feature_baseline_drift_<name>``,
+    ``feature_non_null_<name>``, ``feature_data_<name>`` with a ``statistic`` label),
+    labelled with the endpoint and the schedule. Read from the catalog at each scrape."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.store = MonitoringStore(catalog)
+
+    def collect(self):
+        families: dict[str, GaugeMetricFamily] = {}
+        for point in self.store.latest_metrics():
+            name = _UNSAFE.sub("_", point.name)
+            family = families.get(name)
+            if family is None:
+                family = families[name] = GaugeMetricFamily(
+                    name,
+                    f"{point.name} of the latest monitoring execution",
+                    labels=["endpoint", "schedule", "statistic"],
+                )
+            family.add_metric([point.endpoint, point.schedule, point.statistic], point.value)
+        yield from families.values()
+
+    def describe(self):
+        return []  # the names depend on the data; collected fresh at each scrape
+
+
+def create_monitor_app(catalog: Catalog) -> FastAPI:
+    """The scheduler's HTTP face: the monitoring REST API and ``/metrics``."""
+    app = FastAPI(title="watchkeeper monitoring", version="1")
+    app.include_router(monitoring_router(catalog))
+    registry = CollectorRegistry()
+    registry.register(ExecutionMetrics(catalog))
+    app.state.registry = registry
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
+
+    @app.get("/api/v1/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
