@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 import numpy as np
 import pytest
 from serving import SETOSA_CSV, running
 
+from watchkeeper.errors import UsageError
 from watchkeeper.serve import LoadedModel, create_app, load_model
 
 CSV = {"content-type": "text/csv"}
@@ -296,3 +298,16 @@ def test_model_that_answers_the_wrong_number_of_rows(client):
         500,
         "returned 2 predictions for 1 rows",
     )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"name": "a/b"}, "endpoint 'a/b'"),
+        ({"name": "sums", "variant": ""}, "variant ''"),
+        ({"name": "sums", "max_body_bytes": 0}, "max_body_bytes must be a positive number"),
+    ],
+)
+def test_app_options_are_checked(options, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        create_app(LoadedModel.from_object(CountingModel()), **options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +53,7 @@ def command(
 
     With --capture, a sample of requests and answers is written as SageMaker data
     capture files. SIGTERM or Ctrl-C stops the server after the requests in flight and
-    writes the last captured records.
+    writes the last captured records; the exit status is then 0.
     """
     import uvicorn
 
@@ -84,7 +85,23 @@ def command(
         highlight=False,
         soft_wrap=True,
     )
+    _exit_quietly_after_stop()
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _exit_quietly_after_stop() -> None:
+    """Exit with status 0 once uvicorn has stopped gracefully on SIGTERM or Ctrl-C.
+
+    uvicorn finishes the requests in flight and runs the shutdown (which writes the
+    last captured records), then raises the signal again for the handler that was there
+    before it: this one, so that a requested stop is not reported as a failure.
+    """
+
+    def stopped(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stopped)
+    signal.signal(signal.SIGINT, stopped)
 
 
 def _writer(capture: str | None, endpoint: str, variant: str, sampling_percent: float):

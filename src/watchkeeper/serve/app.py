@@ -18,7 +18,7 @@ Routes:
   ``text/csv`` or ``application/json`` (``{"instances": [...]}``, a list of rows or one
   object); ``Accept`` ``text/csv`` (one prediction per line) or ``application/json``
   (as above), by default the request's own type; ``X-Amzn-SageMaker-Inference-Id``
-  becomes the captured record's ``inferenceId``.
+  (or ``X-Inference-Id``) becomes the captured record's ``inferenceId``.
 - ``GET /metrics``: Prometheus text, from the app's own registry (``app.registry``).
 - ``GET /docs``: the OpenAPI documentation.
 
@@ -32,10 +32,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request, Response
@@ -47,6 +46,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from watchkeeper import __version__
+from watchkeeper.capture import CaptureWriter
+from watchkeeper.capture.layout import check_name
+from watchkeeper.capture.middleware import INFERENCE_ID_HEADERS
 from watchkeeper.errors import UsageError
 from watchkeeper.serve.metrics import CaptureCollector, RequestMetrics, ServingMetrics
 from watchkeeper.serve.models import LoadedModel
@@ -61,18 +63,14 @@ from watchkeeper.serve.payload import (
     media_type,
 )
 
-if TYPE_CHECKING:
-    from watchkeeper.capture import CaptureWriter
-
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "INFERENCE_ID_HEADER", "ServingApp", "create_app"]
 
 log = logging.getLogger("watchkeeper.serve")
 
 MIB = 1 << 20
 DEFAULT_MAX_BODY_BYTES = 6 * MIB  # SageMaker's limit for a real-time request
-INFERENCE_ID_HEADER = "X-Amzn-SageMaker-Inference-Id"
+INFERENCE_ID_HEADER = "X-Amzn-SageMaker-Inference-Id"  # or X-Inference-Id, as capture reads
 CSV_ANSWER = "text/csv; charset=utf-8"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class ServingApp(FastAPI):
@@ -169,12 +167,9 @@ def create_app(
     what is buffered) when the server shuts down. Bodies larger than ``max_body_bytes``
     are refused while they are being read (413).
     """
-    for what, value in (("endpoint name", name), ("variant", variant)):
-        if not isinstance(value, str) or not _NAME.fullmatch(value):
-            raise UsageError(
-                f"{what} {value!r} is not allowed: use letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit"
-            )
+    # the names are folders of the capture layout, so they follow its rule
+    check_name("endpoint", name)
+    check_name("variant", variant)
     if not isinstance(max_body_bytes, int) or max_body_bytes <= 0:
         raise UsageError(f"max_body_bytes must be a positive number, not {max_body_bytes!r}")
     app = ServingApp(
@@ -331,7 +326,9 @@ async def _answer(
     kind = kind or _content_kind(request)
     body = await read_body(request, app.max_body_bytes)
     content_type = request.headers.get("content-type")
-    inference_id = request.headers.get(INFERENCE_ID_HEADER)
+    inference_id = next(
+        (request.headers[name] for name in INFERENCE_ID_HEADERS if request.headers.get(name)), None
+    )
     # parsing, predicting and capturing are CPU work: off the event loop
     answer, answer_type = await run_in_threadpool(
         _predict_and_capture, app, body, kind, content_type, answer_csv, inference_id
