@@ -123,17 +123,20 @@ def _judge(
 
 def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
     """The captured columns to judge: metadata dropped; positional names (``_c0`` …, from
-    CSV payloads) replaced by the baseline's names, matched by position as SageMaker
-    matches them, when the counts agree."""
+    CSV payloads and unnamed predictions) replaced by the baseline's names at the same
+    positions, as SageMaker matches features by position, when the counts agree."""
     keep = [name for name in table.column_names if not name.startswith("__")]
     table = table.select(keep)
     names = list(baseline.constraints.features) or (
         list(baseline.statistics.columns) if baseline.statistics else []
     )
-    positional = all(_POSITIONAL.match(name) for name in table.column_names)
-    if positional and names and len(names) == table.num_columns:
-        table = table.rename_columns(names)
-    return table
+    if len(names) != table.num_columns:
+        return table
+    renamed = [
+        names[position] if _POSITIONAL.match(current) and names[position] not in keep else current
+        for position, current in enumerate(table.column_names)
+    ]
+    return table.rename_columns(renamed)
 
 
 def _alert(
