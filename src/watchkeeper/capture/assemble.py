@@ -43,7 +43,7 @@ def assemble(records: pa.Table) -> Assembled:
     pairing = _pair(output, inputs, bad)
     columns = _output_columns(output, pairing.output)
     for name, parts in _input_columns(
-        inputs, pairing.input, _widths(output, pairing.output), taken=set(columns)
+        inputs, pairing.input, _widths(output, pairing.output, pairing.record), taken=set(columns)
     ).items():
         columns.setdefault(name, []).extend(parts)
     table = pa.table({name: _typed(scatter(part, pairing.rows)) for name, part in columns.items()})
@@ -82,8 +82,14 @@ def _side_rows(side: SideRows, record: np.ndarray, within: np.ndarray) -> np.nda
     return np.where(step < counts, side.starts[record] + step, -1)
 
 
-def _widths(side: SideRows, rows: np.ndarray) -> np.ndarray:
-    return np.where(rows >= 0, side.widths[np.maximum(rows, 0)] if side.size else 0, 0)
+def _widths(side: SideRows, rows: np.ndarray, record: np.ndarray) -> np.ndarray:
+    """Fields of the output in each assembled row. A row padded for want of an output row
+    counts the record's first output row, so its input fields keep their names."""
+    if not side.size:
+        return np.zeros(len(rows), np.int64)
+    has_output = side.counts[record] > 0
+    source = np.where(rows >= 0, rows, np.where(has_output, side.starts[record], -1))
+    return np.where(source >= 0, side.widths[np.maximum(source, 0)], 0)
 
 
 Parts = dict[str, list[tuple[np.ndarray, pa.Array]]]

@@ -243,12 +243,22 @@ def _expanded(table: pa.Table) -> dict[Key, pa.Array] | None:
         column = column.combine_chunks()
         if pa.types.is_list(column.type) and any(f(column.type.value_type) for f in _SCALARS):
             for index, item in enumerate(_list_items(column)):
-                columns[f"{name}_{index}"] = item.cast(pa.string())
+                columns[f"{name}_{index}"] = _as_text(item)
         elif any(f(column.type) for f in _SCALARS):
-            columns[name] = column.cast(pa.string())
+            columns[name] = _as_text(column)
         else:
             return None
     return columns
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    """Values as the text JSON had: a float that is whole keeps its ``.0`` (Arrow writes
+    ``3.0`` as ``3``), so that it is not taken for an integer."""
+    text = values.cast(pa.string())
+    if not pa.types.is_floating(values.type):
+        return text
+    whole = pc.fill_null(pc.match_substring_regex(text, r"^-?\d+$"), False)
+    return pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
 
 
 def _list_items(column: pa.ListArray) -> list[pa.Array]:

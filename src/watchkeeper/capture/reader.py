@@ -178,22 +178,28 @@ def _parse_lines(data: bytes) -> pa.Table:
         if line.strip():
             try:
                 rows.append(_flat_record(json.loads(line)))
-            except (ValueError, TypeError, AttributeError):
+            except ValueError:  # not JSON, or not a capture record
                 rows.append(None)
     good = [row for row in rows if row is not None]
     return pa.table({name: pa.array([row[i] for row in good], pa.string())
                      for i, name in enumerate(COLUMNS)})  # fmt: skip
 
 
-def _flat_record(record: dict) -> list[str | None]:
-    capture, metadata = record["captureData"], record.get("eventMetadata") or {}
+def _flat_record(record: Any) -> list[str | None]:
+    """The flat columns of one parsed line; ValueError when it is not a capture record."""
+    capture = record.get("captureData") if isinstance(record, dict) else None
+    metadata = record.get("eventMetadata") if isinstance(record, dict) else None
+    if not isinstance(capture, dict) or not isinstance(metadata, dict):
+        raise ValueError("not a capture record")
     flat = []
     for side in ("endpointInput", "endpointOutput"):
         part = capture.get(side) or {}
+        if not isinstance(part, dict):
+            raise ValueError("not a capture record")
         flat += [part.get("observedContentType"), part.get("data"), part.get("encoding")]
     flat += [metadata.get("eventId"), metadata.get("inferenceId"), metadata.get("inferenceTime")]
     if not all(value is None or isinstance(value, str) for value in flat):
-        raise TypeError("a capture record field is not a string")
+        raise ValueError("a capture record field is not a string")
     return flat
 
 
