@@ -203,6 +203,23 @@ def test_json_that_holds_no_rows(client, body, status, message):
     refused(client.post("/endpoints/sums/invocations", json=body), status, message)
 
 
+@pytest.mark.parametrize(
+    "content",
+    ['{"a": ' + "9" * 5000 + ', "b": 1}', "[" * 100_000 + "]" * 100_000],
+    ids=["too-many-digits", "too-deep"],
+)
+def test_json_that_python_cannot_hold(iris_client, content):
+    refused(
+        iris_client.post("/api/v1/predict", content=content, headers=JSON), 400, "malformed JSON"
+    )
+
+
+def test_number_beyond_float_range(client):
+    content = '{"a": ' + "9" * 400 + ', "b": 1}'
+    body = refused(client.post("/api/v1/predict", content=content, headers=JSON), 422, "'999")
+    assert "too large" in body["error"]
+
+
 def test_csv_of_blank_lines(client):
     refused(client.post("/api/v1/predict", content="\n\n", headers=CSV), 400, "body is empty")
 
@@ -311,3 +328,27 @@ def test_model_that_answers_the_wrong_number_of_rows(client):
 def test_app_options_are_checked(options, message):
     with pytest.raises(UsageError, match=re.escape(message)):
         create_app(LoadedModel.from_object(CountingModel()), **options)
+
+
+class RowSums:
+    """A model that says nothing of its inputs: the first row sets their number."""
+
+    def predict(self, rows):
+        return np.asarray(rows, dtype=float).sum(axis=1)
+
+
+def test_model_of_unknown_width_takes_the_first_rows_width(serve):
+    model = LoadedModel.from_object(RowSums())
+    assert model.n_features is None and model.feature_names is None
+    server = serve(create_app(model, name="sums"))
+    with server.client() as client:
+        answer = client.post("/endpoints/sums/invocations", content="\n1,2,3\n4,5,6", headers=CSV)
+        assert answer.text == "6.0\n15.0"
+        assert client.post("/api/v1/predict", json=[[1, 2], [3, 4]]).json() == {
+            "predictions": [3.0, 7.0]
+        }
+        refused(
+            client.post("/api/v1/predict", content="1,2\n3\n", headers=CSV),
+            422,
+            "row 2: has 1 fields, the model takes 2",
+        )

@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import math
 import os
 import re
 import sys
@@ -393,8 +392,3 @@ def _converted(column: np.ndarray, kind: str, index: int) -> np.ndarray:
         return values
     except (TypeError, ValueError) as exc:
         raise InputError(f"column #{index + 1}: {first_line(exc)}") from exc
-
-
-def is_whole(value: float) -> bool:
-    """Whether a finite float has no fractional part."""
-    return math.isfinite(value) and value == int(value)

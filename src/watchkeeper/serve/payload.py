@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from watchkeeper.io.messages import excerpt
+from watchkeeper.io.messages import excerpt, first_line
 from watchkeeper.serve.backends import INTEGER, NUMBER, TEXT, Inference
 from watchkeeper.serve.models import LoadedModel
 
@@ -117,6 +117,8 @@ def json_columns(body: bytes, model: LoadedModel) -> list[np.ndarray]:
         raise RequestProblem(
             400, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
+    except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+        raise RequestProblem(400, f"malformed JSON: {first_line(exc)}") from exc
     rows = _json_rows(document, model)
     values = _object_rows(rows, model) if isinstance(rows[0], dict) else _list_rows(rows, model)
     return _typed_columns(values, model, _json_value)
@@ -221,8 +223,11 @@ def _json_kind(value: Any) -> str:
 
 def csv_columns(body: bytes, model: LoadedModel) -> list[np.ndarray]:
     """The rows of a headerless CSV body as columns, or the reason they cannot be predicted."""
-    text = _text(body)
-    width = model.n_features or _first_row_width(text)
+    data = _text(body).encode()
+    try:
+        width = model.n_features or _first_row_width(data)
+    except pa.ArrowInvalid as exc:
+        raise RequestProblem(400, f"malformed CSV: {first_line(exc)}") from exc
     ragged = _Problems()
 
     def note(row: pacsv.InvalidRow) -> str:
@@ -237,8 +242,11 @@ def csv_columns(body: bytes, model: LoadedModel) -> list[np.ndarray]:
     names = [f"f{index}" for index in range(width)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode()),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            io.BytesIO(data),
+            # one block for the whole body: a row must never straddle two blocks
+            read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=False, block_size=max(len(data), 1 << 20)
+            ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=note),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -248,7 +256,7 @@ def csv_columns(body: bytes, model: LoadedModel) -> list[np.ndarray]:
             ),
         )
     except pa.ArrowInvalid as exc:
-        raise RequestProblem(400, f"malformed CSV: {exc}") from exc
+        raise RequestProblem(400, f"malformed CSV: {first_line(exc)}") from exc
     ragged.raise_any()
     if table.num_rows == 0:
         raise RequestProblem(400, "no rows to predict (the CSV body has only blank lines)")
@@ -258,18 +266,15 @@ def csv_columns(body: bytes, model: LoadedModel) -> list[np.ndarray]:
     return _typed_columns(columns, model, _csv_value, header_check=True)
 
 
-def _first_row_width(text: str) -> int:
+def _first_row_width(data: bytes) -> int:
     """The number of fields of the first row, for a model that does not say how many it takes."""
-    first = next(line for line in text.splitlines() if line.strip())
-    return _count_fields(first)
-
-
-def _count_fields(line: str) -> int:
-    table = pacsv.read_csv(
-        io.BytesIO(line.encode()),
+    # the first row sets the column count; other widths are judged afterwards
+    reader = pacsv.open_csv(
+        io.BytesIO(data.lstrip(b"\r\n") + b"\n"),  # Arrow wants a line end to see a row
         read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "skip"),
     )
-    return table.num_columns
+    return len(reader.schema)
 
 
 def _csv_column(column: pa.ChunkedArray, kind: str) -> Any:
@@ -318,8 +323,8 @@ def _typed(
 ) -> np.ndarray:
     if isinstance(column, np.ndarray) and column.dtype == np.float64:
         array = column
-    elif kind != TEXT and _all_numbers(column):
-        array = np.array(column, dtype=np.float64)
+    elif kind != TEXT and _all_numbers(column) and (array := _floats(column)) is not None:
+        pass
     else:
         converted = []
         for number, value in enumerate(column, 1):
@@ -371,6 +376,13 @@ def _check_numbers(
             problems.add(
                 int(position) + 1, feature, f"{float(array[position])!r} is not a whole number"
             )
+
+
+def _floats(column: Sequence[Any]) -> np.ndarray | None:
+    try:
+        return np.array(column, dtype=np.float64)
+    except OverflowError:  # an integer beyond float range: reported value by value
+        return None
 
 
 def _all_numbers(column: Sequence[Any]) -> bool:
