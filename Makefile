@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-files test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 DEMO := demo-output
 
+# A model served with data capture, three days of traffic, a monitoring job per day.
+demo: $(VENV)/.installed
+	$(BIN)/python examples/iris/demo.py $(DEMO)/iris
+
 # A baseline from last month's training data, then today's file checked against it.
 # `check` exits 1 when it finds violations, which is what this demo shows.
-demo: $(VENV)/.installed
+demo-files: $(VENV)/.installed
 	$(BIN)/watchkeeper baseline examples/churn/train.csv -o $(DEMO)/baseline
 	$(BIN)/watchkeeper check examples/churn/today.csv --baseline $(DEMO)/baseline \
 		--rules examples/churn/rules.yaml -o $(DEMO)/check || [ $$? -eq 1 ]

@@ -170,7 +170,7 @@ def list_executions(
             table.add_row(
                 str(execution.id),
                 execution.schedule,
-                f"{execution.window_start:%Y-%m-%d %H:%M} – {execution.window_end:%H:%M}",
+                f"{execution.window_start:%Y-%m-%d %H:%M:%S} – {execution.window_end:%H:%M:%S}",
                 execution.status,
                 str(execution.records),
                 str(execution.violations),
@@ -194,7 +194,8 @@ def describe(execution_id: int, database: DatabaseOption = None, json: JsonOptio
 def _print_execution(execution) -> None:
     console.print(
         f"execution {execution.id} of {execution.schedule} ({execution.endpoint}), window "
-        f"{execution.window_start:%Y-%m-%d %H:%M} to {execution.window_end:%Y-%m-%d %H:%M} UTC: "
+        f"{execution.window_start:%Y-%m-%d %H:%M:%S} to {execution.window_end:%Y-%m-%d %H:%M:%S}"
+        " UTC: "
         f"{execution.records} records, {execution.corrupt_lines} corrupt lines",
         highlight=False,
     )

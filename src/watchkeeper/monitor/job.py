@@ -38,9 +38,14 @@ _POSITIONAL = re.compile(r"^_c\d+$")
 
 
 def output_folder(schedule: Schedule, window_end: dt.datetime) -> str:
-    return join(
-        schedule.report, schedule.endpoint, schedule.name, window_end.strftime("%Y/%m/%d/%H")
-    )
+    """``{report}/{endpoint}/{schedule}/yyyy/mm/dd/HH`` as SageMaker lays executions out;
+    a window that does not end on the hour gets a ``MM-SS`` folder below, so that runs
+    over shorter windows do not overwrite each other."""
+    parts = [window_end.strftime("%Y"), window_end.strftime("%m"), window_end.strftime("%d")]
+    parts.append(window_end.strftime("%H"))
+    if window_end.minute or window_end.second:
+        parts.append(window_end.strftime("%M-%S"))
+    return join(schedule.report, schedule.endpoint, schedule.name, *parts)
 
 
 def run_job(
