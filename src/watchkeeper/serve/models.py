@@ -78,8 +78,9 @@ class LoadedModel:
     class labels of a classifier whose labels are known. ``value_kinds`` says what a
     request value must be for each feature: ``"number"``, ``"integer"`` (an ONNX
     integer input) or ``"string"``. ``accepts_missing`` says whether NaN may reach the
-    model (XGBoost, scikit-learn models whose tags allow NaN, pipelines that start with
-    an imputer).
+    model: XGBoost models, scikit-learn models whose tags allow NaN, pipelines that
+    start with an imputer, and objects with a true ``accepts_missing`` attribute do;
+    ``load_model(..., accepts_missing=...)`` overrides it.
     """
 
     def __init__(
