@@ -29,6 +29,7 @@ import pyarrow.json as pajson
 # one piece well inside Arrow's 2 GiB string limit.
 PIECE_RECORDS = 1 << 18
 WRAPPERS = {"input": "instances", "output": "predictions"}
+JSON_BLOCK = 4 << 20
 
 Key = int | str  # a field's position in its side's row, or its name
 
@@ -208,15 +209,31 @@ def object_rows(texts: pa.Array, side: str) -> SideRows | None:
     return SideRows(counts, np.arange(len(texts)), columns, widths, np.zeros(len(texts), bool))
 
 
+def read_json_lines(
+    text: pa.Buffer | bytes, options: pajson.ParseOptions | None = None
+) -> pa.Table:
+    """Arrow's JSON reader over one object per line, its blocks parsed in parallel.
+
+    An object longer than a block cannot be split, so such text is read as one block.
+    """
+    options = options or pajson.ParseOptions()
+    try:
+        return pajson.read_json(pa.BufferReader(text), pajson.ReadOptions(block_size=JSON_BLOCK),
+                                options)  # fmt: skip
+    except pa.ArrowInvalid as exc:
+        if "straddling" not in str(exc) or len(text) <= JSON_BLOCK:
+            raise
+    whole = pajson.ReadOptions(block_size=len(text) + 1)
+    return pajson.read_json(pa.BufferReader(text), whole, options)
+
+
 def _json_table(text: pa.Buffer) -> pa.Table:
-    read = pajson.ReadOptions(block_size=max(len(text) + 1, 1 << 20))
-    table = pajson.read_json(pa.BufferReader(text), read)
+    table = read_json_lines(text)
     schema = pa.schema([_untimed(field) for field in table.schema])
     if schema == table.schema:
         return table
     # Arrow reads date-like strings as timestamps; read them again as the text they are.
-    options = pajson.ParseOptions(explicit_schema=schema)
-    return pajson.read_json(pa.BufferReader(text), read, options)
+    return read_json_lines(text, pajson.ParseOptions(explicit_schema=schema))
 
 
 def _untimed(field: pa.Field) -> pa.Field:

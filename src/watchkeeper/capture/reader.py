@@ -9,7 +9,6 @@ skipped and counted.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import pyarrow.json as pajson
 
 from watchkeeper.capture.assemble import assemble
 from watchkeeper.capture.layout import check_name, window_hours
+from watchkeeper.capture.payloads import read_json_lines
 from watchkeeper.capture.record import TIME_FORMAT
 from watchkeeper.errors import UsageError
 
@@ -159,16 +159,7 @@ def parse_capture_file(data: bytes) -> tuple[pa.Table, int]:
 
 def _parse_whole(data: bytes) -> pa.Table:
     options = pajson.ParseOptions(explicit_schema=_RECORD, unexpected_field_behavior="ignore")
-    block = 1 << 24
-    try:
-        table = pajson.read_json(io.BytesIO(data), pajson.ReadOptions(block_size=block), options)
-    except pa.ArrowInvalid as exc:
-        if "straddling" not in str(exc) or len(data) <= block:
-            raise
-        # One record longer than a block: read the file as one block.
-        table = pajson.read_json(
-            io.BytesIO(data), pajson.ReadOptions(block_size=len(data) + 1), options
-        )
+    table = read_json_lines(data, options)
     return pa.Table.from_arrays(table.flatten().flatten().columns, schema=_FLAT)
 
 
