@@ -131,3 +131,51 @@ def test_cli_schedules_runs_and_executions(tmp_path, baseline, database_url):
     )  # fmt: skip
     assert empty.returncode == 1
     assert "no captured records" in json.loads(empty.stdout)["failure_reason"]
+
+
+def test_the_model_server_shows_the_latest_monitoring_results(tmp_path, baseline, database_url):
+    import socket
+
+    import joblib
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+    from test_jobs import Clock
+
+    made = run_cli(
+        "schedule", "create", "--name", "churn-hourly", "--endpoint", "churn",
+        "--baseline", str(baseline), "--capture", str(tmp_path / "capture"),
+        "--report", str(tmp_path / "monitoring"), database=database_url,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    capture_traffic(
+        tmp_path, Clock(dt.datetime(2026, 11, 20, 9, 40, tzinfo=UTC)), rows(300, seed=6)
+    )
+    ran = run_cli(
+        "monitor", "run", "--schedule", "churn-hourly",
+        "--window", "2026-11-20T09:00/2026-11-20T10:00", database=database_url,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    model = LinearRegression().fit(np.arange(10.0).reshape(5, 2), np.arange(5.0))
+    joblib.dump(model, tmp_path / "model.joblib")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable, "-m", "watchkeeper", "serve", str(tmp_path / "model.joblib"),
+        "--name", "churn", "--port", str(port), "--database", database_url,
+    ]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert 'feature_non_null_monthly_charge{endpoint="churn",schedule="churn-hourly"' in metrics
+    assert "watchkeeper_requests_total" in metrics

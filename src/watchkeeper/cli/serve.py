@@ -47,6 +47,10 @@ def command(
     max_body_mb: Annotated[
         float, typer.Option(min=0.001, help="Largest request body accepted, in MiB.")
     ] = 6.0,
+    database: Annotated[
+        str | None,
+        typer.Option(help="Catalog whose latest monitoring results /metrics shows."),
+    ] = None,
 ) -> None:
     """Serve MODEL over HTTP: /api/v1/predict, SageMaker's /endpoints/NAME/invocations,
     /api/v1/health, /metrics and the API documentation at /docs.
@@ -78,6 +82,7 @@ def command(
             if writer is not None:
                 writer.close()
             raise
+        _monitoring_gauges(app, endpoint, database)
     features = ", ".join(loaded.feature_names or []) or f"{loaded.n_features or '?'} unnamed"
     console.print(
         f"serving [bold]{endpoint}[/] ({loaded.kind}: {features}) on http://{host}:{port} "
@@ -87,6 +92,15 @@ def command(
     )
     _exit_quietly_after_stop()
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _monitoring_gauges(app, endpoint: str, database: str | None) -> None:
+    """Per-feature gauges of this endpoint's latest monitoring executions on /metrics,
+    read from the catalog at each scrape (nothing shows until a job has run)."""
+    from watchkeeper.catalog import Catalog
+    from watchkeeper.monitor.rest import ExecutionMetrics
+
+    app.registry.register(ExecutionMetrics(Catalog(database), endpoint=endpoint))
 
 
 def _exit_quietly_after_stop() -> None:

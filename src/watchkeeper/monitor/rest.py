@@ -112,14 +112,18 @@ class ExecutionMetrics:
     """A Prometheus collector: the latest execution's metrics of every schedule, as
     gauges named like SageMaker's CloudWatch metrics (``feature_baseline_drift_<name>``,
     ``feature_non_null_<name>``, ``feature_data_<name>`` with a ``statistic`` label),
-    labelled with the endpoint and the schedule. Read from the catalog at each scrape."""
+    labelled with the endpoint and the schedule (only ``endpoint``'s, when given). Read
+    from the catalog at each scrape."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, endpoint: str | None = None) -> None:
         self.store = MonitoringStore(catalog)
+        self.endpoint = endpoint
 
     def collect(self):
         families: dict[str, GaugeMetricFamily] = {}
         for point in self.store.latest_metrics():
+            if self.endpoint is not None and point.endpoint != self.endpoint:
+                continue
             name = _UNSAFE.sub("_", point.name)
             family = families.get(name)
             if family is None:
