@@ -281,3 +281,14 @@ def test_naive_times_are_utc_and_the_window_must_not_be_empty(tmp_path):
     assert naive.records == 1
     with pytest.raises(UsageError, match=re.escape("must be before end")):
         window(tmp_path, "2024-05-01T11:00:00", "2024-05-01T10:00:00")
+
+
+def test_window_bounds_need_not_be_whole_seconds(tmp_path):
+    write_records(tmp_path / HOUR / "a.jsonl", [
+        csv_record("1", "0", T0 + 1, event_id="at-1s"),
+        csv_record("2", "0", T0 + 2, event_id="at-2s"),
+    ])  # fmt: skip
+    result = window(tmp_path, "2024-05-01T10:00:00.500", "2024-05-01T10:00:02.500")
+    assert result.table["__event_id"].to_pylist() == ["at-1s", "at-2s"]
+    result = window(tmp_path, "2024-05-01T10:00:01.500", "2024-05-01T10:00:02")
+    assert result.records == 0

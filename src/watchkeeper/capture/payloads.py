@@ -72,12 +72,12 @@ _KIND_NAMES = {JSON: "json", BASE64_CSV: "base64-csv", BASE64_JSON: "base64-json
 
 
 def _read_piece(data: pa.Array, encodings: pa.Array, types: pa.Array, side: str) -> SideRows:
-    # Binary payloads (base64 of no known text type) give no fields and are not decoded.
     kinds = _kinds(encodings, types)
     groups: list[tuple[np.ndarray, SideRows]] = []
     csv_records = np.flatnonzero(kinds == CSV)
     if len(csv_records):
         groups.append((csv_records, csv_rows(data.take(csv_records))))
+    # Binary payloads (base64 of no known text type) give no fields and are not decoded.
     by_python = (kinds == JSON) | (kinds == BASE64_CSV) | (kinds == BASE64_JSON)
     json_records = np.flatnonzero(kinds == JSON)
     fast = object_rows(data.take(json_records), side) if len(json_records) else None

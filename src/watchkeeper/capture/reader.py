@@ -200,9 +200,11 @@ def _window(
     times = pc.strptime(records["time_text"], format=TIME_FORMAT, unit="s", error_is_null=True)
     times = times.cast(pa.timestamp("s", tz="UTC"))
     corrupt += times.null_count
+    # Compared in microseconds: the window's bounds need not be whole seconds.
+    exact = times.cast(pa.timestamp("us", tz="UTC"))
     inside = pc.and_(
-        pc.greater_equal(times, pa.scalar(start, pa.timestamp("s", tz="UTC"))),
-        pc.less(times, pa.scalar(end, pa.timestamp("s", tz="UTC"))),
+        pc.greater_equal(exact, pa.scalar(start, pa.timestamp("us", tz="UTC"))),
+        pc.less(exact, pa.scalar(end, pa.timestamp("us", tz="UTC"))),
     )
     inside = pc.fill_null(inside, False)
     records = records.append_column("inference_time", times).filter(inside)

@@ -83,6 +83,18 @@ class CaptureWriter:
     (also run at interpreter exit) writes everything, trying for ``close_timeout``
     seconds at most. Use :func:`install_signal_handlers` so that SIGTERM exits cleanly.
 
+    Parameters: ``destination`` a folder or fsspec URI; ``endpoint`` and ``variant`` the
+    two folder names under it; ``sampling_percent`` the share of requests captured,
+    each drawn at random (0-100; ``rng`` a ``random.Random`` or a seed, for repeatable
+    draws); ``max_file_bytes``, ``max_file_seconds`` when a file is finished;
+    ``flush_seconds`` how often buffered records are appended to a local file and the
+    age of the file being filled is checked; ``csv_content_types``,
+    ``json_content_types`` the media types kept as text (others are base64);
+    ``storage_options`` for fsspec (credentials, endpoint); ``clock`` the time source
+    for inference times and file ages; ``queue_size`` the records waiting for the
+    thread before ``capture()`` drops; ``max_buffer_bytes`` what is held while storage
+    is failing; ``close_timeout`` how long :meth:`close` keeps trying a failing store.
+
     Example::
 
         with CaptureWriter("captures/", "churn", sampling_percent=20) as writer:
