@@ -184,6 +184,16 @@ def test_a_full_queue_drops_and_counts_without_blocking(tmp_path):
     assert len(records_in(tmp_path)) == 5
 
 
+def test_a_long_queue_is_drained_in_batches_without_losing_one(tmp_path):
+    clock = StallingClock()
+    writer = CaptureWriter(tmp_path, "churn", clock=clock, flush_seconds=0.01, queue_size=50_000)
+    assert clock.stalled.wait(5)
+    send(writer, 25_000)  # queued while the thread is busy: more than one batch
+    clock.release.set()
+    writer.close()
+    assert event_ids(tmp_path) == [f"e{i}" for i in range(25_000)]
+
+
 def test_unwritable_destination_never_reaches_the_caller(tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     writer = CaptureWriter(

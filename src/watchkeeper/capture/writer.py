@@ -260,18 +260,22 @@ class CaptureWriter:
     def _take(self, item: Any) -> bool:
         """Spool the item and whatever else is queued, up to a batch; True at the stop."""
         for _ in range(_BATCH):
-            if isinstance(item, tuple):
-                self._spool.add(*item)
-            elif isinstance(item, _Flush):
-                item.complete = self._store(force=True, whole=True)
-                item.done.set()
-            elif item is _STOP:
+            if self._handle(item):
                 return True
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return False
-        return False
+        return self._handle(item)  # the last one taken off the queue, handled all the same
+
+    def _handle(self, item: Any) -> bool:
+        """Spool a record or answer a flush; True for the stop."""
+        if isinstance(item, tuple):
+            self._spool.add(*item)
+        elif isinstance(item, _Flush):
+            item.complete = self._store(force=True, whole=True)
+            item.done.set()
+        return item is _STOP
 
     def _store(self, *, force: bool, whole: bool = False) -> bool:
         """One attempt to write what is buffered; True when nothing is left."""
