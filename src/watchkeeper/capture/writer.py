@@ -33,6 +33,10 @@ MIB = 1 << 20
 # Backoff between attempts on a failing destination, so a dead store is not hammered.
 MAX_RETRY_SECONDS = 30.0
 _BATCH = 10_000
+# The writer thread looks at the queue this often rather than at every record: waking
+# for each record would hand the GIL back and forth once per request and add to every
+# request's latency. A flush, a close or a filling queue wakes it at once.
+_DRAIN_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class CaptureWriter:
         self._rng = rng if isinstance(rng, random.Random) else random.Random(rng)
         self._counters = Counters()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._wake = threading.Event()
         self._spool = Spool(
             self.destination, self.endpoint, self.variant,
             Rotation(max_file_bytes, max_file_seconds),
@@ -192,6 +197,8 @@ class CaptureWriter:
                 self._counters.dropped += 1
                 return False
             self._counters.captured += 1
+        if self._queue.qsize() > self._queue.maxsize // 2:
+            self._wake.set()
         return True
 
     def _sampled(self) -> bool:
@@ -219,6 +226,7 @@ class CaptureWriter:
             self._queue.put(request, timeout=timeout)
         except queue.Full:
             return False
+        self._wake.set()
         return request.done.wait(timeout) and request.complete
 
     def close(self) -> None:
@@ -230,6 +238,7 @@ class CaptureWriter:
                 self._closed = True
             atexit.unregister(self.close)
             self._queue.put(_STOP)
+            self._wake.set()
             self._thread.join()
 
     def __enter__(self) -> CaptureWriter:
@@ -244,8 +253,10 @@ class CaptureWriter:
         next_flush = time.monotonic() + self.flush_seconds
         stopping = False
         while not stopping:
+            self._wake.wait(min(_DRAIN_SECONDS, max(0.0, next_flush - time.monotonic())))
+            self._wake.clear()
             try:
-                item = self._queue.get(timeout=max(0.0, next_flush - time.monotonic()))
+                item = self._queue.get_nowait()
             except queue.Empty:
                 item = None
             try:
