@@ -10,6 +10,7 @@ schedules keep their executions (one per window) and metric series here too.
 
 from __future__ import annotations
 
+from watchkeeper.catalog.datasets import Batch, Dataset, DatasetStore
 from watchkeeper.catalog.monitoring import (
     COMPLETED,
     COMPLETED_WITH_VIOLATIONS,
@@ -33,7 +34,10 @@ __all__ = [
     "COMPLETED_WITH_VIOLATIONS",
     "FAILED",
     "IN_PROGRESS",
+    "Batch",
     "Catalog",
+    "Dataset",
+    "DatasetStore",
     "Execution",
     "Message",
     "MetricPoint",

@@ -1,0 +1,333 @@
+"""Receiving profiles, merging them into batches, evaluating and alerting.
+
+>>> import tempfile, pyarrow as pa
+>>> from watchkeeper.catalog import Catalog
+>>> from watchkeeper.profile import DatasetProfile, profile_to_bytes
+>>> folder = tempfile.mkdtemp()
+>>> service = DatasetService(Catalog(f"sqlite:///{folder}/catalog.db"))
+>>> profile = DatasetProfile()
+>>> profile.track(pa.table({"x": [1.0, 2.0, 3.0]}))
+>>> for hour in ("09", "10"):
+...     _ = service.receive("model-1", profile, timestamp=f"2026-11-20T{hour}:15Z")
+>>> service.refresh("model-1")
+>>> hours = service.store.batches("model-1", granularity="hour")
+>>> [(batch.start.hour, batch.rows) for batch in hours]
+[(9, 3), (10, 3)]
+>>> [batch.rows for batch in service.store.batches("model-1", granularity="day")]
+[6]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from watchkeeper.catalog import Catalog
+from watchkeeper.catalog.datasets import DAY, HOUR, Batch, Dataset, DatasetStore
+from watchkeeper.catalog.monitoring import _utc
+from watchkeeper.datasets.evaluate import batch_metrics, judge
+from watchkeeper.datasets.monitors import ANY, check_settings
+from watchkeeper.datasets.segments import (
+    META_SEGMENT,
+    META_TIMESTAMP,
+    WHOLE,
+    check_dataset_id,
+    parse_segment_key,
+    segment_label,
+)
+from watchkeeper.errors import FormatError, UsageError
+from watchkeeper.notify.alert import Alert
+from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
+
+log = logging.getLogger("watchkeeper.datasets")
+
+COMPACT_LIMIT = 500  # parts merged per transaction: bounds memory and lock time
+MAX_ALERT_LINES = 30
+
+
+@dataclass(frozen=True)
+class Received:
+    """Where a received profile went."""
+
+    dataset: str
+    segment: str
+    timestamp: dt.datetime
+    rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "segment": self.segment,
+            "timestamp": _iso(self.timestamp),
+            "rows": self.rows,
+        }
+
+
+class DatasetService:
+    """The datasets of a catalog: receive profiles, merge, evaluate, alert.
+
+    ``notify`` gives the alert channels (apprise URLs) used for every dataset besides
+    each dataset's own. ``clock`` gives the current time (UTC).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        notify: Sequence[str] = (),
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.store = DatasetStore(catalog)
+        self.notify = list(notify)
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._lock = threading.Lock()
+        self._notifiers: dict[tuple[str, ...], Any] = {}
+
+    # -- datasets ---------------------------------------------------------------------
+
+    def create(
+        self, name: str, *, segment_columns: Sequence[str] = (), description: str = ""
+    ) -> Dataset:
+        check_dataset_id(name)
+        columns = tuple(segment_columns)
+        if len(set(columns)) != len(columns) or any(not c for c in columns):
+            raise UsageError(f"segment columns must be distinct names; got {list(columns)}")
+        return self.store.create(Dataset(name, columns, description))
+
+    def ensure(self, name: str, segment_columns: Sequence[str] = ()) -> Dataset:
+        """The dataset ``name``, created with ``segment_columns`` if it is new."""
+        found = self.store.find(check_dataset_id(name))
+        if found is not None:
+            return found
+        try:
+            return self.create(name, segment_columns=segment_columns)
+        except UsageError:
+            found = self.store.find(name)  # created meanwhile by another request
+            if found is None:
+                raise
+            return found
+
+    # -- receiving --------------------------------------------------------------------
+
+    def receive(
+        self,
+        name: str,
+        data: bytes | DatasetProfile,
+        *,
+        timestamp: str | dt.datetime | None = None,
+        segment: str | None = None,
+        source: str = "profile",
+    ) -> Received:
+        """Store a profile for merging into the batches of its hour and day.
+
+        The timestamp and segment come from the arguments, else from the profile's
+        metadata (``dataset_timestamp``, ``segment``, as :func:`watchkeeper.log`
+        writes them), else now and the whole dataset. A dataset seen for the first time
+        is created with the segment's columns.
+        """
+        check_dataset_id(name)
+        profile = data if isinstance(data, DatasetProfile) else profile_from_bytes(data, source)
+        blob = profile_to_bytes(profile) if isinstance(data, DatasetProfile) else bytes(data)
+        moment = _moment(timestamp or profile.metadata.get(META_TIMESTAMP), source, self._clock)
+        key = segment if segment is not None else profile.metadata.get(META_SEGMENT, WHOLE)
+        columns = list(parse_segment_key(key))
+        dataset = self.ensure(name, columns)
+        if key != WHOLE and columns != list(dataset.segment_columns):
+            expected = ", ".join(dataset.segment_columns) or "none"
+            raise UsageError(
+                f"{source}: segment {key!r} does not match dataset {name!r}'s segment columns "
+                f"({expected})"
+            )
+        self.store.add_part(name, key, moment, profile.rows, blob)
+        return Received(name, key, moment, profile.rows)
+
+    def set_baseline(self, name: str, profile: DatasetProfile, source: str) -> None:
+        """Make ``profile`` the dataset's reference (creating the dataset if new)."""
+        self.ensure(name)
+        self.store.set_baseline(name, profile_to_bytes(profile), source)
+
+    def baseline(self, name: str) -> DatasetProfile | None:
+        data = self.store.baseline(name)
+        return None if data is None else profile_from_bytes(data, f"baseline of {name}")
+
+    # -- merging and evaluating -------------------------------------------------------
+
+    def refresh(self, name: str | None = None) -> None:
+        """Merge pending profiles, evaluate what changed and send due alerts."""
+        with self._lock:
+            names = [name] if name is not None else [d.name for d in self.store.all()]
+            for each in names:
+                self._compact(each)
+                self._evaluate(each)
+                self._alert(each)
+
+    def _compact(self, name: str) -> int:
+        claim = uuid.uuid4().hex
+        merged = 0
+        try:
+            while True:
+                done = self.store.compact(name, claim, COMPACT_LIMIT, _merge_bytes)
+                merged += done
+                if done < COMPACT_LIMIT:
+                    return merged
+        except FormatError:
+            self.store.release_claims(claim)
+            raise
+
+    def _evaluate(self, name: str) -> None:
+        stale = self.store.batches(name, segment=None, granularity=HOUR, stale_only=True)
+        stale += self.store.batches(name, segment=None, granularity=DAY, stale_only=True)
+        if not stale:
+            return
+        settings = self.store.monitor_settings(name)
+        baseline = None
+        if any(batch.metrics_stale for batch in stale):
+            baseline = self.baseline(name)
+        for batch in stale:
+            metrics = batch.metrics
+            if batch.metrics_stale or metrics is None:
+                full = self.store.batch_by_id(batch.id)
+                if full is None:
+                    continue
+                previous = self.store.previous(full)
+                metrics = batch_metrics(
+                    _profile(full),
+                    _profile(previous) if previous is not None else None,
+                    baseline,
+                )
+                if not self.store.save_metrics(batch.id, full.updated_at, metrics):
+                    continue  # changed meanwhile: the next refresh evaluates it again
+            violations, largest = judge(metrics, settings, batch.segment)
+            self.store.save_verdict(batch.id, violations, largest)
+
+    def _alert(self, name: str) -> None:
+        batches = self.store.unalerted_violations(name)
+        if not batches:
+            return
+        channels = [*self.notify, *self.store.channels(name)]
+        if not channels:
+            self.store.mark_alerted(batch.id for batch in batches)
+            return
+        dataset = self.store.get(name)
+        last = self.store.last_alert(name)
+        now = self._clock()
+        if last is not None and now - last < dt.timedelta(minutes=dataset.cooldown_minutes):
+            return  # held back: the next digest after the cooldown carries them
+        alert = digest(name, batches)
+        try:
+            self._notifier(channels).send(alert)
+        except Exception as exc:  # a channel's failure must never stop the evaluation
+            log.warning("dataset %s: alert not queued: %s", name, type(exc).__name__)
+            return
+        self.store.mark_alerted(batch.id for batch in batches)
+        self.store.set_last_alert(name, now)
+
+    def _notifier(self, channels: list[str]):
+        from watchkeeper.notify import Notifier
+
+        key = tuple(channels)
+        if key not in self._notifiers:
+            self._notifiers[key] = Notifier(channels, self.catalog, attempts=2, backoff=0.5)
+        return self._notifiers[key]
+
+    def test_channels(self, name: str) -> dict[str, bool]:
+        """Send a test message to the dataset's channels now; redacted URL → accepted."""
+        channels = [*self.notify, *self.store.channels(name)]
+        if not channels:
+            raise UsageError(f"dataset {name!r} has no alert channel")
+        notifier = self._notifier(channels)
+        results = notifier.test_message()
+        return {notifier.channels[key]: ok for key, ok in results.items()}
+
+    # -- monitors ---------------------------------------------------------------------
+
+    def set_monitor(
+        self, name: str, settings: dict[str, Any] | None, *, segment: str = ANY, feature: str = ANY
+    ) -> None:
+        """Store monitor settings for a segment (``*``: all) and feature (``*``: all)."""
+        self.store.get(name)
+        if segment != ANY:
+            parse_segment_key(segment)
+        self.store.set_monitor(
+            name, segment, feature, None if settings is None else check_settings(settings)
+        )
+
+    # -- reading ----------------------------------------------------------------------
+
+    def profile(self, batch: Batch) -> DatasetProfile:
+        """The merged profile of a batch."""
+        full = batch if batch.profile is not None else self.store.batch_by_id(batch.id)
+        return _profile(full)
+
+
+def digest(name: str, batches: list[Batch]) -> Alert:
+    """One message for every violation found since the last one."""
+    features = sorted({v["feature"] for batch in batches for v in batch.violations})
+    days = sorted({batch.start.date() for batch in batches})
+    span = str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    title = (
+        f"watchkeeper: {name}: {len(features)} feature{'s' if len(features) != 1 else ''} "
+        f"flagged ({span})"
+    )
+    lines = []
+    for batch in batches:
+        where = f"{batch.start.date()}" + (
+            f" [{segment_label(batch.segment)}]" if batch.segment else ""
+        )
+        for violation in batch.violations:
+            lines.append(f"- {where} **{violation['feature']}**: {violation['description']}")
+    if len(lines) > MAX_ALERT_LINES:
+        rest = len(lines) - MAX_ALERT_LINES
+        lines = [*lines[:MAX_ALERT_LINES], f"- … and {rest} more"]
+    body = "\n".join([f"Dataset **{name}**, {len(batches)} batch(es) with violations:", *lines])
+    key = f"dataset:{name}:" + ",".join(str(batch.id) for batch in batches)
+    if len(key) > 200:
+        key = f"dataset:{name}:{batches[0].id}-{batches[-1].id}:{len(batches)}"
+    return Alert(title=title, body=body, key=key)
+
+
+def _merge_bytes(blobs: list[bytes]) -> bytes:
+    merged = DatasetProfile()
+    for blob in blobs:
+        merged = merged.merge(profile_from_bytes(blob, "stored profile"))
+    merged.metadata = {
+        key: value
+        for key, value in merged.metadata.items()
+        if key not in (META_TIMESTAMP,)
+    }
+    return profile_to_bytes(merged)
+
+
+def _profile(batch: Batch | None) -> DatasetProfile:
+    assert batch is not None and batch.profile is not None
+    return profile_from_bytes(batch.profile, f"batch {batch.id}")
+
+
+def _moment(value: str | dt.datetime | None, source: str, clock) -> dt.datetime:
+    if value is None:
+        return clock()
+    if isinstance(value, dt.datetime):
+        return _utc(value)
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{source}: timestamp {value!r} is not an ISO-8601 time (e.g. 2026-11-20T09:00:00Z)"
+        ) from None
+    return _utc(parsed)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return _utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def default_notify() -> list[str]:
+    """Alert channels from ``WATCHKEEPER_NOTIFY`` (space-separated apprise URLs)."""
+    return os.environ.get("WATCHKEEPER_NOTIFY", "").split()
