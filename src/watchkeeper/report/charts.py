@@ -93,7 +93,15 @@ def numeric_figure(
     current: ColumnProfile | None, baseline: ColumnProfile | None, bins: int = 30
 ) -> dict[str, Any] | None:
     """Overlaid histograms (shares of values) of the columns that have numbers."""
-    sides = _sides(current, baseline, lambda column: column.kll.n > 0)
+    return overlaid_numeric_figure(_sides(current, baseline), bins)
+
+
+def overlaid_numeric_figure(
+    sides: Sequence[tuple[str, ColumnProfile, str]], bins: int = 30
+) -> dict[str, Any] | None:
+    """Overlaid histograms of any number of columns, given as (legend name, column,
+    colour); columns without numbers are left out."""
+    sides = [side for side in sides if side[1].kll.n > 0]
     if not sides:
         return None
     edges, shares = histogram_shares([column.kll for _, column, _ in sides], bins)
@@ -102,13 +110,13 @@ def numeric_figure(
     traces = [
         {
             "type": "bar",
-            "name": name,
+            "name": html.escape(name),
             "x": centres.tolist(),
             "y": np.round(share, 6).tolist(),
             "width": width,
             "marker": {"color": colour},
-            "opacity": 0.65,
-            "hovertemplate": "≈ %{x:.4g}: %{y:.2%}<extra>" + name + "</extra>",
+            "opacity": 0.65 if len(sides) < 3 else 0.5,
+            "hovertemplate": "≈ %{x:.4g}: %{y:.2%}<extra>" + html.escape(name) + "</extra>",
         }
         for (name, _, colour), share in zip(sides, shares, strict=True)
     ]
@@ -127,7 +135,15 @@ def category_figure(
     current: ColumnProfile | None, baseline: ColumnProfile | None, limit: int = 20
 ) -> dict[str, Any] | None:
     """Grouped horizontal bars of the top categories' shares, plus all other values."""
-    sides = _sides(current, baseline, lambda column: column.categories.total > 0)
+    return grouped_category_figure(_sides(current, baseline), limit)
+
+
+def grouped_category_figure(
+    sides: Sequence[tuple[str, ColumnProfile, str]], limit: int = 20
+) -> dict[str, Any] | None:
+    """Grouped category bars of any number of columns, given as (legend name, column,
+    colour); columns without categories are left out."""
+    sides = [side for side in sides if side[1].categories.total > 0]
     if not sides:
         return None
     values, shares = category_shares([column for _, column, _ in sides], limit)
@@ -141,13 +157,13 @@ def category_figure(
         {
             "type": "bar",
             "orientation": "h",
-            "name": name,
+            "name": html.escape(name),
             "y": positions,
             "x": np.round(share, 6).tolist(),
             "marker": {"color": colour},
             "text": labels,
             "textposition": "none",
-            "hovertemplate": "%{text}: %{x:.2%}<extra>" + name + "</extra>",
+            "hovertemplate": "%{text}: %{x:.2%}<extra>" + html.escape(name) + "</extra>",
         }
         for (name, _, colour), share in zip(sides, shares, strict=True)
     ]
@@ -166,10 +182,10 @@ def category_figure(
     return {"data": traces, "layout": layout}
 
 
-def _sides(current, baseline, has_values) -> list[tuple[str, ColumnProfile, str]]:
-    """(legend name, column, colour) for each side that has something to draw."""
+def _sides(current, baseline) -> list[tuple[str, ColumnProfile, str]]:
+    """(legend name, column, colour) for each side there is."""
     sides = [("baseline", baseline, BASELINE_COLOUR), ("current", current, CURRENT_COLOUR)]
-    return [side for side in sides if side[1] is not None and has_values(side[1])]
+    return [side for side in sides if side[1] is not None]
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
