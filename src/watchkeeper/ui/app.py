@@ -1,0 +1,111 @@
+"""The dashboard server: pages, the datasets and monitoring APIs, and ``/metrics``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Response
+from fastapi.responses import FileResponse
+from prometheus_client import CollectorRegistry, generate_latest
+
+from watchkeeper import __version__
+from watchkeeper.catalog import Catalog
+from watchkeeper.datasets.rest import DEFAULT_MAX_BODY, datasets_router
+from watchkeeper.datasets.service import DatasetService
+from watchkeeper.monitor.rest import ExecutionMetrics, monitoring_router
+from watchkeeper.ui.auth import AccessControl, Tokens, tokens_from_env
+from watchkeeper.ui.pages import pages_router
+
+log = logging.getLogger("watchkeeper.ui")
+
+
+def plotly_path() -> Path:
+    """plotly.js as the installed plotly package ships it (pages work offline)."""
+    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def create_ui_app(
+    catalog: Catalog | None = None,
+    *,
+    tokens: Sequence[str] | None = None,
+    notify: Sequence[str] = (),
+    refresh_seconds: float | None = 5.0,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> FastAPI:
+    """The dashboard application.
+
+    ``tokens`` (default: ``WATCHKEEPER_TOKEN``) turn on access control; ``notify`` are
+    apprise URLs that receive every dataset's alerts; every ``refresh_seconds`` a
+    background thread merges received profiles, evaluates and alerts (``None``: only
+    when a page or the API asks).
+    """
+    catalog = catalog or Catalog()
+    service = DatasetService(catalog, notify=notify)
+    access = Tokens(tokens_from_env() if tokens is None else tokens)
+    stop = threading.Event()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        worker = None
+        if refresh_seconds:
+            worker = threading.Thread(
+                target=_refresh_loop,
+                args=(service, stop, refresh_seconds),
+                name="watchkeeper-refresh",
+                daemon=True,
+            )
+            worker.start()
+        yield
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=30)
+
+    app = FastAPI(
+        title="watchkeeper",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.state.catalog = catalog
+    app.state.tokens = access
+    app.add_middleware(AccessControl, tokens=access)
+    app.include_router(datasets_router(service, max_body))
+    app.include_router(monitoring_router(catalog))
+    app.include_router(pages_router(service, access))
+    registry = CollectorRegistry()
+    registry.register(ExecutionMetrics(catalog))
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
+
+    @app.get("/api/v1/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    script = plotly_path()
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(
+            script,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    return app
+
+
+def _refresh_loop(service: DatasetService, stop: threading.Event, every: float) -> None:
+    while not stop.wait(every):
+        try:
+            service.refresh()
+        except Exception:  # keep serving pages; the next round tries again
+            log.exception("merging and evaluating datasets failed")
