@@ -5,12 +5,13 @@ from __future__ import annotations
 import typer
 
 from watchkeeper import __version__
-from watchkeeper.cli import baseline, check, monitoring, profile, serve, watch
+from watchkeeper.cli import baseline, check, datasets, monitoring, profile, serve, ui, watch
 
 app = typer.Typer(
     name="watchkeeper",
     help="Profile data, build SageMaker-compatible baselines, check data against them, "
-    "and watch folders and buckets for new files.",
+    "watch folders and buckets for new files, serve models with data capture, monitor "
+    "them on a schedule, and look at it all in a dashboard.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -24,6 +25,8 @@ app.add_typer(monitoring.schedule_app, name="schedule")
 app.add_typer(monitoring.monitor_app, name="monitor")
 app.add_typer(monitoring.executions_app, name="executions")
 app.command("scheduler")(monitoring.scheduler)
+app.add_typer(datasets.datasets_app, name="datasets")
+app.command("ui")(ui.command)
 
 
 def _version(value: bool) -> None:

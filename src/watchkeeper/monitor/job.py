@@ -123,7 +123,26 @@ def _judge(
         metrics=metric_points(outcome, baseline),
     )
     log.info("%s: %s (%d records)", schedule.name, finished.exit_message, captured.records)
+    _to_dataset(store, schedule, execution, outcome.profile, baseline)
     return finished, [violation.to_dict() for violation in outcome.violations]
+
+
+def _to_dataset(store, schedule, execution, profile, baseline) -> None:
+    """The window's profile joins the endpoint's dataset (named after the endpoint), so
+    the dashboard shows captured traffic over time; the schedule's baseline becomes the
+    dataset's baseline when it has none. The execution stands whatever happens here."""
+    from watchkeeper.datasets.service import DatasetService
+
+    try:
+        service = DatasetService(store.catalog)
+        service.receive(schedule.endpoint, profile, timestamp=execution.window_start)
+        dataset = service.store.get(schedule.endpoint)
+        if not dataset.has_baseline and baseline.statistics is not None:
+            service.set_baseline(schedule.endpoint, baseline.statistics, schedule.baseline)
+    except WatchkeeperError as exc:
+        log.warning(
+            "%s: profile not added to dataset %s: %s", schedule.name, schedule.endpoint, exc
+        )
 
 
 def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
