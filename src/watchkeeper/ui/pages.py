@@ -562,6 +562,7 @@ def _feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]
     entries = [(b.metrics or {}).get(feature, {}) for b in batches]
     flagged = [b for b in batches if any(v["feature"] == feature for v in b.violations)]
     shapes = _highlights(flagged)
+    nulls = [entry.get("null_fraction") or 0.0 for entry in entries]
 
     def line(name, key, colour, **extra):
         return {
@@ -595,7 +596,8 @@ def _feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]
                     "overlaying": "y",
                     "side": "right",
                     "tickformat": ".0%",
-                    "rangemode": "tozero",
+                    # a column without missing values shows a flat line at 0, not noise
+                    "range": [0, 1.1 * max([0.05, *nulls])],
                     "showgrid": False,
                 },
                 shapes=shapes,
@@ -685,14 +687,14 @@ def _get(entry: dict[str, Any], key: str) -> float | None:
 
 
 def _highlights(flagged: list[Batch]) -> list[dict[str, Any]]:
-    """A red band over each flagged batch."""
+    """A red band over each flagged batch, centred on its point (drawn at its start)."""
     return [
         {
             "type": "rect",
             "xref": "x",
             "yref": "paper",
-            "x0": batch.start.isoformat(),
-            "x1": batch.end.isoformat(),
+            "x0": (batch.start - (batch.end - batch.start) / 2).isoformat(),
+            "x1": (batch.start + (batch.end - batch.start) / 2).isoformat(),
             "y0": 0,
             "y1": 1,
             "fillcolor": BAD,
