@@ -33,6 +33,8 @@ _EXPORTS = {
     "WatchkeeperError": "watchkeeper.errors",
     "CsvOptions": "watchkeeper.io",
     "read_batches": "watchkeeper.io",
+    "Logger": "watchkeeper.logger",
+    "log": "watchkeeper.logger",
     "DatasetProfile": "watchkeeper.profile",
     "read_profile": "watchkeeper.profile",
     "write_profile": "watchkeeper.profile",
@@ -43,12 +45,14 @@ __all__ = [
     "CheckOutcome",
     "CsvOptions",
     "DatasetProfile",
+    "Logger",
     "Rules",
     "Violation",
     "WatchkeeperError",
     "__version__",
     "check",
     "load_baseline",
+    "log",
     "profile",
     "read_batches",
     "read_profile",
@@ -64,6 +68,7 @@ if TYPE_CHECKING:
     from watchkeeper.checks.violations import Violation
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.io import CsvOptions, read_batches
+    from watchkeeper.logger import Logger, log
     from watchkeeper.profile import DatasetProfile, read_profile, write_profile
 
 
