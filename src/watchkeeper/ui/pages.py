@@ -622,17 +622,18 @@ def _feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]
         line("Hellinger to previous batch", "hellinger_previous", "#7b8794"),
         line("Hellinger to baseline", "hellinger_baseline", PALETTE[0]),
     ]
-    drift_traces.append(
-        {
-            "type": "scatter",
-            "mode": "lines+markers",
-            "name": "drift score (detector)",
-            "x": times,
-            "y": [_score(entry) for entry in entries],
-            "yaxis": "y2",
-            "line": {"color": PALETTE[2]},
-        }
-    )
+    for against, colour, dash in (("baseline", PALETTE[2], None), ("previous", "#c9a227", "dot")):
+        drift_traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"detector score to {against}",
+                "x": times,
+                "y": [_score(entry, against) for entry in entries],
+                "yaxis": "y2",
+                "line": {"color": colour, **({"dash": dash} if dash else {})},
+            }
+        )
     drift_traces.append(
         {
             "type": "scatter",
@@ -674,8 +675,8 @@ def _feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]
     return figures
 
 
-def _score(entry: dict[str, Any]) -> float | None:
-    found = entry.get("drift_baseline") or entry.get("drift_previous")
+def _score(entry: dict[str, Any], against: str) -> float | None:
+    found = entry.get(f"drift_{against}")
     return None if not found else found.get("score")
 
 
