@@ -24,7 +24,12 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from watchkeeper.datasets.segments import META_DATASET, META_SEGMENT, META_TIMESTAMP
+from watchkeeper.datasets.segments import (
+    META_DATASET,
+    META_PROFILE_ID,
+    META_SEGMENT,
+    META_TIMESTAMP,
+)
 from watchkeeper.logger import Logger
 from watchkeeper.profile import DatasetProfile, profile_from_bytes
 
@@ -249,6 +254,29 @@ def test_late_rows_of_a_failed_window_are_merged_into_it(server, loggers):
     assert early.rows == 70
     assert early.columns["x"].mean == pytest.approx(np.arange(70).mean())
     assert windows["2024-05-01T10:05:00.000Z"].rows == 30
+
+
+def test_a_profile_that_may_have_arrived_is_sent_again_unchanged(server, loggers):
+    clock = Clock(at(10, 4))
+    logger = Logger("model-1", to=server.url, rotation="5m", clock=clock)
+    loggers.append(logger)
+    server.answer = (500, "stored, then failed to answer")  # it may have been stored
+    logger.log({"x": np.arange(50, dtype=float)})
+    clock.advance(60)
+    logger.log({"x": [100.0] * 30})
+    wait_for(lambda: logger.failed_attempts == 1)
+    logger.log({"x": np.arange(50, 70, dtype=float)}, timestamp=at(10, 3))
+    assert logger.pending == 2  # the late rows wait beside the profile that was sent
+    server.answer = None
+    assert logger.flush() is True
+    ids = [r.profile.metadata[META_PROFILE_ID] for r in server.received]
+    assert len(set(ids)) == 3  # the server can tell a repeat from new data by its id
+    early = [
+        r.profile
+        for r in server.received
+        if r.profile.metadata[META_TIMESTAMP] == "2024-05-01T10:00:00.000Z"
+    ]
+    assert sorted(profile.rows for profile in early) == [20, 50]
 
 
 def test_retries_wait_longer_after_each_failure(server, loggers, caplog):

@@ -21,6 +21,7 @@ import pytest
 
 from watchkeeper.datasets.segments import (
     META_DATASET,
+    META_PROFILE_ID,
     META_SEGMENT,
     META_TIMESTAMP,
     segment_key,
@@ -115,6 +116,8 @@ def test_windows_become_files_at_their_start_times(tmp_path):
         parts = path.split("/")
         name = FILE_NAME.match(parts[-1])
         assert name is not None, path
+        # the file is named by the profile's id, so a second write of it replaces it
+        assert profile.metadata.pop(META_PROFILE_ID) == name[2], path
         by_start[name[1]] = (parts[:5], profile)
     assert sorted(by_start) == ["20240501T105500000Z", "20240501T110000000Z"]
     folder, early = by_start["20240501T105500000Z"]

@@ -33,6 +33,7 @@ DATASET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 META_DATASET = "dataset"
 META_TIMESTAMP = "dataset_timestamp"
 META_SEGMENT = "segment"
+META_PROFILE_ID = "profile_id"  # the same profile sent twice (a retry) is counted once
 
 
 def check_dataset_id(dataset: str) -> str:

@@ -15,7 +15,12 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 
-from watchkeeper.datasets.segments import META_DATASET, META_SEGMENT, META_TIMESTAMP
+from watchkeeper.datasets.segments import (
+    META_DATASET,
+    META_PROFILE_ID,
+    META_SEGMENT,
+    META_TIMESTAMP,
+)
 from watchkeeper.errors import UsageError
 from watchkeeper.logger.buffer import RowBuffer
 from watchkeeper.logger.outbox import Outbox, Parcel
@@ -404,6 +409,7 @@ class Logger:
                     parcel = self._outbox.take()
                     if parcel is None:
                         return True
+                    parcel.profile.metadata[META_PROFILE_ID] = parcel.profile_id
                 outcome = self._destination.send(parcel.profile, parcel.window_ms)
                 with self._lock:
                     report = self._settle(parcel, outcome)
@@ -433,7 +439,7 @@ class Logger:
                 "%s refused the profile of dataset %r for %s%s (%s); the profile is dropped",
                 self.to, self.dataset, timestamp_text(parcel.window_ms), segment, outcome.detail,
             )  # fmt: skip
-        self._outbox.failed(parcel)
+        self._outbox.failed(parcel, maybe_delivered=outcome.maybe_delivered)
         self._failed_attempts += 1
         self._failures_in_a_row += 1
         wait = self._retry_wait_ms()

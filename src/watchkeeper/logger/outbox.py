@@ -2,9 +2,12 @@
 
 A profile that failed to ship stays here and absorbs the later profiles of its window
 and segment, so an outage costs one profile per window and segment however often it
-was due; a profile that has not failed yet ships as it is. Past ``limit`` profiles the
-one covering the oldest window is dropped, so a long outage costs the oldest data
-rather than the process's memory.
+was due; a profile that has not failed yet ships as it is. Each parcel carries an id
+that the server uses to count a profile sent twice once; absorbing changes the
+content, so it gives the parcel a new id, and a parcel that may have reached the
+server (the answer was lost) is *sealed*: it is sent again as it was, never absorbs.
+Past ``limit`` profiles the one covering the oldest window is dropped, so a long outage
+costs the oldest data rather than the process's memory.
 
 >>> box = Outbox(limit=2)
 >>> for window in (0, 1000, 2000):
@@ -16,6 +19,7 @@ rather than the process's memory.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -31,6 +35,12 @@ class Parcel:
     profile: DatasetProfile
     order: int
     failures: int = field(default=0)
+    sealed: bool = field(default=False)
+    profile_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def absorb(self, profile: DatasetProfile) -> None:
+        self.profile = self.profile.merge(profile)
+        self.profile_id = uuid.uuid4().hex
 
 
 class Outbox:
@@ -56,8 +66,8 @@ class Outbox:
         """Queue a finished profile; returns how many profiles were dropped to make room."""
         for parcel in self._parcels:
             waiting_to_retry = parcel.failures and parcel is not self._in_flight
-            if waiting_to_retry and _same(parcel, window_ms, segment):
-                parcel.profile = parcel.profile.merge(profile)
+            if waiting_to_retry and not parcel.sealed and _same(parcel, window_ms, segment):
+                parcel.absorb(profile)
                 return 0
         self._parcels.append(Parcel(window_ms, segment, profile, next(self._orders)))
         return self._trim()
@@ -75,15 +85,19 @@ class Outbox:
         if parcel in self._parcels:
             self._parcels.remove(parcel)
 
-    def failed(self, parcel: Parcel) -> None:
-        """The parcel in flight did not ship: keep it, with what came for its window since."""
+    def failed(self, parcel: Parcel, *, maybe_delivered: bool = False) -> None:
+        """The parcel in flight did not ship: keep it, with what came for its window since
+        (unless it may have been delivered: then it is sealed and sent again as it is)."""
         self._in_flight = None
         if parcel not in self._parcels:
             return  # dropped to make room while it was in flight
         parcel.failures += 1
+        parcel.sealed = parcel.sealed or maybe_delivered
+        if parcel.sealed:
+            return
         for other in [p for p in self._parcels if p is not parcel]:
-            if _same(other, parcel.window_ms, parcel.segment):
-                parcel.profile = parcel.profile.merge(other.profile)
+            if _same(other, parcel.window_ms, parcel.segment) and not other.sealed:
+                parcel.absorb(other.profile)
                 self._parcels.remove(other)
 
     def drain(self) -> list[Parcel]:

@@ -24,14 +24,16 @@ from typing import Literal, Protocol
 
 import httpx
 
+from watchkeeper.datasets.segments import META_PROFILE_ID
 from watchkeeper.io.messages import first_line
 from watchkeeper.io.storage import is_local, join, write_bytes
 from watchkeeper.logger.windows import as_datetime, compact_timestamp
 from watchkeeper.profile import DatasetProfile, profile_to_bytes
 
 SHIPPED, RETRY, REJECTED = "shipped", "retry", "rejected"
-# Statuses that say "not now" rather than "not this": time out, slow down, server trouble.
-_TEMPORARY_STATUSES = {408, 429}
+# Statuses that say "not now" rather than "not this" and that the request was not taken:
+# time out, slow down, unavailable. Other 5xx answers may come after the server stored it.
+_TEMPORARY_STATUSES = {408, 429, 503}
 _MESSAGE_LIMIT = 300
 _CREDENTIALS = re.compile(r"(?<=://)[^/@]*@")
 
@@ -42,6 +44,8 @@ class Outcome:
 
     status: Literal["shipped", "retry", "rejected"]
     detail: str = ""
+    # the request may have been stored although no answer said so (a lost response)
+    maybe_delivered: bool = False
 
 
 class Destination(Protocol):
@@ -85,14 +89,20 @@ class ServerDestination:
     def send(self, profile: DatasetProfile, window_ms: int) -> Outcome:
         try:
             response = self._client.post(self.url, content=profile_to_bytes(profile))
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             return Outcome(RETRY, self._hidden(f"{type(exc).__name__}: {first_line(exc)}"))
+        except httpx.HTTPError as exc:
+            # the request may have reached the server and only the answer was lost
+            detail = self._hidden(f"{type(exc).__name__}: {first_line(exc)}")
+            return Outcome(RETRY, detail, maybe_delivered=True)
         status = response.status_code
         if 200 <= status < 300:
             return Outcome(SHIPPED)
         detail = self._hidden(f"HTTP {status}: {_server_message(response)}")
-        if status >= 500 or status in _TEMPORARY_STATUSES:
+        if status in _TEMPORARY_STATUSES:
             return Outcome(RETRY, detail)
+        if status >= 500:
+            return Outcome(RETRY, detail, maybe_delivered=True)
         return Outcome(REJECTED, detail)
 
     def _hidden(self, text: str) -> str:
@@ -104,7 +114,8 @@ class ServerDestination:
 
 
 class StorageDestination:
-    """A new file per profile: ``{root}/{dataset}/yyyy/mm/dd/HH/{window}-{uuid}.wkp``."""
+    """A file per profile: ``{root}/{dataset}/yyyy/mm/dd/HH/{window}-{profile id}.wkp``
+    (named by the profile's id, so that writing it again replaces it)."""
 
     def __init__(self, root: str, dataset: str, storage_options: dict | None) -> None:
         self.location = shown_location(root)
@@ -112,16 +123,17 @@ class StorageDestination:
         self.dataset = dataset
         self.storage_options = storage_options
 
-    def path(self, window_ms: int) -> str:
-        """A new file's path for a profile of the window starting at ``window_ms``."""
+    def path(self, window_ms: int, profile_id: str | None = None) -> str:
+        """The path of a profile of the window starting at ``window_ms``."""
         start = as_datetime(window_ms)
-        name = f"{compact_timestamp(window_ms)}-{uuid.uuid4().hex}.wkp"
+        name = f"{compact_timestamp(window_ms)}-{profile_id or uuid.uuid4().hex}.wkp"
         hour = [f"{start.year:04d}", f"{start.month:02d}", f"{start.day:02d}", f"{start.hour:02d}"]
         return join(self.root, self.dataset, *hour, name)
 
     def send(self, profile: DatasetProfile, window_ms: int) -> Outcome:
         try:
-            write_bytes(self.path(window_ms), profile_to_bytes(profile), self.storage_options)
+            where = self.path(window_ms, profile.metadata.get(META_PROFILE_ID))
+            write_bytes(where, profile_to_bytes(profile), self.storage_options)
         except Exception as exc:
             # Storage failures come in many types (OSError, the cloud SDKs' own errors):
             # all of them keep the profile for the next attempt rather than lose it.
