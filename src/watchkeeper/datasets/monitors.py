@@ -66,7 +66,7 @@ class MonitorSettings:
             _positive("drift_threshold", self.drift_threshold)
             if self.drift_method == HELLINGER and self.drift_threshold > 1:
                 raise UsageError(
-                    f"a Hellinger threshold is at most 1, got {self.drift_threshold!r}"
+                    f"drift_threshold is at most 1 for Hellinger, got {self.drift_threshold!r}"
                 )
         if self.null_fraction_threshold is not None:
             value = self.null_fraction_threshold

@@ -32,7 +32,7 @@ from watchkeeper.catalog import Catalog
 from watchkeeper.catalog.datasets import DAY, HOUR, Batch, Dataset, DatasetStore
 from watchkeeper.catalog.monitoring import _utc
 from watchkeeper.datasets.evaluate import batch_metrics, judge
-from watchkeeper.datasets.monitors import ANY, check_settings
+from watchkeeper.datasets.monitors import ANY, check_settings, resolve
 from watchkeeper.datasets.segments import (
     META_SEGMENT,
     META_TIMESTAMP,
@@ -209,9 +209,14 @@ class DatasetService:
 
     def _alert(self, name: str) -> None:
         batches = self.store.unalerted_violations(name)
-        if not batches:
-            return
         channels = [*self.notify, *self.store.channels(name)]
+        if not batches:
+            if channels:  # digests a channel refused before wait in the outbox
+                try:
+                    self._notifier(channels).flush()
+                except Exception as exc:  # as below: never stops the evaluation
+                    log.warning("dataset %s: alerts not flushed: %s", name, type(exc).__name__)
+            return
         if not channels:
             self.store.mark_alerted(batch.id for batch in batches)
             return
@@ -255,9 +260,9 @@ class DatasetService:
         self.store.get(name)
         if segment != ANY:
             parse_segment_key(segment)
-        self.store.set_monitor(
-            name, segment, feature, None if settings is None else check_settings(settings)
-        )
+        checked = None if settings is None else check_settings(settings)
+        _check_combined(self.store.monitor_settings(name), segment, feature, checked)
+        self.store.set_monitor(name, segment, feature, checked)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -291,6 +296,31 @@ def digest(name: str, batches: list[Batch]) -> Alert:
     if len(key) > 200:
         key = f"dataset:{name}:{batches[0].id}-{batches[-1].id}:{len(batches)}"
     return Alert(title=title, body=body, key=key)
+
+
+def _check_combined(
+    stored: dict[tuple[str, str], dict[str, Any]],
+    segment: str,
+    feature: str,
+    settings: dict[str, Any] | None,
+) -> None:
+    """Settings merge field by field, so two valid ones can make an invalid one (the
+    Hellinger method from one, a threshold above 1 from another), which would fail every
+    later evaluation: refuse the change instead."""
+    combined = {key: value for key, value in stored.items() if key != (segment, feature)}
+    if settings is not None:
+        combined[(segment, feature)] = settings
+    segments = sorted({ANY} | {key[0] for key in combined})
+    features = sorted({ANY} | {key[1] for key in combined})
+    for each_segment in segments:
+        for each_feature in features:
+            try:
+                resolve(combined, each_segment, each_feature)
+            except UsageError as exc:
+                raise UsageError(
+                    f"with the settings stored for segment {each_segment!r} and feature "
+                    f"{each_feature!r}: {exc}"
+                ) from None
 
 
 def _merge_bytes(blobs: list[bytes]) -> bytes:
