@@ -81,6 +81,7 @@ def test_datasets_are_created_fed_and_read(api):
                 "segment": f"country={country}",
                 "timestamp": moment,
                 "rows": len(table),
+                "duplicate": False,
             }
             sent.append((hour, country, table))
 
@@ -274,3 +275,25 @@ def test_tokens_guard_the_api(tmp_path):
             ]
     finally:
         server.stop()
+
+
+def test_a_profile_sent_again_with_its_id_is_counted_once(api):
+    profile = profile_of(orders(np.random.default_rng(5), 120))
+    profile.metadata["profile_id"] = "3f1c0d9a5b7e4f0c8a2d6e1b9c4f7a20"
+    blob = profile_to_bytes(profile)
+    params = {"timestamp": "2026-11-20T09:15:00Z"}
+    first = api.post("/api/v1/datasets/shop/profiles", content=blob, params=params, headers=PROFILE)
+    again = api.post("/api/v1/datasets/shop/profiles", content=blob, params=params, headers=PROFILE)
+    assert (first.status_code, first.json()["duplicate"]) == (201, False)
+    assert (again.status_code, again.json()["duplicate"]) == (200, True)
+    other = profile_of(orders(np.random.default_rng(6), 80))
+    other.metadata["profile_id"] = "0b9e1c7d3a5f4e2c8d6a1f0e9b7c5d31"
+    post = api.post(
+        "/api/v1/datasets/shop/profiles",
+        content=profile_to_bytes(other),
+        params=params,
+        headers=PROFILE,
+    )
+    assert post.status_code == 201
+    hours = api.get("/api/v1/datasets/shop/batches", params={"granularity": "hour"}).json()
+    assert [(b["rows"], b["profiles"]) for b in hours] == [(200, 2)]

@@ -75,6 +75,18 @@ class _Part(_Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class _Received(_Base):
+    """Ids of the profiles received, so that a profile sent again is not counted twice."""
+
+    __tablename__ = "received_profiles"
+    __table_args__ = (UniqueConstraint("dataset", "profile_id", name="uq_received"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(128))
+    profile_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 class _Batch(_Base):
     __tablename__ = "profile_batches"
     __table_args__ = (
@@ -256,7 +268,7 @@ class DatasetStore:
             found = session.execute(delete(_Dataset).where(_Dataset.name == name))
             if not found.rowcount:
                 raise UsageError(f"no dataset named {name!r}")
-            for table in (_Part, _Batch, _Monitor, _Channel):
+            for table in (_Part, _Batch, _Monitor, _Channel, _Received):
                 session.execute(delete(table).where(table.dataset == name))
 
     def set_baseline(self, name: str, profile: bytes, source: str) -> None:
@@ -292,17 +304,34 @@ class DatasetStore:
 
     # -- parts and compaction ---------------------------------------------------------
 
-    def add_part(self, name: str, segment: str, timestamp: dt.datetime, rows: int, profile: bytes):
-        with Session(self.engine) as session, session.begin():
-            session.add(
-                _Part(
-                    dataset=name,
-                    segment=segment,
-                    timestamp=_utc(timestamp),
-                    rows=rows,
-                    profile=profile,
+    def add_part(
+        self,
+        name: str,
+        segment: str,
+        timestamp: dt.datetime,
+        rows: int,
+        profile: bytes,
+        profile_id: str | None = None,
+    ) -> bool:
+        """Store a received profile; False (and nothing stored) when a profile with the
+        same ``profile_id`` was received before."""
+        try:
+            with Session(self.engine) as session, session.begin():
+                if profile_id:
+                    session.add(_Received(dataset=name, profile_id=profile_id[:64]))
+                    session.flush()
+                session.add(
+                    _Part(
+                        dataset=name,
+                        segment=segment,
+                        timestamp=_utc(timestamp),
+                        rows=rows,
+                        profile=profile,
+                    )
                 )
-            )
+        except IntegrityError:
+            return False
+        return True
 
     def pending_datasets(self) -> list[str]:
         """Datasets with parts waiting to be merged."""

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from watchkeeper.catalog.datasets import DAY, GRANULARITIES, Batch, Dataset
@@ -94,10 +94,12 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
     async def receive_profile(
         name: str,
         request: Request,
+        response: Response,
         timestamp: str | None = Query(None, examples=["2026-11-20T09:00:00Z"]),
         segment: str | None = Query(None, examples=["country=DE"]),
     ) -> dict[str, Any]:
-        """Receive a profile (the bytes :func:`watchkeeper.log` ships)."""
+        """Receive a profile (the bytes :func:`watchkeeper.log` ships): 201, or 200 with
+        ``"duplicate": true`` when a profile with the same id was received before."""
         body = await _body(request, max_body)
         try:
             received = service.receive(
@@ -105,6 +107,8 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
             )
         except WatchkeeperError as exc:
             raise HTTPException(422, str(exc)) from None
+        if received.duplicate:
+            response.status_code = 200  # stored before: nothing new was created
         return received.to_dict()
 
     @router.put("/datasets/{name}/baseline")

@@ -34,6 +34,7 @@ from watchkeeper.catalog.monitoring import _utc
 from watchkeeper.datasets.evaluate import batch_metrics, judge
 from watchkeeper.datasets.monitors import ANY, check_settings, resolve
 from watchkeeper.datasets.segments import (
+    META_PROFILE_ID,
     META_SEGMENT,
     META_TIMESTAMP,
     WHOLE,
@@ -59,6 +60,7 @@ class Received:
     segment: str
     timestamp: dt.datetime
     rows: int
+    duplicate: bool = False  # received before (same profile id): not counted again
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,7 @@ class Received:
             "segment": self.segment,
             "timestamp": _iso(self.timestamp),
             "rows": self.rows,
+            "duplicate": self.duplicate,
         }
 
 
@@ -130,7 +133,8 @@ class DatasetService:
         The timestamp and segment come from the arguments, else from the profile's
         metadata (``dataset_timestamp``, ``segment``, as :func:`watchkeeper.log`
         writes them), else now and the whole dataset. A dataset seen for the first time
-        is created with the segment's columns.
+        is created with the segment's columns. A profile whose ``profile_id`` was
+        received before (a retry after a lost answer) is not counted again.
         """
         check_dataset_id(name)
         profile = data if isinstance(data, DatasetProfile) else profile_from_bytes(data, source)
@@ -145,8 +149,10 @@ class DatasetService:
                 f"{source}: segment {key!r} does not match dataset {name!r}'s segment columns "
                 f"({expected})"
             )
-        self.store.add_part(name, key, moment, profile.rows, blob)
-        return Received(name, key, moment, profile.rows)
+        stored = self.store.add_part(
+            name, key, moment, profile.rows, blob, profile.metadata.get(META_PROFILE_ID)
+        )
+        return Received(name, key, moment, profile.rows, duplicate=not stored)
 
     def set_baseline(self, name: str, profile: DatasetProfile, source: str) -> None:
         """Make ``profile`` the dataset's reference (creating the dataset if new)."""
