@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from watchkeeper.catalog.store import Catalog, _Base, _now
 from watchkeeper.errors import UsageError
 
 HOUR, DAY = "hour", "day"
+STALE_CLAIM = dt.timedelta(minutes=10)
 GRANULARITIES = (HOUR, DAY)
 ANY = "*"  # a monitor setting for every segment or every feature
 
@@ -72,6 +73,7 @@ class _Part(_Base):
     rows: Mapped[int] = mapped_column(Integer)
     profile: Mapped[bytes] = mapped_column(LargeBinary)
     claim: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -345,15 +347,24 @@ class DatasetStore:
                 query = query.where(_Part.dataset == name)
             return session.scalar(query) or 0
 
-    def compact(self, name: str, claim: str, limit: int, merge) -> int:
-        """Merge up to ``limit`` pending parts of ``name`` into their batches; returns how
-        many parts were merged.
+    def claim_parts(self, name: str, claim: str, limit: int) -> list[Part]:
+        """Claim up to ``limit`` pending parts of ``name`` (oldest first) and return them.
 
-        ``merge(profiles: list[bytes]) -> bytes`` merges serialised profiles. The parts
-        are claimed by an update first, so two compactors never merge the same part; the
-        claim, the batch updates and the parts' deletion commit together.
+        The claim is a short transaction of its own, so receiving goes on while the
+        claimed parts are merged; claims older than ``STALE_CLAIM`` (a compactor that
+        died) are given up first.
         """
+        now = _now()
         with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(_Part)
+                .where(
+                    _Part.dataset == name,
+                    _Part.claim.is_not(None),
+                    _Part.claimed_at < now - STALE_CLAIM,
+                )
+                .values(claim=None, claimed_at=None)
+            )
             ids = list(
                 session.scalars(
                     select(_Part.id)
@@ -363,24 +374,54 @@ class DatasetStore:
                 )
             )
             if not ids:
-                return 0
+                return []
             session.execute(
-                update(_Part).where(_Part.id.in_(ids), _Part.claim.is_(None)).values(claim=claim)
+                update(_Part)
+                .where(_Part.id.in_(ids), _Part.claim.is_(None))
+                .values(claim=claim, claimed_at=now)
             )
-            parts = list(
-                session.scalars(select(_Part).where(_Part.claim == claim).order_by(_Part.id))
-            )
-            if not parts:
-                return 0
-            targets: dict[tuple[str, str, dt.datetime], list[_Part]] = {}
-            segmented = any(part.segment for part in parts)
-            for part in parts:
-                segments = [part.segment, ""] if segmented and part.segment else [part.segment]
-                for segment in segments:
-                    for granularity in GRANULARITIES:
-                        start = batch_start(part.timestamp, granularity)
-                        targets.setdefault((segment, granularity, start), []).append(part)
-            for (segment, granularity, start), members in targets.items():
+        with Session(self.engine) as session:
+            rows = session.scalars(select(_Part).where(_Part.claim == claim).order_by(_Part.id))
+            return [
+                Part(row.id, row.dataset, row.segment, _utc(row.timestamp), row.rows, row.profile)
+                for row in rows
+            ]
+
+    def merge_parts(
+        self,
+        name: str,
+        claim: str,
+        parts: int,
+        targets: dict[tuple[str, str, dt.datetime], tuple[int, int]],
+        merged: Callable[[tuple[str, str, dt.datetime], bytes | None], bytes],
+    ) -> None:
+        """Fold claimed parts into their batches and delete them, in one transaction.
+
+        ``targets`` maps (segment, granularity, start) → (rows, parts) added to that
+        batch; ``merged(key, stored)`` returns the batch's new profile from its stored
+        one (None for a new batch). Raises :class:`UsageError` when the claim no longer
+        holds ``parts`` parts (it went stale and another compactor took them).
+        """
+        for attempt in range(3):
+            try:
+                self._merge_parts(name, claim, parts, targets, merged)
+                return
+            except IntegrityError:
+                # another compactor created one of these batches meanwhile: read it now
+                if attempt == 2:
+                    raise
+
+    def _merge_parts(self, name, claim, parts, targets, merged) -> None:
+        with Session(self.engine) as session, session.begin():
+            # a write first: on SQLite it takes the lock, so that no other compactor
+            # creates a batch between this transaction's reads and writes
+            held = session.execute(
+                update(_Part).where(_Part.claim == claim).values(claimed_at=_now())
+            ).rowcount
+            if held != parts:
+                raise UsageError(f"dataset {name!r}: a merge lost its claim; it is tried again")
+            for key, (rows, count) in targets.items():
+                segment, granularity, start = key
                 row = session.scalar(
                     select(_Batch)
                     .where(
@@ -391,8 +432,6 @@ class DatasetStore:
                     )
                     .with_for_update()
                 )
-                profiles = [member.profile for member in members]
-                rows = sum(member.rows for member in members)
                 if row is None:
                     row = _Batch(
                         dataset=name,
@@ -400,14 +439,14 @@ class DatasetStore:
                         granularity=granularity,
                         start=start,
                         rows=rows,
-                        parts=len(members),
-                        profile=merge(profiles),
+                        parts=count,
+                        profile=merged(key, None),
                     )
                     session.add(row)
                 else:
-                    row.profile = merge([row.profile, *profiles])
+                    row.profile = merged(key, row.profile)
                     row.rows += rows
-                    row.parts += len(members)
+                    row.parts += count
                 row.metrics_stale = row.verdict_stale = True
                 row.alerted = False
                 row.updated_at = _now()
@@ -430,11 +469,12 @@ class DatasetStore:
                         .values(metrics_stale=True, verdict_stale=True)
                     )
             session.execute(delete(_Part).where(_Part.claim == claim))
-            return len(parts)
 
     def release_claims(self, claim: str) -> None:
         with Session(self.engine) as session, session.begin():
-            session.execute(update(_Part).where(_Part.claim == claim).values(claim=None))
+            session.execute(
+                update(_Part).where(_Part.claim == claim).values(claim=None, claimed_at=None)
+            )
 
     # -- batches ----------------------------------------------------------------------
 

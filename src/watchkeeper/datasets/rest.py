@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.catalog.datasets import DAY, GRANULARITIES, Batch, Dataset
 from watchkeeper.datasets.monitors import ANY
@@ -102,9 +103,11 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
         ``"duplicate": true`` when a profile with the same id was received before."""
         body = await _body(request, max_body)
         try:
-            received = service.receive(
-                name, body, timestamp=timestamp, segment=segment, source="request body"
-            )
+            # parsing and storing block: off the event loop, so requests keep flowing
+            received = await run_in_threadpool(
+                service.receive, name, body, timestamp=timestamp, segment=segment,
+                source="request body",
+            )  # fmt: skip
         except WatchkeeperError as exc:
             raise HTTPException(422, str(exc)) from None
         if received.duplicate:
@@ -117,8 +120,8 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
         ``statistics.json``."""
         body = await _body(request, max_body)
         try:
-            profile = _reference(body)
-            service.set_baseline(name, profile, "uploaded")
+            profile = await run_in_threadpool(_reference, body)
+            await run_in_threadpool(service.set_baseline, name, profile, "uploaded")
         except WatchkeeperError as exc:
             raise HTTPException(422, str(exc)) from None
         return dataset_dict(service.store.get(name))

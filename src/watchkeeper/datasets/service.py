@@ -29,7 +29,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.catalog import Catalog
-from watchkeeper.catalog.datasets import DAY, HOUR, Batch, Dataset, DatasetStore
+from watchkeeper.catalog.datasets import (
+    DAY,
+    HOUR,
+    Batch,
+    Dataset,
+    DatasetStore,
+    Part,
+    batch_start,
+)
 from watchkeeper.catalog.monitoring import _utc
 from watchkeeper.datasets.evaluate import batch_metrics, judge
 from watchkeeper.datasets.monitors import ANY, check_settings, resolve
@@ -42,7 +50,7 @@ from watchkeeper.datasets.segments import (
     parse_segment_key,
     segment_label,
 )
-from watchkeeper.errors import FormatError, UsageError
+from watchkeeper.errors import UsageError
 from watchkeeper.notify.alert import Alert
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
 
@@ -177,15 +185,25 @@ class DatasetService:
     def _compact(self, name: str) -> int:
         claim = uuid.uuid4().hex
         merged = 0
-        try:
-            while True:
-                done = self.store.compact(name, claim, COMPACT_LIMIT, _merge_bytes)
-                merged += done
-                if done < COMPACT_LIMIT:
-                    return merged
-        except FormatError:
-            self.store.release_claims(claim)
-            raise
+        while True:
+            parts = self.store.claim_parts(name, claim, COMPACT_LIMIT)
+            if not parts:
+                return merged
+            try:
+                deltas = _deltas(parts)
+                self.store.merge_parts(
+                    name,
+                    claim,
+                    len(parts),
+                    {key: (rows, count) for key, (_, rows, count) in deltas.items()},
+                    lambda key, stored, deltas=deltas: _merged_bytes(stored, deltas[key][0]),
+                )
+            except BaseException:
+                self.store.release_claims(claim)
+                raise
+            merged += len(parts)
+            if len(parts) < COMPACT_LIMIT:
+                return merged
 
     def _evaluate(self, name: str) -> None:
         stale = self.store.batches(name, segment=None, granularity=HOUR, stale_only=True)
@@ -329,15 +347,41 @@ def _check_combined(
                 ) from None
 
 
-def _merge_bytes(blobs: list[bytes]) -> bytes:
-    merged = DatasetProfile()
-    for blob in blobs:
-        merged = merged.merge(profile_from_bytes(blob, "stored profile"))
-    merged.metadata = {
-        key: value
-        for key, value in merged.metadata.items()
-        if key not in (META_TIMESTAMP,)
-    }
+Key = tuple[str, str, dt.datetime]
+
+
+def _deltas(parts: list[Part]) -> dict[Key, tuple[DatasetProfile, int, int]]:
+    """What the parts add to each batch: (segment, granularity, start) → (merged profile,
+    rows, parts). Each part is read once; a day is the merge of its hours, and the whole
+    dataset (segment ``""``) the merge of its segments."""
+    hours: dict[Key, tuple[DatasetProfile, int, int]] = {}
+    for part in parts:
+        profile = profile_from_bytes(part.profile, f"stored profile {part.id}")
+        profile.metadata.pop(META_TIMESTAMP, None)
+        keys = [(part.segment, HOUR, batch_start(part.timestamp, HOUR))]
+        if part.segment != WHOLE:
+            keys.append((WHOLE, HOUR, keys[0][2]))
+        for key in keys:
+            _add(hours, key, profile, part.rows, 1)
+    days: dict[Key, tuple[DatasetProfile, int, int]] = {}
+    for (segment, _, start), (profile, rows, count) in hours.items():
+        _add(days, (segment, DAY, batch_start(start, DAY)), profile, rows, count)
+    return {**hours, **days}
+
+
+def _add(into: dict, key: Key, profile: DatasetProfile, rows: int, count: int) -> None:
+    found = into.get(key)
+    if found is None:
+        into[key] = (profile, rows, count)
+    else:
+        into[key] = (found[0].merge(profile), found[1] + rows, found[2] + count)
+
+
+def _merged_bytes(stored: bytes | None, delta: DatasetProfile) -> bytes:
+    if stored is None:
+        return profile_to_bytes(delta)
+    merged = profile_from_bytes(stored, "stored batch").merge(delta)
+    merged.metadata.pop(META_TIMESTAMP, None)
     return profile_to_bytes(merged)
 
 
