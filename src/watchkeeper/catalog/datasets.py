@@ -314,26 +314,26 @@ class DatasetStore:
         rows: int,
         profile: bytes,
         profile_id: str | None = None,
-    ) -> bool:
-        """Store a received profile; False (and nothing stored) when a profile with the
-        same ``profile_id`` was received before."""
+    ) -> int | None:
+        """Store a received profile and return its part's id; None (and nothing stored)
+        when a profile with the same ``profile_id`` was received before."""
         try:
             with Session(self.engine) as session, session.begin():
                 if profile_id:
                     session.add(_Received(dataset=name, profile_id=profile_id[:64]))
                     session.flush()
-                session.add(
-                    _Part(
-                        dataset=name,
-                        segment=segment,
-                        timestamp=_utc(timestamp),
-                        rows=rows,
-                        profile=profile,
-                    )
+                part = _Part(
+                    dataset=name,
+                    segment=segment,
+                    timestamp=_utc(timestamp),
+                    rows=rows,
+                    profile=profile,
                 )
+                session.add(part)
+                session.flush()
+                return part.id
         except IntegrityError:
-            return False
-        return True
+            return None
 
     def pending_datasets(self) -> list[str]:
         """Datasets with parts waiting to be merged."""

@@ -24,6 +24,7 @@ import logging
 import os
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,7 @@ from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_b
 log = logging.getLogger("watchkeeper.datasets")
 
 COMPACT_LIMIT = 500  # parts merged per transaction: bounds memory and lock time
+PARSED_CACHE = 512  # received profiles kept parsed until merged (a few hundred KB each)
 MAX_ALERT_LINES = 30
 
 
@@ -100,6 +102,7 @@ class DatasetService:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()
         self._notifiers: dict[tuple[str, ...], Any] = {}
+        self._parsed = _ParsedParts(PARSED_CACHE)
 
     # -- datasets ---------------------------------------------------------------------
 
@@ -157,10 +160,12 @@ class DatasetService:
                 f"{source}: segment {key!r} does not match dataset {name!r}'s segment columns "
                 f"({expected})"
             )
-        stored = self.store.add_part(
+        part = self.store.add_part(
             name, key, moment, profile.rows, blob, profile.metadata.get(META_PROFILE_ID)
         )
-        return Received(name, key, moment, profile.rows, duplicate=not stored)
+        if part is not None and not isinstance(data, DatasetProfile):
+            self._parsed.put(part, profile)  # read here from bytes: this process owns it
+        return Received(name, key, moment, profile.rows, duplicate=part is None)
 
     def set_baseline(self, name: str, profile: DatasetProfile, source: str) -> None:
         """Make ``profile`` the dataset's reference (creating the dataset if new)."""
@@ -173,13 +178,18 @@ class DatasetService:
 
     # -- merging and evaluating -------------------------------------------------------
 
-    def refresh(self, name: str | None = None) -> None:
-        """Merge pending profiles, evaluate what changed and send due alerts."""
+    def refresh(self, name: str | None = None, *, settle: float = 0.0) -> None:
+        """Merge pending profiles, evaluate what changed and send due alerts.
+
+        With ``settle``, a batch that changed in the last ``settle`` seconds is left
+        for a later round: while profiles stream in, a batch is evaluated once it is
+        quiet rather than after every merge (pages and the API refresh with none).
+        """
         with self._lock:
             names = [name] if name is not None else [d.name for d in self.store.all()]
             for each in names:
                 self._compact(each)
-                self._evaluate(each)
+                self._evaluate(each, settle)
                 self._alert(each)
 
     def _compact(self, name: str) -> int:
@@ -190,7 +200,7 @@ class DatasetService:
             if not parts:
                 return merged
             try:
-                deltas = _deltas(parts)
+                deltas = _deltas(parts, self._parsed)
                 self.store.merge_parts(
                     name,
                     claim,
@@ -205,9 +215,18 @@ class DatasetService:
             if len(parts) < COMPACT_LIMIT:
                 return merged
 
-    def _evaluate(self, name: str) -> None:
+    def _evaluate(self, name: str, settle: float = 0.0) -> None:
         stale = self.store.batches(name, segment=None, granularity=HOUR, stale_only=True)
         stale += self.store.batches(name, segment=None, granularity=DAY, stale_only=True)
+        if settle > 0:
+            quiet_since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settle)
+            stale = [
+                batch
+                for batch in stale
+                if not batch.metrics_stale
+                or batch.updated_at is None
+                or _utc(batch.updated_at) <= quiet_since
+            ]
         if not stale:
             return
         settings = self.store.monitor_settings(name)
@@ -350,13 +369,38 @@ def _check_combined(
 Key = tuple[str, str, dt.datetime]
 
 
-def _deltas(parts: list[Part]) -> dict[Key, tuple[DatasetProfile, int, int]]:
+class _ParsedParts:
+    """The profiles this process received and has not merged yet, as read when they
+    arrived (bounded): merging them need not read their bytes again."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[int, DatasetProfile] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, part: int, profile: DatasetProfile) -> None:
+        with self._lock:
+            self._items[part] = profile
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def take(self, part: Part) -> DatasetProfile:
+        with self._lock:
+            found = self._items.pop(part.id, None)
+        if found is not None:
+            return found
+        return profile_from_bytes(part.profile, f"stored profile {part.id}")
+
+
+def _deltas(
+    parts: list[Part], parsed: _ParsedParts
+) -> dict[Key, tuple[DatasetProfile, int, int]]:
     """What the parts add to each batch: (segment, granularity, start) → (merged profile,
     rows, parts). Each part is read once; a day is the merge of its hours, and the whole
     dataset (segment ``""``) the merge of its segments."""
     hours: dict[Key, tuple[DatasetProfile, int, int]] = {}
     for part in parts:
-        profile = profile_from_bytes(part.profile, f"stored profile {part.id}")
+        profile = parsed.take(part)
         profile.metadata.pop(META_TIMESTAMP, None)
         keys = [(part.segment, HOUR, batch_start(part.timestamp, HOUR))]
         if part.segment != WHOLE:

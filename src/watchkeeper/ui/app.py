@@ -111,6 +111,6 @@ def create_ui_app(
 def _refresh_loop(service: DatasetService, stop: threading.Event, every: float) -> None:
     while not stop.wait(every):
         try:
-            service.refresh()
+            service.refresh(settle=2 * every)
         except Exception:  # keep serving pages; the next round tries again
             log.exception("merging and evaluating datasets failed")
