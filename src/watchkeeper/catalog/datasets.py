@@ -31,7 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, defer, mapped_column
 
 from watchkeeper.catalog.monitoring import _utc
@@ -102,6 +102,7 @@ class _Batch(_Base):
     start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     rows: Mapped[int] = mapped_column(Integer, default=0)
     parts: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     profile: Mapped[bytes] = mapped_column(LargeBinary)
     # evaluation: metrics (JSON) are recomputed when the batch, its predecessor or the
     # baseline change; the verdict when they or the monitors change
@@ -207,6 +208,10 @@ def batch_start(moment: dt.datetime, granularity: str) -> dt.datetime:
     if granularity == DAY:
         return moment.replace(hour=0, minute=0, second=0, microsecond=0)
     raise UsageError(f"granularity must be 'hour' or 'day'; got {granularity!r}")
+
+
+class _Conflict(Exception):
+    """A batch changed between reading and writing it."""
 
 
 class DatasetStore:
@@ -395,80 +400,123 @@ class DatasetStore:
         targets: dict[tuple[str, str, dt.datetime], tuple[int, int]],
         merged: Callable[[tuple[str, str, dt.datetime], bytes | None], bytes],
     ) -> None:
-        """Fold claimed parts into their batches and delete them, in one transaction.
+        """Fold claimed parts into their batches and delete them (one write transaction).
 
         ``targets`` maps (segment, granularity, start) → (rows, parts) added to that
         batch; ``merged(key, stored)`` returns the batch's new profile from its stored
         one (None for a new batch). Raises :class:`UsageError` when the claim no longer
         holds ``parts`` parts (it went stale and another compactor took them).
         """
-        for attempt in range(3):
+        for attempt in range(5):
             try:
-                self._merge_parts(name, claim, parts, targets, merged)
+                # the merging (reading and writing profiles) happens before the write
+                # transaction, so receiving is never held up by it; a batch that another
+                # compactor changed meanwhile is noticed by its version, and merged again
+                updates = self._merged_batches(name, targets, merged)
+                self._write_merge(name, claim, parts, targets, updates)
                 return
-            except IntegrityError:
-                # another compactor created one of these batches meanwhile: read it now
-                if attempt == 2:
-                    raise
+            except _Conflict:
+                if attempt == 4:
+                    raise UsageError(
+                        f"dataset {name!r}: batches kept changing during a merge; "
+                        "it is tried again at the next refresh"
+                    ) from None
 
-    def _merge_parts(self, name, claim, parts, targets, merged) -> None:
-        with Session(self.engine) as session, session.begin():
-            # a write first: on SQLite it takes the lock, so that no other compactor
-            # creates a batch between this transaction's reads and writes
-            held = session.execute(
-                update(_Part).where(_Part.claim == claim).values(claimed_at=_now())
-            ).rowcount
-            if held != parts:
-                raise UsageError(f"dataset {name!r}: a merge lost its claim; it is tried again")
-            for key, (rows, count) in targets.items():
+    def _merged_batches(self, name, targets, merged) -> dict:
+        """(segment, granularity, start) → (batch id or None, version, merged profile)."""
+        updates = {}
+        with Session(self.engine) as session:
+            for key in targets:
                 segment, granularity, start = key
-                row = session.scalar(
-                    select(_Batch)
-                    .where(
+                row = session.execute(
+                    select(_Batch.id, _Batch.version, _Batch.profile).where(
                         _Batch.dataset == name,
                         _Batch.segment == segment,
                         _Batch.granularity == granularity,
                         _Batch.start == start,
                     )
-                    .with_for_update()
-                )
+                ).first()
                 if row is None:
-                    row = _Batch(
-                        dataset=name,
-                        segment=segment,
-                        granularity=granularity,
-                        start=start,
-                        rows=rows,
-                        parts=count,
-                        profile=merged(key, None),
-                    )
-                    session.add(row)
+                    updates[key] = (None, 0, merged(key, None))
                 else:
-                    row.profile = merged(key, row.profile)
-                    row.rows += rows
-                    row.parts += count
-                row.metrics_stale = row.verdict_stale = True
-                row.alerted = False
-                row.updated_at = _now()
-                # the next batch's "previous batch" changed too
-                successor = session.scalar(
-                    select(_Batch.id)
-                    .where(
-                        _Batch.dataset == name,
-                        _Batch.segment == segment,
-                        _Batch.granularity == granularity,
-                        _Batch.start > start,
+                    updates[key] = (row.id, row.version, merged(key, row.profile))
+        return updates
+
+    def _write_merge(self, name, claim, parts, targets, updates) -> None:
+        try:
+            with Session(self.engine) as session, session.begin():
+                # a write first: on SQLite it takes the lock for the whole transaction
+                held = session.execute(
+                    update(_Part).where(_Part.claim == claim).values(claimed_at=_now())
+                ).rowcount
+                if held != parts:
+                    raise UsageError(
+                        f"dataset {name!r}: a merge lost its claim; it is tried again"
                     )
-                    .order_by(_Batch.start)
-                    .limit(1)
-                )
-                if successor is not None:
-                    session.execute(
-                        update(_Batch)
-                        .where(_Batch.id == successor)
-                        .values(metrics_stale=True, verdict_stale=True)
+                # rows in one order in every transaction: fewer lock waits in a cycle
+                for key, (batch_id, version, profile) in sorted(updates.items()):
+                    segment, granularity, start = key
+                    rows, count = targets[key]
+                    stale = {
+                        "metrics_stale": True,
+                        "verdict_stale": True,
+                        "alerted": False,
+                        "updated_at": _now(),
+                    }
+                    if batch_id is None:
+                        session.add(
+                            _Batch(
+                                dataset=name,
+                                segment=segment,
+                                granularity=granularity,
+                                start=start,
+                                rows=rows,
+                                parts=count,
+                                profile=profile,
+                                version=1,
+                                **stale,
+                            )
+                        )
+                        session.flush()
+                    else:
+                        changed = session.execute(
+                            update(_Batch)
+                            .where(_Batch.id == batch_id, _Batch.version == version)
+                            .values(
+                                profile=profile,
+                                rows=_Batch.rows + rows,
+                                parts=_Batch.parts + count,
+                                version=version + 1,
+                                **stale,
+                            )
+                        ).rowcount
+                        if not changed:
+                            raise _Conflict
+                    # the next batch's "previous batch" changed too
+                    successor = session.scalar(
+                        select(_Batch.id)
+                        .where(
+                            _Batch.dataset == name,
+                            _Batch.segment == segment,
+                            _Batch.granularity == granularity,
+                            _Batch.start > start,
+                        )
+                        .order_by(_Batch.start)
+                        .limit(1)
                     )
-            session.execute(delete(_Part).where(_Part.claim == claim))
+                    if successor is not None:
+                        session.execute(
+                            update(_Batch)
+                            .where(_Batch.id == successor)
+                            .values(metrics_stale=True, verdict_stale=True)
+                        )
+                session.execute(delete(_Part).where(_Part.claim == claim))
+        except IntegrityError:
+            raise _Conflict from None  # another compactor created one of these batches
+        except OperationalError as exc:
+            if "deadlock" not in str(exc).lower():
+                raise
+            raise _Conflict from None  # PostgreSQL chose this transaction to undo
 
     def release_claims(self, claim: str) -> None:
         with Session(self.engine) as session, session.begin():

@@ -109,6 +109,10 @@ def create_ui_app(
 
 
 def _refresh_loop(service: DatasetService, stop: threading.Event, every: float) -> None:
+    # the drift tests' statistics library takes a second or more to import: load it now,
+    # off the requests' path, rather than in the first evaluation
+    import scipy.stats  # noqa: F401
+
     while not stop.wait(every):
         try:
             service.refresh(settle=2 * every)
