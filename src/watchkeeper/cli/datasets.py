@@ -134,7 +134,7 @@ def delete(
 ) -> None:
     """Delete a dataset with its batches, monitors and channels."""
     with handled():
-        _service(database).store.delete(name)
+        _service(database).delete(name)
         console.print(f"deleted dataset {name}", highlight=False)
 
 

@@ -89,7 +89,7 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
     @router.delete("/datasets/{name}", status_code=204)
     def delete_dataset(name: str) -> None:
         _dataset(service, name)
-        service.store.delete(name)
+        service.delete(name)
 
     @router.post("/datasets/{name}/profiles", status_code=201)
     async def receive_profile(

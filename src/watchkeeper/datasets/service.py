@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -58,6 +59,7 @@ from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_b
 log = logging.getLogger("watchkeeper.datasets")
 
 COMPACT_LIMIT = 500  # parts merged per transaction: bounds memory and lock time
+KNOWN_SECONDS = 5.0
 PARSED_CACHE = 512  # received profiles kept parsed until merged (a few hundred KB each)
 MAX_ALERT_LINES = 30
 
@@ -103,6 +105,7 @@ class DatasetService:
         self._lock = threading.Lock()
         self._notifiers: dict[tuple[str, ...], Any] = {}
         self._parsed = _ParsedParts(PARSED_CACHE)
+        self._known: dict[str, tuple[float, Dataset]] = {}
 
     # -- datasets ---------------------------------------------------------------------
 
@@ -117,8 +120,14 @@ class DatasetService:
 
     def ensure(self, name: str, segment_columns: Sequence[str] = ()) -> Dataset:
         """The dataset ``name``, created with ``segment_columns`` if it is new."""
+        # receiving asks for every profile: a dataset seen in the last seconds is not
+        # looked up again (its segment columns never change)
+        known = self._known.get(name)
+        if known is not None and time.monotonic() - known[0] < KNOWN_SECONDS:
+            return known[1]
         found = self.store.find(check_dataset_id(name))
         if found is not None:
+            self._known[name] = (time.monotonic(), found)
             return found
         try:
             return self.create(name, segment_columns=segment_columns)
@@ -166,6 +175,11 @@ class DatasetService:
         if part is not None and not isinstance(data, DatasetProfile):
             self._parsed.put(part, profile)  # read here from bytes: this process owns it
         return Received(name, key, moment, profile.rows, duplicate=part is None)
+
+    def delete(self, name: str) -> None:
+        """Delete a dataset with its batches, monitor settings and channels."""
+        self._known.pop(name, None)
+        self.store.delete(name)
 
     def set_baseline(self, name: str, profile: DatasetProfile, source: str) -> None:
         """Make ``profile`` the dataset's reference (creating the dataset if new)."""
@@ -398,7 +412,7 @@ def _deltas(
     """What the parts add to each batch: (segment, granularity, start) → (merged profile,
     rows, parts). Each part is read once; a day is the merge of its hours, and the whole
     dataset (segment ``""``) the merge of its segments."""
-    hours: dict[Key, tuple[DatasetProfile, int, int]] = {}
+    hours: dict[Key, list] = {}
     for part in parts:
         profile = parsed.take(part)
         profile.metadata.pop(META_TIMESTAMP, None)
@@ -406,19 +420,20 @@ def _deltas(
         if part.segment != WHOLE:
             keys.append((WHOLE, HOUR, keys[0][2]))
         for key in keys:
-            _add(hours, key, profile, part.rows, 1)
-    days: dict[Key, tuple[DatasetProfile, int, int]] = {}
-    for (segment, _, start), (profile, rows, count) in hours.items():
-        _add(days, (segment, DAY, batch_start(start, DAY)), profile, rows, count)
-    return {**hours, **days}
+            hours.setdefault(key, []).append((profile, part.rows, 1))
+    merged_hours = {key: _merged(items) for key, items in hours.items()}
+    days: dict[Key, list] = {}
+    for (segment, _, start), item in merged_hours.items():
+        days.setdefault((segment, DAY, batch_start(start, DAY)), []).append(item)
+    return {**merged_hours, **{key: _merged(items) for key, items in days.items()}}
 
 
-def _add(into: dict, key: Key, profile: DatasetProfile, rows: int, count: int) -> None:
-    found = into.get(key)
-    if found is None:
-        into[key] = (profile, rows, count)
-    else:
-        into[key] = (found[0].merge(profile), found[1] + rows, found[2] + count)
+def _merged(items: list[tuple[DatasetProfile, int, int]]) -> tuple[DatasetProfile, int, int]:
+    """The merge of (profile, rows, parts) items."""
+    profile, rows, count = items[0]
+    for other, more_rows, more in items[1:]:
+        profile, rows, count = profile.merge(other), rows + more_rows, count + more
+    return profile, rows, count
 
 
 def _merged_bytes(stored: bytes | None, delta: DatasetProfile) -> bytes:

@@ -16,7 +16,6 @@ import os
 import secrets
 from collections.abc import Sequence
 
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -65,29 +64,41 @@ class Tokens:
         return f"Tokens({len(self._tokens)} configured)"
 
 
-class AccessControl(BaseHTTPMiddleware):
-    """Refuses requests without a valid token (API: 401) or session (pages: to login)."""
+class AccessControl:
+    """Refuses requests without a valid token (API: 401) or session (pages: to login).
+
+    A plain ASGI middleware: it looks at the request's headers only and passes the body
+    through untouched, so uploads cost nothing extra.
+    """
 
     def __init__(self, app, tokens: Tokens) -> None:
-        super().__init__(app)
+        self.app = app
         self.tokens = tokens
 
-    async def dispatch(self, request: Request, call_next) -> Response:
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not self.tokens.enabled:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         path = request.url.path
-        if not self.tokens.enabled or path.startswith(PUBLIC_PATHS):
-            return await call_next(request)
-        if self.tokens.accepts_session(request.cookies.get(COOKIE)):
-            return await call_next(request)
+        if path.startswith(PUBLIC_PATHS) or self.tokens.accepts_session(
+            request.cookies.get(COOKIE)
+        ):
+            await self.app(scope, receive, send)
+            return
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and self.tokens.accepts(credentials.strip()):
-            return await call_next(request)
+            await self.app(scope, receive, send)
+            return
         if path.startswith("/api/") or path in ("/metrics", "/openapi.json"):
-            return JSONResponse(
+            response: Response = JSONResponse(
                 {"detail": "a valid bearer token is required (Authorization: Bearer <token>)"},
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return RedirectResponse(f"/login?next={_quote(_local(request))}", status_code=303)
+        else:
+            response = RedirectResponse(f"/login?next={_quote(_local(request))}", status_code=303)
+        await response(scope, receive, send)
 
 
 def safe_next(target: str | None) -> str:
