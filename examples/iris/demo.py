@@ -9,6 +9,9 @@
    with 30 of them given an outlier sepal width, day 3 unchanged again.
 5. Run the monitoring job over each day's window (`watchkeeper monitor run`) and print
    the executions and their violations: day 2 flags `sepal_width`; days 1 and 3 are clean.
+6. Log the three days' traffic from Python (`watchkeeper.log`, as an app would, one
+   profile per day), import the profiles into the dashboard's catalog with the training
+   data as baseline, and say how to open the dashboard on it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ import numpy as np
 import pyarrow as pa
 from sklearn.datasets import load_iris
 from sklearn.svm import SVC
+
+from watchkeeper.catalog import Catalog
+from watchkeeper.datasets.service import DatasetService
+from watchkeeper.logger import Logger
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -62,10 +69,10 @@ def main(output: Path) -> None:
         _wait_until_up(url, server)
         rng = np.random.default_rng(3)
         outliers = rng.choice(len(flowers), 30, replace=False)
-        day2 = flowers.copy()
-        day2[outliers, 1] = rng.uniform(9.0, 12.0, 30)  # sepal widths no iris has
+        day2_rows = flowers.copy()
+        day2_rows[outliers, 1] = rng.uniform(9.0, 12.0, 30)  # sepal widths no iris has
         windows = []
-        for day, traffic in enumerate((flowers, day2, flowers), start=1):
+        for day, traffic in enumerate((flowers, day2_rows, flowers), start=1):
             start = _next_second()
             _send(url, traffic)
             time.sleep(1.5)  # the capture writer flushes every second
@@ -99,6 +106,27 @@ def main(output: Path) -> None:
         json.loads(_run(env, "executions", "describe", "2", "--json").stdout)["artifacts"]["html"]
     )
     print(f"open {day2} for day 2's report (distributions against the baseline)")
+
+    print("\n6. the same three days logged from Python, one profile a day, for the dashboard")
+    profiles = output / "workspace" / "profiles"
+    today = dt.datetime.now(dt.UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    with Logger("iris-traffic", to=profiles, rotation="1h") as logger:
+        for day, traffic in enumerate((flowers, day2_rows, flowers), start=1):
+            rows = pa.table({"prediction": model.predict(_named(traffic)), **_columns(traffic)})
+            logger.log(rows, timestamp=today - dt.timedelta(days=3 - day))
+    _run(env, "datasets", "baseline", "iris-traffic", data, quiet=True)
+    _run(env, "datasets", "import", "iris-traffic", str(profiles), quiet=True)
+    service = DatasetService(Catalog(f"sqlite:///{output.resolve()}/workspace/catalog.db"))
+    service.refresh("iris-traffic")
+    for batch in service.store.batches("iris-traffic"):
+        flagged = sorted({v["feature"] for v in batch.violations}) or ["nothing flagged"]
+        print(f"   {batch.start:%Y-%m-%d}: {batch.rows} rows, {', '.join(flagged)}")
+    print(
+        "\nthe dashboard: WATCHKEEPER_HOME="
+        f"{output / 'workspace'} .venv/bin/watchkeeper ui\n"
+        "then open http://127.0.0.1:8080/datasets/iris-traffic/features/sepal_width "
+        "(and /executions for the three jobs)"
+    )
 
 
 def _named(values: np.ndarray):

@@ -22,7 +22,12 @@ from watchkeeper.io import CsvOptions
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 PROGRESS_DELAY = 1.0
 
-console = Console()
+# Piped output (logs, CI, `| less`) is not cut to rich's default of 80 columns: tables
+# of executions and features need more to keep statuses and names whole.
+PIPED_WIDTH = 120
+console = Console(
+    width=PIPED_WIDTH if not sys.stdout.isatty() and "COLUMNS" not in os.environ else None
+)
 errors = Console(stderr=True)
 
 

@@ -163,19 +163,28 @@ def list_executions(
         if json:
             print_json([execution.to_dict() for execution in executions])
             return
-        table = Table(
-            "id", "schedule", "window (UTC)", "status", "records", "violations", header_style="bold"
-        )
+        table = Table(header_style="bold")
+        for label in ("id", "schedule", "window (UTC)", "status", "records", "violations"):
+            # the window stays on one line; a long schedule name or status wraps
+            table.add_column(label, no_wrap=label == "window (UTC)")
         for execution in executions:
             table.add_row(
                 str(execution.id),
                 execution.schedule,
-                f"{execution.window_start:%Y-%m-%d %H:%M:%S} – {execution.window_end:%H:%M:%S}",
+                _window_text(execution.window_start, execution.window_end),
                 execution.status,
                 str(execution.records),
                 str(execution.violations),
             )
         console.print(table)
+
+
+def _window_text(start: dt.datetime, end: dt.datetime) -> str:
+    """``2026-11-20 09:00–10:00``, with seconds when the window has them."""
+    clock = "%H:%M:%S" if start.second or end.second else "%H:%M"
+    if start.date() == end.date() or end == start.replace(hour=0, minute=0) + dt.timedelta(1):
+        return f"{start:%Y-%m-%d} {start.strftime(clock)}–{end.strftime(clock)}"
+    return f"{start:%Y-%m-%d} {start.strftime(clock)}–{end:%Y-%m-%d} {end.strftime(clock)}"
 
 
 @executions_app.command("describe")
