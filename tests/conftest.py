@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder."""
 
+from browser import browser, chromium, page, page_problems  # noqa: F401  (fixtures, used by name)
 from databases import database_url  # noqa: F401  (fixture, used by name)
 from s3 import S3Bucket, s3_bucket, s3_endpoint  # noqa: F401  (fixtures, used by name)
 from servers import smtp_server, webhook_server  # noqa: F401  (fixtures, used by name)
