@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 import dashboard_data as data
 import pytest
+
 from browser import screenshot
 from live import LiveServer
-
 from watchkeeper.catalog import Catalog
 from watchkeeper.ui import create_ui_app
 
