@@ -204,3 +204,23 @@ def test_a_wrong_token_is_refused(page, server):
     page.fill("#token", TOKEN)
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/datasets/{data.DATASET}")
+
+
+def test_an_alert_channel_added_in_the_page_gets_the_test_message(page, server, webhook_server):
+    log_in(page, server)
+    page.goto(f"{server.url}/datasets/{data.DATASET}/monitors")
+    url = f"json://{webhook_server.address}/alerts"
+    page.fill("#c-url", url)
+    page.click("button[value=add]")
+    assert page.locator("#message").inner_text().startswith("added json://")
+    assert page.locator("#channels code").count() == 1
+    page.click("#send-test")
+    assert page.locator("#message").inner_text() == "test message sent to 1 channel(s)"
+    [post] = webhook_server.posts
+    assert post.path == "/alerts" and "watchkeeper test message" in post.json["title"]
+    page.locator("#channels button[value=remove]").click()
+    assert page.locator("#channels code").count() == 0
+    # an address apprise cannot use is refused, naming it
+    page.fill("#c-url", "nonsense://x")
+    page.click("button[value=add]")
+    assert "nonsense://" in page.locator("#error").inner_text()
