@@ -107,20 +107,23 @@ def overlaid_numeric_figure(
     edges, shares = histogram_shares([column.kll for _, column, _ in sides], bins)
     centres = (edges[:-1] + edges[1:]) / 2
     width = float(edges[1] - edges[0])
+    # two sides read well overlaid; three overlaid bars mix into colours of their own
+    grouped = len(sides) > 2
     traces = [
         {
             "type": "bar",
             "name": html.escape(name),
             "x": centres.tolist(),
             "y": np.round(share, 6).tolist(),
-            "width": width,
+            **({} if grouped else {"width": width, "opacity": 0.65}),
             "marker": {"color": colour},
-            "opacity": 0.65 if len(sides) < 3 else 0.5,
             "hovertemplate": "≈ %{x:.4g}: %{y:.2%}<extra>" + html.escape(name) + "</extra>",
         }
         for (name, _, colour), share in zip(sides, shares, strict=True)
     ]
-    layout = _layout(barmode="overlay", height=280)
+    layout = _layout(barmode="group" if grouped else "overlay", height=280)
+    if grouped:
+        layout["bargap"] = 0.15
     per_value = width == 1.0 and np.all(centres == np.round(centres))
     binning = "one bin per value" if per_value else f"{len(centres)} equal-width bins"
     layout["xaxis"] = {
