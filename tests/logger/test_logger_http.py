@@ -354,13 +354,14 @@ def test_the_token_never_shows(loggers, caplog, monkeypatch):
 
 
 def test_a_slow_server_times_out_and_is_tried_again(server, loggers):
-    logger = Logger("model-1", to=server.url, timeout=0.1, clock=Clock(at(10, 0)))
+    logger = Logger("model-1", to=server.url, timeout=0.2, clock=Clock(at(10, 0)))
     loggers.append(logger)
-    server.delay = 0.4
+    server.delay = 3.0
     logger.log({"x": [1.0, 2.0]})
     started = time.monotonic()
     assert logger.flush() is False
-    assert time.monotonic() - started < 0.35
+    # given up long before the server's answer (a margin for a busy machine)
+    assert time.monotonic() - started < 2.0
     assert logger.failed_attempts == 1
     server.delay = 0.0
     assert logger.flush() is True
