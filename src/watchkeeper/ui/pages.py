@@ -93,7 +93,7 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
                 {
                     "name": dataset.name,
                     "segments": list(dataset.segment_columns),
-                    "last_batch": latest.start if latest else None,
+                    "last_batch": latest.start.date().isoformat() if latest else None,
                     "records": latest.rows if latest else 0,
                     "total": sum(batch.rows for batch in days),
                     "features": len(latest.metrics or {}) if latest else 0,
