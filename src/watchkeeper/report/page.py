@@ -297,9 +297,11 @@ def _timestamp(value: str | dt.datetime | None) -> str | None:
 
 
 @functools.cache
-def _template() -> jinja2.Template:
+def template_environment(package: str) -> jinja2.Environment:
+    """Jinja2 over ``package``'s ``templates`` folder, escaping everything, with the
+    ``number`` and ``percent`` filters of :mod:`watchkeeper.report.formatting`."""
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("watchkeeper.report", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -307,7 +309,11 @@ def _template() -> jinja2.Template:
     )
     environment.filters["number"] = formatting.number
     environment.filters["percent"] = formatting.percent
-    return environment.get_template("report.html")
+    return environment
+
+
+def _template() -> jinja2.Template:
+    return template_environment("watchkeeper.report").get_template("report.html")
 
 
 @functools.cache

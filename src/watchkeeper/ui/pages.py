@@ -11,7 +11,6 @@ import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import jinja2
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -29,6 +28,7 @@ from watchkeeper.report.charts import (
     overlaid_numeric_figure,
     script_json,
 )
+from watchkeeper.report.page import template_environment
 from watchkeeper.ui.auth import COOKIE, Tokens, safe_next
 from watchkeeper.ui.sparkline import sparkline
 
@@ -123,12 +123,8 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
         end: str | None = None,
         batch: str | None = None,
     ) -> Response:
-        dataset = _dataset(service, name)
         view = _Range(granularity, start, end)
-        service.refresh(name)
-        batches = service.store.batches(
-            name, segment=segment, granularity=view.granularity, start=view.start, end=view.end
-        )
+        dataset, batches = _batches_in(service, name, segment, view)
         chosen = _chosen(batches, batch)
         segments = _segments(service, name, view)
         features = []
@@ -180,12 +176,8 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
         end: str | None = None,
         batch: str | None = None,
     ) -> Response:
-        dataset = _dataset(service, name)
         view = _Range(granularity, start, end)
-        service.refresh(name)
-        batches = service.store.batches(
-            name, segment=segment, granularity=view.granularity, start=view.start, end=view.end
-        )
+        dataset, batches = _batches_in(service, name, segment, view)
         present = [b for b in batches if feature in (b.metrics or {})]
         if batches and not present:
             raise HTTPException(404, f"dataset {name!r} has no feature {feature!r}")
@@ -448,6 +440,16 @@ def _dataset(service: DatasetService, name: str):
     if found is None:
         raise HTTPException(404, f"no dataset named {name!r}")
     return found
+
+
+def _batches_in(service: DatasetService, name: str, segment: str, view: _Range):
+    """The dataset and its batches of ``segment`` in the page's range, up to date."""
+    dataset = _dataset(service, name)
+    service.refresh(name)
+    batches = service.store.batches(
+        name, segment=segment, granularity=view.granularity, start=view.start, end=view.end
+    )
+    return dataset, batches
 
 
 def _chosen(batches: list[Batch], wanted: str | None, prefer: Batch | None = None):
@@ -811,18 +813,10 @@ def _back(name: str, **message: str) -> Response:
     return RedirectResponse(f"/datasets/{name}/monitors?{urlencode(message)}", status_code=303)
 
 
-def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("watchkeeper.ui", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["number"] = formatting.number
+def _environment():
+    environment = template_environment("watchkeeper.ui")
     environment.filters["share"] = formatting.share
     environment.filters["when"] = _when
     environment.filters["label"] = segment_label
     environment.filters["moment"] = lambda m: "—" if m is None else m.strftime("%Y-%m-%d %H:%M")
-    environment.filters["urlencode_query"] = urlencode
     return environment
