@@ -11,7 +11,7 @@ import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from watchkeeper.catalog import MonitoringStore
@@ -117,15 +117,11 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
     def dataset_page(
         request: Request,
         name: str,
-        segment: str = WHOLE,
-        granularity: str = DAY,
-        start: str | None = None,
-        end: str | None = None,
-        batch: str | None = None,
+        view: Annotated[_Range, Depends()],
     ) -> Response:
-        view = _Range(granularity, start, end)
-        dataset, batches = _batches_in(service, name, segment, view)
-        chosen = _chosen(batches, batch)
+        segment = view.segment
+        dataset, batches = _batches_in(service, name, view)
+        chosen = _chosen(batches, view.batch)
         segments = _segments(service, name, view)
         features = []
         if chosen is not None:
@@ -170,19 +166,15 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
         request: Request,
         name: str,
         feature: str,
-        segment: str = WHOLE,
-        granularity: str = DAY,
-        start: str | None = None,
-        end: str | None = None,
-        batch: str | None = None,
+        view: Annotated[_Range, Depends()],
     ) -> Response:
-        view = _Range(granularity, start, end)
-        dataset, batches = _batches_in(service, name, segment, view)
+        segment = view.segment
+        dataset, batches = _batches_in(service, name, view)
         present = [b for b in batches if feature in (b.metrics or {})]
         if batches and not present:
             raise HTTPException(404, f"dataset {name!r} has no feature {feature!r}")
         flagged = [b for b in present if any(v["feature"] == feature for v in b.violations)]
-        chosen = _chosen(present, batch, prefer=flagged[-1] if flagged else None)
+        chosen = _chosen(present, view.batch, prefer=flagged[-1] if flagged else None)
         distribution = None
         if chosen is not None:
             column = service.profile(chosen).columns.get(feature)
@@ -412,9 +404,20 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
 
 
 class _Range:
-    """The date range and granularity of a page (default: the last 90 days)."""
+    """What a dataset or feature page shows: a segment, daily or hourly batches, a date
+    range (both ends included; by default every batch) and a chosen batch (by default
+    the last, or the last flagged on a feature page). Read from the query string."""
 
-    def __init__(self, granularity: str, start: str | None, end: str | None) -> None:
+    def __init__(
+        self,
+        segment: str = WHOLE,
+        granularity: str = DAY,
+        start: str | None = None,
+        end: str | None = None,
+        batch: str | None = None,
+    ) -> None:
+        self.segment = segment
+        self.batch = batch
         if granularity not in GRANULARITIES:
             raise HTTPException(422, f"granularity must be 'hour' or 'day', got {granularity!r}")
         self.granularity = granularity
@@ -442,12 +445,12 @@ def _dataset(service: DatasetService, name: str):
     return found
 
 
-def _batches_in(service: DatasetService, name: str, segment: str, view: _Range):
-    """The dataset and its batches of ``segment`` in the page's range, up to date."""
+def _batches_in(service: DatasetService, name: str, view: _Range):
+    """The dataset and its batches of the page's segment and range, up to date."""
     dataset = _dataset(service, name)
     service.refresh(name)
     batches = service.store.batches(
-        name, segment=segment, granularity=view.granularity, start=view.start, end=view.end
+        name, segment=view.segment, granularity=view.granularity, start=view.start, end=view.end
     )
     return dataset, batches
 
