@@ -30,6 +30,7 @@ COMPLETED = "Completed"
 COMPLETED_WITH_VIOLATIONS = "CompletedWithViolations"
 FAILED = "Failed"
 STATUSES = (IN_PROGRESS, COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED)
+DATA_QUALITY = "data-quality"
 
 
 class _Schedule(_Base):
@@ -45,6 +46,9 @@ class _Schedule(_Base):
     cron: Mapped[str] = mapped_column(String(256))
     window_start: Mapped[str | None] = mapped_column(String(64), nullable=True)
     window_end: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # what the schedule judges (data quality, model quality, …) and that kind's settings
+    kind: Mapped[str] = mapped_column(String(32), default=DATA_QUALITY, server_default=DATA_QUALITY)
+    options: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -84,7 +88,8 @@ class _Metric(_Base):
 @dataclass(frozen=True)
 class Schedule:
     """A monitoring schedule: which endpoint's captures, judged against which baseline,
-    when (a 5-field cron expression) and where the results go."""
+    when (a 5-field cron expression) and where the results go. ``kind`` says what is
+    judged (``data-quality`` by default) and ``options`` holds that kind's settings."""
 
     name: str
     endpoint: str
@@ -96,6 +101,8 @@ class Schedule:
     window_start: str | None = None
     window_end: str | None = None
     created_at: dt.datetime | None = None
+    kind: str = DATA_QUALITY
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,7 @@ class MonitoringStore:
     def create_schedule(self, schedule: Schedule) -> Schedule:
         """Store a schedule; ``created_at`` defaults to now (earlier firings are not due)."""
         values = dict(schedule.__dict__)
+        values["options"] = json.dumps(values["options"], sort_keys=True)
         if values["created_at"] is None:
             del values["created_at"]
         try:
@@ -351,6 +359,8 @@ def _schedule(row: _Schedule) -> Schedule:
         window_start=row.window_start,
         window_end=row.window_end,
         created_at=_utc(row.created_at),
+        kind=row.kind or DATA_QUALITY,
+        options=json.loads(row.options or "{}"),
     )
 
 

@@ -15,7 +15,9 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -128,10 +130,38 @@ class Catalog:
         for attempt in range(3):
             try:
                 _Base.metadata.create_all(self.engine)
-                return
+                break
             except SQLAlchemyError as exc:
                 if "already exists" not in str(exc) or attempt == 2:
                     raise UsageError(f"catalog database {self.url!r}: {exc}") from exc
+        self._add_new_columns()
+
+    def _add_new_columns(self) -> None:
+        """Add the columns a newer watchkeeper defines to a catalog an older one made.
+
+        Only additions: every column added since the first release has a server-side
+        default or accepts NULL, so existing rows stay valid. Two processes upgrading
+        at once may both try; the loser finds the column there.
+        """
+        inspector = inspect(self.engine)
+        for table in _Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=self.engine.dialect)
+                default = ""
+                if column.server_default is not None:
+                    value = column.server_default.arg
+                    quoted = "'" + str(value).replace("'", "''") + "'"
+                    default = f" DEFAULT {value.text if hasattr(value, 'text') else quoted}"
+                statement = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"
+                try:
+                    with self.engine.begin() as connection:
+                        connection.execute(text(statement))
+                except SQLAlchemyError as exc:
+                    if "duplicate" not in str(exc).lower() and "exists" not in str(exc):
+                        raise UsageError(f"catalog database {self.url!r}: {exc}") from exc
 
     def close(self) -> None:
         self.engine.dispose()
