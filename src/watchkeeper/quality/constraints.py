@@ -24,8 +24,7 @@ def _kind(document: dict, suffix: str, what: str) -> str:
     found = [kind for kind in KINDS if isinstance(document.get(f"{kind}_{suffix}"), dict)]
     if len(found) != 1:
         raise FormatError(
-            f"{what} must hold exactly one of "
-            f"{', '.join(f'{kind}_{suffix}' for kind in KINDS)}"
+            f"{what} must hold exactly one of {', '.join(f'{kind}_{suffix}' for kind in KINDS)}"
         )
     return found[0]
 
@@ -74,8 +73,7 @@ def check_quality(statistics: dict, constraints: dict) -> list[dict]:
     kind = _kind(constraints, "constraints", "model-quality constraints")
     if kind != _kind(statistics, "metrics", "model-quality statistics"):
         raise FormatError(
-            f"the constraints are {kind}_constraints but the statistics are not "
-            f"{kind}_metrics"
+            f"the constraints are {kind}_constraints but the statistics are not {kind}_metrics"
         )
     metrics = statistics[f"{kind}_metrics"]
     violations = []

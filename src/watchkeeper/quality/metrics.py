@@ -242,10 +242,7 @@ def _regression(y: np.ndarray, p: np.ndarray, r2: str) -> dict[str, float]:
     # SageMaker squares the root of the sum of squares (an L2 norm); so do we, for its digits.
     sse = float(np.sqrt(_ordered_sum(error * error))) ** 2
     mse = sse / n
-    if r2 == "sagemaker":
-        spread = _online_spread(p)
-    else:
-        spread = _ordered_sum((y - y.mean()) ** 2)
+    spread = _online_spread(p) if r2 == "sagemaker" else _ordered_sum((y - y.mean()) ** 2)
     return {
         "mae": _ordered_sum(np.abs(error)) / n,
         "mse": mse,
@@ -498,9 +495,7 @@ def multiclass_metrics(
             _confusion(actual_codes, predicted_codes, k), labels
         )
     }
-    document.update(
-        _document(scalars(None), _deviations(len(actual_codes), rng, scalars))
-    )
+    document.update(_document(scalars(None), _deviations(len(actual_codes), rng, scalars)))
     return document
 
 
