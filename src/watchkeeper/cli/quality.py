@@ -1,0 +1,133 @@
+"""``watchkeeper quality baseline`` and ``watchkeeper groundtruth upload``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from watchkeeper.baseline.jackson import dumps
+from watchkeeper.catalog.store import workspace
+from watchkeeper.cli._common import (
+    DelimiterOption,
+    EncodingOption,
+    FormatOption,
+    HeaderOption,
+    JsonOption,
+    console,
+    csv_options,
+    handled,
+    print_json,
+)
+from watchkeeper.errors import UsageError
+from watchkeeper.io.storage import join, write_text
+from watchkeeper.quality import (
+    PROBLEM_TYPES,
+    model_quality,
+    suggest_quality_constraints,
+    upload_ground_truth,
+)
+
+quality_app = typer.Typer(help="Model quality against ground truth.", no_args_is_help=True)
+groundtruth_app = typer.Typer(help="Ground-truth labels of captured traffic.", no_args_is_help=True)
+
+
+@quality_app.command("baseline")
+def baseline(
+    data: Annotated[str, typer.Argument(help="Predictions with labels: file, folder or URI.")],
+    problem_type: Annotated[
+        str,
+        typer.Option(help="BinaryClassification, MulticlassClassification or Regression."),
+    ],
+    ground_truth_attribute: Annotated[str, typer.Option(help="Column of actual labels.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Folder or URI for the baseline files.")
+    ],
+    inference_attribute: Annotated[
+        str | None, typer.Option(help="Column of predicted labels or values.")
+    ] = None,
+    probability_attribute: Annotated[
+        str | None, typer.Option(help="Column of positive-class probabilities (binary).")
+    ] = None,
+    probability_threshold: Annotated[
+        float, typer.Option(help="Probability from which a row is predicted positive.")
+    ] = 0.5,
+    positive_label: Annotated[str, typer.Option(help="Positive class (binary).")] = "1",
+    r2: Annotated[
+        str,
+        typer.Option(
+            help="'standard' r2, or 'sagemaker' (divides by the spread of the predictions)."
+        ),
+    ] = "standard",
+    seed: Annotated[int, typer.Option(help="Seed of the standard-deviation subsamples.")] = 0,
+    format: FormatOption = None,
+    header: HeaderOption = None,
+    delimiter: DelimiterOption = ",",
+    encoding: EncodingOption = "utf-8",
+    json: JsonOption = False,
+) -> None:
+    """Model-quality baseline of DATA: statistics.json and constraints.json."""
+    with handled():
+        if problem_type not in PROBLEM_TYPES:
+            raise UsageError(
+                f"--problem-type must be one of {', '.join(PROBLEM_TYPES)}, not {problem_type!r}"
+            )
+        statistics = model_quality(
+            data,
+            problem_type=problem_type,
+            inference_attribute=inference_attribute,
+            ground_truth_attribute=ground_truth_attribute,
+            probability_attribute=probability_attribute,
+            probability_threshold=probability_threshold,
+            positive_label=positive_label,
+            r2=r2,
+            seed=seed,
+            format=format.value if format else None,
+            csv=csv_options(header, delimiter, encoding),
+        )
+        constraints = suggest_quality_constraints(statistics)
+        # Both documents are built before either is written: bad input writes nothing.
+        paths = [
+            write_text(join(output, "statistics.json"), dumps(statistics)),
+            write_text(join(output, "constraints.json"), dumps(constraints)),
+        ]
+        if json:
+            print_json(
+                {"source": data, "rows": statistics["dataset"]["item_count"], "files": paths}
+            )
+            return
+        console.print(f"{data}: {statistics['dataset']['item_count']} rows", highlight=False)
+        for path in paths:
+            console.print(f"wrote {path}", highlight=False)
+
+
+@groundtruth_app.command("upload")
+def upload(
+    file: Annotated[
+        str, typer.Argument(help="Ground-truth JSONL, or CSV of inference id and label.")
+    ],
+    endpoint: Annotated[str, typer.Option(help="Endpoint the labels belong to.")],
+    root: Annotated[
+        str | None,
+        typer.Option(
+            help="Folder or URI of the ground-truth store [default: WORKSPACE/ground-truth]."
+        ),
+    ] = None,
+    skip_bad_lines: Annotated[
+        bool, typer.Option(help="Leave out lines that are not records instead of failing.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Store the labels of FILE as SageMaker's ground-truth JSONL for ENDPOINT."""
+    with handled():
+        store = root or str(workspace() / "ground-truth")
+        done = upload_ground_truth(file, endpoint, store, skip_bad_lines=skip_bad_lines)
+        if json:
+            print_json({"uri": done.uri, "records": done.records, "bad_lines": done.bad_lines})
+            return
+        console.print(f"wrote {done.records} labels to {done.uri}", highlight=False)
+        if done.bad_lines:
+            console.print(
+                f"skipped {len(done.bad_lines)} bad lines (first: line {done.bad_lines[0]})",
+                highlight=False,
+            )
