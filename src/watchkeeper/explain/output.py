@@ -1,0 +1,100 @@
+"""An explanation as Clarify lays it out: ``analysis.json`` and ``explanations_shap/out.csv``.
+
+``analysis.json`` holds, per label, the global SHAP values and the expected value::
+
+    {"version": "1.0", "explanations": {"kernel_shap": {"label0": {
+        "global_shap_values": {"math": 0.21, ...}, "expected_value": 0.48}}}}
+
+``explanations_shap/out.csv`` holds the local values, one row per explained row in the
+data's order. Its columns are the feature names when one label is explained, and
+``<label>_<feature>`` for every label and feature (label by label) when there are more.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from typing import Any
+
+from watchkeeper.explain.kernel import Explanation
+from watchkeeper.io import storage
+
+__all__ = ["ANALYSIS_FILE", "LOCAL_VALUES_FILE", "analysis_document", "write_explanations"]
+
+ANALYSIS_FILE = "analysis.json"
+LOCAL_VALUES_FILE = "explanations_shap/out.csv"
+
+
+def analysis_document(explanation: Explanation) -> dict[str, Any]:
+    """The explainability ``analysis.json`` of ``explanation`` as a dictionary.
+
+    >>> import numpy as np
+    >>> result = Explanation(["a", "b"], ["label0"], {"label0": np.array([[1.0, -2.0]])},
+    ...                      {"label0": 0.5})
+    >>> analysis_document(result)["explanations"]["kernel_shap"]
+    {'label0': {'global_shap_values': {'a': 1.0, 'b': 2.0}, 'expected_value': 0.5}}
+    """
+    global_values = explanation.global_values
+    return {
+        "version": "1.0",
+        "explanations": {
+            "kernel_shap": {
+                label: {
+                    "global_shap_values": {
+                        feature: _number(value) for feature, value in global_values[label].items()
+                    },
+                    "expected_value": _number(explanation.expected_values[label]),
+                }
+                for label in explanation.labels
+            }
+        },
+    }
+
+
+def local_values_csv(explanation: Explanation) -> str:
+    """The text of ``explanations_shap/out.csv``."""
+    single = len(explanation.labels) == 1
+    header = [
+        feature if single else f"{label}_{feature}"
+        for label in explanation.labels
+        for feature in explanation.features
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    blocks = [explanation.local_values[label] for label in explanation.labels]
+    for index in range(len(blocks[0])):
+        writer.writerow([_cell(value) for block in blocks for value in block[index].tolist()])
+    return out.getvalue()
+
+
+def write_explanations(
+    explanation: Explanation, out_dir: str | os.PathLike[str], storage_options: dict | None = None
+) -> dict[str, str]:
+    """Write ``analysis.json`` and ``explanations_shap/out.csv`` under ``out_dir`` (a folder
+    or URI) and return their locations by name.
+
+    Both texts are built before anything is written and each file is written atomically;
+    ``analysis.json`` is written last, so its presence means both files are complete.
+    """
+    analysis = json.dumps(analysis_document(explanation), indent=2, allow_nan=False) + "\n"
+    local = local_values_csv(explanation)
+    local_uri = storage.write_text(
+        storage.join(out_dir, *LOCAL_VALUES_FILE.split("/")), local, storage_options
+    )
+    analysis_uri = storage.write_text(
+        storage.join(out_dir, ANALYSIS_FILE), analysis, storage_options
+    )
+    return {"analysis": analysis_uri, "local_values": local_uri}
+
+
+def _number(value: float) -> float | None:
+    # JSON has no NaN; a model that answers NaN leaves the value unknown
+    return float(value) if math.isfinite(value) else None
+
+
+def _cell(value: float) -> str:
+    return repr(float(value)) if math.isfinite(value) else ""
