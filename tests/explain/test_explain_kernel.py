@@ -85,9 +85,7 @@ def test_multiclass_explains_every_class():
     X = rng.normal(size=(90, 3))
     y = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])
     model = LogisticRegression().fit(X, y)
-    result = explain(
-        model, X[:5], baseline=X[50:55], label_headers=["low", "mid", "high"], seed=1
-    )
+    result = explain(model, X[:5], baseline=X[50:55], label_headers=["low", "mid", "high"], seed=1)
     assert result.labels == ["low", "mid", "high"]
     probabilities = model.predict_proba(X[:5])
     for index, label in enumerate(result.labels):
