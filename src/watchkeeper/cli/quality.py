@@ -32,6 +32,18 @@ quality_app = typer.Typer(help="Model quality against ground truth.", no_args_is
 groundtruth_app = typer.Typer(help="Ground-truth labels of captured traffic.", no_args_is_help=True)
 
 
+# A callback keeps each app a group of commands, so `baseline` and `upload` stay
+# subcommands (typer runs a lone command directly otherwise).
+@quality_app.callback()
+def quality() -> None:
+    """Model quality against ground truth."""
+
+
+@groundtruth_app.callback()
+def groundtruth() -> None:
+    """Ground-truth labels of captured traffic."""
+
+
 @quality_app.command("baseline")
 def baseline(
     data: Annotated[str, typer.Argument(help="Predictions with labels: file, folder or URI.")],
