@@ -79,7 +79,7 @@ def test_explain_with_clusters_and_json_summary(files, tmp_path):
         (["--num-samples", "0"], "num_samples must be a positive whole number"),
         (["--label-headers", "a,b"], "label_headers must name the 1 explained output"),
         (["--label-headers", "a,,b"], "--label-headers must be comma-separated"),
-        (["--features", "math,grade"], "has no column 'grade'"),
+        (["--features", "math,grade"], "not the features the model takes"),
         (["--num-clusters", "50"], "has only 10 rows"),
     ],
 )

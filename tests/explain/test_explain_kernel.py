@@ -191,3 +191,24 @@ def test_bad_data_is_an_input_error(students, linear):
         explain(regression, X[:, :4])
     with pytest.raises(InputError, match="baseline: has 3 columns"):
         explain(regression, X[:4], baseline=X[:2, :3])
+
+
+def test_features_follow_the_model(students, linear):
+    model, frame = students
+    shuffled = list(reversed(SCHOLARSHIP_FEATURES))
+    result = explain(model, frame.iloc[:4], features=shuffled, num_clusters=2, num_samples=20)
+    assert result.features == SCHOLARSHIP_FEATURES
+    with pytest.raises(UsageError, match="not the features the model takes"):
+        explain(model, frame.iloc[:4], features=["math", "science"])
+    regression, X = linear
+    named = explain(regression, X[:3], baseline=X[3:5], features=list("abcde"))
+    assert named.features == list("abcde")
+
+
+def test_text_predictions_without_probabilities_are_refused():
+    class Labeller:
+        def predict(self, rows):
+            return np.where(np.asarray(rows)[:, 0] > 0, "yes", "no")
+
+    with pytest.raises(UsageError, match="not numbers"):
+        explain(Labeller(), np.array([[1.0], [-1.0]]), num_clusters=1)

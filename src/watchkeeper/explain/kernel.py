@@ -21,20 +21,23 @@ import numbers
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.explain.table import feature_matrix
 from watchkeeper.io import CsvOptions
-from watchkeeper.serve.models import LoadedModel, load_model
+
+if TYPE_CHECKING:
+    from watchkeeper.serve.models import LoadedModel
 
 __all__ = ["AGG_METHODS", "DEFAULT_CLUSTERS", "Explanation", "aggregate", "explain"]
 
 AGG_METHODS = ("mean_abs", "median", "mean_sq")
 # Clarify computes its own number of clusters when neither a baseline nor num_clusters is
-# given and does not document how; ten k-means centres is shap's usual advice.
+# given and does not document how; ten centres keeps the cost (rows × samples × centres
+# model evaluations) modest while still covering the data's main modes.
 DEFAULT_CLUSTERS = 10
 
 
@@ -144,7 +147,7 @@ def explain(
     """
     _check_options(baseline, num_clusters, num_samples, agg_method, seed, use_logit)
     loaded = _loaded(model)
-    names = list(features) if features is not None else loaded.feature_names
+    names = _feature_names(features, loaded.feature_names)
     rows, names = feature_matrix(data, names, what="data", csv=csv)
     if loaded.n_features is not None and len(names) != loaded.n_features:
         raise InputError(
@@ -205,11 +208,27 @@ def _positive_int(value: Any) -> bool:
 
 
 def _loaded(model: Any) -> LoadedModel:
+    # imported here: the serving package brings FastAPI, which explaining does not need
+    from watchkeeper.serve.models import LoadedModel, load_model
+
     if isinstance(model, LoadedModel):
         return model
     if isinstance(model, str) or hasattr(model, "__fspath__"):
         return load_model(model)
     return LoadedModel.from_object(model)
+
+
+def _feature_names(features: Sequence[str] | None, known: list[str] | None) -> list[str] | None:
+    if features is None:
+        return known
+    if isinstance(features, str):
+        raise UsageError("features must be a list of column names, not one string")
+    chosen = [str(name) for name in features]
+    if known is None or chosen == known:
+        return chosen
+    if set(chosen) == set(known):
+        return known  # the model takes its columns in its own order
+    raise UsageError(f"features {chosen!r} are not the features the model takes: {known!r}")
 
 
 def _background(
@@ -257,7 +276,13 @@ def _output(
             predictions = np.asarray(model.predict(batch), dtype=np.float64)
             return predictions.reshape(len(batch), -1)
 
-        count = function(rows[:1]).shape[1]
+        try:
+            count = function(rows[:1]).shape[1]
+        except (TypeError, ValueError) as exc:
+            raise UsageError(
+                "the model predicts values that are not numbers and gives no probabilities "
+                "(predict_proba); Kernel SHAP explains numeric outputs"
+            ) from exc
     return function, _labels(label_headers, count)
 
 
