@@ -256,7 +256,7 @@ def merge_with_captures(
     joined = captures.append_column("__key", key).join(
         labels, keys="__key", join_type="inner", use_threads=True
     )
-    known = pc.is_in(labels["__key"], value_set=pc.unique(key.combine_chunks()))
+    known = pc.is_in(labels["__key"], value_set=key.combine_chunks())
     return Merged(
         table=joined.drop_columns(["__key"]),
         unmatched_captures=captures.num_rows - joined.num_rows,
