@@ -56,9 +56,37 @@ def create(
         str | None, typer.Option(help="Window start offset, e.g. -PT1H (default: previous firing).")
     ] = None,
     window_end: Annotated[str | None, typer.Option(help="Window end offset, e.g. -PT0H.")] = None,
+    kind: Annotated[
+        str, typer.Option(help="What is judged: data-quality or model-quality.")
+    ] = "data-quality",
+    problem_type: Annotated[
+        str | None,
+        typer.Option(help="model-quality: BinaryClassification, MulticlassClassification or "
+                     "Regression."),
+    ] = None,
+    inference_attribute: Annotated[
+        str | None, typer.Option(help="model-quality: the captured column of predictions.")
+    ] = None,
+    probability_attribute: Annotated[
+        str | None, typer.Option(help="model-quality: the captured column of probabilities.")
+    ] = None,
+    probability_threshold: Annotated[
+        float | None, typer.Option(help="model-quality: probability of a positive prediction.")
+    ] = None,
+    ground_truth: Annotated[
+        str | None, typer.Option(help="model-quality: where ground-truth labels are uploaded.")
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="model-quality: a labelled file to estimate performance before "
+                     "labels arrive (binary classifiers with probabilities)."),
+    ] = None,
+    reference_label: Annotated[
+        str | None, typer.Option(help="model-quality: the label column of --reference.")
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Create a schedule (the cron and the baseline are checked now)."""
+    """Create a schedule (the cron, the baseline and the options are checked now)."""
     from watchkeeper.catalog import workspace
     from watchkeeper.monitor import create_schedule, next_firing
 
@@ -74,6 +102,20 @@ def create(
             variant=variant,
             window_start=window_start,
             window_end=window_end,
+            kind=kind,
+            options={
+                key: value
+                for key, value in {
+                    "problem_type": problem_type,
+                    "inference_attribute": inference_attribute,
+                    "probability_attribute": probability_attribute,
+                    "probability_threshold": probability_threshold,
+                    "ground_truth": ground_truth,
+                    "reference": reference,
+                    "reference_label": reference_label,
+                }.items()
+                if value is not None
+            },
         )
         following = next_firing(schedule.cron, dt.datetime.now(dt.UTC))
         console.print(

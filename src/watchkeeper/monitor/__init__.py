@@ -11,8 +11,12 @@ import datetime as dt
 
 from watchkeeper.baseline import load_baseline
 from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
+from watchkeeper.catalog.monitoring import DATA_QUALITY
+from watchkeeper.errors import UsageError
+from watchkeeper.io.storage import join, read_bytes
 from watchkeeper.monitor.job import output_folder, run_job
 from watchkeeper.monitor.metrics import metric_points
+from watchkeeper.monitor.quality_job import MODEL_QUALITY, check_options
 from watchkeeper.monitor.scheduler import Scheduler
 from watchkeeper.monitor.timing import (
     last_firing,
@@ -52,14 +56,35 @@ def create_schedule(
     window_end: str | None = None,
     storage_options: dict | None = None,
     created_at: dt.datetime | None = None,
+    kind: str = DATA_QUALITY,
+    options: dict | None = None,
 ) -> Schedule:
-    """Validate and store a schedule: the cron, the window offsets and the baseline are
-    checked now, so that a mistake is an error at creation, not a failed run at 3 a.m."""
+    """Validate and store a schedule: the cron, the window offsets, the baseline and the
+    kind's options are checked now, so that a mistake is an error at creation, not a
+    failed run at 3 a.m.
+
+    ``kind`` is ``data-quality`` (a profile of the captured inputs against a data
+    baseline) or ``model-quality`` (captured predictions joined to ground truth, judged
+    against a model-quality baseline's ``constraints.json``; ``options`` as
+    :mod:`watchkeeper.monitor.quality_job` lists them).
+    """
     expression = normalise_cron(cron)
     for offset in (window_start, window_end):
         if offset:
             parse_duration(offset)
-    load_baseline(baseline, storage_options)
+    options = dict(options or {})
+    if kind == DATA_QUALITY:
+        if options:
+            raise UsageError(
+                f"option(s) {', '.join(sorted(options))} apply to model-quality schedules; "
+                "a data-quality schedule has none"
+            )
+        load_baseline(baseline, storage_options)
+    elif kind == MODEL_QUALITY:
+        check_options(options)
+        read_bytes(join(baseline, "constraints.json"), storage_options)
+    else:
+        raise UsageError(f"kind must be {DATA_QUALITY} or {MODEL_QUALITY}; got {kind!r}")
     schedule = Schedule(
         name=name,
         endpoint=endpoint,
@@ -71,5 +96,7 @@ def create_schedule(
         window_start=window_start,
         window_end=window_end,
         created_at=created_at,
+        kind=kind,
+        options=options,
     )
     return MonitoringStore(catalog).create_schedule(schedule)

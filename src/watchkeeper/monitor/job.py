@@ -29,6 +29,7 @@ from watchkeeper.checks.pipeline import run_check
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io.storage import join, write_text
 from watchkeeper.monitor.metrics import metric_points
+from watchkeeper.monitor.quality_job import MODEL_QUALITY, judge_model_quality
 from watchkeeper.notify import Notifier
 from watchkeeper.notify.messages import check_alert, failure_alert
 
@@ -63,7 +64,14 @@ def run_job(
         return None
     violations: list[dict] = []
     try:
-        finished, violations = _judge(store, schedule, execution, storage_options)
+        if schedule.kind == MODEL_QUALITY:
+            folder = output_folder(schedule, execution.window_end)
+            now = dt.datetime.now(dt.UTC)
+            finished, violations = judge_model_quality(
+                store, schedule, execution, storage_options, folder, now
+            )
+        else:
+            finished, violations = _judge(store, schedule, execution, storage_options)
     except WatchkeeperError as exc:
         finished = store.finish_execution(execution.id, status=FAILED, failure_reason=str(exc))
     except Exception as exc:  # a bug must not kill the scheduler: it fails this run, loudly

@@ -33,6 +33,12 @@ class ScheduleIn(BaseModel):
     variant: str | None = None
     window_start: str | None = Field(None, examples=["-PT1H"])
     window_end: str | None = Field(None, examples=["-PT0H"])
+    kind: str = Field("data-quality", examples=["data-quality", "model-quality"])
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        examples=[{"problem_type": "BinaryClassification", "inference_attribute": "prediction",
+                   "probability_attribute": "probability", "ground_truth": "groundtruth"}],
+    )
 
 
 def schedule_dict(schedule: Schedule) -> dict[str, Any]:

@@ -1,0 +1,240 @@
+"""A model-quality job: a window's captured predictions joined to their ground truth.
+
+Captured records of the window → joined to the labels uploaded since the window began
+(by inference id, else event id) → SageMaker's model-quality ``statistics.json`` →
+checked against the baseline's ``constraints.json`` → ``constraint_violations.json``
+under the execution's folder → an execution row → metric rows named as the statistics'
+keys (``accuracy``, ``f1``, ``mae`` …) → alerts.
+
+For a binary classifier with probabilities and a labelled ``reference`` file, the job
+also *estimates* the window's accuracy, precision, recall, F1 and AUC from the scores of
+every captured record (``watchkeeper.quality.estimate``), so performance is watched
+before the labels arrive: the estimates are kept as ``estimated_<metric>`` series
+beside the realized ones and, while no label has joined, judged against the same
+constraints (their violations say "estimated").
+
+Schedule options (``Schedule.options``): ``problem_type``, ``inference_attribute``,
+``probability_attribute``, ``probability_threshold``, ``positive_label``,
+``ground_truth`` (where labels are uploaded), and for the estimate ``reference``, a
+labelled file with ``reference_label`` and the same probability column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from watchkeeper.capture import read_capture
+from watchkeeper.catalog import (
+    COMPLETED,
+    COMPLETED_WITH_VIOLATIONS,
+    FAILED,
+    Execution,
+    MonitoringStore,
+    Schedule,
+)
+from watchkeeper.errors import FormatError, UsageError
+from watchkeeper.io.storage import join, read_bytes, write_text
+from watchkeeper.quality import check_quality, merge_with_captures, model_quality
+from watchkeeper.quality import read_ground_truth as read_labels
+
+log = logging.getLogger("watchkeeper.monitor")
+
+MODEL_QUALITY = "model-quality"
+LABEL = "groundTruth"
+# estimated metrics, named as SageMaker names them in binary_classification_metrics
+ESTIMATED = ("accuracy", "precision", "recall", "f1", "auc")
+OPTIONS = (
+    "problem_type",
+    "inference_attribute",
+    "probability_attribute",
+    "probability_threshold",
+    "positive_label",
+    "ground_truth",
+    "reference",
+    "reference_label",
+)
+
+
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Validate a model-quality schedule's options (at creation, not at the first run)."""
+    from watchkeeper.quality import PROBLEM_TYPES
+
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise UsageError(
+            f"unknown model-quality option(s) {', '.join(unknown)}; allowed: {', '.join(OPTIONS)}"
+        )
+    if options.get("problem_type") not in PROBLEM_TYPES:
+        raise UsageError(
+            f"a model-quality schedule needs problem_type, one of {', '.join(PROBLEM_TYPES)}"
+        )
+    if not options.get("ground_truth"):
+        raise UsageError("a model-quality schedule needs ground_truth: where labels are uploaded")
+    if not options.get("inference_attribute") and not options.get("probability_attribute"):
+        raise UsageError("a model-quality schedule needs inference_attribute (the prediction)")
+    if options.get("reference") and not (
+        options.get("probability_attribute") and options.get("reference_label")
+    ):
+        raise UsageError(
+            "estimating performance from a reference needs probability_attribute and "
+            "reference_label"
+        )
+    return options
+
+
+def judge_model_quality(
+    store: MonitoringStore,
+    schedule: Schedule,
+    execution: Execution,
+    storage_options: dict | None,
+    folder: str,
+    now: dt.datetime,
+) -> tuple[Execution, list[dict]]:
+    options = schedule.options
+    constraints = _json(join(schedule.baseline, "constraints.json"), storage_options)
+    captured = read_capture(
+        schedule.capture,
+        schedule.endpoint,
+        schedule.variant,
+        start=execution.window_start,
+        end=execution.window_end,
+        storage_options=storage_options,
+    )
+    if captured.records == 0:
+        reason = (
+            f"no captured records for {schedule.endpoint} between "
+            f"{execution.window_start:%Y-%m-%dT%H:%M}Z and {execution.window_end:%Y-%m-%dT%H:%M}Z"
+        )
+        finished = store.finish_execution(
+            execution.id, status=FAILED, failure_reason=reason,
+            corrupt_lines=captured.corrupt_lines,
+        )  # fmt: skip
+        return finished, []
+    labels = read_labels(
+        options["ground_truth"],
+        schedule.endpoint,
+        execution.window_start,
+        max(now, execution.window_end),
+        storage_options=storage_options,
+    )
+    merged = merge_with_captures(captured.table, labels, label_column=LABEL)
+    points: list[tuple[str, str, float]] = [
+        ("records_captured", "Value", float(captured.records)),
+        ("records_with_ground_truth", "Value", float(merged.table.num_rows)),
+        ("ground_truth_unmatched", "Value", float(merged.unmatched_ground_truth)),
+    ]
+    estimate = _estimate(options, captured.table, storage_options)
+    if estimate is not None:
+        points += [(f"estimated_{name}", "Value", estimate[name]) for name in ESTIMATED]
+    artifacts: dict[str, str] = {}
+    violations: list[dict] = []
+    if merged.table.num_rows:
+        statistics = model_quality(
+            merged.table,
+            problem_type=options["problem_type"],
+            inference_attribute=options.get("inference_attribute"),
+            ground_truth_attribute=LABEL,
+            probability_attribute=options.get("probability_attribute"),
+            probability_threshold=float(options.get("probability_threshold", 0.5)),
+            positive_label=options.get("positive_label", 1),
+        )
+        violations = check_quality(statistics, constraints)
+        artifacts["statistics"] = write_text(
+            join(folder, "statistics.json"), json.dumps(statistics, indent=4), storage_options
+        )
+        points += _metric_points(statistics)
+    elif estimate is not None:
+        violations = _estimated_violations(estimate, constraints)
+    else:
+        reason = (
+            f"no ground truth has joined the {captured.records} captured records of the window "
+            f"yet (labels under {options['ground_truth']})"
+        )
+        finished = store.finish_execution(
+            execution.id, status=FAILED, failure_reason=reason, records=captured.records,
+            corrupt_lines=captured.corrupt_lines, metrics=points,
+        )  # fmt: skip
+        return finished, []
+    artifacts["violations"] = write_text(
+        join(folder, "constraint_violations.json"),
+        json.dumps({"violations": violations}, indent=4),
+        storage_options,
+    )
+    finished = store.finish_execution(
+        execution.id,
+        status=COMPLETED_WITH_VIOLATIONS if violations else COMPLETED,
+        records=merged.table.num_rows or captured.records,
+        corrupt_lines=captured.corrupt_lines,
+        violations=len(violations),
+        artifacts=artifacts,
+        metrics=[point for point in points if np.isfinite(point[2])],
+    )
+    log.info("%s: %s", schedule.name, finished.exit_message)
+    # alerts speak of features: a metric is named where a feature would be
+    return finished, [
+        {**violation, "feature_name": violation["metric_name"]} for violation in violations
+    ]
+
+
+def _metric_points(statistics: dict) -> list[tuple[str, str, float]]:
+    kind = next(key for key in statistics if key.endswith("_metrics"))
+    points = []
+    for name, entry in statistics[kind].items():
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            points.append((name, "Value", float(value)))
+    return points
+
+
+def _estimate(options: dict, table: pa.Table, storage_options: dict | None) -> dict | None:
+    """The window's estimated binary-classification metrics, or None when not set up."""
+    reference = options.get("reference")
+    column = options.get("probability_attribute")
+    if not reference or options.get("problem_type") != "BinaryClassification":
+        return None
+    if column not in table.column_names:
+        raise FormatError(f"the captured records have no column {column!r} (the probability)")
+    from watchkeeper.io import read_batches
+    from watchkeeper.quality.estimate import PerformanceEstimator
+
+    label = options["reference_label"]
+    batches = list(read_batches(reference, storage_options=storage_options))
+    rows = pa.Table.from_batches(batches)
+    for needed in (column, label):
+        if needed not in rows.column_names:
+            raise FormatError(f"reference {reference}: no column {needed!r}")
+    positive = str(options.get("positive_label", 1))
+    labels = pc.equal(pc.cast(rows[label], pa.string()), positive).to_numpy(zero_copy_only=False)
+    scores = pc.cast(rows[column], pa.float64()).to_numpy(zero_copy_only=False)
+    estimator = PerformanceEstimator(float(options.get("probability_threshold", 0.5)))
+    estimator.fit(scores, labels)
+    current = pc.cast(table[column], pa.float64()).to_numpy(zero_copy_only=False)
+    return estimator.estimate(current[np.isfinite(current)])
+
+
+def _estimated_violations(estimate: dict, constraints: dict) -> list[dict]:
+    metrics = {name: {"value": estimate[name]} for name in ESTIMATED}
+    rules = constraints.get("binary_classification_constraints", {})
+    found = check_quality(
+        {"binary_classification_metrics": metrics},
+        {"binary_classification_constraints": {n: r for n, r in rules.items() if n in metrics}},
+    )
+    return [
+        {**violation, "description": f"Estimated (no ground truth yet): {violation['description']}"}
+        for violation in found
+    ]
+
+
+def _json(uri: str, storage_options: dict | None) -> dict:
+    data = read_bytes(uri, storage_options)  # a missing file names itself
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"{uri}: not JSON ({exc})") from None
