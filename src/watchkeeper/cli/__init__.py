@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from watchkeeper import __version__
-from watchkeeper.cli import baseline, check, datasets, monitoring, profile, serve, ui, watch
+from watchkeeper.cli import (
+    baseline,
+    check,
+    datasets,
+    explain,
+    monitoring,
+    profile,
+    serve,
+    ui,
+    watch,
+)
 
 app = typer.Typer(
     name="watchkeeper",
@@ -27,6 +37,7 @@ app.add_typer(monitoring.executions_app, name="executions")
 app.command("scheduler")(monitoring.scheduler)
 app.add_typer(datasets.datasets_app, name="datasets")
 app.command("ui")(ui.command)
+app.command("explain")(explain.command)
 
 
 def _version(value: bool) -> None:
