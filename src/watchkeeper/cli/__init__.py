@@ -7,11 +7,13 @@ import typer
 from watchkeeper import __version__
 from watchkeeper.cli import (
     baseline,
+    bias,
     check,
     datasets,
     explain,
     monitoring,
     profile,
+    quality,
     serve,
     ui,
     watch,
@@ -38,6 +40,9 @@ app.command("scheduler")(monitoring.scheduler)
 app.add_typer(datasets.datasets_app, name="datasets")
 app.command("ui")(ui.command)
 app.command("explain")(explain.command)
+app.add_typer(bias.bias_app, name="bias")
+app.add_typer(quality.quality_app, name="quality")
+app.add_typer(quality.groundtruth_app, name="groundtruth")
 
 
 def _version(value: bool) -> None:
