@@ -15,6 +15,9 @@ from watchkeeper.fairness import posttraining_bias, pretraining_bias
 
 smclarify_report = pytest.importorskip("smclarify.bias.report")
 
+# smclarify's own deprecation warnings under pandas 3, not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+
 
 @dataclass
 class Case:
