@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-files test lint bench clean
+.PHONY: demo demo-files demo-fairness test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ demo-files: $(VENV)/.installed
 	$(BIN)/watchkeeper check examples/churn/today.csv --baseline $(DEMO)/baseline \
 		--rules examples/churn/rules.yaml -o $(DEMO)/check || [ $$? -eq 1 ]
 	@echo "open $(DEMO)/check/report.html to see the violations and distributions"
+
+# Bias before and after training, SHAP explanations, and a model-quality monitor.
+demo-fairness: $(VENV)/.installed
+	$(BIN)/python examples/scholarship/demo.py $(DEMO)/scholarship
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples
