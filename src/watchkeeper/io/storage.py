@@ -8,13 +8,15 @@ complete. A failure part-way leaves what was there before.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import fsspec
 
-from watchkeeper.errors import InputError
+from watchkeeper.errors import FormatError, InputError
 from watchkeeper.io.files import opening_error
 
 
@@ -46,6 +48,16 @@ def read_bytes(uri: str | os.PathLike[str], storage_options: dict | None = None)
             return handle.read()
     except OSError as exc:
         raise opening_error(text, exc) from exc
+
+
+def read_json(uri: str | os.PathLike[str], storage_options: dict | None = None) -> Any:
+    """The JSON document of a file; a missing file or one that is not JSON raises an
+    error naming it."""
+    data = read_bytes(uri, storage_options)
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"{os.fspath(uri)}: not JSON ({exc})") from None
 
 
 def write_bytes(

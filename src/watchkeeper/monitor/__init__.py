@@ -13,7 +13,13 @@ from watchkeeper.baseline import load_baseline
 from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
 from watchkeeper.catalog.monitoring import DATA_QUALITY
 from watchkeeper.errors import UsageError
-from watchkeeper.io.storage import join, read_bytes
+from watchkeeper.io.storage import join, read_json
+from watchkeeper.monitor.clarify_jobs import (
+    MODEL_BIAS,
+    MODEL_EXPLAINABILITY,
+    check_bias_options,
+    check_explain_options,
+)
 from watchkeeper.monitor.job import output_folder, run_job
 from watchkeeper.monitor.metrics import metric_points
 from watchkeeper.monitor.quality_job import MODEL_QUALITY, check_options
@@ -64,9 +70,11 @@ def create_schedule(
     failed run at 3 a.m.
 
     ``kind`` is ``data-quality`` (a profile of the captured inputs against a data
-    baseline) or ``model-quality`` (captured predictions joined to ground truth, judged
+    baseline), ``model-quality`` (captured predictions joined to ground truth, judged
     against a model-quality baseline's ``constraints.json``; ``options`` as
-    :mod:`watchkeeper.monitor.quality_job` lists them).
+    :mod:`watchkeeper.monitor.quality_job` lists them), ``model-bias`` or
+    ``model-explainability`` (against a Clarify ``analysis.json``; options as
+    :mod:`watchkeeper.monitor.clarify_jobs` lists them).
     """
     expression = normalise_cron(cron)
     for offset in (window_start, window_end):
@@ -82,9 +90,19 @@ def create_schedule(
         load_baseline(baseline, storage_options)
     elif kind == MODEL_QUALITY:
         check_options(options)
-        read_bytes(join(baseline, "constraints.json"), storage_options)
+        read_json(join(baseline, "constraints.json"), storage_options)
+    elif kind == MODEL_BIAS:
+        check_bias_options(options)
+        read_json(join(baseline, "analysis.json"), storage_options)
+    elif kind == MODEL_EXPLAINABILITY:
+        check_explain_options(options)
+        read_json(join(baseline, "analysis.json"), storage_options)
+        from watchkeeper.serve.models import load_model
+
+        load_model(options["model"])  # a model that does not load fails now, not at 3 a.m.
     else:
-        raise UsageError(f"kind must be {DATA_QUALITY} or {MODEL_QUALITY}; got {kind!r}")
+        kinds = ", ".join((DATA_QUALITY, MODEL_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY))
+        raise UsageError(f"kind must be one of {kinds}; got {kind!r}")
     schedule = Schedule(
         name=name,
         endpoint=endpoint,

@@ -28,6 +28,12 @@ from watchkeeper.catalog import (
 from watchkeeper.checks.pipeline import run_check
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io.storage import join, write_text
+from watchkeeper.monitor.clarify_jobs import (
+    MODEL_BIAS,
+    MODEL_EXPLAINABILITY,
+    judge_bias,
+    judge_explainability,
+)
 from watchkeeper.monitor.metrics import metric_points
 from watchkeeper.monitor.quality_job import MODEL_QUALITY, judge_model_quality
 from watchkeeper.notify import Notifier
@@ -36,6 +42,12 @@ from watchkeeper.notify.messages import check_alert, failure_alert
 log = logging.getLogger("watchkeeper.monitor")
 
 _POSITIONAL = re.compile(r"^_c\d+$")
+# the judges of the schedule kinds other than data quality
+JUDGES = {
+    MODEL_QUALITY: judge_model_quality,
+    MODEL_BIAS: judge_bias,
+    MODEL_EXPLAINABILITY: judge_explainability,
+}
 
 
 def output_folder(schedule: Schedule, window_end: dt.datetime) -> str:
@@ -64,14 +76,13 @@ def run_job(
         return None
     violations: list[dict] = []
     try:
-        if schedule.kind == MODEL_QUALITY:
+        judge = JUDGES.get(schedule.kind)
+        if judge is None:
+            finished, violations = _judge(store, schedule, execution, storage_options)
+        else:
             folder = output_folder(schedule, execution.window_end)
             now = dt.datetime.now(dt.UTC)
-            finished, violations = judge_model_quality(
-                store, schedule, execution, storage_options, folder, now
-            )
-        else:
-            finished, violations = _judge(store, schedule, execution, storage_options)
+            finished, violations = judge(store, schedule, execution, storage_options, folder, now)
     except WatchkeeperError as exc:
         finished = store.finish_execution(execution.id, status=FAILED, failure_reason=str(exc))
     except Exception as exc:  # a bug must not kill the scheduler: it fails this run, loudly

@@ -40,7 +40,7 @@ from watchkeeper.catalog import (
     Schedule,
 )
 from watchkeeper.errors import FormatError, UsageError
-from watchkeeper.io.storage import join, read_bytes, write_text
+from watchkeeper.io.storage import join, read_json, write_text
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
 
@@ -98,7 +98,7 @@ def judge_model_quality(
     now: dt.datetime,
 ) -> tuple[Execution, list[dict]]:
     options = schedule.options
-    constraints = _json(join(schedule.baseline, "constraints.json"), storage_options)
+    constraints = read_json(join(schedule.baseline, "constraints.json"), storage_options)
     captured = read_capture(
         schedule.capture,
         schedule.endpoint,
@@ -231,10 +231,3 @@ def _estimated_violations(estimate: dict, constraints: dict) -> list[dict]:
         for violation in found
     ]
 
-
-def _json(uri: str, storage_options: dict | None) -> dict:
-    data = read_bytes(uri, storage_options)  # a missing file names itself
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{uri}: not JSON ({exc})") from None
