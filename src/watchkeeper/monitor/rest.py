@@ -7,10 +7,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
 from watchkeeper.errors import WatchkeeperError
@@ -19,6 +20,8 @@ from watchkeeper.monitor.timing import last_firing, parse_window, window_for
 
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_]")
 EXAMPLE_WINDOW = "2026-11-20T00:00/2026-11-20T01:00"
+MAX_LABELS_BODY = 256 * 1024 * 1024
+LABEL_TYPES = ("text/csv", "application/jsonlines", "application/x-ndjson", "application/json")
 
 
 class ScheduleIn(BaseModel):
@@ -47,12 +50,46 @@ def schedule_dict(schedule: Schedule) -> dict[str, Any]:
     return document
 
 
-def monitoring_router(catalog: Catalog) -> APIRouter:
-    """``/api/v1/schedules`` and ``/api/v1/executions``."""
+def monitoring_router(
+    catalog: Catalog, ground_truth: str | None = None, max_body: int = MAX_LABELS_BODY
+) -> APIRouter:
+    """``/api/v1/schedules``, ``/api/v1/executions`` and ``/api/v1/groundtruth`` (labels
+    stored under ``ground_truth``, by default the workspace's ``ground-truth`` folder,
+    where ``watchkeeper groundtruth upload`` puts them)."""
+    from watchkeeper.catalog import workspace
     from watchkeeper.monitor import create_schedule
 
     store = MonitoringStore(catalog)
     router = APIRouter(prefix="/api/v1", tags=["monitoring"])
+    labels_root = ground_truth or str(workspace() / "ground-truth")
+
+    @router.post("/groundtruth", status_code=201)
+    async def upload_labels(
+        request: Request, endpoint: str = Query(..., examples=["churn"])
+    ) -> dict[str, Any]:
+        """Ground-truth labels: SageMaker's JSONL records, or ``text/csv`` with a header
+        naming the id column (inferenceId or eventId) and the label column."""
+        from watchkeeper.quality.groundtruth import store_ground_truth
+
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind not in LABEL_TYPES:
+            raise HTTPException(
+                415, f"content type {kind!r}: send text/csv or application/jsonlines"
+            )
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_body:
+            raise HTTPException(413, f"body of {declared} bytes is over {max_body} bytes")
+        body = await request.body()
+        if len(body) > max_body:
+            raise HTTPException(413, f"body is over {max_body} bytes")
+        try:
+            done = await run_in_threadpool(
+                store_ground_truth, body, endpoint, labels_root,
+                source="request body", csv=kind == "text/csv",
+            )  # fmt: skip
+        except WatchkeeperError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return {"endpoint": endpoint, "records": done.records, "uri": done.uri}
 
     @router.get("/schedules")
     def list_schedules() -> list[dict[str, Any]]:

@@ -76,11 +76,33 @@ def upload_ground_truth(
     >>> done.records, "churn/2024/05/01/10/" in done.uri.replace(os.sep, "/")
     (2, True)
     """
-    check_name("endpoint", endpoint)
-    when = _utc(collected_at or datetime.now(UTC), "collected_at")
     data = read_bytes(file, storage_options)
     name = os.fspath(file)
-    if name.lower().endswith((".csv", ".tsv")):
+    return store_ground_truth(
+        data, endpoint, root, source=name, csv=name.lower().endswith((".csv", ".tsv")),
+        collected_at=collected_at, skip_bad_lines=skip_bad_lines,
+        storage_options=storage_options,
+    )  # fmt: skip
+
+
+def store_ground_truth(
+    data: bytes,
+    endpoint: str,
+    root: str | os.PathLike[str],
+    *,
+    source: str,
+    csv: bool,
+    collected_at: datetime | None = None,
+    skip_bad_lines: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> Upload:
+    """:func:`upload_ground_truth` for labels already in memory (an HTTP upload, say):
+    ``csv`` says whether ``data`` is CSV (else SageMaker's JSONL); ``source`` names it in
+    errors."""
+    check_name("endpoint", endpoint)
+    when = _utc(collected_at or datetime.now(UTC), "collected_at")
+    name = source
+    if csv:
         table, bad = _read_csv(data, name), []
     else:
         table, bad = _read_jsonl(data, name, skip_bad_lines)
