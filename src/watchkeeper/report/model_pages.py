@@ -663,8 +663,23 @@ def _bias_figure(metrics: list[dict[str, Any]], stage: str) -> dict[str, Any] | 
         "range": [len(metrics) - 0.5, -0.5],
         "automargin": True,
     }
-    layout["xaxis"] = {"zeroline": False, "automargin": True, "title": {"text": "value"}}
+    layout["xaxis"] = {
+        "zeroline": False,
+        "automargin": True,
+        "title": {"text": "value"},
+        "range": _value_range(metrics),
+    }
     return {"data": [trace], "layout": layout}
+
+
+def _value_range(metrics: list[dict[str, Any]]) -> list[float]:
+    """The value axis: every finite value and neutral value, with room either side for
+    the value written beside its bar (it would run over the metric names otherwise)."""
+    points = [0.0] + [metric["neutral_number"] for metric in metrics]
+    points += [m["number"] for m in metrics if m["number"] is not None and not m["infinite"]]
+    low, high = min(points), max(points)
+    pad = 0.25 * (high - low) if high > low else 1.0
+    return [round(low - pad, 9), round(high + pad, 9)]
 
 
 def _bias_cards(analysis, stages, facets, counts) -> list[dict[str, Any]]:
