@@ -395,3 +395,35 @@ def test_writers_write_report_html(tmp_path, binary, bias_analysis, explanation)
     # embedded plotly otherwise: the page opens offline
     quality = (tmp_path / "quality" / "report.html").read_text(encoding="utf-8")
     assert len(quality) > 1_000_000 and "<script src=" not in quality
+
+
+def test_pages_without_charts_still_read():
+    failed = {
+        "post_training_bias_metrics": {
+            "label": "y",
+            "label_value_or_threshold": "1",
+            "facets": {
+                "f": [
+                    {
+                        "value_or_threshold": "1",
+                        "metrics": [
+                            {
+                                "name": "DI",
+                                "description": "Disparate Impact (DI)",
+                                "value": None,
+                                "error": HOSTILE,
+                            }
+                        ],
+                    }
+                ]
+            },
+        }
+    }
+    page = render_bias_html(failed, plotly_src="plotly.js")
+    assert_no_hostile_markup(page)
+    assert f'<td class="error">{ESCAPED}</td>' in page
+    assert "No finite values to chart." in page and figures(page) == []
+    assert "holds no bias metrics" in render_bias_html({"version": "1.0"})
+    unknown = {"explanations": {"kernel_shap": {"l": {"global_shap_values": {"a": None}}}}}
+    page = render_explanations_html(unknown, plotly_src="plotly.js")
+    assert figures(page) == [] and '<td class="name">a</td>' in page
