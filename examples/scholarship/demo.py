@@ -138,6 +138,10 @@ def main(output: Path) -> None:
         if found:
             for violation in json.loads(Path(found).read_text())["violations"][:4]:
                 print(f"     - {violation['description']}")
+    print("\n   the second hour's metrics, realized and estimated from the scores alone "
+          "(the estimate cannot see new rules; the labels can):")  # fmt: skip
+    described = _run(env, "executions", "describe", "2", quiet=True).stdout
+    print(described[described.index("┏") :])
     print(f"\nanalysis.json files: {output / 'bias-pre'}, {output / 'bias-post'}, "
           f"{output / 'shap'}; model-quality results under {output / 'monitoring'}")
 

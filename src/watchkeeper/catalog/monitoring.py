@@ -331,6 +331,14 @@ class MonitoringStore:
                 points.extend(_point(row) for row in rows)
         return points
 
+    def metrics_of(self, execution_id: int) -> list[MetricPoint]:
+        """The metric points one execution recorded."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(_Metric).where(_Metric.execution_id == execution_id).order_by(_Metric.id)
+            )
+            return [_point(row) for row in rows]
+
     def metric_series(
         self, schedule: str, name: str, statistic: str = "Value"
     ) -> list[MetricPoint]:

@@ -235,11 +235,18 @@ def describe(execution_id: int, database: DatabaseOption = None, json: JsonOptio
     from watchkeeper.catalog import MonitoringStore
 
     with handled():
-        execution = MonitoringStore(_catalog(database)).execution(execution_id)
+        store = MonitoringStore(_catalog(database))
+        execution = store.execution(execution_id)
+        points = store.metrics_of(execution_id)
         if json:
-            print_json(execution.to_dict())
+            document = execution.to_dict()
+            document["metrics"] = [
+                {"name": p.name, "statistic": p.statistic, "value": p.value} for p in points
+            ]
+            print_json(document)
         else:
             _print_execution(execution)
+            _print_estimates(points)
 
 
 def _print_execution(execution) -> None:
@@ -253,6 +260,27 @@ def _print_execution(execution) -> None:
     console.print(execution.exit_message, highlight=False)
     for name, where in sorted(execution.artifacts.items()):
         console.print(f"  {name}: {where}", highlight=False)
+
+
+def _print_estimates(points) -> None:
+    """Model quality estimated from the scores beside the realized figures, when the job
+    estimated it."""
+    values = {p.name: p.value for p in points if p.statistic == "Value"}
+    prefix = "estimated_"
+    estimated = sorted(name[len(prefix) :] for name in values if name.startswith(prefix))
+    if not estimated:
+        return
+    table = Table(
+        "metric", "realized (with labels)", "estimated (from scores)", header_style="bold"
+    )
+    for name in estimated:
+        realized = values.get(name)
+        table.add_row(
+            name,
+            "—" if realized is None else f"{realized:.4f}",
+            f"{values[f'estimated_{name}']:.4f}",
+        )
+    console.print(table)
 
 
 def scheduler(
