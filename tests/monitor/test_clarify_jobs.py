@@ -98,6 +98,9 @@ def test_a_window_more_biased_than_the_baseline_violates(tmp_path):
     names = {v["metric_name"] for v in found}
     assert {"DPPL", "DI"} <= names
     assert all(v["constraint_check_type"] == "bias_drift_check" for v in found)
+    assert unfair.artifacts["html"].endswith("report.html")
+    page = tmp_path / "monitoring/scholarship/bias/2026/11/20/11/report.html"
+    assert "DPPL" in page.read_text()
     assert all((v["facet"], v["facet_value"]) == ("sex", "0") for v in found)
     analysis = json.loads((tmp_path / "monitoring/scholarship/bias/2026/11/20/11/analysis.json")
                           .read_text())  # fmt: skip
@@ -142,6 +145,7 @@ def test_an_attribution_ranking_that_changes_violates(tmp_path):
         .read_text()
     )["violations"]
     assert violation["constraint_check_type"] == "feature_attribution_drift_check"
+    assert drifted.artifacts["html"].endswith("report.html")
     points = {(p.name, p.statistic): p.value
               for p in MonitoringStore(catalog).latest_metrics("shap")}  # fmt: skip
     assert points[("feature_c", "label0")] > points[("feature_a", "label0")]

@@ -151,6 +151,8 @@ def test_windows_are_judged_on_their_ground_truth(setup):
     # the estimate tracks the good hour; the flipped labels of the bad one it cannot see
     assert estimated[0].value == pytest.approx(accuracy, abs=0.04)
     assert series[1].value < estimated[1].value - 0.1
+    page = (path / "monitoring/churn/churn-quality/2026/11/20/11/report.html").read_text()
+    assert bad.artifacts["html"].endswith("report.html") and "false_positive_rate" in page
     recorded = {p.name for p in store.metrics_of(bad.id)}
     assert {"accuracy", "estimated_accuracy", "records_with_ground_truth"} <= recorded
 

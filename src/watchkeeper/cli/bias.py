@@ -18,8 +18,14 @@ from watchkeeper.cli._common import (
     handled,
 )
 from watchkeeper.errors import UsageError
-from watchkeeper.fairness import posttraining_bias, pretraining_bias, write_analysis
+from watchkeeper.fairness import (
+    posttraining_bias,
+    pretraining_bias,
+    read_analysis,
+    write_analysis,
+)
 from watchkeeper.io import CsvOptions
+from watchkeeper.report.model_pages import write_bias_report
 
 bias_app = typer.Typer(
     help="Bias metrics of a dataset (pre-training) or of a model's answers (post-training), "
@@ -166,8 +172,9 @@ def pretraining(
             csv=_csv(header, delimiter, encoding, column_names),
         )
         path = write_analysis(output, pre=section)
+        report = write_bias_report(output, read_analysis(path), subtitle=str(data))
         _show(section, f"{data}: pre-training bias of {label!r}")
-        console.print(f"analysis written to {path}")
+        console.print(f"analysis written to {path}; report {report}")
 
 
 @bias_app.command("posttraining")
@@ -221,5 +228,6 @@ def posttraining(
             csv=_csv(header, delimiter, encoding, column_names),
         )
         path = write_analysis(output, post=section)
+        report = write_bias_report(output, read_analysis(path), subtitle=str(data))
         _show(section, f"{data}: post-training bias of {label!r}")
-        console.print(f"analysis written to {path}")
+        console.print(f"analysis written to {path}; report {report}")

@@ -20,6 +20,8 @@ from watchkeeper.cli._common import (
 )
 from watchkeeper.errors import UsageError
 from watchkeeper.explain import explain, write_explanations
+from watchkeeper.explain.output import analysis_document
+from watchkeeper.report.model_pages import write_explanations_report
 
 
 class AggMethod(StrEnum):
@@ -100,6 +102,9 @@ def command(
             csv=csv_options(header, delimiter, encoding),
         )
         written = write_explanations(explanation, output)
+        written["report"] = write_explanations_report(
+            output, analysis_document(explanation), local=explanation, subtitle=str(data)
+        )
         if json:
             print_json(
                 {

@@ -27,6 +27,7 @@ from watchkeeper.quality import (
     suggest_quality_constraints,
     upload_ground_truth,
 )
+from watchkeeper.report.model_pages import write_quality_report
 
 quality_app = typer.Typer(help="Model quality against ground truth.", no_args_is_help=True)
 groundtruth_app = typer.Typer(help="Ground-truth labels of captured traffic.", no_args_is_help=True)
@@ -102,6 +103,7 @@ def baseline(
         paths = [
             write_text(join(output, "statistics.json"), dumps(statistics)),
             write_text(join(output, "constraints.json"), dumps(constraints)),
+            write_quality_report(output, statistics, subtitle=str(data)),
         ]
         if json:
             print_json(

@@ -37,6 +37,7 @@ from watchkeeper.capture import read_capture
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.io.storage import join, read_json, write_text
+from watchkeeper.report.model_pages import write_bias_report, write_explanations_report
 
 MODEL_BIAS = "model-bias"
 MODEL_EXPLAINABILITY = "model-explainability"
@@ -157,6 +158,10 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
     violations = bias_drift_violations(baseline, current, tolerance)
     artifacts = {
         "analysis": write_text(join(folder, "analysis.json"), dumps(current), storage_options),
+        "html": write_bias_report(
+            folder, current, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
+            storage_options=storage_options,
+        ),
         "violations": write_text(
             join(folder, "constraint_violations.json"),
             json.dumps({"version": "1.0", "violations": violations}, indent=4),
@@ -302,6 +307,11 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
     artifacts = {
         "analysis": write_text(
             join(folder, "analysis.json"), json.dumps(current, indent=4), storage_options
+        ),
+        "html": write_explanations_report(
+            folder, current, local=explanation,
+            title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
+            storage_options=storage_options,
         ),
         "violations": write_text(
             join(folder, "constraint_violations.json"),

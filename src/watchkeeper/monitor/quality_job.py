@@ -39,10 +39,11 @@ from watchkeeper.catalog import (
     MonitoringStore,
     Schedule,
 )
-from watchkeeper.errors import FormatError, UsageError
+from watchkeeper.errors import FormatError, UsageError, WatchkeeperError
 from watchkeeper.io.storage import join, read_json, write_text
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
+from watchkeeper.report.model_pages import write_quality_report
 
 log = logging.getLogger("watchkeeper.monitor")
 
@@ -149,6 +150,16 @@ def judge_model_quality(
         artifacts["statistics"] = write_text(
             join(folder, "statistics.json"), json.dumps(statistics, indent=4), storage_options
         )
+        artifacts["html"] = write_quality_report(
+            folder,
+            statistics,
+            baseline=_baseline_statistics(schedule, storage_options),
+            violations=violations,
+            title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
+            subtitle=f"{execution.window_start:%Y-%m-%d %H:%M} – "
+            f"{execution.window_end:%Y-%m-%d %H:%M} UTC",
+            storage_options=storage_options,
+        )
         points += _metric_points(statistics)
     elif estimate is not None:
         violations = _estimated_violations(estimate, constraints)
@@ -181,6 +192,15 @@ def judge_model_quality(
     return finished, [
         {**violation, "feature_name": violation["metric_name"]} for violation in violations
     ]
+
+
+def _baseline_statistics(schedule: Schedule, storage_options: dict | None) -> dict | None:
+    """The baseline's statistics.json, drawn beside the window's in the report (a
+    baseline folder may hold only its constraints)."""
+    try:
+        return read_json(join(schedule.baseline, "statistics.json"), storage_options)
+    except WatchkeeperError:
+        return None
 
 
 def _metric_points(statistics: dict) -> list[tuple[str, str, float]]:
