@@ -171,3 +171,27 @@ def test_bad_clarify_schedules_are_refused_at_creation(tmp_path):
     with pytest.raises(UsageError, match="threshold"):
         create_schedule(name="d", kind="model-explainability", **common,
                         options={"model": "m.joblib", "threshold": 2})
+
+
+def test_the_command_line_takes_any_option_of_a_kind(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli import app
+
+    monkeypatch.setenv("WATCHKEEPER_HOME", str(tmp_path / "workspace"))
+    write_analysis(tmp_path / "baseline" / "analysis.json", post={"label": "y", "facets": {}})
+    runner = CliRunner()
+    made = runner.invoke(app, [
+        "schedule", "create", "--name", "bias", "--endpoint", "e", "--kind", "model-bias",
+        "--baseline", str(tmp_path / "baseline"), "--option", "ground_truth=gt",
+        "--option", "facet=sex", "--option", "label_values=[1]",
+        "--option", "predicted_label=pred", "--option", "tolerance=0.1",
+    ])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    schedule = MonitoringStore(Catalog()).schedule("bias")
+    assert schedule.options == {"ground_truth": "gt", "facet": "sex", "label_values": [1],
+                                "predicted_label": "pred", "tolerance": 0.1}  # fmt: skip
+    bad = runner.invoke(app, ["schedule", "create", "--name", "x", "--endpoint", "e",
+                              "--kind", "model-bias", "--baseline", str(tmp_path / "baseline"),
+                              "--option", "facet"])  # fmt: skip
+    assert bad.exit_code == 2 and "KEY=VALUE" in bad.output

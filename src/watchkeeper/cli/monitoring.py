@@ -84,6 +84,14 @@ def create(
     reference_label: Annotated[
         str | None, typer.Option(help="model-quality: the label column of --reference.")
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            help="Any option of the kind as KEY=VALUE, the value read as JSON when it is "
+            "(0.5, [1], true), e.g. --option facet=sex --option label_values=[0]; repeatable.",
+        ),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Create a schedule (the cron, the baseline and the options are checked now)."""
@@ -115,7 +123,8 @@ def create(
                     "reference_label": reference_label,
                 }.items()
                 if value is not None
-            },
+            }
+            | _key_values(option or []),
         )
         following = next_firing(schedule.cron, dt.datetime.now(dt.UTC))
         console.print(
@@ -123,6 +132,24 @@ def create(
             f"(next run {following:%Y-%m-%d %H:%M} UTC)",
             highlight=False,
         )
+
+
+def _key_values(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` options; a value that parses as JSON is taken as such."""
+    import json as json_module
+
+    from watchkeeper.errors import UsageError
+
+    options = {}
+    for pair in pairs:
+        key, equals, text = pair.partition("=")
+        if not equals or not key.strip():
+            raise UsageError(f"--option {pair!r}: write it as KEY=VALUE")
+        try:
+            options[key.strip()] = json_module.loads(text)
+        except ValueError:
+            options[key.strip()] = text
+    return options
 
 
 @schedule_app.command("list")
