@@ -34,6 +34,7 @@ True
 >>> store.get("customers", "7") is None
 True
 >>> store.close()
+>>> import shutil; shutil.rmtree(folder)
 """
 
 from __future__ import annotations
