@@ -1,0 +1,315 @@
+"""The feature store: a registry of feature groups, their offline Parquet files under one
+folder or S3 prefix, an online store, and SQL over the offline files through DuckDB.
+
+Layout under the store's URI::
+
+    _groups/{name}.json                                  the group's description
+    {name}/event_date=YYYY-MM-DD/part-{uuid}.parquet     offline rows, by event date
+
+>>> import tempfile
+>>> import pandas as pd
+>>> fs = FeatureStore(tempfile.mkdtemp(), online=None)
+>>> fg = fs.feature_group("customers")
+>>> frame = pd.DataFrame({"id": [1, 2], "t": ["2024-01-01T00:00:00Z"] * 2, "x": [0.5, 1.5]})
+>>> _ = fg.load_feature_definitions(frame)
+>>> _ = fg.create("id", "t", enable_online_store=False)
+>>> fg.ingest(frame).ingested
+2
+>>> fs.query('SELECT sum(x) AS total FROM "customers"')["total"].tolist()
+[2.0]
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import fsspec
+import pandas as pd
+import pyarrow as pa
+
+from watchkeeper.catalog.store import workspace
+from watchkeeper.errors import SchemaError, UsageError
+from watchkeeper.featurestore.definitions import parse_event_times, to_pandas
+from watchkeeper.featurestore.group import FeatureGroup
+from watchkeeper.io import storage
+
+SQL_TYPES = {"Integral": "BIGINT", "Fractional": "DOUBLE", "String": "VARCHAR"}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    relation = con.sql(sql)
+    if relation is None:  # a statement without a result
+        return pa.table({})
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+    return fetch()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class FeatureStore:
+    """Feature groups with an offline store (Parquet files under ``uri``: a local folder or
+    ``s3://…``; default the workspace's ``featurestore/`` folder) and an online store
+    (``online``: a spec for :func:`open_online_store`, or an object with its methods;
+    default SQLite beside the offline files)."""
+
+    def __init__(
+        self,
+        uri: str | os.PathLike[str] | None = None,
+        online: Any = None,
+        storage_options: dict | None = None,
+    ) -> None:
+        self.uri = os.fspath(uri) if uri is not None else str(workspace() / "featurestore")
+        self.storage_options = storage_options
+        self._online_spec = online
+        self._online: Any = None
+
+    def __repr__(self) -> str:
+        return f"FeatureStore({self.uri!r})"
+
+    # -- groups -------------------------------------------------------------------------
+
+    def feature_group(self, name: str) -> FeatureGroup:
+        """The group called ``name`` (it need not exist yet: see :meth:`FeatureGroup.create`)."""
+        return FeatureGroup(self, name)
+
+    def list(self) -> list[str]:
+        """The names of the registered groups, sorted."""
+        folder = storage.join(self.uri, "_groups")
+        if storage.is_local(folder):
+            path = Path(folder.removeprefix("file://"))
+            names = [p.stem for p in path.glob("*.json")] if path.is_dir() else []
+        else:
+            fs, root = fsspec.core.url_to_fs(folder, **(self.storage_options or {}))
+            names = [Path(p).stem for p in fs.glob(root + "/*.json")]
+        return sorted(names)
+
+    def _group(self, group: str | FeatureGroup) -> FeatureGroup:
+        found = group if isinstance(group, FeatureGroup) else self.feature_group(group)
+        if not found.exists():
+            raise UsageError(
+                f"feature group '{found.name}' does not exist; groups: "
+                f"{', '.join(self.list()) or '(none)'}"
+            )
+        found.describe()
+        return found
+
+    # -- online -------------------------------------------------------------------------
+
+    @property
+    def online_store(self) -> Any:
+        """The online store, opened on first use."""
+        if self._online is None:
+            spec = self._online_spec
+            if spec is not None and not isinstance(spec, str | os.PathLike):
+                self._online = spec
+            else:
+                from watchkeeper.featurestore.online import open_online_store
+
+                if storage.is_local(self.uri):
+                    default = Path(storage.join(self.uri, "_online", "online.db"))
+                else:
+                    default = workspace() / "featurestore-online.db"
+                default.parent.mkdir(parents=True, exist_ok=True)
+                self._online = open_online_store(
+                    os.fspath(spec) if spec is not None else None, default
+                )
+        return self._online
+
+    def close(self) -> None:
+        """Close the online store if it was opened."""
+        if self._online is not None and hasattr(self._online, "close"):
+            self._online.close()
+        self._online = None
+
+    # -- files --------------------------------------------------------------------------
+
+    def _filesystem(self, uri: str) -> tuple[Any, str]:
+        return fsspec.core.url_to_fs(uri, **(self.storage_options or {}))
+
+    def _remove(self, uri: str) -> None:
+        fs, path = self._filesystem(uri)
+        if fs.exists(path):
+            fs.rm(path)
+
+    def _remove_tree(self, uri: str) -> None:
+        fs, path = self._filesystem(uri)
+        if fs.exists(path):
+            fs.rm(path, recursive=True)
+
+    def _has_files(self, group: FeatureGroup) -> bool:
+        fs, path = self._filesystem(group.offline_uri)
+        return bool(fs.glob(path.rstrip("/") + "/*/*.parquet"))
+
+    # -- SQL ----------------------------------------------------------------------------
+
+    def connect(self, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with a view per group named after it over its offline
+        files (with the ``event_date`` partition column)."""
+        con = duckdb.connect()
+        con.execute(f"SET temp_directory = {_literal(tempfile.gettempdir())}")
+        if memory_limit:
+            con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        if not storage.is_local(self.uri):
+            fs, _ = self._filesystem(self.uri)
+            con.register_filesystem(fs)
+        for name in self.list():
+            group = self.feature_group(name)
+            con.execute(f"CREATE VIEW {_quote(name)} AS {self._source(group)}")
+        return con
+
+    def _source(self, group: FeatureGroup) -> str:
+        description = group.describe()
+        if self._has_files(group):
+            pattern = storage.join(group.offline_uri, "**", "*.parquet")
+            return (
+                f"SELECT * FROM read_parquet({_literal(pattern)}, hive_partitioning = true, "
+                "union_by_name = true)"
+            )
+        time_name = description["EventTimeFeatureName"]
+        columns = [
+            f"CAST(NULL AS {'TIMESTAMPTZ' if d['FeatureName'] == time_name else SQL_TYPES[d['FeatureType']]}) "  # noqa: E501
+            f"AS {_quote(d['FeatureName'])}"
+            for d in description["FeatureDefinitions"]
+        ]
+        columns += [
+            "CAST(NULL AS TIMESTAMPTZ) AS write_time",
+            "CAST(NULL AS TIMESTAMPTZ) AS api_invocation_time",
+            "CAST(NULL AS BOOLEAN) AS is_deleted",
+            "CAST(NULL AS DATE) AS event_date",
+        ]
+        return f"SELECT {', '.join(columns)} WHERE false"
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run SQL over the offline stores (each group a view named after it) and return a
+        pandas DataFrame, e.g. the latest row of each id::
+
+            SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY id
+                ORDER BY event_time DESC, write_time DESC) AS row_number FROM "name")
+            WHERE row_number = 1 AND NOT is_deleted
+        """
+        con = self.connect()
+        try:
+            return _arrow(con, sql).to_pandas()
+        except duckdb.Error as exc:
+            raise UsageError(f"query failed: {exc}") from None
+        finally:
+            con.close()
+
+    # -- point in time ------------------------------------------------------------------
+
+    def point_in_time(
+        self,
+        entity_df: Any,
+        groups: list[str | FeatureGroup] | str | FeatureGroup,
+        event_time_column: str = "event_time",
+        write_time_cutoff: Any = None,
+        memory_limit: str | None = "2GB",
+    ) -> pd.DataFrame:
+        """For each entity row, the features of each group as they were at the row's time.
+
+        ``entity_df`` needs each group's record identifier column and ``event_time_column``.
+        A group contributes the offline row of the entity's id with the latest event time
+        at or before the row's time, leaving out rows written after ``write_time_cutoff``;
+        if that row is a deletion (or there is none) its features are null. Among rows of
+        one id and one event time, a deletion wins, then the one written last.
+
+        The result is the entity frame (same rows, same order, same index) with the
+        groups' features added: a feature keeps its name unless the entity frame has a
+        column of that name or another of the groups has a feature of that name; then it
+        is ``{group}__{feature}``. The join runs in DuckDB (ASOF JOIN over the Parquet
+        files), within ``memory_limit``.
+        """
+        if isinstance(groups, str | FeatureGroup):
+            groups = [groups]
+        resolved = [self._group(group) for group in groups]
+        if len({g.name for g in resolved}) != len(resolved):
+            raise UsageError("a feature group is named twice in groups")
+        frame = to_pandas(entity_df)
+        if event_time_column not in frame.columns:
+            raise SchemaError(f"entity frame has no column '{event_time_column}'")
+        entity: dict[str, Any] = {
+            "__row": pa.array(range(len(frame)), pa.int64()),
+            "__t": pa.array(
+                parse_event_times(frame[event_time_column].reset_index(drop=True), "String")
+            ),
+        }
+        counts: dict[str, int] = {}
+        for group in resolved:
+            for name in self._features(group):
+                counts[name] = counts.get(name, 0) + 1
+        selects: list[str] = []
+        joins: list[str] = []
+        cutoff = None
+        if write_time_cutoff is not None:
+            cutoff = pd.Timestamp(write_time_cutoff)
+            cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff
+        for index, group in enumerate(resolved):
+            description = group.describe()
+            id_name = description["RecordIdentifierFeatureName"]
+            time_name = description["EventTimeFeatureName"]
+            if id_name not in frame.columns:
+                raise SchemaError(
+                    f"entity frame has no column '{id_name}', the record identifier of "
+                    f"feature group '{group.name}'"
+                )
+            types = {d["FeatureName"]: d["FeatureType"] for d in description["FeatureDefinitions"]}
+            ids = frame[id_name].reset_index(drop=True)
+            if types[id_name] == "Integral":
+                key = pa.array(pd.to_numeric(ids, errors="coerce").astype("Int64"), pa.int64())
+            else:
+                key = pa.array(ids.astype("string"), pa.string())
+            entity[f"__k{index}"] = key
+            alias = f"g{index}"
+            where = (
+                "" if cutoff is None else f"WHERE write_time <= TIMESTAMPTZ '{cutoff.isoformat()}'"
+            )
+            features = self._features(group)
+            feature_list = "".join(f", {_quote(name)}" for name in features)
+            source = (
+                f"SELECT {_quote(id_name)} AS __k, {_quote(time_name)} AS __t, "
+                f"is_deleted AS __del{feature_list} FROM ({self._source(group)}) {where} "
+                "QUALIFY row_number() OVER (PARTITION BY __k, __t "
+                "ORDER BY is_deleted DESC, write_time DESC) = 1"
+            )
+            joins.append(
+                f"ASOF LEFT JOIN ({source}) {alias} "
+                f"ON e.__k{index} = {alias}.__k AND e.__t >= {alias}.__t"
+            )
+            for name in features:
+                label = name
+                if counts[name] > 1 or name in frame.columns:
+                    label = f"{group.name}__{name}"
+                selects.append(
+                    f"CASE WHEN {alias}.__del THEN NULL ELSE {alias}.{_quote(name)} END "
+                    f"AS {_quote(label)}"
+                )
+        entity_table = pa.table(entity)
+        sql = (
+            f"SELECT {', '.join(['e.__row', *selects])} FROM entity_table e "
+            f"{' '.join(joins)} ORDER BY e.__row"
+        )
+        con = self.connect(memory_limit)
+        try:
+            con.register("entity_table", entity_table)
+            result = _arrow(con, sql)
+        finally:
+            con.close()
+        features = result.drop(["__row"]).to_pandas()
+        features.index = frame.index
+        return pd.concat([frame, features], axis=1)
+
+    @staticmethod
+    def _features(group: FeatureGroup) -> list[str]:
+        description = group.describe()
+        skip = {description["RecordIdentifierFeatureName"], description["EventTimeFeatureName"]}
+        return [name for name in group.feature_names() if name not in skip]
