@@ -312,10 +312,11 @@ class FeatureGroup:
         time_name = self.event_time_feature_name
         n = table.num_rows
         table = table.append_column(
-            "write_time", pa.array(np.full(n, _now().value, dtype="int64"), TIME_TYPE)
+            "write_time", pa.array(np.full(n, _now().value // 1000, dtype="int64"), TIME_TYPE)
         )
         table = table.append_column(
-            "api_invocation_time", pa.array(np.full(n, invoked.value, dtype="int64"), TIME_TYPE)
+            "api_invocation_time",
+            pa.array(np.full(n, invoked.value // 1000, dtype="int64"), TIME_TYPE),
         )
         table = table.append_column("is_deleted", pa.array(np.full(n, deleted)))
         dates = pc.strftime(table.column(time_name), format="%Y-%m-%d")

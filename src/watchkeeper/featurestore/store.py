@@ -278,7 +278,7 @@ class FeatureStore:
             source = (
                 f"SELECT {_quote(id_name)} AS __k, {_quote(time_name)} AS __t, "
                 f"is_deleted AS __del{feature_list} FROM ({self._source(group)}) {where} "
-                "QUALIFY row_number() OVER (PARTITION BY __k, __t "
+                f"QUALIFY row_number() OVER (PARTITION BY {_quote(id_name)}, {_quote(time_name)} "
                 "ORDER BY is_deleted DESC, write_time DESC) = 1"
             )
             joins.append(
