@@ -295,7 +295,7 @@ class FeatureStore:
                 )
         entity_table = pa.table(entity)
         sql = (
-            f"SELECT {', '.join(['e.__row', *selects])} FROM entity_table e "
+            f"SELECT {', '.join(selects or ['e.__row'])} FROM entity_table e "
             f"{' '.join(joins)} ORDER BY e.__row"
         )
         con = self.connect(memory_limit)
@@ -304,7 +304,10 @@ class FeatureStore:
             result = _arrow(con, sql)
         finally:
             con.close()
-        features = result.drop(["__row"]).to_pandas()
+        # hand the Arrow buffers over to pandas column by column rather than copy them all
+        features = result.to_pandas(self_destruct=True, split_blocks=True)
+        del result
+        features = features[[c for c in features.columns if c != "__row"]]
         features.index = frame.index
         return pd.concat([frame, features], axis=1)
 
