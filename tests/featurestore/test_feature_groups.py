@@ -282,3 +282,23 @@ def test_online_and_offline_agree_after_interleaved_ingests_and_deletes(fs):
     for key in range(15):
         record = fg.get_record(key)
         assert (record["math"] if record else None) == expected.get(key), key
+
+
+def test_each_ingested_batch_is_profiled_into_the_group_dataset(fs, workspace):
+    from watchkeeper.catalog import Catalog
+    from watchkeeper.datasets.service import DatasetService
+
+    fg = _create(fs)
+    frame = _frame()
+    report = fg.ingest(frame)
+    assert report.ingested == len(frame)
+    service = DatasetService(Catalog(f"sqlite:///{workspace / 'catalog.db'}"))
+    service.refresh("scholarship")
+    [day] = service.store.batches("scholarship")
+    assert day.rows == len(frame)
+    assert {"math", "gender", "name"} <= set(day.metrics)
+    quiet = FeatureStore(fs.uri, monitor=False)
+    quiet.feature_group("scholarship").ingest(frame)
+    service.refresh("scholarship")
+    assert service.store.batches("scholarship")[0].rows == len(frame)  # not profiled again
+    quiet.close()

@@ -11,6 +11,7 @@ from watchkeeper.cli import (
     check,
     datasets,
     explain,
+    featurestore,
     monitoring,
     profile,
     quality,
@@ -43,6 +44,7 @@ app.command("explain")(explain.command)
 app.add_typer(bias.bias_app, name="bias")
 app.add_typer(quality.quality_app, name="quality")
 app.add_typer(quality.groundtruth_app, name="groundtruth")
+app.add_typer(featurestore.fs_app, name="fs")
 
 
 def _version(value: bool) -> None:

@@ -238,6 +238,7 @@ class FeatureGroup:
         for files in results:
             report.files.extend(files)
         report.ingested = table.num_rows
+        self.store._profile_batch(self.name, table, invoked.to_pydatetime())
         return report
 
     def put_record(self, record: dict[str, Any]) -> None:

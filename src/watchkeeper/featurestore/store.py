@@ -21,6 +21,7 @@ Layout under the store's URI::
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -56,22 +57,55 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+log = logging.getLogger("watchkeeper.featurestore")
+
+
 class FeatureStore:
     """Feature groups with an offline store (Parquet files under ``uri``: a local folder or
     ``s3://…``; default the workspace's ``featurestore/`` folder) and an online store
     (``online``: a spec for :func:`open_online_store`, or an object with its methods;
-    default SQLite beside the offline files)."""
+    default SQLite beside the offline files).
+
+    Every ingested batch is also profiled into the dataset named after its group, in
+    ``catalog`` (default: the workspace's, or ``WATCHKEEPER_DATABASE_URL``), so the
+    group's feature quality and drift show in the dashboard and can have monitors;
+    ``monitor=False`` leaves that out.
+    """
 
     def __init__(
         self,
         uri: str | os.PathLike[str] | None = None,
         online: Any = None,
         storage_options: dict | None = None,
+        *,
+        catalog: Any = None,
+        monitor: bool = True,
     ) -> None:
         self.uri = os.fspath(uri) if uri is not None else str(workspace() / "featurestore")
         self.storage_options = storage_options
         self._online_spec = online
         self._online: Any = None
+        self._catalog = catalog
+        self.monitor = monitor
+
+    def _profile_batch(self, name: str, table: Any, when: Any) -> None:
+        """Add an ingested batch's profile to the group's dataset; a failure here is
+        logged, never the ingest's failure (the features are stored by then)."""
+        if not self.monitor:
+            return
+        from watchkeeper.catalog import Catalog
+        from watchkeeper.datasets.service import DatasetService
+        from watchkeeper.errors import WatchkeeperError
+        from watchkeeper.profile import DatasetProfile
+
+        try:
+            if self._catalog is None:
+                self._catalog = Catalog()
+            profile = DatasetProfile()
+            profile.track(table)
+            DatasetService(self._catalog).receive(name, profile, timestamp=when)
+        except WatchkeeperError as exc:
+            log.warning("feature group %s: batch not profiled: %s", name, exc)
 
     def __repr__(self) -> str:
         return f"FeatureStore({self.uri!r})"
