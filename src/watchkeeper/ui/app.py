@@ -8,8 +8,9 @@ import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, HTTPException, Query, Response
 from fastapi.responses import FileResponse
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -17,6 +18,7 @@ from watchkeeper import __version__
 from watchkeeper.catalog import Catalog
 from watchkeeper.datasets.rest import DEFAULT_MAX_BODY, datasets_router
 from watchkeeper.datasets.service import DatasetService
+from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.rest import ExecutionMetrics, monitoring_router
 from watchkeeper.ui.auth import AccessControl, Tokens, tokens_from_env
 from watchkeeper.ui.pages import pages_router
@@ -41,13 +43,15 @@ def create_ui_app(
     notify: Sequence[str] = (),
     refresh_seconds: float | None = 5.0,
     max_body: int = DEFAULT_MAX_BODY,
+    feature_store: Any = None,
 ) -> FastAPI:
     """The dashboard application.
 
     ``tokens`` (default: ``WATCHKEEPER_TOKEN``) turn on access control; ``notify`` are
     apprise URLs that receive every dataset's alerts; every ``refresh_seconds`` a
     background thread merges received profiles, evaluates and alerts (``None``: only
-    when a page or the API asks).
+    when a page or the API asks). ``feature_store`` (default: the workspace's) answers
+    ``GET /api/v1/feature-groups/{name}/records/{id}``.
     """
     catalog = catalog or Catalog()
     service = DatasetService(catalog, notify=notify)
@@ -94,6 +98,25 @@ def create_ui_app(
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/api/v1/feature-groups/{name}/records/{record_id}", tags=["feature store"])
+    def feature_record(
+        name: str, record_id: str, feature: Annotated[list[str] | None, Query()] = None
+    ) -> dict[str, Any]:
+        """The latest record of an id from a feature group's online store."""
+        from watchkeeper.featurestore import FeatureStore
+
+        store = feature_store if feature_store is not None else FeatureStore(catalog=catalog)
+        group = store.feature_group(name)
+        try:
+            if not group.exists():
+                raise HTTPException(404, f"no feature group named {name!r}")
+            record = group.get_record(record_id, feature_names=feature)
+        except WatchkeeperError as exc:
+            raise HTTPException(422, str(exc)) from None
+        if record is None:
+            raise HTTPException(404, f"feature group {name!r} has no record {record_id!r}")
+        return record
 
     script = plotly_path()
 

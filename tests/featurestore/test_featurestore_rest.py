@@ -1,0 +1,39 @@
+"""A feature group's latest records over HTTP, from a real server."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from live import LiveServer
+from watchkeeper.catalog import Catalog
+from watchkeeper.featurestore import FeatureStore
+from watchkeeper.ui import create_ui_app
+
+
+def test_records_are_read_from_the_online_store(tmp_path):
+    store = FeatureStore(tmp_path / "store")
+    group = store.feature_group("applicants")
+    frame = pd.DataFrame({"id": [1, 2, 1], "event_time": ["2026-11-01T10:00:00Z",
+                          "2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z"],
+                          "math": [40, 70, 90]})  # fmt: skip
+    group.load_feature_definitions(frame)
+    group.create(record_identifier_name="id", event_time_feature_name="event_time")
+    group.ingest(frame)
+    app = create_ui_app(Catalog(f"sqlite:///{tmp_path}/c.db"), tokens=[], refresh_seconds=None,
+                        feature_store=store)  # fmt: skip
+    server = LiveServer(app).start()
+    try:
+        with server.client() as client:
+            latest = client.get("/api/v1/feature-groups/applicants/records/1")
+            assert latest.status_code == 200 and latest.json()["math"] == 90
+            chosen = client.get("/api/v1/feature-groups/applicants/records/2",
+                                params={"feature": ["math"]})  # fmt: skip
+            assert chosen.json() == {"id": 2, "math": 70}
+            assert client.get("/api/v1/feature-groups/applicants/records/9").status_code == 404
+            assert client.get("/api/v1/feature-groups/nothing/records/1").status_code == 404
+            bad = client.get("/api/v1/feature-groups/applicants/records/1",
+                             params={"feature": ["colour"]})  # fmt: skip
+            assert bad.status_code == 422 and "colour" in bad.json()["detail"]
+    finally:
+        server.stop()
+        store.close()
