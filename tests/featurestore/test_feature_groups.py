@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from featurestore_fakes import MemoryOnlineStore
+from featurestore_workspace import workspace  # noqa: F401  (autouse fixture)
 
 from watchkeeper.errors import InputError, SchemaError, UsageError
 from watchkeeper.featurestore import FeatureStore, infer_definitions
@@ -284,7 +285,7 @@ def test_online_and_offline_agree_after_interleaved_ingests_and_deletes(fs):
         assert (record["math"] if record else None) == expected.get(key), key
 
 
-def test_each_ingested_batch_is_profiled_into_the_group_dataset(fs, workspace):
+def test_each_ingested_batch_is_profiled_into_the_group_dataset(fs, tmp_path):
     from watchkeeper.catalog import Catalog
     from watchkeeper.datasets.service import DatasetService
 
@@ -292,7 +293,8 @@ def test_each_ingested_batch_is_profiled_into_the_group_dataset(fs, workspace):
     frame = _frame()
     report = fg.ingest(frame)
     assert report.ingested == len(frame)
-    service = DatasetService(Catalog(f"sqlite:///{workspace / 'catalog.db'}"))
+    # the workspace fixture made tmp_path/workspace the default catalog's home
+    service = DatasetService(Catalog(f"sqlite:///{tmp_path / 'workspace' / 'catalog.db'}"))
     service.refresh("scholarship")
     [day] = service.store.batches("scholarship")
     assert day.rows == len(frame)

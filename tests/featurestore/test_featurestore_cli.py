@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from featurestore_workspace import workspace  # noqa: F401  (autouse fixture)
 from typer.testing import CliRunner
 
 from watchkeeper.cli.featurestore import fs_app

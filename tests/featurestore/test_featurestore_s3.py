@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from featurestore_workspace import workspace  # noqa: F401  (autouse fixture)
 
 from watchkeeper.featurestore import FeatureStore
 

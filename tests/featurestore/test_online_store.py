@@ -9,6 +9,7 @@ import threading
 
 import pytest
 import redis
+from featurestore_workspace import workspace  # noqa: F401  (autouse fixture)
 from redis_server import redis_server  # noqa: F401  (fixture, used by name)
 
 from watchkeeper.errors import UsageError

@@ -7,6 +7,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 import pytest
+from featurestore_workspace import workspace  # noqa: F401  (autouse fixture)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

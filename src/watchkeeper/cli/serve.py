@@ -51,6 +51,18 @@ def command(
         str | None,
         typer.Option(help="Catalog whose latest monitoring results /metrics shows."),
     ] = None,
+    feature_group: Annotated[
+        str | None,
+        typer.Option(help="Feature group whose online store gives the features of a request "
+                     "that carries only record ids."),
+    ] = None,
+    feature_store: Annotated[
+        str | None,
+        typer.Option(help="The feature store's folder or URI (default: the workspace's)."),
+    ] = None,
+    online_store: Annotated[
+        str | None, typer.Option(help="The feature store's online store (e.g. redis://…).")
+    ] = None,
 ) -> None:
     """Serve MODEL over HTTP: /api/v1/predict, SageMaker's /endpoints/NAME/invocations,
     /api/v1/health, /metrics and the API documentation at /docs.
@@ -69,6 +81,7 @@ def command(
             raise UsageError("--sampling-percent needs --capture")
         loaded = load_model(model, baseline=baseline)
         endpoint = name or default_name(model)
+        group = _feature_group(feature_group, feature_store, online_store)
         writer = _writer(capture, endpoint, variant, sampling_percent)
         try:
             app = create_app(
@@ -77,6 +90,7 @@ def command(
                 variant=variant,
                 capture=writer,
                 max_body_bytes=max(1, int(max_body_mb * MIB)),
+                feature_group=group,
             )
         except BaseException:
             if writer is not None:
@@ -116,6 +130,19 @@ def _exit_quietly_after_stop() -> None:
 
     signal.signal(signal.SIGTERM, stopped)
     signal.signal(signal.SIGINT, stopped)
+
+
+def _feature_group(name: str | None, uri: str | None, online: str | None):
+    if name is None:
+        if uri is not None or online is not None:
+            raise UsageError("--feature-store and --online-store need --feature-group")
+        return None
+    from watchkeeper.featurestore import FeatureStore
+
+    group = FeatureStore(uri, online=online).feature_group(name)
+    if not group.exists():
+        raise UsageError(f"no feature group named {name!r} in the feature store")
+    return group
 
 
 def _writer(capture: str | None, endpoint: str, variant: str, sampling_percent: float):

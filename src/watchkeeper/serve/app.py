@@ -84,6 +84,7 @@ class ServingApp(FastAPI):
     capture: CaptureWriter | None
     registry: CollectorRegistry
     max_body_bytes: int
+    feature_group: Any = None
 
 
 # -- documented shapes --------------------------------------------------------------------
@@ -160,8 +161,14 @@ def create_app(
     variant: str = "AllTraffic",
     capture: CaptureWriter | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    feature_group: Any = None,
 ) -> ServingApp:
     """The app serving ``model`` as endpoint ``name``, variant ``variant``.
+
+    With ``feature_group`` (a :class:`watchkeeper.featurestore.FeatureGroup`), a JSON
+    request may carry only record ids (``{"id": 42}``, with the group's record
+    identifier name, or a list of them): the features are read from the group's online
+    store, and the request is captured with them.
 
     ``capture`` receives every successful request and answer; the app closes it (writing
     what is buffered) when the server shuts down. Bodies larger than ``max_body_bytes``
@@ -180,6 +187,7 @@ def create_app(
     )
     app.model, app.endpoint, app.variant = model, name, variant
     app.capture, app.max_body_bytes = capture, max_body_bytes
+    app.feature_group = feature_group
     app.registry = CollectorRegistry(auto_describe=True)
     app.add_middleware(RequestMetrics, metrics=ServingMetrics(app.registry, name, variant))
     if capture is not None:
@@ -345,6 +353,8 @@ def _predict_and_capture(
     inference_id: str | None,
 ) -> tuple[bytes, str]:
     model = app.model
+    if app.feature_group is not None and kind != CSV:
+        body = _with_stored_features(app.feature_group, body)
     columns = csv_columns(body, model) if kind == CSV else json_columns(body, model)
     rows = len(columns[0]) if columns else 0
     try:
@@ -369,6 +379,28 @@ def _predict_and_capture(
     if app.capture is not None:
         _offer(app.capture, body, content_type, answer, answer_type, inference_id)
     return answer, answer_type
+
+
+def _with_stored_features(group: Any, body: bytes) -> bytes:
+    """A request of record ids only, made a request of those records' stored features
+    (the record id and event time left out); any other request as it came."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return body  # the usual parser names the problem
+    key = group.record_identifier_name
+    items = document if isinstance(document, list) else [document]
+    if not items or not all(isinstance(i, dict) and set(i) == {key} for i in items):
+        return body
+    records = group.batch_get_record([item[key] for item in items])
+    missing = [item[key] for item, record in zip(items, records, strict=True) if record is None]
+    if missing:
+        raise RequestProblem(
+            404, f"feature group {group.name!r} has no record {missing[0]!r}"
+        )
+    dropped = {key, group.event_time_feature_name}
+    rows = [{k: v for k, v in record.items() if k not in dropped} for record in records]
+    return json.dumps(rows if isinstance(document, list) else rows[0]).encode()
 
 
 def _offer(
