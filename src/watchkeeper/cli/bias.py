@@ -130,6 +130,15 @@ def _common(
     }
 
 
+def _written(output, data, what: str, **section: dict[str, Any]) -> None:
+    """Write analysis.json and its report, then show the metrics."""
+    path = write_analysis(output, **section)
+    report = write_bias_report(output, read_analysis(path), subtitle=str(data))
+    [shown] = section.values()
+    _show(shown, f"{data}: {what}")
+    console.print(f"analysis written to {path}; report {report}")
+
+
 def _show(section: dict[str, Any], title: str) -> None:
     table = Table(title=title, title_justify="left", header_style="bold")
     for heading in ("facet", "value or threshold", "metric", "value"):
@@ -171,10 +180,7 @@ def pretraining(
             format=format.value if format else None,
             csv=_csv(header, delimiter, encoding, column_names),
         )
-        path = write_analysis(output, pre=section)
-        report = write_bias_report(output, read_analysis(path), subtitle=str(data))
-        _show(section, f"{data}: pre-training bias of {label!r}")
-        console.print(f"analysis written to {path}; report {report}")
+        _written(output, data, f"pre-training bias of {label!r}", pre=section)
 
 
 @bias_app.command("posttraining")
@@ -227,7 +233,4 @@ def posttraining(
             format=format.value if format else None,
             csv=_csv(header, delimiter, encoding, column_names),
         )
-        path = write_analysis(output, post=section)
-        report = write_bias_report(output, read_analysis(path), subtitle=str(data))
-        _show(section, f"{data}: post-training bias of {label!r}")
-        console.print(f"analysis written to {path}; report {report}")
+        _written(output, data, f"post-training bias of {label!r}", post=section)
