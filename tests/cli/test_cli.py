@@ -236,3 +236,52 @@ def test_profiling_a_file_does_not_import_pandas_or_scipy(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_error_text_is_printed_as_it_is_not_as_markup(tmp_path):
+    folder = tmp_path / "landing" / "[archive]"
+    folder.mkdir(parents=True)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("columns:\n  x: {min: 0}\n")
+    result = run_cli("check", str(folder / "day.csv"), "--rules", str(rules), "-o", "out")
+    assert result.returncode == 2
+    assert f"{folder / 'day.csv'}: no files match" in result.stderr
+
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("x,y\n1,2\n1,[/x],3\n")  # the parser's message quotes the row
+    result = run_cli("profile", str(ragged), "-o", str(tmp_path / "p.wkp"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: {ragged}: row 3 has 3 fields, expected 2: '1,[/x],3'"
+
+
+def test_a_missing_reference_is_bad_arguments_not_a_bug(tmp_path):
+    data = write_table(tmp_path / "d.csv", 10, seed=3)
+    for command in ("check", "watch"):
+        extra = ["-o", str(tmp_path / "out")] if command == "check" else ["--once"]
+        result = run_cli(command, str(data if command == "check" else tmp_path), *extra)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "or both" in result.stderr and "unexpected" not in result.stderr
+
+
+def test_the_table_of_a_wide_profile_shows_the_first_features_and_says_so(tmp_path):
+    data = tmp_path / "wide.csv"
+    data.write_text(",".join(f"c{i}" for i in range(120)) + "\n" + ",".join(["1"] * 120) + "\n")
+    result = run_cli("profile", str(data), "-o", str(tmp_path / "p.wkp"))
+    assert result.returncode == 0, result.stderr
+    shown = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ c")]
+    assert shown == [f"c{i}" for i in range(50)]
+    assert "the first 50 of 120 features; --json lists them all" in result.stdout
+    result = run_cli("profile", str(data), "-o", str(tmp_path / "p.wkp"), "--json")
+    assert len(json.loads(result.stdout)["features"]) == 120
+
+
+def test_many_violations_are_listed_in_part_on_the_terminal(tmp_path):
+    data = tmp_path / "wide.csv"
+    data.write_text(",".join(f"c{i}" for i in range(60)) + "\n" + ",".join([""] * 60) + "\n")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("defaults:\n  max_missing: 0%\n")
+    result = run_cli("check", str(data), "--rules", str(rules), "-o", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr
+    assert "60 violations" in result.stdout
+    assert "the first 50; the report lists them all" in result.stdout
+    assert sum(line.startswith("│ c") for line in result.stdout.splitlines()) == 50

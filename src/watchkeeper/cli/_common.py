@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io import CsvOptions
@@ -25,10 +26,28 @@ PROGRESS_DELAY = 1.0
 # Piped output (logs, CI, `| less`) is not cut to rich's default of 80 columns: tables
 # of executions and features need more to keep statuses and names whole.
 PIPED_WIDTH = 120
+# Paths, column names and data values are printed as they are: with markup on, rich would
+# read `landing/[archive]/day.csv` as a style tag and fail on a value such as `[/x]`.
+# Styles are given explicitly, as (text, style) parts of `say`.
 console = Console(
-    width=PIPED_WIDTH if not sys.stdout.isatty() and "COLUMNS" not in os.environ else None
+    width=PIPED_WIDTH if not sys.stdout.isatty() and "COLUMNS" not in os.environ else None,
+    markup=False,
+    highlight=False,
 )
-errors = Console(stderr=True)
+errors = Console(stderr=True, markup=False, highlight=False)
+# A terminal table of a wide profile or of many violations shows this many rows, then a note.
+TABLE_ROWS = 50
+
+
+def say(*parts: str | tuple[str, str], to: Console = console) -> None:
+    """Print one message; a ``(text, style)`` part is styled, text is never markup."""
+    to.print(Text.assemble(*parts), soft_wrap=True)
+
+
+def fail(message: str, status: int = 2) -> typer.Exit:
+    """Print ``error: message`` on stderr; the exit to raise."""
+    say(("error:", "bold red"), " ", message, to=errors)
+    return typer.Exit(status)
 
 
 class DataFormat(StrEnum):
@@ -70,8 +89,7 @@ def handled() -> Iterator[None]:
     try:
         yield
     except WatchkeeperError as exc:
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_ERROR) from None
+        raise fail(str(exc), EXIT_ERROR) from None
     except KeyboardInterrupt:
         errors.print("interrupted")
         raise typer.Exit(130) from None
@@ -80,13 +98,11 @@ def handled() -> Iterator[None]:
     except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
         if os.environ.get("WATCHKEEPER_DEBUG"):
             raise
-        errors.print(
-            f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} "
+        raise fail(
+            f"unexpected {type(exc).__name__}: {exc} "
             "(set WATCHKEEPER_DEBUG=1 to see the traceback)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(EXIT_ERROR) from None
+            EXIT_ERROR,
+        ) from None
 
 
 @contextmanager
@@ -140,8 +156,12 @@ def _cell(value: Any) -> str:
 
 
 def feature_table(rows: list[dict[str, Any]], title: str) -> Table:
-    """The per-feature summary (seed report columns) as a terminal table."""
+    """The per-feature summary (seed report columns) as a terminal table: the first
+    :data:`TABLE_ROWS` features, and a note below when there are more."""
     table = Table(title=title, title_justify="left", header_style="bold")
+    if len(rows) > TABLE_ROWS:
+        table.caption = f"the first {TABLE_ROWS} of {len(rows):,} features; --json lists them all"
+        table.caption_justify = "left"
     columns = [
         ("feature", "feature"),
         ("type", "type"),
@@ -154,6 +174,6 @@ def feature_table(rows: list[dict[str, Any]], title: str) -> Table:
     ]
     for key, label in columns:
         table.add_column(label, justify="left" if key in ("feature", "type") else "right")
-    for row in rows:
+    for row in rows[:TABLE_ROWS]:
         table.add_row(*(_cell(row.get(key)) for key, _ in columns))
     return table

@@ -59,4 +59,4 @@ def command(
             return
         console.print(feature_table(rows, f"{data}: {baseline.statistics.rows} rows"))
         for name in ("statistics.json", "constraints.json", "report.html"):
-            console.print(f"wrote {join(output, name)}", highlight=False)
+            console.print(f"wrote {join(output, name)}")

@@ -12,6 +12,7 @@ from watchkeeper.api import check
 from watchkeeper.cli._common import (
     EXIT_OK,
     EXIT_VIOLATIONS,
+    TABLE_ROWS,
     DelimiterOption,
     EncodingOption,
     FormatOption,
@@ -22,7 +23,9 @@ from watchkeeper.cli._common import (
     handled,
     print_json,
     progress_bar,
+    say,
 )
+from watchkeeper.errors import UsageError
 
 if TYPE_CHECKING:
     from watchkeeper.checks.pipeline import CheckOutcome
@@ -60,7 +63,7 @@ def command(
     1 violations found, 2 bad input or arguments."""
     with handled():
         if baseline is None and rules is None:
-            raise typer.BadParameter("give --baseline, --rules, or both")
+            raise UsageError("give --baseline, --rules, or both")
         options = csv_options(header, delimiter, encoding)
         with progress_bar(not json) as progress:
             outcome = check(
@@ -88,13 +91,17 @@ def _print(outcome: CheckOutcome) -> None:
         table.add_column("feature", style="bold")
         table.add_column("check")
         table.add_column("description")
-        for violation in outcome.violations:
+        shown = outcome.violations[:TABLE_ROWS]
+        if len(shown) < len(outcome.violations):
+            table.caption = f"the first {len(shown)}; the report lists them all"
+            table.caption_justify = "left"
+        for violation in shown:
             table.add_row(
                 violation.feature_name, violation.constraint_check_type, violation.description
             )
         console.print(table)
     else:
-        console.print("[green]no violations[/]")
+        say(("no violations", "green"))
     for name, where in outcome.artifacts.items():
-        console.print(f"{name}: {where}", highlight=False)
-    console.print(outcome.exit_message, highlight=False)
+        console.print(f"{name}: {where}")
+    console.print(outcome.exit_message)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from watchkeeper.cli._common import JsonOption, console, handled, print_json
+from watchkeeper.cli._common import JsonOption, console, handled, print_json, say
 from watchkeeper.cli.monitoring import DatabaseOption
 from watchkeeper.errors import UsageError
 
@@ -43,7 +43,7 @@ def create(
         dataset = _service(database).create(
             name, segment_columns=columns, description=description
         )
-        console.print(f"created dataset {dataset.name}", highlight=False)
+        console.print(f"created dataset {dataset.name}")
 
 
 @datasets_app.command("list")
@@ -105,7 +105,6 @@ def baseline(
         console.print(
             f"baseline of {name}: {source} ({profile.rows:,} rows, "
             f"{len(profile.columns)} features)",
-            highlight=False,
         )
 
 
@@ -123,8 +122,8 @@ def import_command(
         imported, problems = import_profiles(service, uri, name)
         service.refresh(name)
         for problem in problems:
-            console.print(f"[yellow]skipped:[/] {problem}", highlight=False, soft_wrap=True)
-        console.print(f"imported {imported} profile(s) into {name}", highlight=False)
+            say(("skipped:", "yellow"), " ", problem)
+        console.print(f"imported {imported} profile(s) into {name}")
 
 
 @datasets_app.command("delete")
@@ -135,7 +134,7 @@ def delete(
     """Delete a dataset with its batches, monitors and channels."""
     with handled():
         _service(database).delete(name)
-        console.print(f"deleted dataset {name}", highlight=False)
+        console.print(f"deleted dataset {name}")
 
 
 def _reference(source: str):

@@ -53,7 +53,7 @@ def create(
         first = next(iter(read_batches(source, batch_rows=1000)))
         fg.load_feature_definitions(pa.Table.from_batches([first]))
         fg.create(record_identifier, event_time, online_store, description=description)
-        console.print(f"created feature group {name}", highlight=False)
+        console.print(f"created feature group {name}")
 
 
 @fs_app.command("ingest")
@@ -82,9 +82,9 @@ def ingest(
         if json_output:
             print_json({"ingested": ingested, "rejected": [list(r) for r in rejected]})
             return
-        console.print(f"ingested {ingested} rows, rejected {len(rejected)}", highlight=False)
+        console.print(f"ingested {ingested} rows, rejected {len(rejected)}")
         for row, reason in rejected[:50]:
-            console.print(f"  row {row}: {reason}", highlight=False, soft_wrap=True)
+            console.print(f"  row {row}: {reason}", soft_wrap=True)
         if rejected:
             raise typer.Exit(1)
 
@@ -98,7 +98,7 @@ def list_groups(uri: UriOption = None, json_output: JsonOption = False) -> None:
             print_json(names)
             return
         for name in names:
-            console.print(name, highlight=False)
+            console.print(name)
 
 
 @fs_app.command("describe")
@@ -144,7 +144,7 @@ def get(
         record = store.feature_group(name).get_record(record_id)
         store.close()
         if record is None:
-            console.print(f"no record {record_id!r} in {name}", highlight=False)
+            console.print(f"no record {record_id!r} in {name}")
             raise typer.Exit(1)
         print_json(record)
 
@@ -160,4 +160,4 @@ def delete(
         store = _store(uri, online)
         store.feature_group(name).delete()
         store.close()
-        console.print(f"deleted feature group {name}", highlight=False)
+        console.print(f"deleted feature group {name}")

@@ -18,6 +18,7 @@ from watchkeeper.cli._common import (
     handled,
     print_json,
 )
+from watchkeeper.errors import UsageError
 
 DatabaseOption = Annotated[
     str | None,
@@ -130,15 +131,12 @@ def create(
         console.print(
             f"schedule {schedule.name}: {schedule.endpoint} at '{schedule.cron}' "
             f"(next run {following:%Y-%m-%d %H:%M} UTC)",
-            highlight=False,
         )
 
 
 def _key_values(pairs: list[str]) -> dict:
     """``KEY=VALUE`` options; a value that parses as JSON is taken as such."""
     import json as json_module
-
-    from watchkeeper.errors import UsageError
 
     options = {}
     for pair in pairs:
@@ -206,7 +204,7 @@ def run(
         notifier = Notifier(notify or [], catalog)
         execution = run_job(store, chosen, fired, span, notifier=notifier)
         if execution is None:
-            raise typer.BadParameter(
+            raise UsageError(
                 f"the window {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC has an "
                 "execution already (see `watchkeeper executions list`)"
             )
@@ -282,11 +280,10 @@ def _print_execution(execution) -> None:
         f"{execution.window_start:%Y-%m-%d %H:%M:%S} to {execution.window_end:%Y-%m-%d %H:%M:%S}"
         " UTC: "
         f"{execution.records} records, {execution.corrupt_lines} corrupt lines",
-        highlight=False,
     )
-    console.print(execution.exit_message, highlight=False)
+    console.print(execution.exit_message)
     for name, where in sorted(execution.artifacts.items()):
-        console.print(f"  {name}: {where}", highlight=False)
+        console.print(f"  {name}: {where}")
 
 
 def _print_estimates(points) -> None:

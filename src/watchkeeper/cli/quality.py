@@ -110,9 +110,9 @@ def baseline(
                 {"source": data, "rows": statistics["dataset"]["item_count"], "files": paths}
             )
             return
-        console.print(f"{data}: {statistics['dataset']['item_count']} rows", highlight=False)
+        console.print(f"{data}: {statistics['dataset']['item_count']} rows")
         for path in paths:
-            console.print(f"wrote {path}", highlight=False)
+            console.print(f"wrote {path}")
 
 
 @groundtruth_app.command("upload")
@@ -139,9 +139,8 @@ def upload(
         if json:
             print_json({"uri": done.uri, "records": done.records, "bad_lines": done.bad_lines})
             return
-        console.print(f"wrote {done.records} labels to {done.uri}", highlight=False)
+        console.print(f"wrote {done.records} labels to {done.uri}")
         if done.bad_lines:
             console.print(
                 f"skipped {len(done.bad_lines)} bad lines (first: line {done.bad_lines[0]})",
-                highlight=False,
             )

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.cli._common import console, handled
+from watchkeeper.cli._common import handled, say
 from watchkeeper.errors import UsageError
 
 MIB = 1 << 20
@@ -98,11 +98,11 @@ def command(
             raise
         _monitoring_gauges(app, endpoint, database)
     features = ", ".join(loaded.feature_names or []) or f"{loaded.n_features or '?'} unnamed"
-    console.print(
-        f"serving [bold]{endpoint}[/] ({loaded.kind}: {features}) on http://{host}:{port} "
-        f"— docs at /docs" + (f"; capturing {sampling_percent:g}% to {capture}" if capture else ""),
-        highlight=False,
-        soft_wrap=True,
+    say(
+        "serving ",
+        (endpoint, "bold"),
+        f" ({loaded.kind}: {features}) on http://{host}:{port} — docs at /docs"
+        + (f"; capturing {sampling_percent:g}% to {capture}" if capture else ""),
     )
     _exit_quietly_after_stop()
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from watchkeeper.cli._common import console, handled
+from watchkeeper.errors import UsageError
 
 
 def command(
@@ -44,7 +45,7 @@ def command(
 
         catalog = Catalog(database)
         if refresh_seconds <= 0:
-            raise typer.BadParameter("--refresh-seconds must be positive")
+            raise UsageError("--refresh-seconds must be positive")
         app = create_ui_app(
             catalog,
             notify=notify if notify else default_notify(),
@@ -54,7 +55,6 @@ def command(
         access = "token required" if app.state.tokens.enabled else "no access control"
         console.print(
             f"watchkeeper dashboard on http://{host}:{port} ({access}; catalog {catalog.url})",
-            highlight=False,
             soft_wrap=True,
         )
         _exit_quietly_after_stop()

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.cli._common import EXIT_OK, EXIT_VIOLATIONS, console, handled
+from watchkeeper.cli._common import EXIT_OK, EXIT_VIOLATIONS, console, handled, say
+from watchkeeper.errors import UsageError
 
 
 def command(
@@ -62,20 +63,19 @@ def command(
     def show(record) -> None:
         if record.status == "failed":
             found["problems"] += 1
-            console.print(f"[red]could not read[/] {record.key}: {record.error}", highlight=False)
+            say(("could not read", "red"), f" {record.key}: {record.error}")
         elif record.violations:
             found["problems"] += 1
-            console.print(
-                f"[red]{record.violations} violations[/] {record.key} ({record.rows} rows) "
-                f"report: {record.report}",
-                highlight=False,
+            say(
+                (f"{record.violations} violations", "red"),
+                f" {record.key} ({record.rows} rows) report: {record.report}",
             )
         else:
-            console.print(f"[green]ok[/] {record.key} ({record.rows} rows)", highlight=False)
+            say(("ok", "green"), f" {record.key} ({record.rows} rows)")
 
     with handled():
         if rules is None and baseline is None:
-            raise typer.BadParameter("give --rules, --baseline, or both")
+            raise UsageError("give --rules, --baseline, or both")
         running = watcher(
             source,
             rules=rules,
