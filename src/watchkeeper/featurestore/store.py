@@ -3,8 +3,13 @@ folder or S3 prefix, an online store, and SQL over the offline files through Duc
 
 Layout under the store's URI::
 
-    _groups/{name}.json                                  the group's description
-    {name}/event_date=YYYY-MM-DD/part-{uuid}.parquet     offline rows, by event date
+    _groups/{name}.json                                    the group's description
+    {name}/event_date=YYYY-MM-DD/part-{commit}-{n}.parquet offline rows, by event date
+    _staging/{name}/{commit}/…                             a call not yet in place
+    _staging.lock                                          writers' lock (local folders)
+    _online/online.db                                      the default online store
+
+Writes are atomic per call, also under kill -9 (see :mod:`watchkeeper.featurestore.commit`).
 
 >>> import tempfile
 >>> import pandas as pd
@@ -24,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +40,7 @@ import pyarrow as pa
 
 from watchkeeper.catalog.store import workspace
 from watchkeeper.errors import SchemaError, UsageError
+from watchkeeper.featurestore.commit import Staging
 from watchkeeper.featurestore.definitions import parse_event_times, to_pandas
 from watchkeeper.featurestore.group import FeatureGroup
 from watchkeeper.io import storage
@@ -87,8 +94,33 @@ class FeatureStore:
         self._online: Any = None
         self._catalog = catalog
         self.monitor = monitor
+        self._recovered = False
 
-    def _profile_batch(self, name: str, table: Any, when: Any) -> None:
+    @cached_property
+    def staging(self) -> Staging:
+        """Where calls are staged before they are committed and put in place."""
+        return Staging(self.uri, self.storage_options)
+
+    def recover(self, again: bool = False) -> int:
+        """Settle the calls that writers killed mid-way left behind (roll back what did
+        not commit, put in place what did, remove staged files); returns how many.
+
+        Runs once per store object, before its first read or write of records (and of
+        SQL); ``again=True`` runs it anew. Calls of writers still at work are left alone.
+        """
+        if self._recovered and not again:
+            return 0
+        self._recovered = True
+        return self.staging.recover(self._offline_uri_of, lambda: self.online_store)
+
+    def _offline_uri_of(self, name: str) -> str | None:
+        try:
+            group = self.feature_group(name)
+        except UsageError:  # not a group's name: nothing of ours to keep there
+            return None
+        return group.offline_uri if group.exists() else None
+
+    def profile_batch(self, name: str, table: Any, when: Any) -> None:
         """Add an ingested batch's profile to the group's dataset; a failure here is
         logged, never the ingest's failure (the features are stored by then)."""
         if not self.monitor:
@@ -167,21 +199,18 @@ class FeatureStore:
 
     # -- files --------------------------------------------------------------------------
 
-    def _filesystem(self, uri: str) -> tuple[Any, str]:
+    def filesystem(self, uri: str) -> tuple[Any, str]:
+        """The fsspec filesystem of ``uri`` (with the store's options) and its path there."""
         return fsspec.core.url_to_fs(uri, **(self.storage_options or {}))
 
-    def _remove(self, uri: str) -> None:
-        fs, path = self._filesystem(uri)
-        if fs.exists(path):
-            fs.rm(path)
-
-    def _remove_tree(self, uri: str) -> None:
-        fs, path = self._filesystem(uri)
+    def remove(self, uri: str) -> None:
+        """Remove a file or a folder of the store, if it is there."""
+        fs, path = self.filesystem(uri)
         if fs.exists(path):
             fs.rm(path, recursive=True)
 
     def _has_files(self, group: FeatureGroup) -> bool:
-        fs, path = self._filesystem(group.offline_uri)
+        fs, path = self.filesystem(group.offline_uri)
         return bool(fs.glob(path.rstrip("/") + "/*/*.parquet"))
 
     # -- SQL ----------------------------------------------------------------------------
@@ -189,12 +218,13 @@ class FeatureStore:
     def connect(self, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a view per group named after it over its offline
         files (with the ``event_date`` partition column)."""
+        self.recover()
         con = duckdb.connect()
         con.execute(f"SET temp_directory = {_literal(tempfile.gettempdir())}")
         if memory_limit:
             con.execute(f"SET memory_limit = {_literal(memory_limit)}")
         if not storage.is_local(self.uri):
-            fs, _ = self._filesystem(self.uri)
+            fs, _ = self.filesystem(self.uri)
             con.register_filesystem(fs)
         for name in self.list():
             group = self.feature_group(name)
