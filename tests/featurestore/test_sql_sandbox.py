@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from featurestore_workspace import workspace  # noqa: F401  (autouse fixture)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchkeeper.errors import UsageError
 from watchkeeper.featurestore import FeatureStore
@@ -195,3 +197,45 @@ def test_the_command_refuses_outside_files_and_opts_in_with_unsafe_sql(fs, outsi
     )  # fmt: skip
     assert opened.returncode == 0, opened.stderr
     assert '"hunter2"' in opened.stdout
+
+
+FRAGMENTS = [
+    "SELECT", "*", "FROM", '"scores"', "read_csv('/etc/passwd')", "read_text('{tmp}/x')",
+    "COPY", "TO", "'{tmp}/out.csv'", "ATTACH", "INSTALL", "LOAD", "httpfs", "SET",
+    "enable_external_access", "=", "true", ";", "(", ")", "WHERE", "x", ">", "0", ",",
+    "count(*)", "glob('/*')", "'", '"', "--", "PRAGMA", "CALL", "EXPORT DATABASE",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory):
+    """A store for the fuzzed queries, in a folder of its own."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    store = FeatureStore(folder / "store", monitor=False)
+    group = store.feature_group("scores")
+    group.load_feature_definitions(FRAME)
+    group.create("id", "t", enable_online_store=False)
+    group.ingest(FRAME)
+    return store, folder
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(
+    pieces=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=12)
+)
+def test_any_sql_gives_a_frame_or_a_usage_error_and_writes_nothing(fuzzed, pieces):
+    store, folder = fuzzed
+    before = _tree(folder)
+    text = " ".join(pieces).replace("{tmp}", str(folder))
+    try:
+        result = store.query(text)
+    except UsageError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert isinstance(result, pd.DataFrame)
+    assert _tree(folder) == before
+    assert store.query('SELECT count(*) AS n FROM "scores"')["n"].tolist() == [3]
