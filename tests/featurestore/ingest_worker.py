@@ -9,8 +9,9 @@ record ids reused, event times growing with the call), writing ``start N`` and
 which it kills its own process with SIGKILL at POINT: ``staging`` (one file staged),
 ``sealed`` (manifest written, in place of the online write), ``placing`` (committed,
 nothing renamed yet), ``renaming`` (committed, one file renamed), ``forgetting`` (all in
-place, the online note of the commit not yet dropped) or ``deleting`` (a record's
-deletion committed, its file not yet in place).
+place, the online note of the commit not yet dropped), ``deleting`` (a record's
+deletion committed, its file not yet in place) or ``creating`` (another group's
+description half written).
 """
 
 from __future__ import annotations
@@ -96,6 +97,15 @@ def die_at(path: str, online: str, log: str, point: str) -> None:
                 _die()
 
         os.replace = replace_then_die
+    elif point == "creating":
+        replace = os.replace
+
+        def die_instead(source, target):
+            if os.fspath(target).endswith("other.json"):
+                _die()
+            replace(source, target)
+
+        os.replace = die_instead
     elif point == "forgetting":
         store.online_store.forget = lambda *args: _die()
     else:
@@ -103,6 +113,11 @@ def die_at(path: str, online: str, log: str, point: str) -> None:
     if point == "deleting":
         _log(handle, "start delete")
         group.delete_record(5, ORIGIN + pd.Timedelta(days=30))
+    elif point == "creating":
+        _log(handle, "start 1")
+        other = store.feature_group("other")
+        other.load_feature_definitions(frame(1))
+        other.create("id", "t")
     else:
         _log(handle, "start 1")
         group.ingest(frame(1))

@@ -104,6 +104,7 @@ def _assert_whole(store: Path, online: str, log: Path, with_online: bool = True)
         ("staging", "sqlite", False, False),
         ("placing", "sqlite", False, True),
         ("renaming", "sqlite", False, True),
+        ("creating", "sqlite", True, False),
         ("sealed", "redis", True, False),
         ("renaming", "redis", True, True),
     ],

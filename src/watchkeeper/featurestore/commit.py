@@ -37,6 +37,7 @@ import posixpath
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -147,10 +148,16 @@ class Staging:
     # -- one call ---------------------------------------------------------------------
 
     @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold off recovery for the ``with`` block: a writer is at work."""
+        with self._lock(shared=True, wait=True):
+            yield
+
+    @contextlib.contextmanager
     def call(self, group: str, offline_uri: str) -> Iterator[Call]:
         """A call's staging folder for the ``with`` block. An error before the commit
         removes what was staged; after it, the call is left for :meth:`recover`."""
-        with self._lock(shared=True, wait=True):
+        with self.writing():
             call = Call(self, group, offline_uri)
             try:
                 yield call
@@ -187,17 +194,27 @@ class Staging:
     # -- recovery ---------------------------------------------------------------------
 
     def recover(
-        self, offline_uri: Callable[[str], str | None], online_store: Callable[[], Any]
+        self,
+        offline_uri: Callable[[str], str | None],
+        online_store: Callable[[], Any],
+        registry: str | None = None,
     ) -> int:
         """Settle the calls of writers that are gone; returns how many were settled.
 
         ``offline_uri(group)`` is the group's folder (None once the group is deleted);
-        ``online_store()`` the online store, opened only when a manifest needs it."""
-        if not self.fs.exists(self.root):
+        ``online_store()`` the online store, opened only when a manifest needs it. On a
+        local folder, the temporary files a killed writer left in ``registry`` (the
+        groups' descriptions) are removed too."""
+        if not self.fs.exists(self.root) and registry is None:
             return 0
         settled = 0
         with self._lock(shared=False, wait=False) as held:
             if not held:
+                return 0
+            if registry is not None and self.local:
+                for leftover in Path(registry).glob(".*.tmp"):
+                    leftover.unlink(missing_ok=True)
+            if not self.fs.exists(self.root):
                 return 0
             for folder in self._calls():
                 try:

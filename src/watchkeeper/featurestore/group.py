@@ -145,7 +145,10 @@ class FeatureGroup:
             "Description": description or "",
             "Tags": list(tags or []),
         }
-        storage.write_text(self.registry_uri, _dumps(description_doc), self.store.storage_options)
+        with self.store.staging.writing():
+            storage.write_text(
+                self.registry_uri, _dumps(description_doc), self.store.storage_options
+            )
         self._description = description_doc
         self.feature_definitions = definitions
         return description_doc
@@ -182,11 +185,12 @@ class FeatureGroup:
         """Remove the group: its online records, its offline files, its registry entry."""
         self.store.recover()
         self.describe()
-        if self.online_enabled:
-            self.store.online_store.drop(self.name)
-        self.store.staging.discard(self.name)
-        self.store.remove(self.offline_uri)
-        self.store.remove(self.registry_uri)
+        with self.store.staging.writing():
+            if self.online_enabled:
+                self.store.online_store.drop(self.name)
+            self.store.staging.discard(self.name)
+            self.store.remove(self.offline_uri)
+            self.store.remove(self.registry_uri)
         self._description = None
 
     # -- writes -------------------------------------------------------------------------

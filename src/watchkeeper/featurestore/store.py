@@ -100,7 +100,11 @@ class FeatureStore:
         if self._recovered and not again:
             return 0
         self._recovered = True
-        return self.staging.recover(self._offline_uri_of, lambda: self.online_store)
+        return self.staging.recover(
+            self._offline_uri_of,
+            lambda: self.online_store,
+            registry=storage.join(self.uri, "_groups") if storage.is_local(self.uri) else None,
+        )
 
     def _offline_uri_of(self, name: str) -> str | None:
         try:
