@@ -144,6 +144,22 @@ def test_a_deletion_killed_after_its_commit_is_rolled_forward(tmp_path, request)
     fs.close()
 
 
+def test_a_call_is_settled_only_with_the_online_store_that_committed_it(tmp_path, request):
+    online = _online("redis", request)
+    store, log = tmp_path / "store", tmp_path / "calls.log"
+    create(str(store), online)
+    worker = _start(store, online, log, "die-at", "placing")
+    _, errors = worker.communicate(timeout=300)
+    assert worker.returncode == -signal.SIGKILL, errors
+    staged = _leftovers(store)
+    # opened with the default SQLite online store, which knows nothing of the commit
+    elsewhere = FeatureStore(store, monitor=False)
+    assert elsewhere.recover() == 0
+    assert _leftovers(store) == staged
+    elsewhere.close()
+    assert _assert_whole(store, online, log) == {0, 1}
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_writers_killed_at_random_moments_leave_whole_calls(tmp_path, request, backend):
     online = _online(backend, request)
@@ -209,7 +225,7 @@ def test_staged_calls_on_an_object_store_are_settled_once_stale(
     # a call that staged and sealed its files, then lost its process before committing
     dead = commit_module.Call(fs.staging, "g", group.offline_uri)
     dead.stage("event_date=2024-01-03", b"not even parquet")
-    dead.seal(online=True)
+    dead.seal(fs.online_store)
     staged = fs.staging.fs.find(fs.staging.root)
     assert len(staged) == 2
     assert fs.recover(again=True) == 0  # it may still be at work elsewhere

@@ -268,3 +268,11 @@ def test_a_commit_is_noted_with_its_batch_or_not_at_all(store):
     assert not store.committed("g", "c1") and store.committed("g", "c3")
     store.drop("g")
     assert not store.committed("g", "c3")
+
+
+def test_a_store_names_its_location_without_credentials(store, tmp_path):
+    if isinstance(store, SQLiteOnlineStore):
+        assert store.location == f"sqlite:///{(tmp_path / 'online.db').resolve()}"
+    else:
+        port = store.url.rsplit(":", 1)[1].split("/")[0]
+        assert store.location == f"redis://127.0.0.1:{port}/0"

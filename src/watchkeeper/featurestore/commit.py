@@ -47,7 +47,7 @@ from watchkeeper.io import storage
 
 try:
     import fcntl
-except ImportError:  # not on Windows: there every call is judged by its age
+except ImportError:  # Windows has no flock: there, too, a call is judged by its age
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("watchkeeper.featurestore")
@@ -60,6 +60,11 @@ STALE_AFTER = 3600.0
 def new_commit() -> str:
     """A commit name that sorts by, and tells, the time the call started."""
     return f"{time.time_ns():016x}-{uuid.uuid4().hex[:16]}"
+
+
+def location_of(online: Any) -> str:
+    """Which online store ``online`` is, as recorded in a manifest."""
+    return str(getattr(online, "location", None) or type(online).__name__)
 
 
 def _started(commit: str) -> float | None:
@@ -97,12 +102,17 @@ class Call:
         self.files.append(relative)
         return storage.join(self.offline_uri, *relative.split("/"))
 
-    def seal(self, online: bool) -> None:
-        """Write the manifest (without an online store this commits the call)."""
-        manifest = {"group": self.group, "commit": self.commit, "online": online}
-        manifest["files"] = sorted(self.files)
+    def seal(self, online: Any = None) -> None:
+        """Write the manifest, naming the ``online`` store that will commit the call;
+        without one, this commits the call."""
+        manifest = {
+            "group": self.group,
+            "commit": self.commit,
+            "online": None if online is None else location_of(online),
+            "files": sorted(self.files),
+        }
         self.staging.write_manifest(self.folder, manifest)
-        if not online:
+        if online is None:
             self.committed = True
 
     def commit_online(self, online: Any, write: Callable[[str], Any]) -> Any:
@@ -129,8 +139,9 @@ class Call:
             try:
                 self._online.forget(self.group, self.commit)
             except Exception as exc:  # a note left behind is harmless; the call landed
-                log.warning("feature group %s: commit %s not forgotten: %s", self.group,
-                            self.commit, exc)
+                log.warning(
+                    "feature group %s: commit %s not forgotten: %s", self.group, self.commit, exc
+                )
 
 
 class Staging:
@@ -142,7 +153,8 @@ class Staging:
             storage.join(uri, STAGING), **(storage_options or {})
         )
         self.root = base.rstrip("/")
-        self.lock_path = os.path.join(os.fspath(uri), "_staging.lock") if self.local else None
+        self.locks = self.local and fcntl is not None
+        self.lock_path = os.path.join(os.fspath(uri), "_staging.lock") if self.locks else None
         self.storage_options = storage_options
 
     # -- one call ---------------------------------------------------------------------
@@ -239,7 +251,7 @@ class Staging:
         online_store: Callable[[], Any],
     ) -> int:
         group, commit = folder.rstrip("/").split("/")[-2:]
-        if not self.local:
+        if not self.locks:
             started = _started(commit)
             if started is not None and time.time() - started < STALE_AFTER:
                 return 0  # maybe still being written by a process elsewhere
@@ -250,6 +262,13 @@ class Staging:
             return 1
         if manifest.get("online"):
             online = online_store()
+            if location_of(online) != manifest["online"]:
+                log.warning(
+                    "staged call %s left for a store opened with its online store %s",
+                    folder,
+                    manifest["online"],
+                )
+                return 0
             if not online.committed(group, commit):
                 self._remove(folder)
                 return 1
@@ -267,7 +286,7 @@ class Staging:
         except (OSError, ValueError):
             return None  # none, or torn: the call cannot have committed
         files = document.get("files") if isinstance(document, dict) else None
-        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        if not isinstance(files, list) or not all(_is_part(f) for f in files):
             return None
         return document
 
@@ -280,7 +299,7 @@ class Staging:
 
     @contextlib.contextmanager
     def _lock(self, shared: bool, wait: bool) -> Iterator[bool]:
-        if self.lock_path is None or fcntl is None:
+        if self.lock_path is None:
             yield True
             return
         os.makedirs(os.path.dirname(self.lock_path), exist_ok=True)
@@ -295,3 +314,11 @@ class Staging:
                 yield True
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _is_part(relative: Any) -> bool:
+    """Whether a manifest entry names a file inside a group's partition folder."""
+    if not isinstance(relative, str):
+        return False
+    parts = relative.split("/")
+    return len(parts) == 2 and parts[0].startswith("event_date=") and ".." not in parts

@@ -232,9 +232,9 @@ class FeatureGroup:
                     ]
                     for future in futures:
                         report.files.extend(future.result())
-            call.seal(online=self.online_enabled)
-            if self.online_enabled:
-                online = self.store.online_store
+            online = self.store.online_store if self.online_enabled else None
+            call.seal(online)
+            if online is not None:
                 records = self._online_records(table)
                 call.commit_online(
                     online,
@@ -275,9 +275,9 @@ class FeatureGroup:
         removed = False
         with self.store.staging.call(self.name, self.offline_uri) as call:
             self._stage(call, table, _now(), deleted=True)
-            call.seal(online=self.online_enabled)
-            if self.online_enabled:
-                online = self.store.online_store
+            online = self.store.online_store if self.online_enabled else None
+            call.seal(online)
+            if online is not None:
                 record_id = str(table.column(id_name).to_pylist()[0])
                 time_text = _iso(table.column(time_name)).to_pylist()[0]
                 removed = call.commit_online(

@@ -106,6 +106,11 @@ class OnlineStore(Protocol):
         """Whether a write or delete carrying ``commit`` has been applied."""
         ...
 
+    @property
+    def location(self) -> str:
+        """Which store this is (a file, a server and database), without credentials."""
+        ...
+
     def forget(self, group: str, commit: str) -> None:
         """Drop the note of ``commit``."""
         ...
@@ -387,6 +392,11 @@ class SQLiteOnlineStore:
             connection.close()
         self._local = threading.local()
 
+    @property
+    def location(self) -> str:
+        """The SQLite file, as an absolute path."""
+        return f"sqlite:///{self.path.resolve()}"
+
     def __repr__(self) -> str:
         return f"SQLiteOnlineStore({str(self.path)!r})"
 
@@ -516,6 +526,13 @@ class RedisOnlineStore:
     def close(self) -> None:
         """Close the connection pool."""
         self._redis.close()
+
+    @property
+    def location(self) -> str:
+        """The server and database, without user or password."""
+        kwargs = self._redis.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+        return f"redis://{where}/{kwargs.get('db', 0)}"
 
     def __repr__(self) -> str:
         return f"RedisOnlineStore({self.url!r})"
