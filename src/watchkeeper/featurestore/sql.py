@@ -101,10 +101,13 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise UsageError(f"query failed: {_one_line(exc)}") from None
     if len(statements) != 1:
         raise UsageError(f"query refused: give one statement, not {len(statements)}")
-    kind = statements[0].type
-    if kind not in READ_ONLY:
+    statement = statements[0]
+    if statement.type not in READ_ONLY:
+        # the statement's own first word (INSTALL, RESET) says more than its type (LOAD, SET)
+        words = statement.query.split(maxsplit=1)
+        keyword = words[0].upper() if words and words[0].isalpha() else statement.type.name
         raise UsageError(
-            f"query refused: {kind.name} statements are not allowed; the feature store's "
+            f"query refused: {keyword} statements are not allowed; the feature store's "
             f"SQL is read-only ({OPT_IN})"
         )
 
