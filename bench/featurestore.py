@@ -11,6 +11,10 @@ the next. Data are random (seeded) and generated inside the process, outside the
 * ingest: ``ingest(frame, max_workers=4)`` of ``rows`` rows (an integer id, an ISO-8601
   event time, 20 features: 16 floats, 2 integers, 2 strings) into a group with the
   online store (SQLite) enabled; then the same into a group without an online store.
+* query: three SQL queries through ``query`` over the offline-only group of the ingest
+  step (``rows`` rows in one Parquet file per event date and writer): an aggregate over
+  every row, the latest row of each id (a window function) and the rows of one id; each
+  run three times, the best time kept.
 * point in time: three groups (34, 33 and 33 float features) of ``rows`` rows each
   (``rows / 10`` ids with 10 events each, 20 deletions), offline only,
   set up first; then ``point_in_time`` of ``rows`` entity rows against the three.
@@ -41,6 +45,11 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def ingest_frame(rows: int, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     seconds = rng.integers(0, SPAN_SECONDS, rows)
@@ -65,11 +74,37 @@ def step_ingest(folder: str, rows: int) -> dict:
         fg = fs.feature_group(f"ingest_{name}")
         fg.load_feature_definitions(frame)
         fg.create("id", "event_time", enable_online_store=online)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         report = fg.ingest(frame, max_workers=4)
         result[f"ingest_{name}_seconds"] = round(time.perf_counter() - started, 2)
+        # CPU time of all threads: steadier than wall time on a shared machine
+        result[f"ingest_{name}_cpu_seconds"] = round(_cpu_seconds() - cpu, 2)
         assert report.ingested == rows, report.n_rejected
     fs.close()
+    result["peak_rss_mib"] = round(_peak_rss_mib())
+    return result
+
+
+QUERIES = {
+    "aggregate": 'SELECT count(*) AS n, avg(f0) AS f0, sum(n0) AS n0 FROM "ingest_offline"',
+    "latest_per_id": (
+        'SELECT count(*) AS n FROM (SELECT *, row_number() OVER (PARTITION BY id '
+        'ORDER BY event_time DESC, write_time DESC) AS rn FROM "ingest_offline") WHERE rn = 1'
+    ),
+    "one_id": 'SELECT * FROM "ingest_offline" WHERE id = 12345',
+}
+
+
+def step_query(folder: str, rows: int) -> dict:
+    fs = FeatureStore(folder, monitor=False)
+    result = {}
+    for name, sql in QUERIES.items():
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            fs.query(sql)
+            best = min(best, time.perf_counter() - started)
+        result[f"query_{name}_seconds"] = round(best, 3)
     result["peak_rss_mib"] = round(_peak_rss_mib())
     return result
 
@@ -122,7 +157,12 @@ def step_point_in_time(folder: str, rows: int) -> dict:
     }
 
 
-STEPS = {"ingest": step_ingest, "setup": step_setup, "point_in_time": step_point_in_time}
+STEPS = {
+    "ingest": step_ingest,
+    "query": step_query,
+    "setup": step_setup,
+    "point_in_time": step_point_in_time,
+}
 
 
 def main() -> None:
@@ -136,7 +176,7 @@ def main() -> None:
         return
     figures: dict = {"rows": args.rows}
     with tempfile.TemporaryDirectory() as folder:
-        for step in ("ingest", "setup", "point_in_time"):
+        for step in ("ingest", "query", "setup", "point_in_time"):
             done = subprocess.run(
                 [
                     sys.executable,

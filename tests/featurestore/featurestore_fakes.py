@@ -11,10 +11,13 @@ class MemoryOnlineStore:
         self.groups: dict[str, dict] = {}
         self.fail_writes = False
         self.time_columns: dict[str, str] = {}
+        self.commits: set[tuple[str, str]] = set()
 
-    def write(self, group, records, id_column, time_column):
+    def write(self, group, records, id_column, time_column, commit=None):
         if self.fail_writes:
             raise RuntimeError("online store unavailable")
+        if commit is not None:
+            self.commits.add((group, commit))
         rows = dict(self.groups.get(group, {}))
         self.time_columns[group] = time_column
         for record in records:
@@ -35,7 +38,9 @@ class MemoryOnlineStore:
     def get_many(self, group, ids, features=None):
         return [self.get(group, key, features) for key in ids]
 
-    def delete(self, group, record_id, event_time):
+    def delete(self, group, record_id, event_time, commit=None):
+        if commit is not None:
+            self.commits.add((group, commit))
         rows = self.groups.get(group, {})
         record = rows.get(record_id)
         if record is None:
@@ -45,8 +50,15 @@ class MemoryOnlineStore:
         del rows[record_id]
         return True
 
+    def committed(self, group, commit):
+        return (group, commit) in self.commits
+
+    def forget(self, group, commit):
+        self.commits.discard((group, commit))
+
     def drop(self, group):
         self.groups.pop(group, None)
+        self.commits = {(g, c) for g, c in self.commits if g != group}
 
     def close(self):
         pass

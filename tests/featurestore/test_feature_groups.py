@@ -4,6 +4,7 @@ SQL, online/offline consistency."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 from featurestore_fakes import MemoryOnlineStore
 from featurestore_workspace import workspace  # noqa: F401  (autouse fixture)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchkeeper.errors import InputError, SchemaError, UsageError
 from watchkeeper.featurestore import FeatureStore, infer_definitions
+from watchkeeper.featurestore.definitions import check_group_name
 
 
 def _frame() -> pd.DataFrame:
@@ -304,3 +308,36 @@ def test_each_ingested_batch_is_profiled_into_the_group_dataset(fs, tmp_path):
     service.refresh("scholarship")
     assert service.store.batches("scholarship")[0].rows == len(frame)  # not profiled again
     quiet.close()
+
+
+@pytest.mark.parametrize(
+    "name", ["scores\n", "scores\r\n", "bad.name", " scores", "sc/ores", "-scores", "", "a" * 65]
+)
+def test_group_names_are_checked_whole(fs, name):
+    with pytest.raises(UsageError, match=r"feature group name .* is not allowed: use 1 to 64"):
+        fs.feature_group(name)
+
+
+def test_a_group_that_does_not_exist_is_named_in_the_error(fs):
+    group = fs.feature_group("nothing")
+    for read in (lambda: group.get_record(1), lambda: group.ingest(_frame()), group.describe):
+        with pytest.raises(UsageError, match=r"^feature group 'nothing' does not exist$"):
+            read()
+
+
+def test_online_records_carry_the_event_time_in_iso_8601(fs):
+    fg = _create(fs)
+    fg.ingest(_frame())
+    assert fg.get_record(3)["event_time"] == "2024-03-02T09:30:00.000000Z"
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(name=st.text(max_size=70))
+def test_a_name_is_either_kept_whole_or_refused(name):
+    try:
+        checked = check_group_name(name)
+    except UsageError as exc:
+        assert repr(name) in str(exc)
+        assert not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name)
+    else:
+        assert checked == name and name.isascii() and name.strip() == name

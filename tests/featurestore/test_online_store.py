@@ -183,6 +183,15 @@ def test_bad_group_names_and_event_times_are_refused(store):
         store.write("a:b", [{"id": 1, "t": 1}], "id", "t")
     with pytest.raises(UsageError, match="feature group name"):
         store.drop("*")
+    for name in ("g\n", "g.h", "g*"):
+        for call in (
+            lambda name=name: store.write(name, [{"id": 1, "t": 1}], "id", "t"),
+            lambda name=name: store.get(name, "1"),
+            lambda name=name: store.get_many(name, ["1"]),
+            lambda name=name: store.delete(name, "1", 1),
+        ):
+            with pytest.raises(UsageError, match="feature group name"):
+                call()
     with pytest.raises(UsageError):
         store.delete("g", "1", "not a time")
 
@@ -244,3 +253,26 @@ def test_sqlite_store_keeps_records_across_opens_and_threads(tmp_path):
         {"id": 3, "step": 49, "t": 49},
     ]
     again.close()
+
+
+def test_a_commit_is_noted_with_its_batch_or_not_at_all(store):
+    assert store.write("g", [{"id": 1, "v": 1, "t": 1}], "id", "t", commit="c1") == 1
+    assert store.committed("g", "c1") and not store.committed("other", "c1")
+    with pytest.raises(UsageError):
+        store.write("g", [{"id": 2, "v": 2, "t": 1}, {"id": 3, "t": "never"}], "id", "t",
+                    commit="c2")  # fmt: skip
+    assert not store.committed("g", "c2") and store.get("g", "2") is None
+    assert store.delete("g", "1", 5, commit="c3")
+    assert store.committed("g", "c3") and store.get("g", "1") is None
+    store.forget("g", "c1")
+    assert not store.committed("g", "c1") and store.committed("g", "c3")
+    store.drop("g")
+    assert not store.committed("g", "c3")
+
+
+def test_a_store_names_its_location_without_credentials(store, tmp_path):
+    if isinstance(store, SQLiteOnlineStore):
+        assert store.location == f"sqlite:///{(tmp_path / 'online.db').resolve()}"
+    else:
+        port = store.url.rsplit(":", 1)[1].split("/")[0]
+        assert store.location == f"redis://127.0.0.1:{port}/0"

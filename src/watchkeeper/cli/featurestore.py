@@ -65,7 +65,11 @@ def ingest(
     online: OnlineOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Ingest a file into a feature group; rejected rows are listed with their reason."""
+    """Ingest a file into a feature group; rejected rows are listed with their reason.
+
+    Each batch of 500,000 rows lands whole or not at all, in the offline and the online
+    store alike, even if the command is killed.
+    """
     with handled():
         from watchkeeper.io import read_batches
 
@@ -115,11 +119,23 @@ def describe(
 def query(
     sql: Annotated[str, typer.Argument(help='SQL; each group is a view, e.g. FROM "name".')],
     uri: UriOption = None,
+    unsafe_sql: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-sql",
+            help="Run the SQL in full DuckDB: it may read and write any file, reach the "
+            "network and load extensions. Only for SQL you trust.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Run SQL over the offline store."""
+    """Run one read-only SQL query over the offline store.
+
+    The query sees the feature groups only: other files, URLs, COPY, ATTACH,
+    INSTALL/LOAD, SET and statements that change anything are refused (exit 2).
+    """
     with handled():
-        frame = _store(uri, None).query(sql)
+        frame = _store(uri, None).query(sql, allow_external_access=unsafe_sql)
         if json_output:
             print_json(frame.to_dict("records"))
             return

@@ -14,6 +14,7 @@ vectorised pandas operations and names every row that does not fit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,9 @@ import pyarrow as pa
 from watchkeeper.errors import SchemaError, UsageError
 
 FEATURE_TYPES = ("Integral", "Fractional", "String")
+# SageMaker's rule for feature group names, which also keeps them safe as a folder name,
+# a Redis key part and a SQL view name
+GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 ARROW_TYPES = {"Integral": pa.int64(), "Fractional": pa.float64(), "String": pa.string()}
 TIME_TYPE = pa.timestamp("us", tz="UTC")
 
@@ -41,6 +45,25 @@ def to_pandas(frame: Any) -> pd.DataFrame:
     raise UsageError(
         f"expected a pandas or polars DataFrame or a pyarrow Table, got {type(frame).__name__}"
     )
+
+
+def check_group_name(name: Any) -> str:
+    """The feature group name, checked whole: 1 to 64 letters, digits, ``-`` or ``_``,
+    starting with a letter or digit; anything else raises :class:`UsageError`.
+
+    >>> check_group_name("customers-v2")
+    'customers-v2'
+    >>> check_group_name("customers\\n")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.UsageError: feature group name 'customers\\n' is not allowed: ...
+    """
+    if not isinstance(name, str) or not GROUP_NAME.fullmatch(name):
+        raise UsageError(
+            f"feature group name {name!r} is not allowed: use 1 to 64 letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
+    return name
 
 
 def _feature_type(dtype: pa.DataType) -> str:

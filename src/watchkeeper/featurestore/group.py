@@ -1,17 +1,16 @@
 """A feature group: its definitions in the registry, its offline Parquet files and its
 records in the online store.
 
-Every write follows one order: validate the whole frame first, write the offline
-Parquet files of a batch (each atomically: temp file + rename, or one object put), then
-the online batch in one transaction; if the online write fails, the batch's offline files
-are removed again, so a batch is either in both stores or in neither.
+Every write follows one order: validate the whole frame first, stage the call's offline
+Parquet files, then commit the call (by the online write, in one transaction, when the
+group has an online store) and rename the files into place (see
+:mod:`watchkeeper.featurestore.commit`). A call is either in both stores or in neither,
+also when its process is killed: the next opening of the store settles it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from watchkeeper.featurestore.definitions import (
     TIME_TYPE,
     IngestReport,
     check_definitions,
+    check_group_name,
     infer_definitions,
     parse_event_times,
     to_pandas,
@@ -34,21 +34,10 @@ from watchkeeper.featurestore.definitions import (
 from watchkeeper.io import storage
 
 if TYPE_CHECKING:
+    from watchkeeper.featurestore.commit import Call
     from watchkeeper.featurestore.store import FeatureStore
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 EXTRA_COLUMNS = ("write_time", "api_invocation_time", "is_deleted")
-
-
-def check_name(name: str) -> str:
-    """The group name, checked: 1 to 64 letters, digits, ``-`` or ``_``, starting with a
-    letter or digit."""
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise UsageError(
-            f"feature group name {name!r} is not allowed: use 1 to 64 letters, digits, "
-            "'-' or '_', starting with a letter or digit"
-        )
-    return name
 
 
 def _now() -> pd.Timestamp:
@@ -56,7 +45,8 @@ def _now() -> pd.Timestamp:
 
 
 def _iso(times: pa.Array) -> pa.Array:
-    return pc.strftime(times, format="%Y-%m-%dT%H:%M:%S.%fZ")
+    # Arrow's %S already carries the microseconds of a microsecond timestamp
+    return pc.strftime(times, format="%Y-%m-%dT%H:%M:%SZ")
 
 
 class FeatureGroup:
@@ -68,7 +58,7 @@ class FeatureGroup:
 
     def __init__(self, store: FeatureStore, name: str) -> None:
         self.store = store
-        self.name = check_name(name)
+        self.name = check_group_name(name)
         self.feature_definitions: list[dict[str, str]] = []
         self._description: dict[str, Any] | None = None
 
@@ -155,7 +145,10 @@ class FeatureGroup:
             "Description": description or "",
             "Tags": list(tags or []),
         }
-        storage.write_text(self.registry_uri, _dumps(description_doc), self.store.storage_options)
+        with self.store.staging.writing():
+            storage.write_text(
+                self.registry_uri, _dumps(description_doc), self.store.storage_options
+            )
         self._description = description_doc
         self.feature_definitions = definitions
         return description_doc
@@ -190,11 +183,14 @@ class FeatureGroup:
 
     def delete(self) -> None:
         """Remove the group: its online records, its offline files, its registry entry."""
+        self.store.recover()
         self.describe()
-        if self.online_enabled:
-            self.store.online_store.drop(self.name)
-        self.store._remove_tree(self.offline_uri)
-        self.store._remove(self.registry_uri)
+        with self.store.staging.writing():
+            if self.online_enabled:
+                self.store.online_store.drop(self.name)
+            self.store.staging.discard(self.name)
+            self.store.remove(self.offline_uri)
+            self.store.remove(self.registry_uri)
         self._description = None
 
     # -- writes -------------------------------------------------------------------------
@@ -204,13 +200,14 @@ class FeatureGroup:
 
         Rows with a missing record identifier, an event time that cannot be read, a value
         of the wrong type or a value in a column the group does not define are left out
-        and listed in the report's ``rejected`` as ``(row number, reason)``. The rest is
-        split into ``max_workers`` chunks written in parallel threads, each an atomic
-        batch (offline files, then the online records). A failing chunk raises after the
-        others have finished; the chunks written before stay written.
+        and listed in the report's ``rejected`` as ``(row number, reason)``. The rest
+        lands whole or not at all, in the offline and the online store alike, even if
+        the process is killed meanwhile; its Parquet files are written by ``max_workers``
+        parallel threads.
         """
         if max_workers < 1:
             raise UsageError(f"max_workers must be at least 1, got {max_workers}")
+        self.store.recover()
         description = self.describe()
         frame = to_pandas(data_frame)
         table, rejected = validate_frame(
@@ -223,22 +220,35 @@ class FeatureGroup:
         if table.num_rows == 0:
             return report
         invoked = _now()
-        size = -(-table.num_rows // max_workers)
-        chunks = [table.slice(start, size) for start in range(0, table.num_rows, size)]
-        if len(chunks) == 1:
-            results = [self._write_batch(chunks[0], invoked)]
-        else:
-            with ThreadPoolExecutor(max_workers=max_workers) as pool:
-                futures = [pool.submit(self._write_batch, chunk, invoked) for chunk in chunks]
-                errors = [f.exception() for f in futures]
-                first = next((e for e in errors if e is not None), None)
-                if first is not None:
-                    raise first
-                results = [f.result() for f in futures]
-        for files in results:
-            report.files.extend(files)
+        with self.store.staging.call(self.name, self.offline_uri) as call:
+            size = -(-table.num_rows // max_workers)
+            chunks = [table.slice(start, size) for start in range(0, table.num_rows, size)]
+            if len(chunks) == 1:
+                report.files = self._stage(call, chunks[0], invoked, deleted=False)
+            else:
+                with ThreadPoolExecutor(max_workers=max_workers) as pool:
+                    futures = [
+                        pool.submit(self._stage, call, chunk, invoked, False) for chunk in chunks
+                    ]
+                    for future in futures:
+                        report.files.extend(future.result())
+            online = self.store.online_store if self.online_enabled else None
+            call.seal(online)
+            if online is not None:
+                records = self._online_records(table)
+                call.commit_online(
+                    online,
+                    lambda commit: online.write(
+                        self.name,
+                        records,
+                        self.record_identifier_name,
+                        self.event_time_feature_name,
+                        commit=commit,
+                    ),
+                )
+            call.publish()
         report.ingested = table.num_rows
-        self.store._profile_batch(self.name, table, invoked.to_pydatetime())
+        self.store.profile_batch(self.name, table, invoked.to_pydatetime())
         return report
 
     def put_record(self, record: dict[str, Any]) -> None:
@@ -261,37 +271,21 @@ class FeatureGroup:
         )
         if rejected:
             raise InputError(f"{self.name}: cannot delete: {rejected[0][1]}")
-        written = self._write_offline(table, _now(), deleted=True)
-        if not self.online_enabled:
-            return False
-        time_text = _iso(table.column(time_name)).to_pylist()[0]
-        try:
-            return bool(
-                self.store.online_store.delete(
-                    self.name, str(table.column(id_name).to_pylist()[0]), time_text
+        self.store.recover()
+        removed = False
+        with self.store.staging.call(self.name, self.offline_uri) as call:
+            self._stage(call, table, _now(), deleted=True)
+            online = self.store.online_store if self.online_enabled else None
+            call.seal(online)
+            if online is not None:
+                record_id = str(table.column(id_name).to_pylist()[0])
+                time_text = _iso(table.column(time_name)).to_pylist()[0]
+                removed = call.commit_online(
+                    online,
+                    lambda commit: online.delete(self.name, record_id, time_text, commit=commit),
                 )
-            )
-        except BaseException:
-            for uri in written:
-                self.store._remove(uri)
-            raise
-
-    def _write_batch(self, table: pa.Table, invoked: pd.Timestamp) -> list[str]:
-        written = self._write_offline(table, invoked, deleted=False)
-        if not self.online_enabled:
-            return written
-        try:
-            self.store.online_store.write(
-                self.name,
-                self._online_records(table),
-                self.record_identifier_name,
-                self.event_time_feature_name,
-            )
-        except BaseException:
-            for uri in written:
-                self.store._remove(uri)
-            raise
-        return written
+            call.publish()
+        return bool(removed)
 
     def _online_records(self, table: pa.Table) -> list[dict[str, Any]]:
         id_name = self.record_identifier_name
@@ -309,7 +303,10 @@ class FeatureGroup:
         latest = latest.set_column(latest.schema.get_field_index(time_name), time_name, _iso(times))
         return latest.to_pylist()
 
-    def _write_offline(self, table: pa.Table, invoked: pd.Timestamp, deleted: bool) -> list[str]:
+    def _stage(
+        self, call: Call, table: pa.Table, invoked: pd.Timestamp, deleted: bool
+    ) -> list[str]:
+        """Stage the rows as one Parquet file per event date; returns their final URIs."""
         time_name = self.event_time_feature_name
         n = table.num_rows
         table = table.append_column(
@@ -327,20 +324,11 @@ class FeatureGroup:
         values, starts = np.unique(dates, return_index=True)
         bounds = [*starts.tolist(), n]
         written: list[str] = []
-        try:
-            for index, day in enumerate(values.tolist()):
-                part = table.slice(bounds[index], bounds[index + 1] - bounds[index])
-                sink = pa.BufferOutputStream()
-                pq.write_table(part, sink, compression="zstd")
-                uri = storage.join(
-                    self.offline_uri, f"event_date={day}", f"part-{uuid.uuid4().hex}.parquet"
-                )
-                storage.write_bytes(uri, sink.getvalue().to_pybytes(), self.store.storage_options)
-                written.append(uri)
-        except BaseException:
-            for uri in written:
-                self.store._remove(uri)
-            raise
+        for index, day in enumerate(values.tolist()):
+            part = table.slice(bounds[index], bounds[index + 1] - bounds[index])
+            sink = pa.BufferOutputStream()
+            pq.write_table(part, sink, compression="zstd")
+            written.append(call.stage(f"event_date={day}", sink.getvalue().to_pybytes()))
         return written
 
     # -- online reads -----------------------------------------------------------------
@@ -354,6 +342,7 @@ class FeatureGroup:
         self, record_identifier_value: Any, feature_names: list[str] | None = None
     ) -> dict[str, Any] | None:
         """The latest record of an id from the online store, or None."""
+        self.store.recover()
         self._check_features(feature_names)
         return self._online_or_fail().get(
             self.name, self._key(record_identifier_value), feature_names
@@ -363,6 +352,7 @@ class FeatureGroup:
         self, record_identifier_values: list[Any], feature_names: list[str] | None = None
     ) -> list[dict[str, Any] | None]:
         """The latest records of several ids (None for an id without one), in their order."""
+        self.store.recover()
         self._check_features(feature_names)
         keys = [self._key(value) for value in record_identifier_values]
         return self._online_or_fail().get_many(self.name, keys, feature_names)

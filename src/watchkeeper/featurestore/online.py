@@ -8,6 +8,12 @@ event time is not after the given one (SageMaker's ``DeleteRecord``); the deleti
 remembered at that event time, so a late record older than the deletion does not bring
 the id back, while a record at or after it does.
 
+A write or a delete may carry a ``commit``, the name of the feature-store call it belongs
+to: the store records it in the same transaction as the records, so that after a crash
+:meth:`OnlineStore.committed` tells whether that call reached the online store (all of
+it) or not (none of it); :meth:`OnlineStore.forget` drops the note once the call is
+settled.
+
 Two backends implement :class:`OnlineStore`:
 
 * :class:`SQLiteOnlineStore`, one SQLite file (the default; nothing to run);
@@ -42,7 +48,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -50,6 +55,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from watchkeeper.errors import UsageError
+from watchkeeper.featurestore.definitions import check_group_name
 
 __all__ = [
     "OnlineStore",
@@ -61,15 +67,22 @@ __all__ = [
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ONE_US = dt.timedelta(microseconds=1)
-_GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 @runtime_checkable
 class OnlineStore(Protocol):
     """What every online store does; see the module's description for the semantics."""
 
-    def write(self, group: str, records: list[dict], id_column: str, time_column: str) -> int:
-        """Write one batch atomically; return how many records became the latest of their id."""
+    def write(
+        self,
+        group: str,
+        records: list[dict],
+        id_column: str,
+        time_column: str,
+        commit: str | None = None,
+    ) -> int:
+        """Write one batch atomically (with ``commit`` noted in the same transaction);
+        return how many records became the latest of their id."""
         ...
 
     def get(self, group: str, record_id: str, features: list[str] | None = None) -> dict | None:
@@ -82,12 +95,28 @@ class OnlineStore(Protocol):
         """The latest record of each id, in the order of ``ids``; None where there is none."""
         ...
 
-    def delete(self, group: str, record_id: str, event_time: Any) -> bool:
-        """Remove the id's record if its event time is not after ``event_time``."""
+    def delete(
+        self, group: str, record_id: str, event_time: Any, commit: str | None = None
+    ) -> bool:
+        """Remove the id's record if its event time is not after ``event_time`` (with
+        ``commit`` noted in the same transaction)."""
+        ...
+
+    def committed(self, group: str, commit: str) -> bool:
+        """Whether a write or delete carrying ``commit`` has been applied."""
+        ...
+
+    @property
+    def location(self) -> str:
+        """Which store this is (a file, a server and database), without credentials."""
+        ...
+
+    def forget(self, group: str, commit: str) -> None:
+        """Drop the note of ``commit``."""
         ...
 
     def drop(self, group: str) -> None:
-        """Forget every record of the group."""
+        """Forget every record and commit of the group."""
         ...
 
     def close(self) -> None:
@@ -144,15 +173,6 @@ def _json_value(value: Any) -> Any:
     if callable(item):
         return item()
     raise TypeError(f"{type(value).__name__} is not a scalar")
-
-
-def _check_group(group: str) -> str:
-    if not isinstance(group, str) or not _GROUP_NAME.fullmatch(group):
-        raise UsageError(
-            f"feature group name {group!r} is not allowed: use letters, digits, '_', '-' "
-            "and '.', starting with a letter or digit (at most 128 characters)"
-        )
-    return group
 
 
 def _prepare(
@@ -218,6 +238,10 @@ class SQLiteOnlineStore:
             " record TEXT, id_column TEXT,"
             ' PRIMARY KEY ("group", id)) WITHOUT ROWID'
         )
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS commits ("
+            ' "group" TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY ("group", id)) WITHOUT ROWID'
+        )
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -235,16 +259,24 @@ class SQLiteOnlineStore:
                 self._connections.append(connection)
         return connection
 
-    def write(self, group: str, records: list[dict], id_column: str, time_column: str) -> int:
+    def write(
+        self,
+        group: str,
+        records: list[dict],
+        id_column: str,
+        time_column: str,
+        commit: str | None = None,
+    ) -> int:
         """Write one batch in one transaction; return how many records became the latest."""
-        _check_group(group)
+        check_group_name(group)
         rows = _prepare(records, id_column, time_column)
-        if not rows:
+        if not rows and commit is None:
             return 0
         connection = self._connection()
         applied = 0
         connection.execute("BEGIN IMMEDIATE")
         try:
+            self._note(connection, group, commit)
             for record_id, event_us, text in rows:
                 cursor = connection.execute(
                     'INSERT INTO online ("group", id, event_us, record, id_column)'
@@ -261,8 +293,16 @@ class SQLiteOnlineStore:
             raise
         return applied
 
+    @staticmethod
+    def _note(connection: sqlite3.Connection, group: str, commit: str | None) -> None:
+        if commit is not None:
+            connection.execute(
+                'INSERT OR IGNORE INTO commits ("group", id) VALUES (?, ?)', (group, commit)
+            )
+
     def get(self, group: str, record_id: str, features: list[str] | None = None) -> dict | None:
         """The latest record of ``record_id`` (all columns, or ``features`` and the id)."""
+        check_group_name(group)
         row = (
             self._connection()
             .execute(
@@ -277,6 +317,7 @@ class SQLiteOnlineStore:
         self, group: str, ids: list[str], features: list[str] | None = None
     ) -> list[dict | None]:
         """The latest record of each id in the order of ``ids`` (None where there is none)."""
+        check_group_name(group)
         keys = [str(record_id) for record_id in ids]
         found: dict[str, tuple[str | None, str | None]] = {}
         connection = self._connection()
@@ -291,20 +332,56 @@ class SQLiteOnlineStore:
                 found[record_id] = (text, id_column)
         return [_select(*found.get(key, (None, None)), features) for key in keys]
 
-    def delete(self, group: str, record_id: str, event_time: Any) -> bool:
+    def delete(
+        self, group: str, record_id: str, event_time: Any, commit: str | None = None
+    ) -> bool:
         """Remove the id's record if its event time is not after ``event_time``."""
+        check_group_name(group)
         event_us = event_time_us(event_time)
-        cursor = self._connection().execute(
-            "UPDATE online SET event_us = ?, record = NULL, id_column = NULL"
-            ' WHERE "group" = ? AND id = ? AND record IS NOT NULL AND event_us <= ?',
-            (event_us, group, str(record_id), event_us),
-        )
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            self._note(connection, group, commit)
+            cursor = connection.execute(
+                "UPDATE online SET event_us = ?, record = NULL, id_column = NULL"
+                ' WHERE "group" = ? AND id = ? AND record IS NOT NULL AND event_us <= ?',
+                (event_us, group, str(record_id), event_us),
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
         return cursor.rowcount > 0
 
+    def committed(self, group: str, commit: str) -> bool:
+        """Whether a write or delete carrying ``commit`` has been applied."""
+        check_group_name(group)
+        row = (
+            self._connection()
+            .execute('SELECT 1 FROM commits WHERE "group" = ? AND id = ?', (group, commit))
+            .fetchone()
+        )
+        return row is not None
+
+    def forget(self, group: str, commit: str) -> None:
+        """Drop the note of ``commit``."""
+        check_group_name(group)
+        self._connection().execute(
+            'DELETE FROM commits WHERE "group" = ? AND id = ?', (group, commit)
+        )
+
     def drop(self, group: str) -> None:
-        """Forget every record of the group."""
-        _check_group(group)
-        self._connection().execute('DELETE FROM online WHERE "group" = ?', (group,))
+        """Forget every record and commit of the group."""
+        check_group_name(group)
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute('DELETE FROM online WHERE "group" = ?', (group,))
+            connection.execute('DELETE FROM commits WHERE "group" = ?', (group,))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         """Close every thread's connection."""
@@ -314,6 +391,11 @@ class SQLiteOnlineStore:
         for connection in connections:
             connection.close()
         self._local = threading.local()
+
+    @property
+    def location(self) -> str:
+        """The SQLite file, as an absolute path."""
+        return f"sqlite:///{self.path.resolve()}"
 
     def __repr__(self) -> str:
         return f"SQLiteOnlineStore({str(self.path)!r})"
@@ -342,7 +424,8 @@ class RedisOnlineStore:
 
     The hash holds ``__event_us`` (the event time in microseconds), ``record`` (the JSON
     record; absent once deleted) and ``__id_column``. A Lua script compares event times
-    per id on the server, and a batch goes in one ``MULTI``/``EXEC`` so it lands whole.
+    per id on the server, and a batch goes in one ``MULTI``/``EXEC`` so it lands whole,
+    with its commit noted as the key ``wk-commit:<group>:<commit>``.
     """
 
     def __init__(self, url: str) -> None:
@@ -361,21 +444,36 @@ class RedisOnlineStore:
     def _key(group: str, record_id: Any) -> str:
         return f"wk:{group}:{record_id}"
 
-    def write(self, group: str, records: list[dict], id_column: str, time_column: str) -> int:
+    @staticmethod
+    def _commit_key(group: str, commit: str) -> str:
+        return f"wk-commit:{group}:{commit}"
+
+    def write(
+        self,
+        group: str,
+        records: list[dict],
+        id_column: str,
+        time_column: str,
+        commit: str | None = None,
+    ) -> int:
         """Write one batch in one transaction; return how many records became the latest."""
-        _check_group(group)
+        check_group_name(group)
         rows = _prepare(records, id_column, time_column)
-        if not rows:
+        if not rows and commit is None:
             return 0
         pipe = self._redis.pipeline(transaction=True)
         for record_id, event_us, text in rows:
             self._put(
                 keys=[self._key(group, record_id)], args=[event_us, text, id_column], client=pipe
             )
-        return sum(int(result) for result in pipe.execute())
+        if commit is not None:
+            pipe.set(self._commit_key(group, commit), 1)
+        results = pipe.execute()
+        return sum(int(result) for result in results[: len(rows)])
 
     def get(self, group: str, record_id: str, features: list[str] | None = None) -> dict | None:
         """The latest record of ``record_id`` (all columns, or ``features`` and the id)."""
+        check_group_name(group)
         text, id_column = self._redis.hmget(self._key(group, record_id), "record", "__id_column")
         return _select(text, id_column, features)
 
@@ -383,32 +481,58 @@ class RedisOnlineStore:
         self, group: str, ids: list[str], features: list[str] | None = None
     ) -> list[dict | None]:
         """The latest record of each id in the order of ``ids`` (None where there is none)."""
+        check_group_name(group)
         pipe = self._redis.pipeline(transaction=False)
         for record_id in ids:
             pipe.hmget(self._key(group, record_id), "record", "__id_column")
         return [_select(text, id_column, features) for text, id_column in pipe.execute()]
 
-    def delete(self, group: str, record_id: str, event_time: Any) -> bool:
+    def delete(
+        self, group: str, record_id: str, event_time: Any, commit: str | None = None
+    ) -> bool:
         """Remove the id's record if its event time is not after ``event_time``."""
+        check_group_name(group)
         event_us = event_time_us(event_time)
-        return bool(self._delete(keys=[self._key(group, record_id)], args=[event_us]))
+        pipe = self._redis.pipeline(transaction=True)
+        self._delete(keys=[self._key(group, record_id)], args=[event_us], client=pipe)
+        if commit is not None:
+            pipe.set(self._commit_key(group, commit), 1)
+        return bool(pipe.execute()[0])
+
+    def committed(self, group: str, commit: str) -> bool:
+        """Whether a write or delete carrying ``commit`` has been applied."""
+        check_group_name(group)
+        return bool(self._redis.exists(self._commit_key(group, commit)))
+
+    def forget(self, group: str, commit: str) -> None:
+        """Drop the note of ``commit``."""
+        check_group_name(group)
+        self._redis.delete(self._commit_key(group, commit))
 
     def drop(self, group: str) -> None:
-        """Forget every record of the group."""
-        _check_group(group)
-        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", f"wk:{group}:") + "*"
-        batch = []
-        for key in self._redis.scan_iter(match=pattern, count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
+        """Forget every record and commit of the group."""
+        check_group_name(group)
+        # group names have no glob characters (check_group_name), so the patterns are exact
+        for pattern in (f"wk:{group}:*", f"wk-commit:{group}:*"):
+            batch = []
+            for key in self._redis.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    self._redis.unlink(*batch)
+                    batch = []
+            if batch:
                 self._redis.unlink(*batch)
-                batch = []
-        if batch:
-            self._redis.unlink(*batch)
 
     def close(self) -> None:
         """Close the connection pool."""
         self._redis.close()
+
+    @property
+    def location(self) -> str:
+        """The server and database, without user or password."""
+        kwargs = self._redis.connection_pool.connection_kwargs
+        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+        return f"redis://{where}/{kwargs.get('db', 0)}"
 
     def __repr__(self) -> str:
         return f"RedisOnlineStore({self.url!r})"

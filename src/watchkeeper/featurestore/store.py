@@ -3,8 +3,15 @@ folder or S3 prefix, an online store, and SQL over the offline files through Duc
 
 Layout under the store's URI::
 
-    _groups/{name}.json                                  the group's description
-    {name}/event_date=YYYY-MM-DD/part-{uuid}.parquet     offline rows, by event date
+    _groups/{name}.json                                    the group's description
+    {name}/event_date=YYYY-MM-DD/part-{commit}-{n}.parquet offline rows, by event date
+    _staging/{name}/{commit}/…                             a call not yet in place
+    _staging.lock                                          writers' lock (local folders)
+    _online/online.db                                      the default online store
+
+Writes are atomic per call, also under kill -9 (see :mod:`watchkeeper.featurestore.commit`);
+the SQL is read-only and sees the feature groups only, unless
+``allow_external_access=True`` (see :mod:`watchkeeper.featurestore.sql`).
 
 >>> import tempfile
 >>> import pandas as pd
@@ -17,13 +24,17 @@ Layout under the store's URI::
 2
 >>> fs.query('SELECT sum(x) AS total FROM "customers"')["total"].tolist()
 [2.0]
+>>> fs.query("SELECT * FROM read_csv('/etc/passwd')")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+watchkeeper.errors.UsageError: query refused: Permission Error: Cannot access file "/etc/passwd" ...
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import tempfile
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,28 +45,13 @@ import pyarrow as pa
 
 from watchkeeper.catalog.store import workspace
 from watchkeeper.errors import SchemaError, UsageError
+from watchkeeper.featurestore import sql
+from watchkeeper.featurestore.commit import Staging
 from watchkeeper.featurestore.definitions import parse_event_times, to_pandas
 from watchkeeper.featurestore.group import FeatureGroup
 from watchkeeper.io import storage
 
 SQL_TYPES = {"Integral": "BIGINT", "Fractional": "DOUBLE", "String": "VARCHAR"}
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    relation = con.sql(sql)
-    if relation is None:  # a statement without a result
-        return pa.table({})
-    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-    return fetch()
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
 
 log = logging.getLogger("watchkeeper.featurestore")
 
@@ -87,8 +83,37 @@ class FeatureStore:
         self._online: Any = None
         self._catalog = catalog
         self.monitor = monitor
+        self._recovered = False
 
-    def _profile_batch(self, name: str, table: Any, when: Any) -> None:
+    @cached_property
+    def staging(self) -> Staging:
+        """Where calls are staged before they are committed and put in place."""
+        return Staging(self.uri, self.storage_options)
+
+    def recover(self, again: bool = False) -> int:
+        """Settle the calls that writers killed mid-way left behind (roll back what did
+        not commit, put in place what did, remove staged files); returns how many.
+
+        Runs once per store object, before its first read or write of records (and of
+        SQL); ``again=True`` runs it anew. Calls of writers still at work are left alone.
+        """
+        if self._recovered and not again:
+            return 0
+        self._recovered = True
+        return self.staging.recover(
+            self._offline_uri_of,
+            lambda: self.online_store,
+            registry=storage.join(self.uri, "_groups") if storage.is_local(self.uri) else None,
+        )
+
+    def _offline_uri_of(self, name: str) -> str | None:
+        try:
+            group = self.feature_group(name)
+        except UsageError:  # not a group's name: nothing of ours to keep there
+            return None
+        return group.offline_uri if group.exists() else None
+
+    def profile_batch(self, name: str, table: Any, when: Any) -> None:
         """Add an ingested batch's profile to the group's dataset; a failure here is
         logged, never the ingest's failure (the features are stored by then)."""
         if not self.monitor:
@@ -167,52 +192,64 @@ class FeatureStore:
 
     # -- files --------------------------------------------------------------------------
 
-    def _filesystem(self, uri: str) -> tuple[Any, str]:
+    def filesystem(self, uri: str) -> tuple[Any, str]:
+        """The fsspec filesystem of ``uri`` (with the store's options) and its path there."""
         return fsspec.core.url_to_fs(uri, **(self.storage_options or {}))
 
-    def _remove(self, uri: str) -> None:
-        fs, path = self._filesystem(uri)
-        if fs.exists(path):
-            fs.rm(path)
-
-    def _remove_tree(self, uri: str) -> None:
-        fs, path = self._filesystem(uri)
+    def remove(self, uri: str) -> None:
+        """Remove a file or a folder of the store, if it is there."""
+        fs, path = self.filesystem(uri)
         if fs.exists(path):
             fs.rm(path, recursive=True)
 
-    def _has_files(self, group: FeatureGroup) -> bool:
-        fs, path = self._filesystem(group.offline_uri)
-        return bool(fs.glob(path.rstrip("/") + "/*/*.parquet"))
+    def offline_files(self, group: FeatureGroup) -> list[str]:
+        """The group's Parquet files, as paths (local) or URIs DuckDB can open."""
+        fs, path = self.filesystem(group.offline_uri)
+        found = sorted(fs.glob(path.rstrip("/") + "/*/*.parquet"))
+        if storage.is_local(self.uri):
+            return found
+        return [fs.unstrip_protocol(p) for p in found]
 
     # -- SQL ----------------------------------------------------------------------------
 
-    def connect(self, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(
+        self, memory_limit: str | None = None, *, allow_external_access: bool = False
+    ) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a view per group named after it over its offline
-        files (with the ``event_date`` partition column)."""
-        con = duckdb.connect()
-        con.execute(f"SET temp_directory = {_literal(tempfile.gettempdir())}")
-        if memory_limit:
-            con.execute(f"SET memory_limit = {_literal(memory_limit)}")
-        if not storage.is_local(self.uri):
-            fs, _ = self._filesystem(self.uri)
-            con.register_filesystem(fs)
+        files as they are now (with the ``event_date`` partition column).
+
+        It reads those files and nothing else, writes nothing, and its configuration is
+        locked (see :mod:`watchkeeper.featurestore.sql`); ``allow_external_access=True``
+        gives plain DuckDB, which reads and writes whatever the process can.
+        """
+        self.recover()
+        views: dict[str, str] = {}
+        readable: list[str] = []
         for name in self.list():
             group = self.feature_group(name)
-            con.execute(f"CREATE VIEW {_quote(name)} AS {self._source(group)}")
-        return con
+            files = self.offline_files(group)
+            views[name] = self._source(group, files)
+            readable += files
+        filesystem = None if storage.is_local(self.uri) else self.filesystem(self.uri)[0]
+        return sql.connect(
+            views,
+            readable,
+            filesystem=filesystem,
+            memory_limit=memory_limit,
+            sandboxed=not allow_external_access,
+        )
 
-    def _source(self, group: FeatureGroup) -> str:
+    def _source(self, group: FeatureGroup, files: list[str]) -> str:
         description = group.describe()
-        if self._has_files(group):
-            pattern = storage.join(group.offline_uri, "**", "*.parquet")
+        if files:
             return (
-                f"SELECT * FROM read_parquet({_literal(pattern)}, hive_partitioning = true, "
-                "union_by_name = true)"
+                f"SELECT * FROM read_parquet([{', '.join(map(sql.literal, files))}], "
+                "hive_partitioning = true, union_by_name = true)"
             )
         time_name = description["EventTimeFeatureName"]
         columns = [
             f"CAST(NULL AS {'TIMESTAMPTZ' if d['FeatureName'] == time_name else SQL_TYPES[d['FeatureType']]}) "  # noqa: E501
-            f"AS {_quote(d['FeatureName'])}"
+            f"AS {sql.quote(d['FeatureName'])}"
             for d in description["FeatureDefinitions"]
         ]
         columns += [
@@ -223,19 +260,23 @@ class FeatureStore:
         ]
         return f"SELECT {', '.join(columns)} WHERE false"
 
-    def query(self, sql: str) -> pd.DataFrame:
-        """Run SQL over the offline stores (each group a view named after it) and return a
-        pandas DataFrame, e.g. the latest row of each id::
+    def query(self, sql_text: str, *, allow_external_access: bool = False) -> pd.DataFrame:
+        """Run one SQL query over the offline stores (each group a view named after it)
+        and return a pandas DataFrame, e.g. the latest row of each id::
 
             SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY id
                 ORDER BY event_time DESC, write_time DESC) AS row_number FROM "name")
             WHERE row_number = 1 AND NOT is_deleted
+
+        The query sees the feature groups and nothing else: reading other files or URLs,
+        writing files (``COPY``), ``ATTACH``, ``INSTALL``/``LOAD``, ``SET`` and any other
+        statement that is not a query raise :class:`UsageError`.
+        ``allow_external_access=True`` runs it in full DuckDB instead, with the process's
+        access to files, network and extensions, for SQL you trust.
         """
-        con = self.connect()
+        con = self.connect(allow_external_access=allow_external_access)
         try:
-            return _arrow(con, sql).to_pandas()
-        except duckdb.Error as exc:
-            raise UsageError(f"query failed: {exc}") from None
+            return sql.run(con, sql_text, sandboxed=not allow_external_access).to_pandas()
         finally:
             con.close()
 
@@ -308,11 +349,12 @@ class FeatureStore:
                 "" if cutoff is None else f"WHERE write_time <= TIMESTAMPTZ '{cutoff.isoformat()}'"
             )
             features = self._features(group)
-            feature_list = "".join(f", {_quote(name)}" for name in features)
+            feature_list = "".join(f", {sql.quote(name)}" for name in features)
+            key_name, event_name = sql.quote(id_name), sql.quote(time_name)
             source = (
-                f"SELECT {_quote(id_name)} AS __k, {_quote(time_name)} AS __t, "
-                f"is_deleted AS __del{feature_list} FROM ({self._source(group)}) {where} "
-                f"QUALIFY row_number() OVER (PARTITION BY {_quote(id_name)}, {_quote(time_name)} "
+                f"SELECT {key_name} AS __k, {event_name} AS __t, "
+                f"is_deleted AS __del{feature_list} FROM {sql.quote(group.name)} {where} "
+                f"QUALIFY row_number() OVER (PARTITION BY {key_name}, {event_name} "
                 "ORDER BY is_deleted DESC, write_time DESC) = 1"
             )
             joins.append(
@@ -324,18 +366,18 @@ class FeatureStore:
                 if counts[name] > 1 or name in frame.columns:
                     label = f"{group.name}__{name}"
                 selects.append(
-                    f"CASE WHEN {alias}.__del THEN NULL ELSE {alias}.{_quote(name)} END "
-                    f"AS {_quote(label)}"
+                    f"CASE WHEN {alias}.__del THEN NULL ELSE {alias}.{sql.quote(name)} END "
+                    f"AS {sql.quote(label)}"
                 )
         entity_table = pa.table(entity)
-        sql = (
+        query = (
             f"SELECT {', '.join(selects or ['e.__row'])} FROM entity_table e "
             f"{' '.join(joins)} ORDER BY e.__row"
         )
         con = self.connect(memory_limit)
         try:
             con.register("entity_table", entity_table)
-            result = _arrow(con, sql)
+            result = sql.run(con, query)
         finally:
             con.close()
         # hand the Arrow buffers over to pandas column by column rather than copy them all
