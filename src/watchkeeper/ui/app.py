@@ -106,9 +106,9 @@ def create_ui_app(
         """The latest record of an id from a feature group's online store."""
         from watchkeeper.featurestore import FeatureStore
 
-        store = feature_store if feature_store is not None else FeatureStore(catalog=catalog)
-        group = store.feature_group(name)
         try:
+            store = feature_store if feature_store is not None else FeatureStore(catalog=catalog)
+            group = store.feature_group(name)  # checks the name
             if not group.exists():
                 raise HTTPException(404, f"no feature group named {name!r}")
             record = group.get_record(record_id, feature_names=feature)

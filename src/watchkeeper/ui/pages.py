@@ -27,6 +27,7 @@ from watchkeeper.datasets.segments import (
 )
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.monitor.rest import MAX_ID
 from watchkeeper.notify.urls import redact
 from watchkeeper.report import formatting
 from watchkeeper.report.charts import (
@@ -48,7 +49,6 @@ from watchkeeper.ui.views import (
 )
 
 MAX_COMPARED = 3
-MAX_ID = 2**31 - 1  # row ids are 32-bit in the catalog
 MAX_COOLDOWN = 10 * 365 * 24 * 60  # minutes
 
 log = logging.getLogger("watchkeeper.ui")
