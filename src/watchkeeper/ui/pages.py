@@ -37,7 +37,7 @@ from watchkeeper.report.charts import (
     script_json,
 )
 from watchkeeper.report.page import template_environment
-from watchkeeper.ui.auth import COOKIE, Tokens, safe_next
+from watchkeeper.ui.auth import COOKIE, LoginThrottle, Tokens, client_address, safe_next
 from watchkeeper.ui.figures import PALETTE, compare_features, feature_figures, overview_figure
 from watchkeeper.ui.sparkline import sparkline
 from watchkeeper.ui.views import (
@@ -54,10 +54,13 @@ MAX_COOLDOWN = 10 * 365 * 24 * 60  # minutes
 log = logging.getLogger("watchkeeper.ui")
 
 
-def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
+def pages_router(
+    service: DatasetService, tokens: Tokens, throttle: LoginThrottle | None = None
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     templates = _environment()
     monitoring = MonitoringStore(service.catalog)
+    throttle = throttle or LoginThrottle()
 
     def page(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("title", "watchkeeper")
@@ -74,7 +77,21 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
 
     @router.post("/login")
     def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
+        client = client_address(request)
+        wait = throttle.retry_after(client)
+        if wait is not None:
+            answer = page(
+                "login.html",
+                request,
+                status=429,
+                next=safe_next(next),
+                error=f"Too many wrong tokens from this address: try again in {wait} s.",
+                title="Log in",
+            )
+            answer.headers["Retry-After"] = str(wait)
+            return answer
         if not tokens.accepts(token):
+            throttle.failed(client)
             return page(
                 "login.html",
                 request,
@@ -83,6 +100,7 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
                 error="That token is not valid.",
                 title="Log in",
             )
+        throttle.succeeded(client)
         response = RedirectResponse(safe_next(next), status_code=303)
         response.set_cookie(
             COOKIE, tokens.session_for(token), httponly=True, samesite="strict", path="/"
