@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from watchkeeper.cli._common import console, handled
+from watchkeeper.cli.listening import exit_quietly_after_stop, warn_if_exposed
 
 
 def command(
@@ -38,7 +39,6 @@ def command(
         import uvicorn
 
         from watchkeeper.catalog import Catalog
-        from watchkeeper.cli.serve import _exit_quietly_after_stop
         from watchkeeper.datasets.service import default_notify
         from watchkeeper.ui import create_ui_app
 
@@ -51,11 +51,18 @@ def command(
             refresh_seconds=refresh_seconds,
             max_body=max(1, int(max_body_mb * 1024 * 1024)),
         )
+        if not app.state.tokens.enabled:
+            warn_if_exposed(
+                host,
+                "the dashboard",
+                "read and change its datasets, monitors and schedules",
+                "set WATCHKEEPER_TOKEN",
+            )
         access = "token required" if app.state.tokens.enabled else "no access control"
         console.print(
             f"watchkeeper dashboard on http://{host}:{port} ({access}; catalog {catalog.url})",
             highlight=False,
             soft_wrap=True,
         )
-        _exit_quietly_after_stop()
+        exit_quietly_after_stop()
         uvicorn.run(app, host=host, port=port, log_level="info")
