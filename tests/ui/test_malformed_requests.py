@@ -4,11 +4,15 @@ never 500, on a real dashboard server."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from live import LiveServer
 from watchkeeper.catalog import Catalog
@@ -146,3 +150,39 @@ class _Doubler:
 
     def predict(self, rows):
         return np.asarray(rows, dtype=float)[:, 0] * 2
+
+
+QUERY_KEYS = ("segment", "granularity", "start", "end", "batch", "dataset", "date", "schedule")
+PAGES = (
+    "/datasets/{name}",
+    "/datasets/{name}/features/{text}",
+    "/datasets/{name}/monitors",
+    "/compare",
+    "/executions",
+)
+
+
+def test_pages_answer_any_query_without_a_server_error(client):
+    """The pages are not in the OpenAPI schema: their paths and queries are generated here."""
+    texts = st.one_of(
+        st.sampled_from(["shop", "c=x", "c=", "day", "hour", "2026-11-20", "baseline", "*"]),
+        st.text(max_size=30),
+        st.sampled_from(["9999-12-31", "0001-01-01", "2026-02-30", "%", "c=x&c=y", "x" * 2000]),
+    )
+    statuses = Counter()
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None)
+    @given(
+        page=st.sampled_from(PAGES),
+        name=texts,
+        text=texts,
+        query=st.dictionaries(st.sampled_from(QUERY_KEYS), texts, max_size=4),
+    )
+    def visit(page: str, name: str, text: str, query: dict[str, str]) -> None:
+        path = page.format(name=quote(name, safe=""), text=quote(text, safe=""))
+        answer = client.get(path, params=query)
+        statuses[answer.status_code] += 1
+        assert answer.status_code < 500, (path, query, answer.text[:300])
+
+    visit()
+    assert statuses[200] > 0 and sum(statuses.values()) == 60
