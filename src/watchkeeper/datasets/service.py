@@ -26,7 +26,6 @@ import os
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,11 +37,16 @@ from watchkeeper.catalog.datasets import (
     Batch,
     Dataset,
     DatasetStore,
-    Part,
-    batch_start,
 )
 from watchkeeper.catalog.monitoring import _utc
 from watchkeeper.datasets.evaluate import batch_metrics, judge
+from watchkeeper.datasets.merging import (
+    ParsedParts,
+    batch_deltas,
+    check_mergeable,
+    merged_bytes,
+    one_line,
+)
 from watchkeeper.datasets.monitors import ANY, check_feature, check_settings, resolve
 from watchkeeper.datasets.segments import (
     META_PROFILE_ID,
@@ -58,7 +62,6 @@ from watchkeeper.datasets.segments import (
 from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.notify.alert import Alert
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
-from watchkeeper.profile.kll import DEFAULT_C, DEFAULT_K
 
 log = logging.getLogger("watchkeeper.datasets")
 
@@ -111,7 +114,7 @@ class DatasetService:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()
         self._notifiers: dict[tuple[str, ...], Any] = {}
-        self._parsed = _ParsedParts(PARSED_CACHE)
+        self._parsed = ParsedParts(PARSED_CACHE)
         self._known: dict[str, tuple[float, Dataset]] = {}
         self._failing: dict[str, str] = {}  # dataset → why its last refresh failed
 
@@ -232,7 +235,7 @@ class DatasetService:
             self._evaluate(name, settle)
             self._alert(name)
         except Exception as exc:
-            reason = _reason(exc)
+            reason = one_line(exc)
             if self._failing.get(name) != reason:  # once per new reason, not every round
                 unexpected = not isinstance(exc, WatchkeeperError)
                 log.warning("dataset %s: not merged and evaluated: %s", name, reason,
@@ -269,7 +272,7 @@ class DatasetService:
             if not parts:
                 return merged
             try:
-                deltas, rejected = _deltas(parts, self._parsed)
+                deltas, rejected = batch_deltas(parts, self._parsed)
                 if rejected:
                     self.store.fail_parts(claim, rejected)
                     self._parts_failed(name, rejected)
@@ -279,7 +282,7 @@ class DatasetService:
                         claim,
                         len(parts) - len(rejected),
                         {key: (rows, count) for key, (_, rows, count) in deltas.items()},
-                        lambda key, stored, deltas=deltas: _merged_bytes(stored, deltas[key][0]),
+                        lambda key, stored, deltas=deltas: merged_bytes(stored, deltas[key][0]),
                     )
             except BaseException:
                 self.store.release_claims(claim)
@@ -321,7 +324,7 @@ class DatasetService:
             except Exception as exc:  # this batch only: it is tried again once it changes
                 start = f"{batch.start:%Y-%m-%d %H:%M}"
                 reason = f"{batch.segment or 'all'}, {batch.granularity} {start}: "
-                reason += _reason(exc)
+                reason += one_line(exc)
                 log.warning("dataset %s: batch not evaluated: %s", name, reason)
                 self.store.save_batch_error(batch.id, batch.updated_at, reason)
                 failed.append(reason)
@@ -462,101 +465,6 @@ def _check_combined(
                     f"with the settings stored for segment {each_segment!r} and feature "
                     f"{each_feature!r}: {exc}"
                 ) from None
-
-
-Key = tuple[str, str, dt.datetime]
-
-
-class _ParsedParts:
-    """The profiles this process received and has not merged yet, as read when they
-    arrived (bounded): merging them need not read their bytes again."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[int, DatasetProfile] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, part: int, profile: DatasetProfile) -> None:
-        with self._lock:
-            self._items[part] = profile
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def take(self, part: Part) -> DatasetProfile:
-        with self._lock:
-            found = self._items.pop(part.id, None)
-        if found is not None:
-            return found
-        return profile_from_bytes(part.profile, f"stored profile {part.id}")
-
-
-def _deltas(
-    parts: list[Part], parsed: _ParsedParts
-) -> tuple[dict[Key, tuple[DatasetProfile, int, int]], dict[int, str]]:
-    """What the parts add to each batch: (segment, granularity, start) → (merged profile,
-    rows, parts), and the parts that cannot be merged (id → reason). Each part is read
-    once; a day is the merge of its hours, and the whole dataset (segment ``""``) the
-    merge of its segments."""
-    hours: dict[Key, tuple[DatasetProfile, int, int]] = {}
-    rejected: dict[int, str] = {}
-    for part in parts:
-        try:
-            profile = parsed.take(part)
-            check_mergeable(profile, f"received profile {part.id}")
-            profile.metadata.pop(META_TIMESTAMP, None)
-            keys = [(part.segment, HOUR, batch_start(part.timestamp, HOUR))]
-            if part.segment != WHOLE:
-                keys.append((WHOLE, HOUR, keys[0][2]))
-            # merged aside first: a part either joins every batch it belongs to or none
-            added = {key: _merged([*_held(hours, key), (profile, part.rows, 1)]) for key in keys}
-        except Exception as exc:
-            rejected[part.id] = _reason(exc)
-            continue
-        hours.update(added)
-    days: dict[Key, list] = {}
-    for (segment, _, start), item in hours.items():
-        days.setdefault((segment, DAY, batch_start(start, DAY)), []).append(item)
-    return {**hours, **{key: _merged(items) for key, items in days.items()}}, rejected
-
-
-def _held(merged: dict[Key, tuple[DatasetProfile, int, int]], key: Key) -> list:
-    return [merged[key]] if key in merged else []
-
-
-def check_mergeable(profile: DatasetProfile, source: str) -> None:
-    """Refuse a profile whose sketches cannot merge with a dataset's: quantile sketches
-    merge only with sketches of the same parameters, and datasets keep watchkeeper's."""
-    for name, column in profile.columns.items():
-        if (column.kll.k, column.kll.c) != (DEFAULT_K, DEFAULT_C):
-            raise UsageError(
-                f"{source}: column {name!r}: a KLL sketch with k={column.kll.k}, "
-                f"c={column.kll.c:g} cannot merge with a dataset's (k={DEFAULT_K}, "
-                f"c={DEFAULT_C:g}); build profiles with watchkeeper's defaults"
-            )
-
-
-def _reason(exc: Exception) -> str:
-    """One line saying what went wrong."""
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    if isinstance(exc, WatchkeeperError):
-        return text or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _merged(items: list[tuple[DatasetProfile, int, int]]) -> tuple[DatasetProfile, int, int]:
-    """The merge of (profile, rows, parts) items."""
-    profile, rows, count = items[0]
-    for other, more_rows, more in items[1:]:
-        profile, rows, count = profile.merge(other), rows + more_rows, count + more
-    return profile, rows, count
-
-
-def _merged_bytes(stored: bytes | None, delta: DatasetProfile) -> bytes:
-    if stored is None:
-        return profile_to_bytes(delta)
-    merged = profile_from_bytes(stored, "stored batch").merge(delta)
-    merged.metadata.pop(META_TIMESTAMP, None)
-    return profile_to_bytes(merged)
 
 
 def _profile(batch: Batch | None) -> DatasetProfile:

@@ -77,13 +77,6 @@ def settings_in_force(service: DatasetService, name: str, segment: str, feature:
         return MonitorSettings(), f"The stored monitor settings are not valid: {exc}"
 
 
-def reason_of(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    if isinstance(exc, WatchkeeperError):
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def compared(service: DatasetService, name: str, key: str, when: str):
     """(label, profile) of a batch (or of the baseline when ``when`` is ``baseline``),
     or a message saying why it cannot be had."""
