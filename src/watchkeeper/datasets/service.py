@@ -241,8 +241,11 @@ class DatasetService:
                 log.warning("dataset %s: not merged and evaluated: %s", name, reason,
                             exc_info=exc if unexpected else None)  # fmt: skip
                 self._failing[name] = reason
-                self.store.set_error(name, reason)
-                self._tell(name, "could not be merged and evaluated", reason, "refresh")
+                try:  # the catalog itself may be what failed: the next dataset still goes on
+                    self.store.set_error(name, reason)
+                    self._tell(name, "could not be merged and evaluated", reason, "refresh")
+                except Exception as again:
+                    log.warning("dataset %s: failure not recorded: %s", name, one_line(again))
             return
         if self._failing.pop(name, None) is not None or dataset.error is not None:
             log.info("dataset %s: merged and evaluated again", name)

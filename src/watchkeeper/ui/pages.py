@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from watchkeeper.catalog import MonitoringStore
 from watchkeeper.catalog.datasets import DAY, HOUR, Batch
+from watchkeeper.datasets.merging import one_line
 from watchkeeper.datasets.monitors import (
     ANY,
     COMPARE_TO,
@@ -44,7 +45,6 @@ from watchkeeper.ui.views import (
     PageRange,
     compared,
     problem_of,
-    reason_of,
     settings_in_force,
 )
 
@@ -219,8 +219,8 @@ def pages_router(
             try:
                 distribution = _distribution(service, name, chosen, feature)
             except Exception as exc:  # this page only: the rest of it still shows
-                log.warning("%s/%s: distribution not drawn: %s", name, feature, reason_of(exc))
-                problems.append(f"The distribution cannot be drawn: {reason_of(exc)}")
+                log.warning("%s/%s: distribution not drawn: %s", name, feature, one_line(exc))
+                problems.append(f"The distribution cannot be drawn: {one_line(exc)}")
         settings, problem = settings_in_force(service, name, segment, feature)
         problems += [problem] if problem else []
         return page(
@@ -273,9 +273,9 @@ def pages_router(
         try:
             features = compare_features(profiles)
         except Exception as exc:  # this page only
-            log.warning("profiles not compared: %s", reason_of(exc))
+            log.warning("profiles not compared: %s", one_line(exc))
             features = []
-            problems.append(f"The profiles cannot be compared: {reason_of(exc)}")
+            problems.append(f"The profiles cannot be compared: {one_line(exc)}")
         choices = {
             name: {
                 "segments": [
