@@ -191,7 +191,10 @@ def test_serialisation_roundtrip_and_determinism(tmp_path):
         (b"\x89PNG\r\n\x1a\n\x00", "not a watchkeeper profile"),
         (b'{"format": "other"}', "not a watchkeeper profile"),
         (b'{"format": "watchkeeper-profile", "version": 99}', "newer watchkeeper"),
-        (b'{"format": "watchkeeper-profile", "version": 1, "rows": 1}', "corrupt profile"),
+        (
+            b'{"format": "watchkeeper-profile", "version": 1, "rows": 1}',
+            "document: missing field 'columns'",
+        ),
     ],
 )
 def test_bad_profile_files(tmp_path, content, message):

@@ -320,6 +320,7 @@ def scheduler(
     import uvicorn
 
     from watchkeeper.catalog import MonitoringStore
+    from watchkeeper.cli.listening import warn_if_exposed
     from watchkeeper.monitor import Scheduler
     from watchkeeper.monitor.rest import create_monitor_app
     from watchkeeper.notify import Notifier
@@ -338,6 +339,8 @@ def scheduler(
             server = uvicorn.Server(config)
             server.install_signal_handlers = lambda: None  # the scheduler owns the signals
             threading.Thread(target=server.run, daemon=True).start()
+            warn_if_exposed(host, "the monitoring API", "create schedules and run jobs",
+                            "put it behind a proxy that authenticates")  # fmt: skip
             console.print(f"monitoring API and /metrics on http://{host}:{port}")
 
         def stop(*_: object) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from watchkeeper.cli._common import handled, say
+from watchkeeper.cli.listening import exit_quietly_after_stop, warn_if_exposed
 from watchkeeper.errors import UsageError
 
 MIB = 1 << 20
@@ -97,6 +97,12 @@ def command(
                 writer.close()
             raise
         _monitoring_gauges(app, endpoint, database)
+    warn_if_exposed(
+        host,
+        "the prediction API",
+        "call the model and read its metrics",
+        "put it behind a proxy that authenticates",
+    )
     features = ", ".join(loaded.feature_names or []) or f"{loaded.n_features or '?'} unnamed"
     say(
         "serving ",
@@ -104,7 +110,7 @@ def command(
         f" ({loaded.kind}: {features}) on http://{host}:{port} — docs at /docs"
         + (f"; capturing {sampling_percent:g}% to {capture}" if capture else ""),
     )
-    _exit_quietly_after_stop()
+    exit_quietly_after_stop()
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -115,21 +121,6 @@ def _monitoring_gauges(app, endpoint: str, database: str | None) -> None:
     from watchkeeper.monitor.rest import ExecutionMetrics
 
     app.registry.register(ExecutionMetrics(Catalog(database), endpoint=endpoint))
-
-
-def _exit_quietly_after_stop() -> None:
-    """Exit with status 0 once uvicorn has stopped gracefully on SIGTERM or Ctrl-C.
-
-    uvicorn finishes the requests in flight and runs the shutdown (which writes the
-    last captured records), then raises the signal again for the handler that was there
-    before it: this one, so that a requested stop is not reported as a failure.
-    """
-
-    def stopped(_signum: int, _frame: object) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stopped)
-    signal.signal(signal.SIGINT, stopped)
 
 
 def _feature_group(name: str | None, uri: str | None, online: str | None):

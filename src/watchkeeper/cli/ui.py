@@ -7,12 +7,13 @@ from typing import Annotated
 import typer
 
 from watchkeeper.cli._common import console, handled
+from watchkeeper.cli.listening import exit_quietly_after_stop, warn_if_exposed
 from watchkeeper.errors import UsageError
 
 
 def command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
     database: Annotated[
         str | None,
         typer.Option(help="Catalog database URL (default: WATCHKEEPER_DATABASE_URL, else SQLite "
@@ -39,7 +40,6 @@ def command(
         import uvicorn
 
         from watchkeeper.catalog import Catalog
-        from watchkeeper.cli.serve import _exit_quietly_after_stop
         from watchkeeper.datasets.service import default_notify
         from watchkeeper.ui import create_ui_app
 
@@ -52,10 +52,17 @@ def command(
             refresh_seconds=refresh_seconds,
             max_body=max(1, int(max_body_mb * 1024 * 1024)),
         )
+        if not app.state.tokens.enabled:
+            warn_if_exposed(
+                host,
+                "the dashboard",
+                "read and change its datasets, monitors and schedules",
+                "set WATCHKEEPER_TOKEN",
+            )
         access = "token required" if app.state.tokens.enabled else "no access control"
         console.print(
             f"watchkeeper dashboard on http://{host}:{port} ({access}; catalog {catalog.url})",
             soft_wrap=True,
         )
-        _exit_quietly_after_stop()
+        exit_quietly_after_stop()
         uvicorn.run(app, host=host, port=port, log_level="info")

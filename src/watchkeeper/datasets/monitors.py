@@ -71,9 +71,7 @@ class MonitorSettings:
         if self.null_fraction_threshold is not None:
             value = self.null_fraction_threshold
             if not _is_number(value) or not 0.0 <= value < 1.0:
-                raise UsageError(
-                    f"null_fraction_threshold must be in [0, 1), got {value!r}"
-                )
+                raise UsageError(f"null_fraction_threshold must be in [0, 1), got {value!r}")
 
     @property
     def threshold(self) -> float:
@@ -87,6 +85,27 @@ class MonitorSettings:
 
 
 _FIELDS = {item.name for item in fields(MonitorSettings)}
+MAX_FEATURE_NAME = 512  # characters, as the catalog stores a monitor's feature
+
+
+def check_feature(feature: str) -> str:
+    r"""``feature`` if it can name a monitored feature (``*``: every feature).
+
+    >>> check_feature("price\n")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.UsageError: feature 'price\n' is not a feature name: use 1 to 512 printable characters
+    """  # noqa: E501
+    if (
+        not isinstance(feature, str)
+        or not 0 < len(feature) <= MAX_FEATURE_NAME
+        or not feature.isprintable()
+    ):
+        raise UsageError(
+            f"feature {feature!r:.80} is not a feature name: use 1 to {MAX_FEATURE_NAME} "
+            "printable characters"
+        )
+    return feature
 
 
 def check_settings(values: dict[str, Any]) -> dict[str, Any]:

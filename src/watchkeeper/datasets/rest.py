@@ -10,10 +10,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from watchkeeper.catalog.datasets import DAY, GRANULARITIES, Batch, Dataset
+from watchkeeper.catalog.datasets import DAY, GRANULARITIES, Batch, Dataset, FailedPart
 from watchkeeper.datasets.monitors import ANY
-from watchkeeper.datasets.service import DatasetService
-from watchkeeper.errors import FormatError, WatchkeeperError
+from watchkeeper.datasets.segments import check_dataset_id, check_segment_key
+from watchkeeper.datasets.service import DatasetService, as_time
+from watchkeeper.errors import FormatError, UsageError, WatchkeeperError
 
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 PROFILE_TYPES = ("application/octet-stream", "application/json", "")
@@ -24,7 +25,7 @@ class DatasetIn(BaseModel):
 
     name: str = Field(examples=["model-1"])
     segment_columns: list[str] = Field(default_factory=list, examples=[["country"]])
-    description: str = ""
+    description: str = Field("", max_length=10_000)
 
 
 class MonitorIn(BaseModel):
@@ -47,6 +48,17 @@ def dataset_dict(dataset: Dataset) -> dict[str, Any]:
         "baseline_updated_at": _iso(dataset.baseline_updated_at),
         "cooldown_minutes": dataset.cooldown_minutes,
         "created_at": _iso(dataset.created_at),
+        "error": dataset.error,
+    }
+
+
+def failed_part_dict(part: FailedPart) -> dict[str, Any]:
+    return {
+        "id": part.id,
+        "segment": part.segment,
+        "timestamp": _iso(part.timestamp),
+        "received_at": _iso(part.received_at),
+        "error": part.error,
     }
 
 
@@ -61,6 +73,7 @@ def batch_dict(batch: Batch) -> dict[str, Any]:
         "metrics": batch.metrics,
         "violations": batch.violations,
         "max_drift": batch.max_score,
+        "error": batch.error,
     }
 
 
@@ -74,12 +87,16 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
 
     @router.post("/datasets", status_code=201)
     def create_dataset(body: DatasetIn) -> dict[str, Any]:
+        _checked(check_dataset_id, body.name)
+        if service.store.find(body.name) is not None:
+            raise HTTPException(409, f"a dataset named {body.name!r} exists already")
         try:
             created = service.create(
                 body.name, segment_columns=body.segment_columns, description=body.description
             )
         except WatchkeeperError as exc:
-            raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
+            status = 409 if service.store.find(body.name) is not None else 422
+            raise HTTPException(status, str(exc)) from None
         return dataset_dict(created)
 
     @router.get("/datasets/{name}")
@@ -101,6 +118,7 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
     ) -> dict[str, Any]:
         """Receive a profile (the bytes :func:`watchkeeper.log` ships): 201, or 200 with
         ``"duplicate": true`` when a profile with the same id was received before."""
+        _checked(check_dataset_id, name)
         body = await _body(request, max_body)
         try:
             # parsing and storing block: off the event loop, so requests keep flowing
@@ -118,6 +136,7 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
     async def set_baseline(name: str, request: Request) -> dict[str, Any]:
         """Set the reference profile: a watchkeeper profile, or a SageMaker
         ``statistics.json``."""
+        _checked(check_dataset_id, name)
         body = await _body(request, max_body)
         try:
             profile = await run_in_threadpool(_reference, body)
@@ -137,11 +156,20 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
         _dataset(service, name)
         if granularity not in GRANULARITIES:
             raise HTTPException(422, f"granularity must be 'hour' or 'day', got {granularity!r}")
+        _checked(check_segment_key, segment)
+        start, end = _checked(as_time, start, "start"), _checked(as_time, end, "end")
         service.refresh(name)
         batches = service.store.batches(
             name, segment=segment, granularity=granularity, start=start, end=end
         )
         return [batch_dict(batch) for batch in batches]
+
+    @router.get("/datasets/{name}/failures")
+    def list_failures(name: str, limit: int = Query(20, ge=1, le=1000)) -> dict[str, Any]:
+        """Received profiles that could not be merged (set aside, with the reason)."""
+        _dataset(service, name)
+        count, parts = service.store.failed_parts(name, limit)
+        return {"count": count, "profiles": [failed_part_dict(part) for part in parts]}
 
     @router.post("/datasets/{name}/evaluate")
     def evaluate(name: str) -> dict[str, Any]:
@@ -205,7 +233,16 @@ def _reference(body: bytes):
     return profile_from_bytes(body, "request body")
 
 
+def _checked(check, *args):
+    """``check(*args)``, its :class:`UsageError` answered with 422."""
+    try:
+        return check(*args)
+    except UsageError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
 def _dataset(service: DatasetService, name: str) -> Dataset:
+    _checked(check_dataset_id, name)
     found = service.store.find(name)
     if found is None:
         raise HTTPException(404, f"no dataset named {name!r}")

@@ -27,7 +27,9 @@ from watchkeeper.errors import UsageError
 WHOLE = ""
 """The key of the whole dataset (the merge of all its segments)."""
 
-DATASET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+DATASET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # the whole id must match
+MAX_SEGMENT_KEY = 1024  # characters, as the catalog stores a key
+MAX_SEGMENT_COLUMNS = 16
 
 # Profile metadata written by the logger and read by the server.
 META_DATASET = "dataset"
@@ -38,12 +40,42 @@ META_PROFILE_ID = "profile_id"  # the same profile sent twice (a retry) is count
 
 def check_dataset_id(dataset: str) -> str:
     """``dataset`` if it is a valid id (letters, digits, ``.``, ``_``, ``-``; 128 at most)."""
-    if not isinstance(dataset, str) or not DATASET_ID.match(dataset):
+    if not isinstance(dataset, str) or not DATASET_ID.fullmatch(dataset):
         raise UsageError(
             f"dataset id {dataset!r} is not valid: use 1 to 128 letters, digits, '.', '_' "
             "or '-', starting with a letter or digit"
         )
     return dataset
+
+
+def check_segment_key(key: str) -> str:
+    """``key`` if it can name a segment (``""``: the whole dataset).
+
+    >>> check_segment_key("country")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.UsageError: segment 'country' is not of the form column=value&column=value
+    """
+    if not isinstance(key, str) or len(key) > MAX_SEGMENT_KEY:
+        raise UsageError(f"a segment is text of at most {MAX_SEGMENT_KEY} characters")
+    parse_segment_key(key)
+    return key
+
+
+def check_segment_columns(columns: Sequence[str]) -> tuple[str, ...]:
+    """Segment column names: distinct, printable, at most 256 characters each."""
+    columns = tuple(columns)
+    if len(columns) > MAX_SEGMENT_COLUMNS:
+        raise UsageError(f"at most {MAX_SEGMENT_COLUMNS} segment columns, got {len(columns)}")
+    bad = [
+        c for c in columns if not isinstance(c, str) or not 0 < len(c) <= 256 or not c.isprintable()
+    ]
+    if bad or len(set(columns)) != len(columns):
+        raise UsageError(
+            f"segment columns must be distinct names of 1 to 256 printable characters; "
+            f"got {list(columns)!r:.200}"
+        )
+    return columns
 
 
 def segment_key(values: Mapping[str, Any], columns: Sequence[str]) -> str:

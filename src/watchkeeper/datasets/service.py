@@ -20,12 +20,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,22 +37,29 @@ from watchkeeper.catalog.datasets import (
     Batch,
     Dataset,
     DatasetStore,
-    Part,
-    batch_start,
 )
 from watchkeeper.catalog.monitoring import _utc
 from watchkeeper.datasets.evaluate import batch_metrics, judge
-from watchkeeper.datasets.monitors import ANY, check_settings, resolve
+from watchkeeper.datasets.merging import (
+    ParsedParts,
+    batch_deltas,
+    check_mergeable,
+    merged_bytes,
+    one_line,
+)
+from watchkeeper.datasets.monitors import ANY, check_feature, check_settings, resolve
 from watchkeeper.datasets.segments import (
     META_PROFILE_ID,
     META_SEGMENT,
     META_TIMESTAMP,
     WHOLE,
     check_dataset_id,
+    check_segment_columns,
+    check_segment_key,
     parse_segment_key,
     segment_label,
 )
-from watchkeeper.errors import UsageError
+from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.notify.alert import Alert
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
 
@@ -62,6 +69,9 @@ COMPACT_LIMIT = 500  # parts merged per transaction: bounds memory and lock time
 KNOWN_SECONDS = 5.0
 PARSED_CACHE = 512  # received profiles kept parsed until merged (a few hundred KB each)
 MAX_ALERT_LINES = 30
+# received timestamps: a batch's hour and day, and their ends, stay valid datetimes
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -104,8 +114,9 @@ class DatasetService:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()
         self._notifiers: dict[tuple[str, ...], Any] = {}
-        self._parsed = _ParsedParts(PARSED_CACHE)
+        self._parsed = ParsedParts(PARSED_CACHE)
         self._known: dict[str, tuple[float, Dataset]] = {}
+        self._failing: dict[str, str] = {}  # dataset → why its last refresh failed
 
     # -- datasets ---------------------------------------------------------------------
 
@@ -113,9 +124,7 @@ class DatasetService:
         self, name: str, *, segment_columns: Sequence[str] = (), description: str = ""
     ) -> Dataset:
         check_dataset_id(name)
-        columns = tuple(segment_columns)
-        if len(set(columns)) != len(columns) or any(not c for c in columns):
-            raise UsageError(f"segment columns must be distinct names; got {list(columns)}")
+        columns = check_segment_columns(segment_columns)
         return self.store.create(Dataset(name, columns, description))
 
     def ensure(self, name: str, segment_columns: Sequence[str] = ()) -> Dataset:
@@ -158,10 +167,14 @@ class DatasetService:
         """
         check_dataset_id(name)
         profile = data if isinstance(data, DatasetProfile) else profile_from_bytes(data, source)
+        check_mergeable(profile, source)
         blob = profile_to_bytes(profile) if isinstance(data, DatasetProfile) else bytes(data)
         moment = _moment(timestamp or profile.metadata.get(META_TIMESTAMP), source, self._clock)
         key = segment if segment is not None else profile.metadata.get(META_SEGMENT, WHOLE)
-        columns = list(parse_segment_key(key))
+        try:
+            columns = list(parse_segment_key(check_segment_key(key)))
+        except UsageError as exc:
+            raise UsageError(f"{source}: {exc}") from None
         dataset = self.ensure(name, columns)
         if key != WHOLE and columns != list(dataset.segment_columns):
             expected = ", ".join(dataset.segment_columns) or "none"
@@ -184,7 +197,9 @@ class DatasetService:
     def set_baseline(self, name: str, profile: DatasetProfile, source: str) -> None:
         """Make ``profile`` the dataset's reference (creating the dataset if new)."""
         self.ensure(name)
-        self.store.set_baseline(name, profile_to_bytes(profile), source)
+        blob = profile_to_bytes(profile)
+        profile_from_bytes(blob, "baseline")  # what is stored is read again by every evaluation
+        self.store.set_baseline(name, blob, source)
 
     def baseline(self, name: str) -> DatasetProfile | None:
         data = self.store.baseline(name)
@@ -198,13 +213,59 @@ class DatasetService:
         With ``settle``, a batch that changed in the last ``settle`` seconds is left
         for a later round: while profiles stream in, a batch is evaluated once it is
         quiet rather than after every merge (pages and the API refresh with none).
+
+        Each dataset is a unit of failure, and so is each received profile: one that
+        cannot be merged is set aside with its reason (``failed_parts``) and its
+        dataset's channels are told; a dataset whose merge or evaluation fails keeps
+        the reason (``Dataset.error``, shown on its pages) and the others go on.
         """
         with self._lock:
-            names = [name] if name is not None else [d.name for d in self.store.all()]
-            for each in names:
-                self._compact(each)
-                self._evaluate(each, settle)
-                self._alert(each)
+            if name is not None:
+                found = self.store.find(name)
+                datasets = [found] if found is not None else []
+            else:
+                datasets = self.store.all()
+            for dataset in datasets:
+                self._refresh_dataset(dataset, settle)
+
+    def _refresh_dataset(self, dataset: Dataset, settle: float) -> None:
+        name = dataset.name
+        try:
+            self._compact(name)
+            self._evaluate(name, settle)
+            self._alert(name)
+        except Exception as exc:
+            reason = one_line(exc)
+            if self._failing.get(name) != reason:  # once per new reason, not every round
+                unexpected = not isinstance(exc, WatchkeeperError)
+                log.warning("dataset %s: not merged and evaluated: %s", name, reason,
+                            exc_info=exc if unexpected else None)  # fmt: skip
+                self._failing[name] = reason
+                try:  # the catalog itself may be what failed: the next dataset still goes on
+                    self.store.set_error(name, reason)
+                    self._tell(name, "could not be merged and evaluated", reason, "refresh")
+                except Exception as again:
+                    log.warning("dataset %s: failure not recorded: %s", name, one_line(again))
+            return
+        if self._failing.pop(name, None) is not None or dataset.error is not None:
+            log.info("dataset %s: merged and evaluated again", name)
+            self.store.set_error(name, None)
+
+    def _tell(self, name: str, what: str, reason: str, kind: str) -> None:
+        """Send a failure to the dataset's channels, once per dataset and reason."""
+        channels = [*self.notify, *self.store.channels(name)]
+        if not channels:
+            return
+        digest_of = hashlib.sha256(reason.encode()).hexdigest()[:16]
+        alert = Alert(
+            title=f"watchkeeper: {name}: {what}",
+            body=f"Dataset **{name}** {what}: {reason}",
+            key=f"dataset-{kind}:{name}:{digest_of}",
+        )
+        try:
+            self._notifier(channels).send(alert)
+        except Exception as exc:  # a channel's failure must never stop the evaluation
+            log.warning("dataset %s: failure alert not queued: %s", name, type(exc).__name__)
 
     def _compact(self, name: str) -> int:
         claim = uuid.uuid4().hex
@@ -214,20 +275,32 @@ class DatasetService:
             if not parts:
                 return merged
             try:
-                deltas = _deltas(parts, self._parsed)
-                self.store.merge_parts(
-                    name,
-                    claim,
-                    len(parts),
-                    {key: (rows, count) for key, (_, rows, count) in deltas.items()},
-                    lambda key, stored, deltas=deltas: _merged_bytes(stored, deltas[key][0]),
-                )
+                deltas, rejected = batch_deltas(parts, self._parsed)
+                if rejected:
+                    self.store.fail_parts(claim, rejected)
+                    self._parts_failed(name, rejected)
+                if len(rejected) < len(parts):
+                    self.store.merge_parts(
+                        name,
+                        claim,
+                        len(parts) - len(rejected),
+                        {key: (rows, count) for key, (_, rows, count) in deltas.items()},
+                        lambda key, stored, deltas=deltas: merged_bytes(stored, deltas[key][0]),
+                    )
             except BaseException:
                 self.store.release_claims(claim)
                 raise
-            merged += len(parts)
+            merged += len(parts) - len(rejected)
             if len(parts) < COMPACT_LIMIT:
                 return merged
+
+    def _parts_failed(self, name: str, rejected: dict[int, str]) -> None:
+        for part_id, reason in rejected.items():
+            log.warning("dataset %s: received profile %d set aside: %s", name, part_id, reason)
+        first = min(rejected)
+        more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
+        what = f"received profile {first}{more} could not be merged"
+        self._tell(name, what, rejected[first], f"part-{first}")
 
     def _evaluate(self, name: str, settle: float = 0.0) -> None:
         stale = self.store.batches(name, segment=None, granularity=HOUR, stale_only=True)
@@ -247,22 +320,37 @@ class DatasetService:
         baseline = None
         if any(batch.metrics_stale for batch in stale):
             baseline = self.baseline(name)
+        failed = []
         for batch in stale:
-            metrics = batch.metrics
-            if batch.metrics_stale or metrics is None:
-                full = self.store.batch_by_id(batch.id)
-                if full is None:
-                    continue
-                previous = self.store.previous(full)
-                metrics = batch_metrics(
-                    _profile(full),
-                    _profile(previous) if previous is not None else None,
-                    baseline,
-                )
-                if not self.store.save_metrics(batch.id, full.updated_at, metrics):
-                    continue  # changed meanwhile: the next refresh evaluates it again
-            violations, largest = judge(metrics, settings, batch.segment)
-            self.store.save_verdict(batch.id, violations, largest)
+            try:
+                self._evaluate_batch(batch, settings, baseline)
+            except Exception as exc:  # this batch only: it is tried again once it changes
+                start = f"{batch.start:%Y-%m-%d %H:%M}"
+                reason = f"{batch.segment or 'all'}, {batch.granularity} {start}: "
+                reason += one_line(exc)
+                log.warning("dataset %s: batch not evaluated: %s", name, reason)
+                self.store.save_batch_error(batch.id, batch.updated_at, reason)
+                failed.append(reason)
+        if failed:
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            self._tell(name, f"a batch could not be evaluated{more}", failed[0], "batch")
+
+    def _evaluate_batch(self, batch: Batch, settings, baseline: DatasetProfile | None) -> None:
+        metrics = batch.metrics
+        if batch.metrics_stale or metrics is None:
+            full = self.store.batch_by_id(batch.id)
+            if full is None:
+                return
+            previous = self.store.previous(full)
+            metrics = batch_metrics(
+                _profile(full),
+                _profile(previous) if previous is not None else None,
+                baseline,
+            )
+            if not self.store.save_metrics(batch.id, full.updated_at, metrics):
+                return  # changed meanwhile: the next refresh evaluates it again
+        violations, largest = judge(metrics, settings, batch.segment)
+        self.store.save_verdict(batch.id, violations, largest)
 
     def _alert(self, name: str) -> None:
         batches = self.store.unalerted_violations(name)
@@ -316,7 +404,9 @@ class DatasetService:
         """Store monitor settings for a segment (``*``: all) and feature (``*``: all)."""
         self.store.get(name)
         if segment != ANY:
-            parse_segment_key(segment)
+            check_segment_key(segment)
+        if feature != ANY:
+            check_feature(feature)
         checked = None if settings is None else check_settings(settings)
         _check_combined(self.store.monitor_settings(name), segment, feature, checked)
         self.store.set_monitor(name, segment, feature, checked)
@@ -380,70 +470,6 @@ def _check_combined(
                 ) from None
 
 
-Key = tuple[str, str, dt.datetime]
-
-
-class _ParsedParts:
-    """The profiles this process received and has not merged yet, as read when they
-    arrived (bounded): merging them need not read their bytes again."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[int, DatasetProfile] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, part: int, profile: DatasetProfile) -> None:
-        with self._lock:
-            self._items[part] = profile
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def take(self, part: Part) -> DatasetProfile:
-        with self._lock:
-            found = self._items.pop(part.id, None)
-        if found is not None:
-            return found
-        return profile_from_bytes(part.profile, f"stored profile {part.id}")
-
-
-def _deltas(
-    parts: list[Part], parsed: _ParsedParts
-) -> dict[Key, tuple[DatasetProfile, int, int]]:
-    """What the parts add to each batch: (segment, granularity, start) → (merged profile,
-    rows, parts). Each part is read once; a day is the merge of its hours, and the whole
-    dataset (segment ``""``) the merge of its segments."""
-    hours: dict[Key, list] = {}
-    for part in parts:
-        profile = parsed.take(part)
-        profile.metadata.pop(META_TIMESTAMP, None)
-        keys = [(part.segment, HOUR, batch_start(part.timestamp, HOUR))]
-        if part.segment != WHOLE:
-            keys.append((WHOLE, HOUR, keys[0][2]))
-        for key in keys:
-            hours.setdefault(key, []).append((profile, part.rows, 1))
-    merged_hours = {key: _merged(items) for key, items in hours.items()}
-    days: dict[Key, list] = {}
-    for (segment, _, start), item in merged_hours.items():
-        days.setdefault((segment, DAY, batch_start(start, DAY)), []).append(item)
-    return {**merged_hours, **{key: _merged(items) for key, items in days.items()}}
-
-
-def _merged(items: list[tuple[DatasetProfile, int, int]]) -> tuple[DatasetProfile, int, int]:
-    """The merge of (profile, rows, parts) items."""
-    profile, rows, count = items[0]
-    for other, more_rows, more in items[1:]:
-        profile, rows, count = profile.merge(other), rows + more_rows, count + more
-    return profile, rows, count
-
-
-def _merged_bytes(stored: bytes | None, delta: DatasetProfile) -> bytes:
-    if stored is None:
-        return profile_to_bytes(delta)
-    merged = profile_from_bytes(stored, "stored batch").merge(delta)
-    merged.metadata.pop(META_TIMESTAMP, None)
-    return profile_to_bytes(merged)
-
-
 def _profile(batch: Batch | None) -> DatasetProfile:
     assert batch is not None and batch.profile is not None
     return profile_from_bytes(batch.profile, f"batch {batch.id}")
@@ -455,12 +481,36 @@ def _moment(value: str | dt.datetime | None, source: str, clock) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return _utc(value)
     try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        parsed = _utc(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except (ValueError, OverflowError):
         raise UsageError(
-            f"{source}: timestamp {value!r} is not an ISO-8601 time (e.g. 2026-11-20T09:00:00Z)"
+            f"{source}: timestamp {_shown(value)} is not an ISO-8601 time "
+            "(e.g. 2026-11-20T09:00:00Z)"
         ) from None
-    return _utc(parsed)
+    if not EARLIEST <= parsed < LATEST:
+        raise UsageError(
+            f"{source}: timestamp {_shown(value)} is not between the years 1900 and 9998"
+        )
+    return parsed
+
+
+def as_time(moment: dt.datetime | None, what: str = "time") -> dt.datetime | None:
+    """``moment`` in UTC (a naive one is taken as UTC), if it is between the years 1900
+    and 9998."""
+    if moment is None:
+        return None
+    try:
+        found = _utc(moment)
+    except OverflowError:
+        found = None
+    if found is None or not EARLIEST <= found < LATEST:
+        raise UsageError(f"{what} {moment.isoformat()} is not between the years 1900 and 9998")
+    return found
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from watchkeeper.baseline import load_baseline
+from watchkeeper.capture.layout import check_name
 from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
 from watchkeeper.catalog.monitoring import DATA_QUALITY
 from watchkeeper.errors import UsageError
@@ -76,6 +77,11 @@ def create_schedule(
     ``model-explainability`` (against a Clarify ``analysis.json``; options as
     :mod:`watchkeeper.monitor.clarify_jobs` lists them).
     """
+    # the names are folders of the capture and report layouts, so they follow its rule
+    check_name("schedule name", name)
+    check_name("endpoint", endpoint)
+    if variant is not None:
+        check_name("variant", variant)
     expression = normalise_cron(cron)
     for offset in (window_start, window_end):
         if offset:

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel, Field
@@ -22,21 +22,23 @@ _UNSAFE = re.compile(r"[^a-zA-Z0-9_]")
 EXAMPLE_WINDOW = "2026-11-20T00:00/2026-11-20T01:00"
 MAX_LABELS_BODY = 256 * 1024 * 1024
 LABEL_TYPES = ("text/csv", "application/jsonlines", "application/x-ndjson", "application/json")
+MAX_ID = 2**31 - 1  # row ids are 32-bit integers in the catalog
 
 
 class ScheduleIn(BaseModel):
     """A schedule to create."""
 
-    name: str = Field(examples=["churn-hourly"])
-    endpoint: str = Field(examples=["churn"])
-    baseline: str = Field(examples=["baselines/churn"])
-    report: str = Field(examples=["monitoring"])
-    capture: str = Field(examples=[".watchkeeper/capture"])
-    cron: str = Field("0 * * * *", examples=["0 * * * *", "cron(0 * ? * * *)"])
-    variant: str | None = None
-    window_start: str | None = Field(None, examples=["-PT1H"])
-    window_end: str | None = Field(None, examples=["-PT0H"])
-    kind: str = Field("data-quality", examples=["data-quality", "model-quality"])
+    # lengths as the catalog stores them
+    name: str = Field(max_length=256, examples=["churn-hourly"])
+    endpoint: str = Field(max_length=256, examples=["churn"])
+    baseline: str = Field(max_length=2048, examples=["baselines/churn"])
+    report: str = Field(max_length=2048, examples=["monitoring"])
+    capture: str = Field(max_length=2048, examples=[".watchkeeper/capture"])
+    cron: str = Field("0 * * * *", max_length=256, examples=["0 * * * *", "cron(0 * ? * * *)"])
+    variant: str | None = Field(None, max_length=256)
+    window_start: str | None = Field(None, max_length=64, examples=["-PT1H"])
+    window_end: str | None = Field(None, max_length=64, examples=["-PT0H"])
+    kind: str = Field("data-quality", max_length=32, examples=["data-quality", "model-quality"])
     options: dict[str, Any] = Field(
         default_factory=dict,
         examples=[{"problem_type": "BinaryClassification", "inference_attribute": "prediction",
@@ -130,7 +132,7 @@ def monitoring_router(
         return [execution.to_dict() for execution in store.executions(schedule, limit)]
 
     @router.get("/executions/{execution_id}")
-    def get_execution(execution_id: int) -> dict[str, Any]:
+    def get_execution(execution_id: int = Path(ge=1, le=MAX_ID)) -> dict[str, Any]:
         return _found(store.execution, execution_id).to_dict()
 
     return router

@@ -20,7 +20,7 @@ from watchkeeper.datasets.rest import DEFAULT_MAX_BODY, datasets_router
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.rest import ExecutionMetrics, monitoring_router
-from watchkeeper.ui.auth import AccessControl, Tokens, tokens_from_env
+from watchkeeper.ui.auth import AccessControl, LoginThrottle, Tokens, tokens_from_env
 from watchkeeper.ui.pages import pages_router
 
 log = logging.getLogger("watchkeeper.ui")
@@ -44,6 +44,7 @@ def create_ui_app(
     refresh_seconds: float | None = 5.0,
     max_body: int = DEFAULT_MAX_BODY,
     feature_store: Any = None,
+    login_throttle: LoginThrottle | None = None,
 ) -> FastAPI:
     """The dashboard application.
 
@@ -51,11 +52,14 @@ def create_ui_app(
     apprise URLs that receive every dataset's alerts; every ``refresh_seconds`` a
     background thread merges received profiles, evaluates and alerts (``None``: only
     when a page or the API asks). ``feature_store`` (default: the workspace's) answers
-    ``GET /api/v1/feature-groups/{name}/records/{id}``.
+    ``GET /api/v1/feature-groups/{name}/records/{id}``. ``login_throttle`` (default:
+    5 wrong tokens a minute per client address) limits guessing at the login form and
+    with bearer tokens.
     """
     catalog = catalog or Catalog()
     service = DatasetService(catalog, notify=notify)
     access = Tokens(tokens_from_env() if tokens is None else tokens)
+    throttle = login_throttle or LoginThrottle()
     stop = threading.Event()
 
     @contextlib.asynccontextmanager
@@ -84,10 +88,10 @@ def create_ui_app(
     app.state.service = service
     app.state.catalog = catalog
     app.state.tokens = access
-    app.add_middleware(AccessControl, tokens=access)
+    app.add_middleware(AccessControl, tokens=access, throttle=throttle)
     app.include_router(datasets_router(service, max_body))
     app.include_router(monitoring_router(catalog))
-    app.include_router(pages_router(service, access))
+    app.include_router(pages_router(service, access, throttle))
     registry = CollectorRegistry()
     registry.register(ExecutionMetrics(catalog))
 
@@ -106,9 +110,9 @@ def create_ui_app(
         """The latest record of an id from a feature group's online store."""
         from watchkeeper.featurestore import FeatureStore
 
-        store = feature_store if feature_store is not None else FeatureStore(catalog=catalog)
-        group = store.feature_group(name)
         try:
+            store = feature_store if feature_store is not None else FeatureStore(catalog=catalog)
+            group = store.feature_group(name)  # checks the name
             if not group.exists():
                 raise HTTPException(404, f"no feature group named {name!r}")
             record = group.get_record(record_id, feature_names=feature)

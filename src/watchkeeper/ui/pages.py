@@ -6,20 +6,29 @@ drawn (one batch and the baseline, or the compared profiles).
 
 from __future__ import annotations
 
-import datetime as dt
-import math
+import logging
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from watchkeeper.catalog import MonitoringStore
-from watchkeeper.catalog.datasets import DAY, GRANULARITIES, HOUR, Batch
-from watchkeeper.datasets.monitors import ANY, COMPARE_TO, DRIFT_METHODS, resolve
-from watchkeeper.datasets.segments import WHOLE, parse_segment_key, segment_label
+from watchkeeper.catalog.datasets import DAY, HOUR, Batch
+from watchkeeper.datasets.merging import one_line
+from watchkeeper.datasets.monitors import (
+    ANY,
+    COMPARE_TO,
+    DRIFT_METHODS,
+)
+from watchkeeper.datasets.segments import (
+    WHOLE,
+    check_dataset_id,
+    segment_label,
+)
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.monitor.rest import MAX_ID
 from watchkeeper.notify.urls import redact
 from watchkeeper.report import formatting
 from watchkeeper.report.charts import (
@@ -29,18 +38,29 @@ from watchkeeper.report.charts import (
     script_json,
 )
 from watchkeeper.report.page import template_environment
-from watchkeeper.ui.auth import COOKIE, Tokens, safe_next
+from watchkeeper.ui.auth import COOKIE, LoginThrottle, Tokens, client_address, safe_next
+from watchkeeper.ui.figures import PALETTE, compare_features, feature_figures, overview_figure
 from watchkeeper.ui.sparkline import sparkline
+from watchkeeper.ui.views import (
+    PageRange,
+    compared,
+    problem_of,
+    settings_in_force,
+)
 
-PALETTE = ("#2f6690", "#d1495b", "#edae49")
-BAD = "#b42318"
 MAX_COMPARED = 3
+MAX_COOLDOWN = 10 * 365 * 24 * 60  # minutes
+
+log = logging.getLogger("watchkeeper.ui")
 
 
-def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
+def pages_router(
+    service: DatasetService, tokens: Tokens, throttle: LoginThrottle | None = None
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     templates = _environment()
     monitoring = MonitoringStore(service.catalog)
+    throttle = throttle or LoginThrottle()
 
     def page(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("title", "watchkeeper")
@@ -57,7 +77,21 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
 
     @router.post("/login")
     def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
+        client = client_address(request)
+        wait = throttle.retry_after(client)
+        if wait is not None:
+            answer = page(
+                "login.html",
+                request,
+                status=429,
+                next=safe_next(next),
+                error=f"Too many wrong tokens from this address: try again in {wait} s.",
+                title="Log in",
+            )
+            answer.headers["Retry-After"] = str(wait)
+            return answer
         if not tokens.accepts(token):
+            throttle.failed(client)
             return page(
                 "login.html",
                 request,
@@ -66,6 +100,7 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
                 error="That token is not valid.",
                 title="Log in",
             )
+        throttle.succeeded(client)
         response = RedirectResponse(safe_next(next), status_code=303)
         response.set_cookie(
             COOKIE, tokens.session_for(token), httponly=True, samesite="strict", path="/"
@@ -92,6 +127,7 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
             rows.append(
                 {
                     "name": dataset.name,
+                    "problem": problem_of(service, dataset),
                     "segments": list(dataset.segment_columns),
                     "last_batch": latest.start.date().isoformat() if latest else None,
                     "records": latest.rows if latest else 0,
@@ -117,12 +153,13 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
     def dataset_page(
         request: Request,
         name: str,
-        view: Annotated[_Range, Depends()],
+        view: Annotated[PageRange, Depends()],
     ) -> Response:
         segment = view.segment
         dataset, batches = _batches_in(service, name, view)
         chosen = _chosen(batches, view.batch)
         segments = _segments(service, name, view)
+        failed_count, failed_parts = service.store.failed_parts(name, 5)
         features = []
         if chosen is not None:
             for feature, entry in (chosen.metrics or {}).items():
@@ -155,7 +192,9 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
             batches=batches,
             chosen=chosen,
             features=features,
-            overview_chart=script_json(_overview_figure(batches)),
+            failed_count=failed_count,
+            failed_parts=failed_parts,
+            overview_chart=script_json(overview_figure(batches)),
             query=lambda **changes: _query(request, **changes),
         )
 
@@ -166,7 +205,7 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
         request: Request,
         name: str,
         feature: str,
-        view: Annotated[_Range, Depends()],
+        view: Annotated[PageRange, Depends()],
     ) -> Response:
         segment = view.segment
         dataset, batches = _batches_in(service, name, view)
@@ -175,17 +214,15 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
             raise HTTPException(404, f"dataset {name!r} has no feature {feature!r}")
         flagged = [b for b in present if any(v["feature"] == feature for v in b.violations)]
         chosen = _chosen(present, view.batch, prefer=flagged[-1] if flagged else None)
-        distribution = None
+        distribution, problems = None, []
         if chosen is not None:
-            column = service.profile(chosen).columns.get(feature)
-            reference = service.baseline(name)
-            base = reference.columns.get(feature) if reference is not None else None
-            sides = [("baseline", base, BASELINE_COLOUR)] if base is not None else []
-            sides.append((f"batch {_when(chosen)}", column, PALETTE[0]))
-            sides = [side for side in sides if side[1] is not None]
-            figure = overlaid_numeric_figure(sides) if _numeric(chosen, feature) else None
-            distribution = figure or grouped_category_figure(sides)
-        settings = resolve(service.store.monitor_settings(name), segment, feature)
+            try:
+                distribution = _distribution(service, name, chosen, feature)
+            except Exception as exc:  # this page only: the rest of it still shows
+                log.warning("%s/%s: distribution not drawn: %s", name, feature, one_line(exc))
+                problems.append(f"The distribution cannot be drawn: {one_line(exc)}")
+        settings, problem = settings_in_force(service, name, segment, feature)
+        problems += [problem] if problem else []
         return page(
             "feature.html",
             request,
@@ -201,8 +238,9 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
             chosen=chosen,
             settings=settings,
             numeric=bool(present) and _numeric(present[-1], feature),
-            charts=script_json(_feature_figures(present, feature)),
+            charts=script_json(feature_figures(present, feature)),
             distribution=script_json(distribution) if distribution else None,
+            problems=problems,
             query=lambda **changes: _query(request, **changes),
         )
 
@@ -224,7 +262,7 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
             key = segment[index] if index < len(segment) else WHOLE
             if not name:
                 continue
-            found = _compared(service, name, key, when)
+            found = compared(service, name, key, when)
             if isinstance(found, str):
                 problems.append(found)
             else:
@@ -232,7 +270,12 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
         if len(dataset) > MAX_COMPARED:
             problems.append(f"at most {MAX_COMPARED} profiles are compared; the first 3 are shown")
         profiles = [(label, profile) for label, profile in chosen]
-        features = _compare_features(profiles)
+        try:
+            features = compare_features(profiles)
+        except Exception as exc:  # this page only
+            log.warning("profiles not compared: %s", one_line(exc))
+            features = []
+            problems.append(f"The profiles cannot be compared: {one_line(exc)}")
         choices = {
             name: {
                 "segments": [
@@ -282,7 +325,7 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
         )
 
     @router.get("/executions/{execution_id}/artifacts/{artifact}")
-    def artifact(execution_id: int, artifact: str) -> Response:
+    def artifact(execution_id: Annotated[int, Path(ge=1, le=MAX_ID)], artifact: str) -> Response:
         from watchkeeper.io.storage import read_bytes
 
         try:
@@ -320,7 +363,7 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
             segments=[(key, segment_label(key)) for key in service.store.segments(name) if key],
             methods=DRIFT_METHODS,
             compare_to=COMPARE_TO,
-            defaults=resolve(stored, ANY, ANY),
+            defaults=settings_in_force(service, name, ANY, ANY)[0],
             channels=[(url, redact(url)) for url in service.store.channels(name)],
             server_channels=[redact(url) for url in service.notify],
             message=message,
@@ -383,8 +426,10 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
                 return _back(name, message=f"removed {redact(url)}")
             if action == "cooldown":
                 minutes = _number(cooldown_minutes, "cooldown")
-                if minutes is None or minutes < 0 or minutes != int(minutes):
-                    raise WatchkeeperError("the cooldown is a whole number of minutes (≥ 0)")
+                if minutes is None or not 0 <= minutes <= MAX_COOLDOWN or minutes % 1:
+                    raise WatchkeeperError(
+                        f"the cooldown is a whole number of minutes from 0 to {MAX_COOLDOWN}"
+                    )
                 service.store.update(name, cooldown_minutes=int(minutes))
                 return _back(name, message=f"alerts at most every {int(minutes)} minutes")
             if action == "test":
@@ -403,49 +448,18 @@ def pages_router(service: DatasetService, tokens: Tokens) -> APIRouter:
 # -- helpers -----------------------------------------------------------------------------
 
 
-class _Range:
-    """What a dataset or feature page shows: a segment, daily or hourly batches, a date
-    range (both ends included; by default every batch) and a chosen batch (by default
-    the last, or the last flagged on a feature page). Read from the query string."""
-
-    def __init__(
-        self,
-        segment: str = WHOLE,
-        granularity: str = DAY,
-        start: str | None = None,
-        end: str | None = None,
-        batch: str | None = None,
-    ) -> None:
-        self.segment = segment
-        self.batch = batch
-        if granularity not in GRANULARITIES:
-            raise HTTPException(422, f"granularity must be 'hour' or 'day', got {granularity!r}")
-        self.granularity = granularity
-        self.start_text = start or ""
-        self.end_text = end or ""
-        self.start = _date(start, "start")
-        self.end = _date(end, "end")
-        if self.end is not None:
-            self.end += dt.timedelta(days=1)  # the end date is included
-
-
-def _date(text: str | None, what: str) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise HTTPException(422, f"{what} {text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def _dataset(service: DatasetService, name: str):
+    try:
+        check_dataset_id(name)
+    except WatchkeeperError as exc:
+        raise HTTPException(404, f"no dataset named {name[:200]!r}: {exc}") from None
     found = service.store.find(name)
     if found is None:
         raise HTTPException(404, f"no dataset named {name!r}")
     return found
 
 
-def _batches_in(service: DatasetService, name: str, view: _Range):
+def _batches_in(service: DatasetService, name: str, view: PageRange):
     """The dataset and its batches of the page's segment and range, up to date."""
     dataset = _dataset(service, name)
     service.refresh(name)
@@ -470,7 +484,7 @@ def _when(batch: Batch) -> str:
     return batch.start.date().isoformat()
 
 
-def _segments(service: DatasetService, name: str, view: _Range) -> list[dict[str, Any]]:
+def _segments(service: DatasetService, name: str, view: PageRange) -> list[dict[str, Any]]:
     """Each segment with its violation count in the range."""
     counts: dict[str, int] = {}
     for batch in service.store.batches(
@@ -512,287 +526,15 @@ def _query(request: Request, **changes: Any) -> str:
     return urlencode(params)
 
 
-def _overview_figure(batches: list[Batch]) -> dict[str, Any]:
-    times = [b.start.isoformat() for b in batches]
-    flagged = [b for b in batches if b.violations]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "name": "records",
-                "x": times,
-                "y": [b.rows for b in batches],
-                "marker": {"color": "#a3acb9"},
-                "hovertemplate": "%{x}: %{y:,} records<extra></extra>",
-            },
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": "largest drift (Hellinger)",
-                "x": times,
-                "y": [b.max_score for b in batches],
-                "yaxis": "y2",
-                "line": {"color": PALETTE[0]},
-                "hovertemplate": "%{x}: %{y:.3f}<extra></extra>",
-            },
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "violations",
-                "x": [b.start.isoformat() for b in flagged],
-                "y": [b.max_score for b in flagged],
-                "yaxis": "y2",
-                "marker": {"color": BAD, "size": 11, "symbol": "x"},
-                "text": [f"{len(b.violations)} violation(s)" for b in flagged],
-                "hovertemplate": "%{x}: %{text}<extra></extra>",
-            },
-        ],
-        "layout": _time_layout(
-            height=260,
-            yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
-            yaxis2={
-                "title": {"text": "drift"},
-                "overlaying": "y",
-                "side": "right",
-                "rangemode": "tozero",
-                "showgrid": False,
-            },
-            shapes=_highlights(flagged),
-        ),
-    }
-
-
-def _feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
-    times = [b.start.isoformat() for b in batches]
-    entries = [(b.metrics or {}).get(feature, {}) for b in batches]
-    flagged = [b for b in batches if any(v["feature"] == feature for v in b.violations)]
-    shapes = _highlights(flagged)
-    nulls = [entry.get("null_fraction") or 0.0 for entry in entries]
-
-    def line(name, key, colour, **extra):
-        return {
-            "type": "scatter",
-            "mode": "lines+markers",
-            "name": name,
-            "x": times,
-            "y": [_get(entry, key) for entry in entries],
-            "line": {"color": colour},
-            **extra,
-        }
-
-    figures = [
-        {
-            "id": "counts",
-            "title": "Records and missing values",
-            "data": [
-                {
-                    "type": "bar",
-                    "name": "records",
-                    "x": times,
-                    "y": [entry.get("count") for entry in entries],
-                    "marker": {"color": "#a3acb9"},
-                },
-                line("null fraction", "null_fraction", BAD, yaxis="y2"),
-            ],
-            "layout": _time_layout(
-                yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
-                yaxis2={
-                    "title": {"text": "null fraction"},
-                    "overlaying": "y",
-                    "side": "right",
-                    "tickformat": ".0%",
-                    # a column without missing values shows a flat line at 0, not noise
-                    "range": [0, 1.1 * max([0.05, *nulls])],
-                    "showgrid": False,
-                },
-                shapes=shapes,
-            ),
-        }
-    ]
-    if any("mean" in entry for entry in entries):
-        figures.append(
-            {
-                "id": "values",
-                "title": "Mean and quantiles (p5, p50, p95)",
-                "data": [
-                    line("p95", "p95", "#9fb8cc", line_dash="dot"),
-                    line("p50", "p50", PALETTE[0]),
-                    line("p5", "p5", "#9fb8cc"),
-                    line("mean", "mean", PALETTE[2]),
-                ],
-                "layout": _time_layout(shapes=shapes),
-            }
-        )
-    drift_traces = [
-        line("Hellinger to previous batch", "hellinger_previous", "#7b8794"),
-        line("Hellinger to baseline", "hellinger_baseline", PALETTE[0]),
-    ]
-    for against, colour, dash in (("baseline", PALETTE[2], None), ("previous", "#c9a227", "dot")):
-        drift_traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": f"detector score to {against}",
-                "x": times,
-                "y": [_score(entry, against) for entry in entries],
-                "yaxis": "y2",
-                "line": {"color": colour, **({"dash": dash} if dash else {})},
-            }
-        )
-    drift_traces.append(
-        {
-            "type": "scatter",
-            "mode": "markers",
-            "name": "violation",
-            "x": [b.start.isoformat() for b in flagged],
-            "y": [_get((b.metrics or {}).get(feature, {}), "hellinger_baseline") for b in flagged],
-            "marker": {"color": BAD, "size": 12, "symbol": "x"},
-            "text": [
-                "; ".join(v["description"] for v in b.violations if v["feature"] == feature)
-                for b in flagged
-            ],
-            "hovertemplate": "%{x}: %{text}<extra></extra>",
-        }
-    )
-    figures.append(
-        {
-            "id": "drift",
-            "title": "Drift",
-            "data": drift_traces,
-            "layout": _time_layout(
-                yaxis={"title": {"text": "Hellinger distance"}, "range": [0, 1]},
-                yaxis2={
-                    "title": {"text": "detector score"},
-                    "overlaying": "y",
-                    "side": "right",
-                    "rangemode": "tozero",
-                    "showgrid": False,
-                },
-                shapes=shapes,
-            ),
-        }
-    )
-    for figure in figures:
-        for trace in figure["data"]:
-            dash = trace.pop("line_dash", None)
-            if dash:
-                trace["line"]["dash"] = dash
-    return figures
-
-
-def _score(entry: dict[str, Any], against: str) -> float | None:
-    found = entry.get(f"drift_{against}")
-    return None if not found else found.get("score")
-
-
-def _get(entry: dict[str, Any], key: str) -> float | None:
-    value = entry.get(key)
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return value
-
-
-def _highlights(flagged: list[Batch]) -> list[dict[str, Any]]:
-    """A red band over each flagged batch, centred on its point (drawn at its start)."""
-    return [
-        {
-            "type": "rect",
-            "xref": "x",
-            "yref": "paper",
-            "x0": (batch.start - (batch.end - batch.start) / 2).isoformat(),
-            "x1": (batch.start + (batch.end - batch.start) / 2).isoformat(),
-            "y0": 0,
-            "y1": 1,
-            "fillcolor": BAD,
-            "opacity": 0.12,
-            "line": {"width": 0},
-            "layer": "below",
-        }
-        for batch in flagged
-    ]
-
-
-def _time_layout(height: int = 240, **extra: Any) -> dict[str, Any]:
-    return {
-        "height": height,
-        "margin": {"l": 60, "r": 60, "t": 10, "b": 40},
-        "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        "xaxis": {"type": "date"},
-        "hovermode": "x unified",
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
-        **extra,
-    }
-
-
-def _compared(service: DatasetService, name: str, key: str, when: str):
-    """(label, profile) of a batch (or of the baseline when ``when`` is ``baseline``),
-    or a message saying why it cannot be had."""
-    if service.store.find(name) is None:
-        return f"no dataset named {name!r}"
-    if when == "baseline":
-        profile = service.baseline(name)
-        if profile is None:
-            return f"dataset {name!r} has no baseline"
-        return f"{name} · baseline", profile
-    try:
-        day = dt.date.fromisoformat(when) if when else None
-    except ValueError:
-        return f"{when!r} is not a date (YYYY-MM-DD)"
-    try:
-        parse_segment_key(key)
-    except WatchkeeperError as exc:
-        return str(exc)
-    if day is None:
-        found = service.store.batches(
-            name, segment=key, granularity=DAY, limit=1, newest_first=True
-        )
-        batch = service.store.batch_by_id(found[0].id) if found else None
-    else:
-        moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-        batch = service.store.batch(name, key, DAY, moment)
-    if batch is None:
-        return f"{name} [{segment_label(key)}] has no batch on {when or 'any day'}"
-    label = f"{name} · {segment_label(key)} · {batch.start.date().isoformat()}"
-    return label, service.profile(batch)
-
-
-def _compare_features(profiles: list[tuple[str, Any]]) -> list[dict[str, Any]]:
-    names: list[str] = []
-    for _, profile in profiles:
-        names.extend(name for name in profile.columns if name not in names)
-    features = []
-    for feature in names:
-        columns = [profile.columns.get(feature) for _, profile in profiles]
-        sides = [
-            (label, column, PALETTE[index])
-            for index, ((label, _), column) in enumerate(zip(profiles, columns, strict=True))
-            if column is not None
-        ]
-        numeric = any(column is not None and column.is_numeric for column in columns)
-        figure = overlaid_numeric_figure(sides) if numeric else None
-        figure = figure or grouped_category_figure(sides)
-        rows = []
-        for column in columns:
-            if column is None:
-                rows.append(None)
-                continue
-            quantile = column.quantiles([0.5])[0] if column.kll.n else None
-            rows.append(
-                {
-                    "type": column.inferred_type,
-                    "count": column.count,
-                    "null_fraction": column.null_fraction,
-                    "distinct": column.distinct_count(),
-                    "mean": column.mean if column.moments.n else None,
-                    "median": None if quantile is None else float(quantile),
-                }
-            )
-        features.append(
-            {"name": feature, "rows": rows, "figure": script_json(figure) if figure else None}
-        )
-    return features
+def _distribution(service: DatasetService, name: str, chosen: Batch, feature: str):
+    column = service.profile(chosen).columns.get(feature)
+    reference = service.baseline(name)
+    base = reference.columns.get(feature) if reference is not None else None
+    sides = [("baseline", base, BASELINE_COLOUR)] if base is not None else []
+    sides.append((f"batch {_when(chosen)}", column, PALETTE[0]))
+    sides = [side for side in sides if side[1] is not None]
+    figure = overlaid_numeric_figure(sides) if _numeric(chosen, feature) else None
+    return figure or grouped_category_figure(sides)
 
 
 def _scope(segment: str, feature: str) -> str:
