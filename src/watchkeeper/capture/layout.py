@@ -17,12 +17,12 @@ from watchkeeper.errors import UsageError
 from watchkeeper.io.storage import join
 
 HOUR = timedelta(hours=1)
-_NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def check_name(what: str, value: str) -> str:
     """``value`` if it can be one folder name of the layout, else a :class:`UsageError`."""
-    if not isinstance(value, str) or not _NAME_PART.match(value):
+    if not isinstance(value, str) or not _NAME_PART.fullmatch(value):
         raise UsageError(
             f"{what} {value!r} cannot name a capture folder: use letters, digits, '.', '_' "
             "or '-', starting with a letter or digit"

@@ -215,16 +215,38 @@ def read_json_lines(
     """Arrow's JSON reader over one object per line, its blocks parsed in parallel.
 
     An object longer than a block cannot be split, so such text is read as one block.
+    Text with a line that does not open an object raises ``pa.ArrowInvalid`` before
+    Arrow sees it: Arrow's reader crashes the process on a block that starts with
+    ``null``, and a line that is not an object is not a record anyway. So does a table
+    Arrow builds wrong (a list that starts with ``null`` and goes on with values loses
+    its leading nulls, and reading such a list goes past the end of its values).
     """
+    if not _lines_open_objects(text):
+        raise pa.ArrowInvalid("a line is not a JSON object")
     options = options or pajson.ParseOptions()
     try:
-        return pajson.read_json(pa.BufferReader(text), pajson.ReadOptions(block_size=JSON_BLOCK),
-                                options)  # fmt: skip
+        table = pajson.read_json(
+            pa.BufferReader(text), pajson.ReadOptions(block_size=JSON_BLOCK), options
+        )
     except pa.ArrowInvalid as exc:
         if "straddling" not in str(exc) or len(text) <= JSON_BLOCK:
             raise
-    whole = pajson.ReadOptions(block_size=len(text) + 1)
-    return pajson.read_json(pa.BufferReader(text), whole, options)
+        whole = pajson.ReadOptions(block_size=len(text) + 1)
+        table = pajson.read_json(pa.BufferReader(text), whole, options)
+    table.validate(full=True)
+    return table
+
+
+def _lines_open_objects(text: pa.Buffer | bytes) -> bool:
+    """Whether every non-blank line's first character, after spaces, is ``{``."""
+    data = np.frombuffer(text, np.uint8)
+    starts = np.concatenate(([0], np.flatnonzero(data == ord("\n")) + 1))
+    # The first character of each line that is not a space, a tab or a carriage return;
+    # a blank line's is its own line break.
+    visible = np.flatnonzero((data != ord(" ")) & (data != ord("\t")) & (data != ord("\r")))
+    at = np.searchsorted(visible, starts)
+    firsts = data[visible[at[at < len(visible)]]]
+    return bool(np.all((firsts == ord("{")) | (firsts == ord("\n"))))
 
 
 def _json_table(text: pa.Buffer) -> pa.Table:
@@ -363,7 +385,7 @@ def _row(value: object) -> list[tuple[Key, str | None]]:
 def _named(value: dict, prefix: str) -> Iterable[tuple[Key, str | None]]:
     """Named fields, nested objects as ``a.b`` and lists of scalars as ``a_0, a_1``."""
     for key, item in value.items():
-        name = f"{prefix}{key}"
+        name = utf8_text(f"{prefix}{key}")
         if isinstance(item, dict):
             yield from _named(item, f"{name}.")
         elif isinstance(item, list) and not any(isinstance(v, dict | list) for v in item):
@@ -375,12 +397,20 @@ def _named(value: dict, prefix: str) -> Iterable[tuple[Key, str | None]]:
 def _text(value: object) -> str | None:
     """A JSON value as the text a CSV field would hold: numbers as written, JSON otherwise."""
     if value is None or isinstance(value, str):
-        return value
+        return value if value is None else utf8_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(value, separators=(",", ":"))
+
+
+def utf8_text(text: str) -> str:
+    """``text``, or ValueError when it holds a lone surrogate (JSON's ``"\\ud800"``), which
+    has no UTF-8 form and so cannot go into an Arrow column."""
+    if not text.isascii():
+        text.encode("utf-8")
+    return text
 
 
 # -- putting pieces together ------------------------------------------------------------
