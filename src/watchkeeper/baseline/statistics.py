@@ -10,6 +10,11 @@ like a String column (its categories are ``true`` and ``false``); an all-missing
 column gets ``inferred_type: "Unknown"`` with string statistics and no buckets;
 categorical buckets list every value while counts are exact (up to 1,000 distinct
 values), most frequent first, then the most frequent values the sketch keeps.
+
+Reading checks every field before it is used. A sketch no Deequ sketch could be (``k``
+outside 1..65536, ``c`` outside (0, 1], more than 63 levels, more items than its
+parameters allow) is refused, so a file cannot make a profile that grows without
+bound or fails later, in a drift check or a merge.
 """
 
 from __future__ import annotations

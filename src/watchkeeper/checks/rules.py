@@ -13,8 +13,10 @@
       country: {allowed: [NL, FR, DE]}  # allowed values
       email: {regex: '^[^@ ]+@[^@ ]+$'} # every value must match (RE2 syntax)
 
-Range, allowed-values and regex rules accept ``tolerance``: the share of values that
-may break the rule (default 0). Every violation names the column, the rule and the
+Every number is finite (``.nan`` and ``.inf`` judge nothing, or everything, and are
+refused naming the column and key), and a ``min`` may not exceed its ``max``. Range,
+allowed-values and regex rules accept ``tolerance``: the share of values that may break
+the rule (default 0). Every violation names the column, the rule and the
 measured figures against the limit. Regex rules are evaluated on every value during
 the scan (:class:`RuleScanner`); judged from a profile alone they fall back to the
 profile's category counts.
