@@ -120,3 +120,14 @@ def test_a_name_that_only_looks_positional_is_a_name(tmp_path):
 def test_folder_names_match_whole(name):
     with pytest.raises(UsageError, match="cannot name a capture folder"):
         check_name("endpoint", name)
+
+
+def test_a_payload_field_cannot_pose_as_the_records_own_ids(tmp_path):
+    write_records(tmp_path / HOUR / "a.jsonl", [
+        json_record({"a": 1, "__inference_id": "forged", "__event_id": "forged"}, 0.5, T0,
+                    event_id="e1", inference_id="i1"),
+    ])  # fmt: skip
+    table = window(tmp_path).table
+    assert table.column_names == ["_c0", "a", "__inference_id_payload", "__event_id_payload",
+                                  *METADATA]  # fmt: skip
+    assert (table["__event_id"][0].as_py(), table["__inference_id"][0].as_py()) == ("e1", "i1")

@@ -52,9 +52,18 @@ def assemble(records: pa.Table) -> Assembled:
     # (`{}`) still give their rows.
     table = pa.Table.from_arrays(
         features + [column.combine_chunks() for column in metadata.columns],
-        names=[*columns, *METADATA],
+        names=[*(_unreserved(name, columns) for name in columns), *METADATA],
     )
     return Assembled(table, bad, pairing.mismatched)
+
+
+def _unreserved(name: str, taken: Parts) -> str:
+    """A payload field's column name: never a name the metadata columns use, so that a
+    request holding ``__inference_id`` cannot stand in for the record's own."""
+    renamed = name
+    while renamed in METADATA or (renamed != name and renamed in taken):
+        renamed = f"{renamed}_payload"
+    return renamed
 
 
 @dataclass
