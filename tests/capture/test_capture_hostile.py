@@ -3,6 +3,7 @@ crash of the reading process."""
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import textwrap
@@ -131,3 +132,24 @@ def test_a_payload_field_cannot_pose_as_the_records_own_ids(tmp_path):
     assert table.column_names == ["_c0", "a", "__inference_id_payload", "__event_id_payload",
                                   *METADATA]  # fmt: skip
     assert (table["__event_id"][0].as_py(), table["__inference_id"][0].as_py()) == ("e1", "i1")
+
+
+def test_any_line_break_ends_a_csv_row_and_long_fields_are_fields(tmp_path):
+    long = "x" * 200_000  # beyond the csv module's field size limit
+    encoded = csv_record("0", "0.5", T0)
+    encoded["captureData"]["endpointInput"].update(
+        data=base64.b64encode(f'1,"{long}",3'.encode()).decode(), encoding="BASE64"
+    )
+    write_records(tmp_path / HOUR / "a.jsonl", [
+        csv_record('1,"a\rb",3\r4,5,6', "0.5", T0),  # a lone \r, quoted or not, ends a row
+        csv_record(f'1,"{long}",3', "0.5", T0),
+        encoded,
+        csv_record(f'1,"a,{long}",3', "0.5", T0),  # a quoted comma: read line by line
+    ])  # fmt: skip
+    result = window(tmp_path)
+    assert (result.records, result.corrupt_lines) == (4, 0)
+    rows = result.table.drop_columns(METADATA).to_pylist()
+    assert [row["_c1"] for row in rows] == ["1", 'b"', "4", "1", "1", "1"]
+    assert [len(row["_c2"]) for row in rows] == [1, 1, 1, 200_000, 200_000, 200_002]
+    assert rows[3] == rows[4]  # the same payload, as text or as base64
+    assert rows[5]["_c2"].startswith("a,x") and rows[5]["_c3"] == 3

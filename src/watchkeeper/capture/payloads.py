@@ -68,7 +68,7 @@ def read_side(
 
 # How a payload is read, decided per record from its encoding and content type.
 NONE, CSV, JSON, BASE64_NONE, BASE64_CSV, BASE64_JSON = range(6)
-_KIND_NAMES = {JSON: "json", BASE64_CSV: "base64-csv", BASE64_JSON: "base64-json"}
+_KIND_NAMES = {JSON: "json", BASE64_JSON: "base64-json"}
 
 
 def _read_piece(data: pa.Array, encodings: pa.Array, types: pa.Array, side: str) -> SideRows:
@@ -77,8 +77,11 @@ def _read_piece(data: pa.Array, encodings: pa.Array, types: pa.Array, side: str)
     csv_records = np.flatnonzero(kinds == CSV)
     if len(csv_records):
         groups.append((csv_records, csv_rows(data.take(csv_records))))
+    encoded_csv = np.flatnonzero(kinds == BASE64_CSV)
+    if len(encoded_csv):
+        groups.append((encoded_csv, _base64_csv_rows(data.take(encoded_csv))))
     # Binary payloads (base64 of no known text type) give no fields and are not decoded.
-    by_python = (kinds == JSON) | (kinds == BASE64_CSV) | (kinds == BASE64_JSON)
+    by_python = (kinds == JSON) | (kinds == BASE64_JSON)
     json_records = np.flatnonzero(kinds == JSON)
     fast = object_rows(data.take(json_records), side) if len(json_records) else None
     if fast is not None:
@@ -115,15 +118,36 @@ def _kinds(encodings: pa.Array, types: pa.Array) -> np.ndarray:
 def csv_rows(texts: pa.Array) -> SideRows:
     """Rows of CSV payloads: each non-blank line a row, fields split by Arrow's CSV reader."""
     texts = texts.cast(pa.string()) if texts.type != pa.string() else texts
+    # Every line break ends a row (\r\n, \n, and a lone \r), as CSV readers take them.
+    texts = pc.replace_substring(pc.replace_substring(texts, "\r\n", "\n"), "\r", "\n")
     lines = pc.split_pattern(texts, "\n")
     parents = pc.list_parent_indices(lines).to_numpy()
-    flat = pc.utf8_rtrim(pc.list_flatten(lines), "\r")
+    flat = pc.list_flatten(lines)
     keep = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(flat)), 0)
     flat = flat.filter(keep)
     parents = parents[keep.to_numpy(zero_copy_only=False)]
     counts = np.bincount(parents, minlength=len(texts)).astype(np.int64)
     columns, widths = _split_fields(flat)
     return SideRows(counts, _starts(counts), columns, widths, np.zeros(len(texts), bool))
+
+
+def _base64_csv_rows(texts: pa.Array) -> SideRows:
+    """Rows of base64 CSV payloads: decoded one by one, then read as CSV payloads are."""
+    decoded: list[str | None] = []
+    bad = np.zeros(len(texts), bool)
+    for record, text in enumerate(texts.to_pylist()):
+        try:
+            decoded.append(None if text is None else _base64_text(text))
+        except (ValueError, binascii.Error):  # not base64, or not UTF-8 text once decoded
+            decoded.append(None)
+            bad[record] = True
+    rows = csv_rows(pa.array(decoded, pa.string()))
+    rows.bad |= bad
+    return rows
+
+
+def _base64_text(text: str) -> str:
+    return base64.b64decode(text, validate=True).decode("utf-8")
 
 
 def _split_fields(lines: pa.Array) -> tuple[dict[Key, pa.Array], np.ndarray]:
@@ -162,12 +186,28 @@ def _csv_table(lines: pa.Array, width: int) -> pa.Table:
 
 
 def _csv_table_slow(lines: list[str]) -> pa.Table:
-    rows = [next(csv.reader([line]), []) for line in lines]
+    rows = [_csv_fields(line) for line in lines]
     width = max(map(len, rows), default=0)
     return pa.table(
         {f"f{i}": pa.array([row[i] if i < len(row) else None for row in rows], pa.string())
          for i in range(width)}
     )  # fmt: skip
+
+
+def _csv_fields(line: str) -> list[str]:
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:  # a field beyond the csv module's size limit: Arrow has none
+        text = line.encode() + b"\n"  # Arrow reads no row that has no line break
+        names = pacsv.read_csv(
+            pa.BufferReader(text), read_options=pacsv.ReadOptions(autogenerate_column_names=True)
+        ).column_names
+        table = pacsv.read_csv(
+            pa.BufferReader(text),
+            read_options=pacsv.ReadOptions(column_names=names),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+        )
+        return [column[0].as_py() for column in table.columns]
 
 
 def _joined(strings: pa.Array) -> pa.Buffer:
@@ -322,7 +362,7 @@ def _python_rows(texts: list[str | None], kinds: list[str], side: str) -> SideRo
     for record, (text, kind) in enumerate(zip(texts, kinds, strict=True)):
         try:
             rows = _payload_rows(text, kind, side)
-        except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        except (ValueError, binascii.Error, RecursionError):
             bad[record] = True
             continue
         counts[record] = len(rows)
@@ -349,11 +389,8 @@ def _width(row: list[tuple[Key, str | None]]) -> int:
 def _payload_rows(text: str | None, kind: str, side: str) -> list[list[tuple[Key, str | None]]]:
     if text is None:
         return []
-    if kind.startswith("base64-"):
-        text = base64.b64decode(text, validate=True).decode("utf-8")
-        kind = kind.removeprefix("base64-")
-    if kind == "csv":
-        return [list(enumerate(row)) for row in csv.reader(text.splitlines()) if row]
+    if kind == "base64-json":
+        text = _base64_text(text)
     return [_row(value) for value in _json_values(text) for value in _rows_of(value, side)]
 
 
