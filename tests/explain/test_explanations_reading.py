@@ -55,3 +55,13 @@ def test_files_are_read_and_checked(tmp_path):
     path.write_text('{"explanations": ' + "[" * 100_000)
     with pytest.raises(FormatError, match=f"{path}: not readable JSON"):
         read_explanations(path)
+
+
+def test_numbers_come_back_as_finite_floats():
+    huge = with_label({"global_shap_values": {"a": 10**400, "b": 1}})
+    with pytest.raises(FormatError, match=r"shap_values\.'a' is 1000.*; expected a finite"):
+        parse_explanations(huge)
+    read = parse_explanations(with_label({"global_shap_values": {"a": 3, "b": None}}))
+    assert read["explanations"]["kernel_shap"]["label0"]["global_shap_values"] == {
+        "a": 3.0, "b": None
+    }

@@ -199,8 +199,8 @@ def _moments(stats: dict[str, Any], present: int, where: str) -> Moments:
     mean = fields.number(stats.get("mean", math.nan), f"{where}.mean")
     low = fields.number(stats.get("min", math.inf), f"{where}.min")
     high = fields.number(stats.get("max", -math.inf), f"{where}.max")
-    if present and "min" in stats and "max" in stats and not low <= high:
-        raise FormatError(f"{where}: min {low!r} and max {high!r} do not bound any value")
+    if present and "min" in stats and "max" in stats:
+        _consistent(low, high, mean, std, where)
     return Moments(
         n=present,
         total=fields.number(stats.get("sum", mean * present), f"{where}.sum"),
@@ -211,6 +211,21 @@ def _moments(stats: dict[str, Any], present: int, where: str) -> Moments:
         min=low,
         max=high,
     )
+
+
+def _consistent(low: float, high: float, mean: float, std: float, where: str) -> None:
+    """Refuse moments no set of values between ``low`` and ``high`` can have: later
+    arithmetic (a drift test squares the variance) assumes they came from data."""
+    if not low <= high:
+        raise FormatError(f"{where}: min {low!r} and max {high!r} do not bound any value")
+    if not low <= mean <= high and not math.isnan(mean):
+        raise FormatError(f"{where}: mean {mean!r} lies outside min {low!r} and max {high!r}")
+    # Values between min and max spread at most half the range around their mean.
+    widest = (high - low) / 2 * (1 + 1e-9)
+    if std < 0 or (math.isfinite(widest) and std > widest):
+        raise FormatError(
+            f"{where}: std_dev {std!r} is impossible for values from {low!r} to {high!r}"
+        )
 
 
 def _sketch_from_kll(kll: dict[str, Any], where: str) -> KLLSketch:

@@ -112,9 +112,10 @@ def read_explanations(
 def parse_explanations(document: Any, source: str = ANALYSIS_FILE) -> dict[str, Any]:
     """An explainability ``analysis.json`` document whose ``kernel_shap`` section is sound.
 
-    Every label holds ``global_shap_values`` (feature → number, or null where the model
-    gave none) and an ``expected_value``; anything else is a FormatError naming the
-    file and the field. Other sections (``pdp``) are kept as they are.
+    Every label holds ``global_shap_values`` (feature → finite number, or null where the
+    model gave none) and an ``expected_value``; anything else is a FormatError naming
+    the file and the field. Numbers come back as floats; other sections (``pdp``) are
+    kept as they are.
 
     >>> parse_explanations({"explanations": {"kernel_shap": {"label0": {
     ...     "global_shap_values": {"a": "x"}, "expected_value": 0.5}}}})  # doctest: +ELLIPSIS
@@ -128,16 +129,23 @@ def parse_explanations(document: Any, source: str = ANALYSIS_FILE) -> dict[str, 
         raise FormatError(
             f"{source}: no explanations.kernel_shap (not an explainability analysis)"
         )
+    checked = {}
     for label, entry in labels.items():
         where = f"{source}: explanations.kernel_shap.{fields.shown(label)}"
-        entry = fields.mapping(entry, where)
+        entry = dict(fields.mapping(entry, where))
         values = fields.mapping(entry.get("global_shap_values"), f"{where}.global_shap_values")
-        for feature, value in values.items():
-            if value is not None:
-                fields.number(value, f"{where}.global_shap_values.{fields.shown(feature)}")
-        if entry.get("expected_value") is not None:
-            fields.number(entry["expected_value"], f"{where}.expected_value")
-    return document
+        entry["global_shap_values"] = {
+            feature: _finite(value, f"{where}.global_shap_values.{fields.shown(feature)}")
+            for feature, value in values.items()
+        }
+        if "expected_value" in entry:
+            entry["expected_value"] = _finite(entry["expected_value"], f"{where}.expected_value")
+        checked[label] = entry
+    return {**document, "explanations": {**explanations, "kernel_shap": checked}}
+
+
+def _finite(value: Any, where: str) -> float | None:
+    return None if value is None else fields.number(value, where, finite=True)
 
 
 def _number(value: float) -> float | None:
