@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from fuzzing import FUZZ, holds, json_bytes, mutated, spoiled
 from hypothesis import given
 from hypothesis import strategies as st
+from parser_fuzzing import FUZZ, holds, json_bytes, mutated, spoiled
 
 import watchkeeper
 from watchkeeper.baseline import (

@@ -13,9 +13,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from fuzzing import FUZZ, holds, json_bytes, mutated
 from hypothesis import given
 from hypothesis import strategies as st
+from parser_fuzzing import FUZZ, holds, json_bytes, mutated
 
 from watchkeeper.capture import CaptureWindow, read_capture
 from watchkeeper.capture.reader import parse_capture_file

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fuzzing import FUZZ, holds, json_bytes, mutated, spoiled
 from hypothesis import given
 from hypothesis import strategies as st
+from parser_fuzzing import FUZZ, holds, json_bytes, mutated, spoiled
 
 from watchkeeper.explain import Explanation, analysis_document, attribution_drift_violations
 from watchkeeper.explain.output import read_explanations

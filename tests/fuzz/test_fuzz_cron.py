@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fuzzing import FUZZ, holds
 from hypothesis import example, given
 from hypothesis import strategies as st
+from parser_fuzzing import FUZZ, holds
 
 from watchkeeper.monitor.timing import (
     last_firing,

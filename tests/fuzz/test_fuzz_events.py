@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 
-from fuzzing import DEEP, FUZZ, assert_one_line, holds, json_bytes, mutated, spoiled
 from hypothesis import given
 from hypothesis import strategies as st
+from parser_fuzzing import DEEP, FUZZ, assert_one_line, holds, json_bytes, mutated, spoiled
 
 from watchkeeper.watch.events import EventObject, parse_event
 

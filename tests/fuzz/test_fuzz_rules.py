@@ -13,9 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import yaml
-from fuzzing import DEEP, DEPTH, FUZZ, holds, mutated, spoiled
 from hypothesis import example, given, reject
 from hypothesis import strategies as st
+from parser_fuzzing import DEEP, DEPTH, FUZZ, holds, mutated, spoiled
 
 from watchkeeper.checks.rules import Rules, evaluate_rules, read_rules
 from watchkeeper.profile import DatasetProfile

@@ -30,18 +30,18 @@ from watchkeeper.errors import WatchkeeperError
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile(
-    "fuzz-ci", max_examples=100, deadline=None, derandomize=True, suppress_health_check=_QUIET
+    "parsers-ci", max_examples=100, deadline=None, derandomize=True, suppress_health_check=_QUIET
 )
 settings.register_profile(
-    "fuzz-long", max_examples=2_000, deadline=None, suppress_health_check=_QUIET
+    "parsers-long", max_examples=2_000, deadline=None, suppress_health_check=_QUIET
 )
 
 
 def _profile() -> settings:
     chosen = os.environ.get("WATCHKEEPER_FUZZ", "ci")
     if chosen.isdigit():
-        return settings(settings.get_profile("fuzz-long"), max_examples=int(chosen))
-    return settings.get_profile(f"fuzz-{chosen}")
+        return settings(settings.get_profile("parsers-long"), max_examples=int(chosen))
+    return settings.get_profile(f"parsers-{chosen}")
 
 
 FUZZ = _profile()
