@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -158,3 +160,83 @@ def test_invalid_yaml_names_the_line(tmp_path):
     path.write_text("columns:\n  a: [unclosed\n")
     with pytest.raises(FormatError, match="not valid YAML at line"):
         read_rules(path)
+
+
+# Every numeric key of the format, with values that would judge nothing or everything.
+NUMERIC_KEYS = [
+    ("rows: {min: %s}", "rows.min"),
+    ("rows: {max: %s}", "rows.max"),
+    ("defaults: {max_missing: %s}", "defaults.max_missing"),
+    ("columns: {age: {max_missing: %s}}", "columns.age.max_missing"),
+    ("columns: {age: {min: %s}}", "columns.age.min"),
+    ("columns: {age: {max: %s}}", "columns.age.max"),
+    ("columns: {age: {tolerance: %s}}", "columns.age.tolerance"),
+]
+
+
+@pytest.mark.parametrize(("template", "key"), NUMERIC_KEYS)
+@pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.inf", "1e999", "1" + "0" * 400,
+                                   "'ten'", "[1]", "true"])  # fmt: skip
+def test_every_numeric_key_refuses_what_is_not_a_finite_number(tmp_path, template, key, value):
+    path = tmp_path / "rules.yaml"
+    path.write_text(template % value)
+    with pytest.raises(FormatError) as info:
+        read_rules(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: {key} is ") and "\n" not in message, message
+    assert len(message) < len(str(path)) + 200
+
+
+def test_a_nan_limit_names_the_column_and_the_key():
+    with pytest.raises(FormatError) as info:
+        parse_rules(__import__("yaml").safe_load("columns: {age: {min: .nan}}"), "rules.yaml")
+    assert str(info.value) == "rules.yaml: columns.age.min is nan; expected a finite number"
+
+
+def test_row_limits_must_be_in_order():
+    with pytest.raises(FormatError, match=r"rows\.min 500 is greater than rows\.max 10"):
+        parse_rules({"rows": {"min": 500, "max": 10}}, "rules.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("columns: {when: {min: 2020-13-45}}", "not valid YAML (month must be in 1..12)"),
+        ("columns: {age: {min: !!int abc}}", "not valid YAML (invalid literal for int()"),
+        ("columns: {age: {min: !!int }}", "not valid YAML"),
+        ("columns: {age: {min: !!timestamp x}}", "not valid YAML"),
+        ("columns: " + "[" * 5_000 + "]" * 5_000, "not readable YAML (nested too deeply)"),
+        ("columns: {1: {min: 0}, '1': {max: 5}}", "columns.1 is given twice"),
+        ('columns: {"a\\nb": {min: x}}', "columns.'a\\nb'.min is 'x'"),
+        ("columns: {c: {allowed: [[NL], FR]}}", "columns.c.allowed must list values"),
+    ],
+)
+def test_what_yaml_allows_but_rules_cannot_use(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    with pytest.raises(FormatError) as info:
+        read_rules(path)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_anchors_are_not_expanded(tmp_path):
+    # Each level repeats the one before nine times: 9**9 values if anything expanded them.
+    lines = ["columns:", "  c0: {allowed: &a0 [x, x, x, x, x, x, x, x, x]}"]
+    for level in range(1, 10):
+        nine = ", ".join([f"*a{level - 1}"] * 9)
+        lines.append(f"  c{level}: {{allowed: &a{level} [{nine}]}}")
+    lines.append("  last: {min: *a9, max_missing: *a9, single_value: *a9}")
+    path = tmp_path / "rules.yaml"
+    path.write_text("\n".join(lines))
+
+    def expanded(signum, frame):
+        raise AssertionError("the anchors were expanded")
+
+    previous = signal.signal(signal.SIGALRM, expanded)
+    signal.alarm(30)
+    try:
+        with pytest.raises(FormatError, match=r"columns\.c1\.allowed must list values"):
+            read_rules(path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

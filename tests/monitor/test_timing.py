@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -83,3 +84,52 @@ def test_explicit_windows():
     assert (start.tzinfo, end - start) == (UTC, dt.timedelta(days=1))
     with pytest.raises(UsageError, match="START must be before END"):
         parse_window("2026-11-21T00:00/2026-11-20T00:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0 0 31 2 *", "names a date that never comes"),
+        ("0 0 30 2 *", "names a date that never comes"),
+        ("cron(0 0 31 4 ? *)", "names a date that never comes"),
+        ("R * * * *", "R (random) and H (hashed) values are not supported"),
+        ("0 h * * *", "R (random) and H (hashed) values are not supported"),
+        ("1" + ",1" * 200 + " * * * *", "longer than 256 characters"),
+    ],
+)
+def test_cron_that_cannot_be_scheduled_is_refused(text, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        normalise_cron(text)
+
+
+def test_month_and_day_names_are_not_random_values():
+    assert normalise_cron("0 0 * mar fri") == "0 0 * mar fri"
+    assert next_firing("0 0 * mar fri", dt.datetime(2024, 1, 1, tzinfo=UTC)).month == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-P99999999999999999D", "longer than any window can be"),
+        ("-PT99999999999999999999H", "longer than any window can be"),
+        ("-P٣D", "is not an ISO 8601 duration"),  # a digit, but not one ISO 8601 writes
+        ("-PT1H" + " " * 64, "longer than 64 characters"),
+    ],
+)
+def test_offsets_that_are_not_durations_are_refused(text, message):
+    with pytest.raises(UsageError, match=message):
+        parse_duration(text)
+
+
+def test_offsets_beyond_the_calendar_are_refused():
+    fired = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    with pytest.raises(UsageError, match="reach beyond the calendar"):
+        window_for("0 * * * *", fired, "-P3650000D")
+
+
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:00+01:00/2020-01-01", "2020-01-01/9999-12-31T23:59-05:00"]
+)
+def test_windows_beyond_the_calendar_are_refused(text):
+    with pytest.raises(UsageError, match="expected START/END in ISO 8601"):
+        parse_window(text)

@@ -16,11 +16,12 @@ as a feature-level ``monitoringConfigOverrides`` or as the SDK's
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchkeeper.baseline import fields
+from watchkeeper.baseline.fields import parse_json
 from watchkeeper.baseline.jackson import JavaDouble, dumps
 from watchkeeper.drift.sagemaker import categorical_method_name, comparison_method_name
 from watchkeeper.errors import FormatError, UsageError
@@ -142,11 +143,7 @@ def read_constraints(
     uri: str | os.PathLike[str], storage_options: dict | None = None
 ) -> Constraints:
     source = os.fspath(uri)
-    try:
-        document = json.loads(read_bytes(uri, storage_options))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{source}: not valid JSON ({exc})") from exc
-    return parse_constraints(document, source)
+    return parse_constraints(parse_json(read_bytes(uri, storage_options), source), source)
 
 
 def parse_constraints(document: Any, source: str = "constraints.json") -> Constraints:
@@ -159,6 +156,11 @@ def parse_constraints(document: Any, source: str = "constraints.json") -> Constr
     features: dict[str, FeatureConstraints] = {}
     for position, raw in enumerate(raw_features):
         feature = _parse_feature(raw, f"{source}: features[{position}]")
+        if feature.name in features:
+            raise FormatError(
+                f"{source}: features[{position}] ({fields.shown(feature.name)}): "
+                "a feature of this name is listed before"
+            )
         features[feature.name] = feature
     config = _parse_config(document.get("monitoring_config", {}), f"{source}: monitoring_config")
     return Constraints(features=features, config=config)
@@ -167,13 +169,15 @@ def parse_constraints(document: Any, source: str = "constraints.json") -> Constr
 def _parse_feature(raw: Any, where: str) -> FeatureConstraints:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise FormatError(f'{where} must be an object with a "name"')
-    where = f"{where} ({raw['name']!r})"
+    where = f"{where} ({fields.shown(raw['name'])})"
     kind = raw.get("inferred_type", UNKNOWN)
-    if kind not in TYPES:
-        raise FormatError(f"{where}: inferred_type {kind!r} is not one of {', '.join(TYPES)}")
+    if not isinstance(kind, str) or kind not in TYPES:
+        raise FormatError(
+            f"{where}: inferred_type {fields.shown(kind)} is not one of {', '.join(TYPES)}"
+        )
     completeness = raw.get("completeness")
     if completeness is not None:
-        completeness = _fraction(completeness, f"{where}: completeness")
+        completeness = fields.fraction(completeness, f"{where}: completeness")
     numeric = raw.get("num_constraints") or {}
     strings = raw.get("string_constraints") or {}
     if not isinstance(numeric, dict) or not isinstance(strings, dict):
@@ -185,6 +189,8 @@ def _parse_feature(raw: Any, where: str) -> FeatureConstraints:
     if domains is not None:
         if not isinstance(domains, list):
             raise FormatError(f"{where}: string_constraints.domains must be a list")
+        if any(isinstance(value, dict | list) for value in domains):
+            raise FormatError(f"{where}: string_constraints.domains must list values")
         domains = tuple(str(value) for value in domains)
     overrides: dict[str, Any] = {}
     for candidate in (
@@ -217,7 +223,7 @@ def _parse_config(raw: Any, where: str) -> MonitoringConfig:
     if not isinstance(distribution, dict):
         raise FormatError(f"{where}.distribution_constraints must be an object")
     perform = distribution.get("perform_comparison", distribution.get("enable_comparisons", True))
-    threshold = _number(
+    threshold = _threshold(
         distribution.get("comparison_threshold", defaults.comparison_threshold),
         f"{where}.distribution_constraints.comparison_threshold",
     )
@@ -225,11 +231,13 @@ def _parse_config(raw: Any, where: str) -> MonitoringConfig:
         comparison_method_name,
         distribution.get("comparison_method", defaults.comparison_method),
         f"{where}.distribution_constraints",
+        "comparison_method",
     )
     categorical_method = _method(
         categorical_method_name,
         distribution.get("categorical_drift_method", defaults.categorical_drift_method),
         f"{where}.distribution_constraints",
+        "categorical_drift_method",
     )
     domain_threshold = raw.get(
         "domain_content_threshold",
@@ -240,17 +248,19 @@ def _parse_config(raw: Any, where: str) -> MonitoringConfig:
             raw.get("evaluate_constraints", "Enabled"), f"{where}.evaluate_constraints"
         ),
         emit_metrics=_enabled(raw.get("emit_metrics", "Enabled"), f"{where}.emit_metrics"),
-        datatype_check_threshold=_fraction(
+        datatype_check_threshold=fields.fraction(
             raw.get("datatype_check_threshold", defaults.datatype_check_threshold),
             f"{where}.datatype_check_threshold",
         ),
-        domain_content_threshold=_fraction(domain_threshold, f"{where}.domain_content_threshold"),
+        domain_content_threshold=fields.fraction(
+            domain_threshold, f"{where}.domain_content_threshold"
+        ),
         perform_comparison=_enabled(
             perform, f"{where}.distribution_constraints.perform_comparison"
         ),
         comparison_threshold=threshold,
         comparison_method=method,
-        categorical_comparison_threshold=_number(
+        categorical_comparison_threshold=_threshold(
             distribution.get("categorical_comparison_threshold", threshold),
             f"{where}.distribution_constraints.categorical_comparison_threshold",
         ),
@@ -258,9 +268,9 @@ def _parse_config(raw: Any, where: str) -> MonitoringConfig:
     )
 
 
-def _method(canonical: Any, value: Any, where: str) -> str:
+def _method(canonical: Any, value: Any, where: str, key: str) -> str:
     try:
-        return canonical(str(value))
+        return canonical(fields.text(value, f"{where}.{key}")[: fields.SHOWN_LENGTH])
     except UsageError as exc:
         raise FormatError(f"{where}: {exc}") from None
 
@@ -272,17 +282,11 @@ def _enabled(value: Any, where: str) -> bool:
         return True
     if value in ("Disabled", "disabled", "DISABLED"):
         return False
-    raise FormatError(f'{where} is {value!r}; expected "Enabled" or "Disabled"')
+    raise FormatError(f'{where} is {fields.shown(value)}; expected "Enabled" or "Disabled"')
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FormatError(f"{where} is {value!r}; expected a number")
-    return float(value)
-
-
-def _fraction(value: Any, where: str) -> float:
-    number = _number(value, where)
-    if not 0.0 <= number <= 1.0:
-        raise FormatError(f"{where} is {number}; expected a number between 0 and 1")
+def _threshold(value: Any, where: str) -> float:
+    number = fields.number(value, where, finite=True)
+    if number < 0:
+        raise FormatError(f"{where} is {fields.shown(value)}; expected a number of 0 or more")
     return number

@@ -10,17 +10,23 @@ like a String column (its categories are ``true`` and ``false``); an all-missing
 column gets ``inferred_type: "Unknown"`` with string statistics and no buckets;
 categorical buckets list every value while counts are exact (up to 1,000 distinct
 values), most frequent first, then the most frequent values the sketch keeps.
+
+Reading checks every field before it is used. A sketch no Deequ sketch could be (``k``
+outside 1..65536, ``c`` outside (0, 1], more than 63 levels, more items than its
+parameters allow) is refused, so a file cannot make a profile that grows without
+bound or fails later, in a drift check or a merge.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any
 
 import numpy as np
 
+from watchkeeper.baseline import fields
+from watchkeeper.baseline.fields import parse_json
 from watchkeeper.baseline.jackson import JavaDouble, dumps
 from watchkeeper.errors import FormatError
 from watchkeeper.io.storage import read_bytes, write_text
@@ -34,7 +40,7 @@ from watchkeeper.profile import (
     DatasetProfile,
 )
 from watchkeeper.profile.frequent import CategoryCounts
-from watchkeeper.profile.kll import KLLSketch
+from watchkeeper.profile.kll import DEFAULT_C, DEFAULT_K, KLLSketch, level_capacity
 from watchkeeper.profile.moments import Moments
 
 BUCKETS = 10
@@ -108,20 +114,20 @@ def _kll(sketch: KLLSketch, lo: float, hi: float) -> dict[str, Any]:
 
 # -- reading ----------------------------------------------------------------------------
 
+# Bounds on the sketch a file may describe. SageMaker writes k=2048, c=0.64; a sketch
+# of these parameters holds a few hundred thousand items at most, whatever its count.
+MAX_SKETCH_K = 1 << 16
+# An item at level h weighs 2**h, and weights are int64.
+MAX_SKETCH_LEVELS = 63
+TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN)
+
 
 def read_statistics(
     uri: str | os.PathLike[str], storage_options: dict | None = None
 ) -> DatasetProfile:
     """Read a ``statistics.json`` (SageMaker's or ours) as a profile."""
     source = os.fspath(uri)
-    return profile_from_statistics(_load_json(read_bytes(uri, storage_options), source), source)
-
-
-def _load_json(data: bytes, source: str) -> Any:
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{source}: not valid JSON ({exc})") from exc
+    return profile_from_statistics(parse_json(read_bytes(uri, storage_options), source), source)
 
 
 def profile_from_statistics(document: Any, source: str = "statistics.json") -> DatasetProfile:
@@ -129,81 +135,187 @@ def profile_from_statistics(document: Any, source: str = "statistics.json") -> D
 
     Counts, types, moments (mean, standard deviation, sum, min, max), the KLL sketch and
     the categorical counts come back; what the file does not hold (higher moments,
-    distinct-count sketches of numeric columns) stays empty.
+    distinct-count sketches of numeric columns) stays empty. Every field is checked
+    first: a bad one is a FormatError naming the file, the feature and the field.
     """
     if not isinstance(document, dict) or not isinstance(document.get("features"), list):
         raise FormatError(f'{source}: not a statistics file (no "features" list)')
+    dataset = fields.mapping(document.get("dataset", {}), f"{source}: dataset")
     profile = DatasetProfile({SOURCE_KEY: "statistics.json"})
-    try:
-        profile.rows = int(document.get("dataset", {}).get("item_count", 0))
-        for position, feature in enumerate(document["features"]):
-            name = feature.get("name") if isinstance(feature, dict) else None
-            if not isinstance(name, str):
-                raise FormatError(f"{source}: feature #{position + 1} has no name")
-            profile.columns[name] = _column_from_feature(feature, profile.rows, source)
-    except FormatError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise FormatError(f"{source}: malformed statistics ({type(exc).__name__}: {exc})") from exc
+    profile.rows = fields.count(dataset.get("item_count", 0), f"{source}: dataset.item_count")
+    for position, feature in enumerate(document["features"]):
+        where = f"{source}: features[{position}]"
+        feature = fields.mapping(feature, where)
+        name = fields.text(feature.get("name"), f"{where}.name")
+        where = f"{where} ({fields.shown(name)})"
+        if name in profile.columns:
+            raise FormatError(f"{where}: a feature of this name is listed before")
+        profile.columns[name] = _column_from_feature(feature, profile.rows, where)
     return profile
 
 
-def _column_from_feature(feature: dict[str, Any], rows: int, source: str) -> ColumnProfile:
+def _column_from_feature(feature: dict[str, Any], rows: int, where: str) -> ColumnProfile:
     kind = feature.get("inferred_type", UNKNOWN)
-    if kind not in (INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN):
+    if not isinstance(kind, str) or kind not in TYPES:
         raise FormatError(
-            f"{source}: feature {feature['name']!r} has unknown inferred_type {kind!r}"
+            f"{where}.inferred_type is {fields.shown(kind)}; expected one of {', '.join(TYPES)}"
         )
-    stats = feature.get("numerical_statistics") or feature.get("string_statistics") or {}
-    common = stats.get("common", {})
-    present = int(common.get("num_present", 0))
-    missing = int(common.get("num_missing", max(rows - present, 0)))
+    numeric = feature.get("numerical_statistics") is not None
+    key = "numerical_statistics" if numeric else "string_statistics"
+    stats = fields.mapping(feature.get(key) or {}, f"{where}.{key}")
+    where = f"{where}.{key}"
+    common = fields.mapping(stats.get("common", {}), f"{where}.common")
+    present = fields.count(common.get("num_present", 0), f"{where}.common.num_present")
+    missing = fields.count(
+        common.get("num_missing", max(rows - present, 0)), f"{where}.common.num_missing"
+    )
+    if present + missing > fields.MAX_COUNT:
+        raise FormatError(f"{where}.common: num_present + num_missing exceeds {fields.MAX_COUNT}")
     column = ColumnProfile()
     column.count, column.null_count = present + missing, missing
     if kind != UNKNOWN:
         column.type_counts[kind] = present
-    if "numerical_statistics" in feature:
-        _numeric_from_feature(column, stats, present)
+    distribution = fields.mapping(stats.get("distribution", {}), f"{where}.distribution")
+    if numeric:
+        column.moments = _moments(stats, present, where)
+        kll = fields.mapping(distribution.get("kll", {}), f"{where}.distribution.kll")
+        column.kll = _sketch_from_kll(kll, f"{where}.distribution.kll")
         column.stated_distinct = math.nan
     else:
-        column.stated_distinct = float(stats.get("distinct_count", math.nan))
-        buckets = stats.get("distribution", {}).get("categorical", {}).get("buckets", [])
-        exact = {str(bucket["value"]): int(bucket["count"]) for bucket in buckets}
-        column.categories = CategoryCounts(exact=exact)
+        column.stated_distinct = fields.number(
+            stats.get("distinct_count", math.nan), f"{where}.distinct_count"
+        )
+        categorical = fields.mapping(
+            distribution.get("categorical", {}), f"{where}.distribution.categorical"
+        )
+        column.categories = CategoryCounts(
+            exact=_category_counts(categorical, f"{where}.distribution.categorical")
+        )
     return column
 
 
-def _numeric_from_feature(column: ColumnProfile, stats: dict[str, Any], present: int) -> None:
-    std = float(stats.get("std_dev", math.nan))
-    mean = float(stats.get("mean", math.nan))
-    column.moments = Moments(
+def _moments(stats: dict[str, Any], present: int, where: str) -> Moments:
+    std = fields.number(stats.get("std_dev", math.nan), f"{where}.std_dev")
+    mean = fields.number(stats.get("mean", math.nan), f"{where}.mean")
+    low = fields.number(stats.get("min", math.inf), f"{where}.min")
+    high = fields.number(stats.get("max", -math.inf), f"{where}.max")
+    if present and "min" in stats and "max" in stats:
+        _consistent(low, high, mean, std, where)
+    return Moments(
         n=present,
-        total=float(stats.get("sum", mean * present)),
+        total=fields.number(stats.get("sum", mean * present), f"{where}.sum"),
         mean=mean,
         m2=std * std * present,
         m3=math.nan,
         m4=math.nan,
-        min=float(stats.get("min", math.inf)),
-        max=float(stats.get("max", -math.inf)),
+        min=low,
+        max=high,
     )
-    kll = stats.get("distribution", {}).get("kll", {})
+
+
+def _consistent(low: float, high: float, mean: float, std: float, where: str) -> None:
+    """Refuse moments no set of values between ``low`` and ``high`` can have: later
+    arithmetic (a drift test squares the variance) assumes they came from data."""
+    if not low <= high:
+        raise FormatError(f"{where}: min {low!r} and max {high!r} do not bound any value")
+    if not low <= mean <= high and not math.isnan(mean):
+        raise FormatError(f"{where}: mean {mean!r} lies outside min {low!r} and max {high!r}")
+    # Values between min and max spread at most half the range around their mean.
+    widest = (high - low) / 2 * (1 + 1e-9)
+    if std < 0 or (math.isfinite(widest) and std > widest):
+        raise FormatError(
+            f"{where}: std_dev {std!r} is impossible for values from {low!r} to {high!r}"
+        )
+
+
+def _sketch_from_kll(kll: dict[str, Any], where: str) -> KLLSketch:
     sketch = kll.get("sketch")
     if sketch:
-        parameters = sketch.get("parameters", {})
-        column.kll = KLLSketch.from_deequ_data(
-            sketch.get("data", []),
-            k=int(parameters.get("k", 2048)),
-            c=float(parameters.get("c", 0.64)),
+        return _sketch(fields.mapping(sketch, f"{where}.sketch"), f"{where}.sketch")
+    if kll.get("buckets"):
+        return _sketch_from_buckets(fields.listing(kll["buckets"], f"{where}.buckets"), where)
+    return KLLSketch()
+
+
+def _sketch(sketch: dict[str, Any], where: str) -> KLLSketch:
+    """Deequ's sketch as written, refused when its parameters or its size are absurd."""
+    parameters = fields.mapping(sketch.get("parameters", {}), f"{where}.parameters")
+    k = fields.number(parameters.get("k", DEFAULT_K), f"{where}.parameters.k", finite=True)
+    if not (k.is_integer() and 1 <= k <= MAX_SKETCH_K):
+        raise FormatError(
+            f"{where}.parameters.k is {fields.shown(parameters['k'])}; "
+            f"expected a whole number from 1 to {MAX_SKETCH_K}"
         )
-    elif kll.get("buckets"):
-        column.kll = _sketch_from_buckets(kll["buckets"])
+    c = fields.number(parameters.get("c", DEFAULT_C), f"{where}.parameters.c", finite=True)
+    if not 0 < c <= 1:
+        raise FormatError(
+            f"{where}.parameters.c is {fields.shown(parameters['c'])}; expected a number in (0, 1]"
+        )
+    data = fields.listing(sketch.get("data", []), f"{where}.data")
+    if len(data) > MAX_SKETCH_LEVELS:
+        raise FormatError(
+            f"{where}.data has {len(data)} levels; a sketch has at most {MAX_SKETCH_LEVELS}"
+        )
+    levels = [_level(level, f"{where}.data[{h}]") for h, level in enumerate(data)]
+    capacity = sum(level_capacity(int(k), c, h) for h in range(max(len(levels), 1)))
+    items = sum(len(level) for level in levels)
+    if items > capacity:
+        raise FormatError(
+            f"{where}.data holds {items} items; a sketch with k={int(k)} and c={c!r} "
+            f"holds at most {capacity}"
+        )
+    weight = sum(len(level) << h for h, level in enumerate(levels))
+    if weight > fields.MAX_COUNT:
+        raise FormatError(f"{where}.data stands for {weight} values, more than {fields.MAX_COUNT}")
+    return KLLSketch.from_deequ_data(levels, k=int(k), c=c)
 
 
-def _sketch_from_buckets(buckets: list[dict[str, Any]]) -> KLLSketch:
+def _level(items: Any, where: str) -> np.ndarray:
+    items = fields.listing(items, where)
+    try:
+        level = np.asarray(items, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        level = None
+    if level is None or level.ndim != 1 or np.isnan(level).any():
+        raise FormatError(f"{where} is not a list of numbers")
+    return level
+
+
+def _sketch_from_buckets(buckets: list[Any], where: str) -> KLLSketch:
     """A stand-in sketch when a file has buckets but no sketch: each bucket's midpoint,
     its count written in binary across levels (an item at level h weighs 2**h)."""
-    midpoints = np.array([(b["lower_bound"] + b["upper_bound"]) / 2 for b in buckets], dtype=float)
-    counts = np.array([round(b["count"]) for b in buckets], dtype=np.int64)
-    height = max(int(counts.max()).bit_length(), 1) if len(counts) else 1
-    levels = [midpoints[(counts >> h) & 1 == 1] for h in range(height)]
+    midpoints, counts = [], []
+    for position, bucket in enumerate(buckets):
+        at = f"{where}.buckets[{position}]"
+        bucket = fields.mapping(bucket, at)
+        low = fields.number(bucket.get("lower_bound"), f"{at}.lower_bound")
+        high = fields.number(bucket.get("upper_bound"), f"{at}.upper_bound")
+        if not low <= high or math.isnan((low + high) / 2):
+            raise FormatError(f"{at}: lower_bound {low!r} and upper_bound {high!r} bound no value")
+        amount = fields.number(bucket.get("count"), f"{at}.count", finite=True)
+        if not 0 <= amount < 2.0**63:
+            raise FormatError(f"{at}.count is {fields.shown(amount)}; expected a count of values")
+        midpoints.append((low + high) / 2)
+        counts.append(round(amount))
+    if sum(counts) > fields.MAX_COUNT:
+        raise FormatError(f"{where}.buckets count more than {fields.MAX_COUNT} values")
+    middles = np.array(midpoints, dtype=np.float64)
+    weights = np.array(counts, dtype=np.int64)
+    height = max(int(weights.max(initial=0)).bit_length(), 1)
+    levels = [middles[(weights >> h) & 1 == 1] for h in range(height)]
     return KLLSketch.from_deequ_data([level.tolist() for level in levels])
+
+
+def _category_counts(categorical: dict[str, Any], where: str) -> dict[str, int]:
+    exact: dict[str, int] = {}
+    for position, bucket in enumerate(
+        fields.listing(categorical.get("buckets", []), f"{where}.buckets")
+    ):
+        at = f"{where}.buckets[{position}]"
+        bucket = fields.mapping(bucket, at)
+        value = bucket.get("value")
+        if isinstance(value, dict | list):
+            raise FormatError(f"{at}.value is {fields.shown(value)}; expected a value")
+        key = str(value)
+        exact[key] = exact.get(key, 0) + fields.count(bucket.get("count"), f"{at}.count")
+    return exact

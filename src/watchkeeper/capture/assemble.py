@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from watchkeeper.capture.payloads import Key, SideRows, read_side, scatter
 
-_POSITIONAL = re.compile(r"^_c\d+$")
+_POSITIONAL = re.compile(r"_c[0-9]+")
 METADATA = ("__event_id", "__inference_id", "__inference_time")
 
 
@@ -46,11 +46,24 @@ def assemble(records: pa.Table) -> Assembled:
         inputs, pairing.input, _widths(output, pairing.output, pairing.record), taken=set(columns)
     ).items():
         columns.setdefault(name, []).extend(parts)
-    table = pa.table({name: _typed(scatter(part, pairing.rows)) for name, part in columns.items()})
+    features = [_typed(scatter(part, pairing.rows)) for part in columns.values()]
     metadata = records.select(["event_id", "inference_id", "inference_time"]).take(pairing.record)
-    for name, column in zip(METADATA, metadata.columns, strict=True):
-        table = table.append_column(name, column)
+    # Built from arrays, not a dict, so that records whose payloads hold no fields at all
+    # (`{}`) still give their rows.
+    table = pa.Table.from_arrays(
+        features + [column.combine_chunks() for column in metadata.columns],
+        names=[*(_unreserved(name, columns) for name in columns), *METADATA],
+    )
     return Assembled(table, bad, pairing.mismatched)
+
+
+def _unreserved(name: str, taken: Parts) -> str:
+    """A payload field's column name: never a name the metadata columns use, so that a
+    request holding ``__inference_id`` cannot stand in for the record's own."""
+    renamed = name
+    while renamed in METADATA or (renamed != name and renamed in taken):
+        renamed = f"{renamed}_payload"
+    return renamed
 
 
 @dataclass
@@ -124,9 +137,9 @@ def _input_columns(
 
 def _ordered(columns: Parts) -> Parts:
     """Positional columns first, by position, then named ones in order of appearance."""
-    positional = sorted((int(name[2:]), name) for name in columns if _POSITIONAL.match(name))
+    positional = sorted((int(name[2:]), name) for name in columns if _POSITIONAL.fullmatch(name))
     names = [name for _, name in positional]
-    names += [name for name in columns if not _POSITIONAL.match(name)]
+    names += [name for name in columns if not _POSITIONAL.fullmatch(name)]
     return {name: columns[name] for name in names}
 
 

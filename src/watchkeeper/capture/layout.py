@@ -17,7 +17,7 @@ from watchkeeper.errors import UsageError
 from watchkeeper.io.storage import join
 
 HOUR = timedelta(hours=1)
-_NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def check_name(what: str, value: str) -> str:

@@ -68,7 +68,7 @@ def read_side(
 
 # How a payload is read, decided per record from its encoding and content type.
 NONE, CSV, JSON, BASE64_NONE, BASE64_CSV, BASE64_JSON = range(6)
-_KIND_NAMES = {JSON: "json", BASE64_CSV: "base64-csv", BASE64_JSON: "base64-json"}
+_KIND_NAMES = {JSON: "json", BASE64_JSON: "base64-json"}
 
 
 def _read_piece(data: pa.Array, encodings: pa.Array, types: pa.Array, side: str) -> SideRows:
@@ -77,8 +77,11 @@ def _read_piece(data: pa.Array, encodings: pa.Array, types: pa.Array, side: str)
     csv_records = np.flatnonzero(kinds == CSV)
     if len(csv_records):
         groups.append((csv_records, csv_rows(data.take(csv_records))))
+    encoded_csv = np.flatnonzero(kinds == BASE64_CSV)
+    if len(encoded_csv):
+        groups.append((encoded_csv, _base64_csv_rows(data.take(encoded_csv))))
     # Binary payloads (base64 of no known text type) give no fields and are not decoded.
-    by_python = (kinds == JSON) | (kinds == BASE64_CSV) | (kinds == BASE64_JSON)
+    by_python = (kinds == JSON) | (kinds == BASE64_JSON)
     json_records = np.flatnonzero(kinds == JSON)
     fast = object_rows(data.take(json_records), side) if len(json_records) else None
     if fast is not None:
@@ -115,15 +118,36 @@ def _kinds(encodings: pa.Array, types: pa.Array) -> np.ndarray:
 def csv_rows(texts: pa.Array) -> SideRows:
     """Rows of CSV payloads: each non-blank line a row, fields split by Arrow's CSV reader."""
     texts = texts.cast(pa.string()) if texts.type != pa.string() else texts
+    # Every line break ends a row (\r\n, \n, and a lone \r), as CSV readers take them.
+    texts = pc.replace_substring(pc.replace_substring(texts, "\r\n", "\n"), "\r", "\n")
     lines = pc.split_pattern(texts, "\n")
     parents = pc.list_parent_indices(lines).to_numpy()
-    flat = pc.utf8_rtrim(pc.list_flatten(lines), "\r")
+    flat = pc.list_flatten(lines)
     keep = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(flat)), 0)
     flat = flat.filter(keep)
     parents = parents[keep.to_numpy(zero_copy_only=False)]
     counts = np.bincount(parents, minlength=len(texts)).astype(np.int64)
     columns, widths = _split_fields(flat)
     return SideRows(counts, _starts(counts), columns, widths, np.zeros(len(texts), bool))
+
+
+def _base64_csv_rows(texts: pa.Array) -> SideRows:
+    """Rows of base64 CSV payloads: decoded one by one, then read as CSV payloads are."""
+    decoded: list[str | None] = []
+    bad = np.zeros(len(texts), bool)
+    for record, text in enumerate(texts.to_pylist()):
+        try:
+            decoded.append(None if text is None else _base64_text(text))
+        except (ValueError, binascii.Error):  # not base64, or not UTF-8 text once decoded
+            decoded.append(None)
+            bad[record] = True
+    rows = csv_rows(pa.array(decoded, pa.string()))
+    rows.bad |= bad
+    return rows
+
+
+def _base64_text(text: str) -> str:
+    return base64.b64decode(text, validate=True).decode("utf-8")
 
 
 def _split_fields(lines: pa.Array) -> tuple[dict[Key, pa.Array], np.ndarray]:
@@ -162,12 +186,28 @@ def _csv_table(lines: pa.Array, width: int) -> pa.Table:
 
 
 def _csv_table_slow(lines: list[str]) -> pa.Table:
-    rows = [next(csv.reader([line]), []) for line in lines]
+    rows = [_csv_fields(line) for line in lines]
     width = max(map(len, rows), default=0)
     return pa.table(
         {f"f{i}": pa.array([row[i] if i < len(row) else None for row in rows], pa.string())
          for i in range(width)}
     )  # fmt: skip
+
+
+def _csv_fields(line: str) -> list[str]:
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:  # a field beyond the csv module's size limit: Arrow has none
+        text = line.encode() + b"\n"  # Arrow reads no row that has no line break
+        names = pacsv.read_csv(
+            pa.BufferReader(text), read_options=pacsv.ReadOptions(autogenerate_column_names=True)
+        ).column_names
+        table = pacsv.read_csv(
+            pa.BufferReader(text),
+            read_options=pacsv.ReadOptions(column_names=names),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+        )
+        return [column[0].as_py() for column in table.columns]
 
 
 def _joined(strings: pa.Array) -> pa.Buffer:
@@ -215,16 +255,38 @@ def read_json_lines(
     """Arrow's JSON reader over one object per line, its blocks parsed in parallel.
 
     An object longer than a block cannot be split, so such text is read as one block.
+    Text with a line that does not open an object raises ``pa.ArrowInvalid`` before
+    Arrow sees it: Arrow's reader crashes the process on a block that starts with
+    ``null``, and a line that is not an object is not a record anyway. So does a table
+    Arrow builds wrong (a list that starts with ``null`` and goes on with values loses
+    its leading nulls, and reading such a list goes past the end of its values).
     """
+    if not _lines_open_objects(text):
+        raise pa.ArrowInvalid("a line is not a JSON object")
     options = options or pajson.ParseOptions()
     try:
-        return pajson.read_json(pa.BufferReader(text), pajson.ReadOptions(block_size=JSON_BLOCK),
-                                options)  # fmt: skip
+        table = pajson.read_json(
+            pa.BufferReader(text), pajson.ReadOptions(block_size=JSON_BLOCK), options
+        )
     except pa.ArrowInvalid as exc:
         if "straddling" not in str(exc) or len(text) <= JSON_BLOCK:
             raise
-    whole = pajson.ReadOptions(block_size=len(text) + 1)
-    return pajson.read_json(pa.BufferReader(text), whole, options)
+        whole = pajson.ReadOptions(block_size=len(text) + 1)
+        table = pajson.read_json(pa.BufferReader(text), whole, options)
+    table.validate(full=True)
+    return table
+
+
+def _lines_open_objects(text: pa.Buffer | bytes) -> bool:
+    """Whether every non-blank line's first character, after spaces, is ``{``."""
+    data = np.frombuffer(text, np.uint8)
+    starts = np.concatenate(([0], np.flatnonzero(data == ord("\n")) + 1))
+    # The first character of each line that is not a space, a tab or a carriage return;
+    # a blank line's is its own line break.
+    visible = np.flatnonzero((data != ord(" ")) & (data != ord("\t")) & (data != ord("\r")))
+    at = np.searchsorted(visible, starts)
+    firsts = data[visible[at[at < len(visible)]]]
+    return bool(np.all((firsts == ord("{")) | (firsts == ord("\n"))))
 
 
 def _json_table(text: pa.Buffer) -> pa.Table:
@@ -300,7 +362,7 @@ def _python_rows(texts: list[str | None], kinds: list[str], side: str) -> SideRo
     for record, (text, kind) in enumerate(zip(texts, kinds, strict=True)):
         try:
             rows = _payload_rows(text, kind, side)
-        except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        except (ValueError, binascii.Error, RecursionError):
             bad[record] = True
             continue
         counts[record] = len(rows)
@@ -327,11 +389,8 @@ def _width(row: list[tuple[Key, str | None]]) -> int:
 def _payload_rows(text: str | None, kind: str, side: str) -> list[list[tuple[Key, str | None]]]:
     if text is None:
         return []
-    if kind.startswith("base64-"):
-        text = base64.b64decode(text, validate=True).decode("utf-8")
-        kind = kind.removeprefix("base64-")
-    if kind == "csv":
-        return [list(enumerate(row)) for row in csv.reader(text.splitlines()) if row]
+    if kind == "base64-json":
+        text = _base64_text(text)
     return [_row(value) for value in _json_values(text) for value in _rows_of(value, side)]
 
 
@@ -363,7 +422,7 @@ def _row(value: object) -> list[tuple[Key, str | None]]:
 def _named(value: dict, prefix: str) -> Iterable[tuple[Key, str | None]]:
     """Named fields, nested objects as ``a.b`` and lists of scalars as ``a_0, a_1``."""
     for key, item in value.items():
-        name = f"{prefix}{key}"
+        name = utf8_text(f"{prefix}{key}")
         if isinstance(item, dict):
             yield from _named(item, f"{name}.")
         elif isinstance(item, list) and not any(isinstance(v, dict | list) for v in item):
@@ -375,12 +434,20 @@ def _named(value: dict, prefix: str) -> Iterable[tuple[Key, str | None]]:
 def _text(value: object) -> str | None:
     """A JSON value as the text a CSV field would hold: numbers as written, JSON otherwise."""
     if value is None or isinstance(value, str):
-        return value
+        return value if value is None else utf8_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     return json.dumps(value, separators=(",", ":"))
+
+
+def utf8_text(text: str) -> str:
+    """``text``, or ValueError when it holds a lone surrogate (JSON's ``"\\ud800"``), which
+    has no UTF-8 form and so cannot go into an Arrow column."""
+    if not text.isascii():
+        text.encode("utf-8")
+    return text
 
 
 # -- putting pieces together ------------------------------------------------------------

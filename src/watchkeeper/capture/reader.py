@@ -23,7 +23,7 @@ import pyarrow.json as pajson
 
 from watchkeeper.capture.assemble import assemble
 from watchkeeper.capture.layout import check_name, window_hours
-from watchkeeper.capture.payloads import read_json_lines
+from watchkeeper.capture.payloads import read_json_lines, utf8_text
 from watchkeeper.capture.record import TIME_FORMAT
 from watchkeeper.errors import UsageError
 
@@ -144,9 +144,12 @@ def parse_capture_file(data: bytes) -> tuple[pa.Table, int]:
     ``inferenceTime``; a record with neither input nor output data is corrupt too.
     """
     try:
+        # Arrow's JSON reader passes invalid UTF-8 inside strings on to the table, where
+        # it breaks the first text function that meets it: such a file is read by lines.
+        data.decode("utf-8")
         table = _parse_whole(data)
         lines = table.num_rows  # Arrow skips blank lines only
-    except pa.ArrowInvalid:
+    except (UnicodeDecodeError, pa.ArrowInvalid):
         table = _parse_lines(data)
         lines = sum(1 for line in data.splitlines() if line.strip())
     usable = pc.and_(
@@ -169,7 +172,7 @@ def _parse_lines(data: bytes) -> pa.Table:
         if line.strip():
             try:
                 rows.append(_flat_record(json.loads(line)))
-            except ValueError:  # not JSON, or not a capture record
+            except (ValueError, RecursionError):  # not JSON, or not a capture record
                 rows.append(None)
     good = [row for row in rows if row is not None]
     return pa.table({name: pa.array([row[i] for row in good], pa.string())
@@ -191,6 +194,9 @@ def _flat_record(record: Any) -> list[str | None]:
     flat += [metadata.get("eventId"), metadata.get("inferenceId"), metadata.get("inferenceTime")]
     if not all(value is None or isinstance(value, str) for value in flat):
         raise ValueError("a capture record field is not a string")
+    for value in flat:
+        if value is not None:
+            utf8_text(value)
     return flat
 
 

@@ -13,8 +13,10 @@
       country: {allowed: [NL, FR, DE]}  # allowed values
       email: {regex: '^[^@ ]+@[^@ ]+$'} # every value must match (RE2 syntax)
 
-Range, allowed-values and regex rules accept ``tolerance``: the share of values that
-may break the rule (default 0). Every violation names the column, the rule and the
+Every number is finite (``.nan`` and ``.inf`` judge nothing, or everything, and are
+refused naming the column and key), and a ``min`` may not exceed its ``max``. Range,
+allowed-values and regex rules accept ``tolerance``: the share of values that may break
+the rule (default 0). Every violation names the column, the rule and the
 measured figures against the limit. Regex rules are evaluated on every value during
 the scan (:class:`RuleScanner`); judged from a profile alone they fall back to the
 profile's category counts.
@@ -22,6 +24,7 @@ profile's category counts.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from watchkeeper.baseline.fields import SHOWN_LENGTH, count, number, shown
 from watchkeeper.checks.violations import (
     ALLOWED_VALUES,
     MISSING_COLUMN,
@@ -44,11 +48,14 @@ from watchkeeper.checks.violations import (
 )
 from watchkeeper.errors import FormatError
 from watchkeeper.io.arrays import from_indices, from_strings, mask
+from watchkeeper.io.messages import first_line
 from watchkeeper.io.storage import read_bytes
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 
 DATASET = "(dataset)"
+_SCALARS = (str, int, float, bool, datetime.date)
+_CONSTRUCTION_ERRORS = (ValueError, TypeError, AttributeError, IndexError, KeyError, OverflowError)
 _COLUMN_KEYS = {"max_missing", "single_value", "min", "max", "allowed", "regex", "tolerance"}
 _DEFAULT_KEYS = {"max_missing", "single_value"}
 _EXAMPLES = 5
@@ -105,6 +112,12 @@ def read_rules(uri: str | os.PathLike[str], storage_options: dict | None = None)
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
         raise FormatError(f"{source}: not valid YAML{line}") from exc
+    except RecursionError:
+        raise FormatError(f"{source}: not readable YAML (nested too deeply)") from None
+    except _CONSTRUCTION_ERRORS as exc:
+        # PyYAML's constructors raise plain Python errors for values its own grammar
+        # accepts: `2020-13-45`, `!!int abc`, `!!int` with no value, `!!timestamp x`.
+        raise FormatError(f"{source}: not valid YAML ({first_line(exc)})") from None
     return parse_rules(document, source)
 
 
@@ -121,6 +134,8 @@ def parse_rules(document: Any, source: str = "rules") -> Rules:
     _unknown(rows, {"min", "max"}, f"{source}: rows")
     min_rows = _count(rows.get("min"), f"{source}: rows.min")
     max_rows = _count(rows.get("max"), f"{source}: rows.max")
+    if min_rows is not None and max_rows is not None and min_rows > max_rows:
+        raise FormatError(f"{source}: rows.min {min_rows} is greater than rows.max {max_rows}")
     defaults_raw = document.get("defaults") or {}
     if not isinstance(defaults_raw, dict):
         raise FormatError(f"{source}: defaults must be a mapping")
@@ -133,11 +148,14 @@ def parse_rules(document: Any, source: str = "rules") -> Rules:
         raise FormatError(f"{source}: columns must be a mapping of column name to rules")
     columns = {}
     for name, raw in columns_raw.items():
-        where = f"{source}: columns.{name}"
+        column = _text(name)
+        where = f"{source}: columns.{_shown_name(column)}"
+        if column in columns:
+            raise FormatError(f"{where} is given twice")
         if not isinstance(raw, dict):
             raise FormatError(f"{where} must be a mapping of rules")
         _unknown(raw, _COLUMN_KEYS, where)
-        columns[str(name)] = _column_rules(raw, where)
+        columns[column] = _column_rules(raw, where)
     return Rules(min_rows, max_rows, defaults, columns, source)
 
 
@@ -145,18 +163,20 @@ def _unknown(raw: dict, allowed: set[str], where: str) -> None:
     extra = sorted(str(key) for key in raw if key not in allowed)
     if extra:
         raise FormatError(
-            f"{where}: unknown key {extra[0]!r}; allowed keys are {', '.join(sorted(allowed))}"
+            f"{where}: unknown key {shown(extra[0])}; allowed keys are {', '.join(sorted(allowed))}"
         )
 
 
 def _column_rules(raw: dict, where: str) -> ColumnRules:
     single = raw.get("single_value")
     if single is not None and single not in ("forbid", "allow"):
-        raise FormatError(f"{where}.single_value is {single!r}; use forbid or allow")
+        raise FormatError(f"{where}.single_value is {shown(single)}; use forbid or allow")
     allowed = raw.get("allowed")
     if allowed is not None:
         if not isinstance(allowed, list) or not allowed:
             raise FormatError(f"{where}.allowed must be a non-empty list of values")
+        if not all(isinstance(value, _SCALARS) for value in allowed):
+            raise FormatError(f"{where}.allowed must list values (text or numbers), not lists")
         allowed = tuple(_text(value) for value in allowed)
     regex = raw.get("regex")
     if regex is not None:
@@ -182,29 +202,38 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _shown_name(name: str) -> str:
+    """A column name as a message shows it: as written when it is plain, else quoted."""
+    plain = name.isprintable() and 0 < len(name) <= SHOWN_LENGTH and name.strip() == name
+    return name if plain else shown(name)
+
+
 def _regex(pattern: Any, where: str) -> str:
     if not isinstance(pattern, str):
         raise FormatError(f"{where} must be a string")
     try:
         pc.match_substring_regex(from_strings([""]), pattern)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise FormatError(f"{where}: invalid regular expression {pattern!r} ({exc})") from exc
+        reason = f"invalid regular expression {shown(pattern)} ({first_line(exc)})"
+        raise FormatError(f"{where}: {reason}") from exc
     return pattern
 
 
 def _number(value: Any, where: str) -> float | None:
+    """A finite number: NaN or infinity as a limit would judge nothing, or everything."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FormatError(f"{where} is {value!r}; expected a number")
-    return float(value)
+        raise FormatError(f"{where} is {shown(value)}; expected a number")
+    return number(value, where, finite=True)
 
 
 def _count(value: Any, where: str) -> int | None:
-    number = _number(value, where)
-    if number is not None and (number < 0 or number != int(number)):
-        raise FormatError(f"{where} is {value!r}; expected a whole number of rows")
-    return None if number is None else int(number)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FormatError(f"{where} is {shown(value)}; expected a whole number of rows")
+    return count(value, where)
 
 
 def _fraction(value: Any, where: str) -> float | None:
@@ -212,11 +241,15 @@ def _fraction(value: Any, where: str) -> float | None:
         try:
             value = float(value.strip()[:-1]) / 100
         except ValueError:
-            raise FormatError(f"{where} is {value!r}; expected a share like 0.05 or 5%") from None
-    number = _number(value, where)
-    if number is not None and not 0.0 <= number <= 1.0:
-        raise FormatError(f"{where} is {value!r}; expected a share between 0 and 1 (or 0%-100%)")
-    return number
+            raise FormatError(
+                f"{where} is {shown(value)}; expected a share like 0.05 or 5%"
+            ) from None
+    share = _number(value, where)
+    if share is not None and not 0.0 <= share <= 1.0:
+        raise FormatError(
+            f"{where} is {shown(value)}; expected a share between 0 and 1 (or 0%-100%)"
+        )
+    return share
 
 
 # -- scanning: rules that need every value ---------------------------------------------------

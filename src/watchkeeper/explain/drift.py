@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from watchkeeper.errors import FormatError, SchemaError, UsageError
+from watchkeeper.errors import SchemaError, UsageError
+from watchkeeper.explain.output import parse_explanations
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -130,15 +131,7 @@ def attribution_drift_violations(
 
 
 def _kernel_shap(document: Mapping[str, Any], name: str) -> dict[str, Any]:
-    try:
-        labels = document["explanations"]["kernel_shap"]
-        for entry in labels.values():
-            entry["global_shap_values"].items()
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise FormatError(
-            f"the {name} analysis has no explanations.kernel_shap.<label>.global_shap_values"
-        ) from exc
-    return dict(labels)
+    return dict(parse_explanations(document, f"the {name} analysis")["explanations"]["kernel_shap"])
 
 
 def _gain(grades: Mapping[str, float], ranking: list[str]) -> float:

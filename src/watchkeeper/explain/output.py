@@ -19,10 +19,20 @@ import math
 import os
 from typing import Any
 
+from watchkeeper.baseline import fields
+from watchkeeper.baseline.fields import parse_json
+from watchkeeper.errors import FormatError
 from watchkeeper.explain.kernel import Explanation
 from watchkeeper.io import storage
 
-__all__ = ["ANALYSIS_FILE", "LOCAL_VALUES_FILE", "analysis_document", "write_explanations"]
+__all__ = [
+    "ANALYSIS_FILE",
+    "LOCAL_VALUES_FILE",
+    "analysis_document",
+    "parse_explanations",
+    "read_explanations",
+    "write_explanations",
+]
 
 ANALYSIS_FILE = "analysis.json"
 LOCAL_VALUES_FILE = "explanations_shap/out.csv"
@@ -89,6 +99,53 @@ def write_explanations(
         storage.join(out_dir, ANALYSIS_FILE), analysis, storage_options
     )
     return {"analysis": analysis_uri, "local_values": local_uri}
+
+
+def read_explanations(
+    uri: str | os.PathLike[str], storage_options: dict | None = None
+) -> dict[str, Any]:
+    """Read an explainability ``analysis.json`` (ours or Clarify's), checked field by field."""
+    source = os.fspath(uri)
+    return parse_explanations(parse_json(storage.read_bytes(uri, storage_options), source), source)
+
+
+def parse_explanations(document: Any, source: str = ANALYSIS_FILE) -> dict[str, Any]:
+    """An explainability ``analysis.json`` document whose ``kernel_shap`` section is sound.
+
+    Every label holds ``global_shap_values`` (feature → finite number, or null where the
+    model gave none) and an ``expected_value``; anything else is a FormatError naming
+    the file and the field. Numbers come back as floats; other sections (``pdp``) are
+    kept as they are.
+
+    >>> parse_explanations({"explanations": {"kernel_shap": {"label0": {
+    ...     "global_shap_values": {"a": "x"}, "expected_value": 0.5}}}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.FormatError: analysis.json: ...shap_values.'a' is 'x'; expected a number
+    """
+    explanations = document.get("explanations") if isinstance(document, dict) else None
+    labels = explanations.get("kernel_shap") if isinstance(explanations, dict) else None
+    if not isinstance(labels, dict) or not labels:
+        raise FormatError(
+            f"{source}: no explanations.kernel_shap (not an explainability analysis)"
+        )
+    checked = {}
+    for label, entry in labels.items():
+        where = f"{source}: explanations.kernel_shap.{fields.shown(label)}"
+        entry = dict(fields.mapping(entry, where))
+        values = fields.mapping(entry.get("global_shap_values"), f"{where}.global_shap_values")
+        entry["global_shap_values"] = {
+            feature: _finite(value, f"{where}.global_shap_values.{fields.shown(feature)}")
+            for feature, value in values.items()
+        }
+        if "expected_value" in entry:
+            entry["expected_value"] = _finite(entry["expected_value"], f"{where}.expected_value")
+        checked[label] = entry
+    return {**document, "explanations": {**explanations, "kernel_shap": checked}}
+
+
+def _finite(value: Any, where: str) -> float | None:
+    return None if value is None else fields.number(value, where, finite=True)
 
 
 def _number(value: float) -> float | None:

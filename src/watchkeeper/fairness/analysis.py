@@ -17,7 +17,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from watchkeeper.baseline import fields
+from watchkeeper.baseline.fields import parse_json
 from watchkeeper.errors import FormatError, UsageError
+from watchkeeper.io.storage import read_bytes
 
 VERSION = "1.0"
 
@@ -82,17 +85,68 @@ def write_analysis(
     return target
 
 
-def _read_value(entry: dict[str, Any]) -> dict[str, Any]:
-    value = entry.get("value")
-    if value in ("Infinity", "-Infinity"):
-        entry["value"] = float(value.replace("Infinity", "inf"))
-    return entry
+SECTIONS = ("pre_training_bias_metrics", "post_training_bias_metrics")
 
 
-def read_analysis(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_analysis(
+    uri: str | os.PathLike[str], storage_options: dict | None = None
+) -> dict[str, Any]:
     """Read a bias ``analysis.json`` (ours or Clarify's), infinities as floats."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        return json.loads(text, object_hook=_read_value)
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"{path}: not a readable analysis.json ({exc})") from exc
+    source = os.fspath(uri)
+    return parse_analysis(parse_json(read_bytes(uri, storage_options), source), source)
+
+
+def parse_analysis(document: Any, source: str = "analysis.json") -> dict[str, Any]:
+    """A bias ``analysis.json`` document, checked field by field, infinities as floats.
+
+    Each section maps every facet to its groups, each group lists its metrics, and a
+    metric's value is a number, ``"Infinity"``/``"-Infinity"`` or null (a metric that
+    failed); anything else is a FormatError naming the file and the field.
+
+    >>> parse_analysis({"version": "1.0", "post_training_bias_metrics": {"facets": {"sex": [
+    ...     {"value_or_threshold": "0", "metrics": [{"name": "DI", "value": "Infinity"}]}]}}})
+    {'version': '1.0', 'post_training_bias_metrics': {'facets': {'sex': [{'value_or_threshold': \
+'0', 'metrics': [{'name': 'DI', 'value': inf}]}]}}}
+    """
+    document = dict(fields.mapping(document, source))
+    present = [name for name in SECTIONS if name in document]
+    if not present:
+        raise FormatError(f"{source}: not a bias analysis (no {' or '.join(SECTIONS)})")
+    for name in present:
+        document[name] = _section(document[name], f"{source}: {name}")
+    return document
+
+
+def _section(section: Any, where: str) -> dict[str, Any]:
+    section = dict(fields.mapping(section, where))
+    facets = fields.mapping(section.get("facets", {}), f"{where}.facets")
+    section["facets"] = {
+        facet: [
+            _group(group, f"{where}.facets.{fields.shown(facet)}[{position}]")
+            for position, group in enumerate(
+                fields.listing(groups, f"{where}.facets.{fields.shown(facet)}")
+            )
+        ]
+        for facet, groups in facets.items()
+    }
+    return section
+
+
+def _group(group: Any, where: str) -> dict[str, Any]:
+    group = dict(fields.mapping(group, where))
+    value = group.get("value_or_threshold")
+    if value is not None and not isinstance(value, str | int | float):
+        raise FormatError(f"{where}.value_or_threshold is {fields.shown(value)}; expected text")
+    metrics = fields.listing(group.get("metrics", []), f"{where}.metrics")
+    group["metrics"] = [
+        _metric(metric, f"{where}.metrics[{position}]") for position, metric in enumerate(metrics)
+    ]
+    return group
+
+
+def _metric(metric: Any, where: str) -> dict[str, Any]:
+    metric = dict(fields.mapping(metric, where))
+    fields.text(metric.get("name"), f"{where}.name")
+    if metric.get("value") is not None:
+        metric["value"] = fields.number(metric["value"], f"{where}.value")
+    return metric

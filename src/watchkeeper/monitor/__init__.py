@@ -98,11 +98,15 @@ def create_schedule(
         check_options(options)
         read_json(join(baseline, "constraints.json"), storage_options)
     elif kind == MODEL_BIAS:
+        from watchkeeper.fairness.analysis import read_analysis
+
         check_bias_options(options)
-        read_json(join(baseline, "analysis.json"), storage_options)
+        read_analysis(join(baseline, "analysis.json"), storage_options)
     elif kind == MODEL_EXPLAINABILITY:
+        from watchkeeper.explain.output import read_explanations
+
         check_explain_options(options)
-        read_json(join(baseline, "analysis.json"), storage_options)
+        read_explanations(join(baseline, "analysis.json"), storage_options)
         from watchkeeper.serve.models import load_model
 
         load_model(options["model"])  # a model that does not load fails now, not at 3 a.m.

@@ -36,7 +36,7 @@ import pyarrow as pa
 from watchkeeper.capture import read_capture
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
 from watchkeeper.errors import FormatError, UsageError
-from watchkeeper.io.storage import join, read_json, write_text
+from watchkeeper.io.storage import join, write_text
 from watchkeeper.report.model_pages import write_bias_report, write_explanations_report
 
 MODEL_BIAS = "model-bias"
@@ -110,11 +110,11 @@ def _known(options: dict, allowed: tuple[str, ...], kind: str) -> None:
 
 def judge_bias(store, schedule: Schedule, execution: Execution, storage_options, folder, now):
     from watchkeeper.fairness import bias_report, posttraining_bias, pretraining_bias
-    from watchkeeper.fairness.analysis import dumps
+    from watchkeeper.fairness.analysis import dumps, read_analysis
     from watchkeeper.quality import merge_with_captures, read_ground_truth
 
     options = schedule.options
-    baseline = read_json(join(schedule.baseline, "analysis.json"), storage_options)
+    baseline = read_analysis(join(schedule.baseline, "analysis.json"), storage_options)
     captured = _captured(schedule, execution, storage_options)
     if isinstance(captured, str):
         return store.finish_execution(execution.id, status=FAILED, failure_reason=captured), []
@@ -273,16 +273,14 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
                          folder, now):  # fmt: skip
     from watchkeeper.explain import explain
     from watchkeeper.explain.drift import attribution_drift_violations
-    from watchkeeper.explain.output import analysis_document
+    from watchkeeper.explain.output import analysis_document, read_explanations
 
     options = schedule.options
-    baseline = read_json(join(schedule.baseline, "analysis.json"), storage_options)
+    baseline = read_explanations(join(schedule.baseline, "analysis.json"), storage_options)
     captured = _captured(schedule, execution, storage_options)
     if isinstance(captured, str):
         return store.finish_execution(execution.id, status=FAILED, failure_reason=captured), []
-    shap = baseline.get("explanations", {}).get("kernel_shap", {})
-    if not shap:
-        raise FormatError(f"{schedule.baseline}/analysis.json has no kernel_shap explanations")
+    shap = baseline["explanations"]["kernel_shap"]
     features = list(next(iter(shap.values()))["global_shap_values"])
     table = captured.table
     limit = int(options.get("max_rows", 100))

@@ -15,21 +15,34 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from croniter import CroniterBadCronError, CroniterBadDateError, croniter
+from croniter import CroniterBadDateError, croniter
 
 from watchkeeper.errors import UsageError
 
-_AWS_CRON = re.compile(r"^cron\((.*)\)$", re.IGNORECASE)
+_AWS_CRON = re.compile(r"cron\((.*)\)", re.IGNORECASE | re.DOTALL)
 _DURATION = re.compile(
-    r"^(?P<sign>[-+])?P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
-    r"(?:(?P<seconds>\d+)S)?)?$"
+    r"(?P<sign>[-+])?P(?:(?P<days>[0-9]+)D)?(?:T(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?"
+    r"(?:(?P<seconds>[0-9]+)S)?)?"
 )
+# The catalog keeps a schedule's cron and window offsets in columns of these sizes.
+MAX_CRON_LENGTH = 256
+MAX_OFFSET_LENGTH = 64
+# croniter's R (a random value, drawn anew each time the expression is read) would make
+# every process fire at its own minute; H needs an id to hash. Neither is standard cron.
+_RANDOM_OR_HASHED = re.compile(r"(?<![a-z])[rh](?![a-z])", re.IGNORECASE)
 
 
 def normalise_cron(text: str) -> str:
     """The five-field form of a cron expression; UsageError naming what is wrong."""
+    if not isinstance(text, str):
+        raise UsageError(f"cron {text!r}: expected text such as '0 * * * *'")
+    if len(text) > MAX_CRON_LENGTH:
+        raise UsageError(
+            f"cron {text[:40]!r}…: longer than {MAX_CRON_LENGTH} characters; "
+            "a cron expression is five short fields"
+        )
     expression = text.strip()
-    aws = _AWS_CRON.match(expression)
+    aws = _AWS_CRON.fullmatch(expression)
     if aws:
         fields = aws.group(1).split()
         if len(fields) != 6:
@@ -45,22 +58,37 @@ def normalise_cron(text: str) -> str:
             f"cron {text!r}: expected five fields (minute hour day-of-month month day-of-week),"
             " e.g. '0 * * * *' for hourly, or SageMaker's cron(0 * ? * * *)"
         )
+    if _RANDOM_OR_HASHED.search(expression):
+        raise UsageError(f"cron {text!r}: R (random) and H (hashed) values are not supported")
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     try:
-        croniter(expression, dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
-    except (CroniterBadCronError, CroniterBadDateError, ValueError, KeyError) as exc:
+        croniter(expression, start).get_next(dt.datetime)
+        croniter(expression, start).get_prev(dt.datetime)
+    except CroniterBadDateError:
+        raise UsageError(f"cron {text!r} names a date that never comes") from None
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
+        # croniter's own errors are ValueErrors; the others come from fields it
+        # accepts but cannot turn into dates
         raise UsageError(f"cron {text!r} is not a valid cron expression ({exc})") from None
     return expression
 
 
 def parse_duration(text: str) -> dt.timedelta:
     """An ISO 8601 duration of days, hours, minutes and seconds (``-PT1H``, ``-P1D``)."""
-    match = _DURATION.match(text.strip())
-    if not match or text.strip() in ("P", "-P", "+P", "PT", "-PT"):
+    if len(text) > MAX_OFFSET_LENGTH:
+        raise UsageError(
+            f"window offset {text[:40]!r}…: longer than {MAX_OFFSET_LENGTH} characters"
+        )
+    match = _DURATION.fullmatch(text.strip())
+    if not match or text.strip() in ("P", "-P", "+P", "PT", "-PT", "+PT"):
         raise UsageError(
             f"window offset {text!r} is not an ISO 8601 duration like -PT1H, -PT0H or -P1D"
         )
     parts = {key: int(match.group(key) or 0) for key in ("days", "hours", "minutes", "seconds")}
-    span = dt.timedelta(**parts)
+    try:
+        span = dt.timedelta(**parts)
+    except OverflowError:
+        raise UsageError(f"window offset {text!r} is longer than any window can be") from None
     return -span if match.group("sign") == "-" else span
 
 
@@ -83,11 +111,17 @@ def window_for(
 ) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of captured traffic a run that fired at ``fired`` covers."""
     fired = _utc(fired)
-    end = fired + parse_duration(end_offset) if end_offset else fired
-    if start_offset:
-        start = fired + parse_duration(start_offset)
-    else:
-        start = croniter(cron, fired).get_prev(dt.datetime).astimezone(dt.UTC)
+    try:
+        end = fired + parse_duration(end_offset) if end_offset else fired
+        if start_offset:
+            start = fired + parse_duration(start_offset)
+        else:
+            start = croniter(cron, fired).get_prev(dt.datetime).astimezone(dt.UTC)
+    except OverflowError:
+        raise UsageError(
+            f"window offsets {start_offset!r} and {end_offset!r} from {fired.isoformat()} "
+            "reach beyond the calendar"
+        ) from None
     if start >= end:
         raise UsageError(f"window {start.isoformat()} to {end.isoformat()} is empty")
     return start, end
@@ -100,7 +134,7 @@ def parse_window(text: str) -> tuple[dt.datetime, dt.datetime]:
         start, end = (
             _utc(dt.datetime.fromisoformat(part.strip())) for part in (start_text, end_text)
         )
-    except ValueError:
+    except (ValueError, OverflowError):
         raise UsageError(
             f"window {text!r}: expected START/END in ISO 8601,"
             " e.g. 2026-11-20T00:00/2026-11-21T00:00"

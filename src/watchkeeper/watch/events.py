@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
+from watchkeeper.baseline.fields import shown
 from watchkeeper.catalog import Catalog, ProcessedObject
 from watchkeeper.errors import InputError
 from watchkeeper.notify import Notifier
@@ -34,36 +36,64 @@ def parse_event(event: Any) -> tuple[list[EventObject], list[str]]:
 
     ``event`` is the notification as a dict, or its JSON text. Keys arrive URL-encoded
     (``a+b%2Bc.csv`` is ``a b+c.csv``), as S3 sends them.
+
+    >>> found, problems = parse_event(
+    ...     '{"Records": [{"s3": {"bucket": {"name": "landing"},'
+    ...     ' "object": {"key": "day+1.csv", "size": 7}}}, {"s3": {}}]}'
+    ... )
+    >>> found
+    [EventObject(bucket='landing', key='day 1.csv', etag=None, size=7)]
+    >>> problems
+    ['record 2: s3.bucket is missing or not an object']
     """
     if isinstance(event, bytes | str):
         try:
             event = json.loads(event)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return [], [f"the event is not valid JSON ({exc})"]
+        except RecursionError:
+            return [], ["the event is not readable JSON (nested too deeply)"]
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         return [], ["the event has no Records list"]
     found, problems = [], []
     for position, record in enumerate(records):
         try:
-            s3 = record["s3"]
-            name = s3["bucket"]["name"]
-            raw_key = s3["object"]["key"]
-            if not isinstance(name, str) or not isinstance(raw_key, str) or not name or not raw_key:
-                raise TypeError("bucket name and object key must be non-empty text")
-        except (KeyError, TypeError) as exc:
-            problems.append(f"record {position + 1} names no bucket and key ({exc})")
-            continue
-        details = s3["object"]
-        found.append(
-            EventObject(
-                name,
-                unquote_plus(raw_key),
-                details.get("eTag") or details.get("etag"),
-                details.get("size"),
-            )
-        )
+            found.append(_event_object(record))
+        except ValueError as exc:
+            problems.append(f"record {position + 1}: {exc}")
     return found, problems
+
+
+# The characters of S3 bucket names (legacy buckets add upper case and underscores): a
+# name is one segment of a URI, never a path or a line break.
+_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
+def _event_object(record: Any) -> EventObject:
+    """The object one record names; ValueError saying which field is wrong."""
+    s3 = _part(record, "s3", "")
+    bucket, details = _part(s3, "bucket", "s3."), _part(s3, "object", "s3.")
+    name, raw_key = bucket.get("name"), details.get("key")
+    if not isinstance(name, str) or not _BUCKET.fullmatch(name):
+        raise ValueError(f"s3.bucket.name is {shown(name)}; expected an S3 bucket name")
+    key = unquote_plus(raw_key) if isinstance(raw_key, str) else ""
+    if not key:
+        raise ValueError(f"s3.object.key is {shown(raw_key)}; expected an object key")
+    etag = details.get("eTag") or details.get("etag")
+    if etag is not None and not (isinstance(etag, str) and etag.strip('"')):
+        raise ValueError(f"s3.object.eTag is {shown(etag)}; expected text")
+    size = details.get("size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        raise ValueError(f"s3.object.size is {shown(size)}; expected a number of bytes")
+    return EventObject(name, key, etag, size)
+
+
+def _part(parent: Any, name: str, path: str) -> dict[str, Any]:
+    part = parent.get(name) if isinstance(parent, dict) else None
+    if not isinstance(part, dict):
+        raise ValueError(f"{path}{name} is missing or not an object")
+    return part
 
 
 def handle_event(
