@@ -267,3 +267,20 @@ def test_baseline_read_from_sagemaker_statistics_judges_like_a_profile():
     assert drifted["normal"].drifted and drifted["normal"].test == "location"
     assert drifted["many"].drifted and drifted["many"].test == "categories"
     assert not drifted["five"].drifted and not drifted["student_t3"].drifted
+
+
+@pytest.mark.parametrize("scale", [1e150, 1e200, 1e300])
+def test_values_near_the_limits_of_a_double_are_judged_from_a_baseline_file(scale):
+    # the second moment of such values overflows to inf: the statistics file says so,
+    # reads back, and the shift is still seen
+    rng = np.random.default_rng(7)
+    reference = DatasetProfile()
+    reference.track(pa.table({"x": rng.normal(3 * scale, scale, 500)}))
+    current = DatasetProfile()
+    current.track(pa.table({"x": rng.normal(4 * scale, scale, 500)}))
+    document = statistics_document(reference)
+    restored = profile_from_statistics(document)
+    result = detect(restored.columns["x"], current.columns["x"])
+    assert result.drifted
+    quiet = detect(restored.columns["x"], reference.columns["x"])
+    assert not quiet.drifted

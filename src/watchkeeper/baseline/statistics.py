@@ -215,14 +215,19 @@ def _moments(stats: dict[str, Any], present: int, where: str) -> Moments:
 
 def _consistent(low: float, high: float, mean: float, std: float, where: str) -> None:
     """Refuse moments no set of values between ``low`` and ``high`` can have: later
-    arithmetic (a drift test squares the variance) assumes they came from data."""
+    arithmetic (a drift test squares the variance) assumes they came from data.
+
+    An infinite mean or standard deviation is read as written: it is what summing
+    values near the limits of a double gives (1e200 squared overflows), in SageMaker's
+    files as in ours, and the drift tests leave such a feature to the shape test.
+    """
     if not low <= high:
         raise FormatError(f"{where}: min {low!r} and max {high!r} do not bound any value")
-    if not low <= mean <= high and not math.isnan(mean):
+    if math.isfinite(mean) and not low <= mean <= high:
         raise FormatError(f"{where}: mean {mean!r} lies outside min {low!r} and max {high!r}")
     # Values between min and max spread at most half the range around their mean.
     widest = (high - low) / 2 * (1 + 1e-9)
-    if std < 0 or (math.isfinite(widest) and std > widest):
+    if std < 0 or (math.isfinite(widest) and math.isfinite(std) and std > widest):
         raise FormatError(
             f"{where}: std_dev {std!r} is impossible for values from {low!r} to {high!r}"
         )

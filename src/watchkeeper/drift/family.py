@@ -97,7 +97,10 @@ def location_test(
         return None
     se_a, se_b = var_a / a.n, var_b / b.n
     t = (b.mean - a.mean) / math.sqrt(se_a + se_b)
-    dof = (se_a + se_b) ** 2 / (se_a**2 / (a.n - 1) + se_b**2 / (b.n - 1))
+    # Welch-Satterthwaite, written in the shares of the standard error so that no
+    # square of a variance is formed: values of 1e150 stay finite.
+    share_a, share_b = se_a / (se_a + se_b), se_b / (se_a + se_b)
+    dof = 1.0 / (share_a**2 / (a.n - 1) + share_b**2 / (b.n - 1))
     from scipy import stats  # imported when first needed: it is slow to load
 
     p_value = float(2.0 * stats.t.sf(abs(t), dof))
