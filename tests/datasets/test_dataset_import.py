@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from dataset_samples import assert_matches, at, open_service, orders, profile_of
 
 from watchkeeper.catalog.datasets import DAY, HOUR
 from watchkeeper.datasets.importer import SOURCE, import_profiles
 from watchkeeper.datasets.segments import META_SEGMENT, META_TIMESTAMP
+from watchkeeper.errors import InputError
 from watchkeeper.io.storage import write_bytes
 from watchkeeper.profile import profile_to_bytes
 
@@ -50,8 +52,11 @@ def test_each_profile_file_is_imported_once(tmp_path, database_url):
     # every file is remembered by path and size
     objects = service.catalog.objects(SOURCE)
     assert len(objects) == 6 and {o.status for o in objects} == {"done"}
-    # nothing to import for a dataset without a folder
+    # nothing to import for a dataset without a folder; a location that is not there
+    # is named, not taken as empty
     assert import_profiles(service, root, "other") == (0, [])
+    with pytest.raises(InputError, match=r"profilez: no such folder or prefix$"):
+        import_profiles(service, tmp_path / "profilez", "shop")
 
 
 def test_a_corrupt_file_is_reported_once_and_not_retried(tmp_path, database_url):

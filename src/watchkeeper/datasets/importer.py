@@ -8,13 +8,14 @@ size, as the landing-file watcher does), so an import can run again at any time.
 from __future__ import annotations
 
 import os
+import posixpath
 
 import fsspec
 
 from watchkeeper.catalog import ProcessedObject
 from watchkeeper.datasets.segments import check_dataset_id
 from watchkeeper.datasets.service import DatasetService
-from watchkeeper.errors import WatchkeeperError
+from watchkeeper.errors import InputError, WatchkeeperError
 from watchkeeper.io.storage import read_bytes
 
 SUFFIX = ".wkp"
@@ -33,9 +34,12 @@ def import_profiles(
     profile is reported, recorded as failed and not tried again).
     """
     check_dataset_id(dataset)
-    root = f"{os.fspath(uri).rstrip('/')}/{dataset}"
-    fs, path = fsspec.core.url_to_fs(root, **(storage_options or {}))
+    base = os.fspath(uri).rstrip("/")
+    fs, path = fsspec.core.url_to_fs(f"{base}/{dataset}", **(storage_options or {}))
     if not fs.exists(path):
+        # nothing logged for this dataset yet; a location that is not there is a typo
+        if not fs.exists(posixpath.dirname(path)):
+            raise InputError(f"{base}: no such folder or prefix")
         return 0, []
     found = fs.find(path, detail=True)
     files = sorted(name for name in found if name.endswith(SUFFIX))
