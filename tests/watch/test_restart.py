@@ -81,13 +81,14 @@ def test_kill_mid_run_then_restart(tmp_path, webhook_server):
 
 def test_hard_kill_loses_nothing(tmp_path, webhook_server):
     """SIGKILL may land between a delivery and its record: that one message can go out
-    twice (at-least-once); every file is still checked once and alerted."""
+    twice (at-least-once); every file is still checked once and alerted. The file the
+    killed watcher was checking is taken over once its claim expires."""
     landing, broken = landing_with_files(tmp_path)
-    first = start(tmp_path, landing, webhook_server.address)
+    first = start(tmp_path, landing, webhook_server.address, "--lease", "3")
     wait_for_records(tmp_path, 5)
     first.kill()
     first.wait(timeout=30)
-    second = start(tmp_path, landing, webhook_server.address, "--once")
+    second = start(tmp_path, landing, webhook_server.address, "--once", "--lease", "3")
     second.wait(timeout=120)
     records = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}").objects()
     assert sorted(Counter(Path(r.key).name for r in records).values()) == [1] * FILES
