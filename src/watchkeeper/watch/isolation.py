@@ -17,10 +17,12 @@ child processes cannot be started.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
 import multiprocessing
+import os
 import resource
 import signal
 from collections.abc import Callable
@@ -107,8 +109,11 @@ class ChildProcess:
         context = _context()
         receiving, sending = context.Pipe(duplex=False)
         limits = (self.time_limit, self.memory_limit)
+        # the fork server kept the environment and folder of its start; the child gets
+        # this process's own, as a plain fork would
+        here = (dict(os.environ), os.getcwd())
         child = context.Process(
-            target=_child, args=(sending, work, args, limits), name="watchkeeper-check"
+            target=_child, args=(sending, work, args, limits, here), name="watchkeeper-check"
         )
         try:
             child.start()
@@ -167,7 +172,7 @@ def _context():
     return context
 
 
-def _child(sending, work, args, limits) -> None:
+def _child(sending, work, args, limits, here) -> None:
     time_limit, memory_limit = limits
     # The parent decides when to stop: a Ctrl-C or a SIGTERM sent to the whole process
     # group must not cut a check short and make a good file look broken.
@@ -176,6 +181,11 @@ def _child(sending, work, args, limits) -> None:
     # A parent that died cannot stop this child at the time limit; the alarm does.
     signal.alarm(math.ceil(time_limit) + ORPHAN_GRACE)
     sending.send(_STARTED)
+    environment, folder = here
+    os.environ.clear()
+    os.environ.update(environment)
+    with contextlib.suppress(OSError):  # a folder since deleted: paths are absolute
+        os.chdir(folder)
     if memory_limit:
         size = _address_space() + memory_limit * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
