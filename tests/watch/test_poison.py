@@ -166,12 +166,10 @@ def test_in_process_every_exception_is_one_files_failure(tmp_path, webhook_serve
     assert [records[name].status for name in clean + broken] == ["done"] * 2
 
 
-def test_file_names_and_reasons_are_printed_as_they_are(tmp_path, webhook_server):
-    landing = tmp_path / "landing"
-    write_csv(landing / "[archive]" / "day.csv", rows=20)
-    (landing / "rows.csv").write_text("a,b\n1,2\n[/x],2,3\n")  # its error quotes the row
-    result = run_watch(tmp_path, webhook_server.address)
-    assert result.returncode == 1, plain(result)
-    assert f"ok {landing / '[archive]' / 'day.csv'} (20 rows)" in result.stdout
-    [failed] = [line for line in result.stdout.splitlines() if "rows.csv" in line]
-    assert failed.startswith(f"could not read {landing / 'rows.csv'}: ") and "[/x]" in failed
+def test_the_commands_defaults_are_the_librarys():
+    from watchkeeper.catalog.leases import DEFAULT_LEASE
+    from watchkeeper.cli import watch as command
+    from watchkeeper.watch.isolation import DEFAULT_TIME_LIMIT
+
+    assert command.DEFAULT_TIME_LIMIT == DEFAULT_TIME_LIMIT
+    assert command.DEFAULT_LEASE == DEFAULT_LEASE

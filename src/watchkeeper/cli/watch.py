@@ -7,14 +7,13 @@ import signal
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
-from watchkeeper.catalog.leases import DEFAULT_LEASE
 from watchkeeper.cli._common import EXIT_OK, EXIT_VIOLATIONS, console, handled
 
-# watchkeeper.watch.isolation.DEFAULT_TIME_LIMIT, written out: importing the watch
-# package here would slow every command's start by most of a second
-DEFAULT_TIME_LIMIT = 600.0
+# The library's defaults (watchkeeper.watch.isolation.DEFAULT_TIME_LIMIT and
+# watchkeeper.catalog.leases.DEFAULT_LEASE), written out: importing the watch package
+# here would slow every command's start by most of a second.
+DEFAULT_TIME_LIMIT, DEFAULT_LEASE = 600.0, 60.0
 
 
 def command(
@@ -106,19 +105,18 @@ def command(
     found = {"problems": 0}
 
     def show(record) -> None:
-        # file names and reasons are data: printed as they are, never read as markup
         if record.status == "failed":
             found["problems"] += 1
-            line = Text("could not read", style="red")
-            line.append(f" {record.key}: {record.error}")
+            console.print(f"[red]could not read[/] {record.key}: {record.error}", highlight=False)
         elif record.violations:
             found["problems"] += 1
-            line = Text(f"{record.violations} violations", style="red")
-            line.append(f" {record.key} ({record.rows} rows) report: {record.report}")
+            console.print(
+                f"[red]{record.violations} violations[/] {record.key} ({record.rows} rows) "
+                f"report: {record.report}",
+                highlight=False,
+            )
         else:
-            line = Text("ok", style="green")
-            line.append(f" {record.key} ({record.rows} rows)")
-        console.print(line, highlight=False, soft_wrap=True)
+            console.print(f"[green]ok[/] {record.key} ({record.rows} rows)", highlight=False)
 
     with handled():
         if rules is None and baseline is None:
