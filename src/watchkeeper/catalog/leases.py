@@ -20,13 +20,25 @@ import secrets
 import socket
 import threading
 
-from sqlalchemy import Table, update
+from sqlalchemy import DateTime, String, Table, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
 
 log = logging.getLogger("watchkeeper.catalog")
 
 DEFAULT_LEASE = 60.0  # seconds; far longer than a renewal takes, even on a busy machine
+
+
+def owner_column() -> Mapped[str | None]:
+    """The ``owner`` column of a table whose rows are claimed (with :func:`lease_column`
+    and an integer ``id``, what :class:`LeaseKeeper` renews)."""
+    return mapped_column(String(128), nullable=True)
+
+
+def lease_column() -> Mapped[dt.datetime | None]:
+    """The ``lease_until`` column: when the owner's claim on the row expires."""
+    return mapped_column(DateTime(timezone=True), nullable=True)
 
 
 def new_owner() -> str:

@@ -24,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from watchkeeper.catalog.store import Catalog, _Base, _lease_column, _now, _owner_column
+from watchkeeper.catalog.leases import lease_column, owner_column
+from watchkeeper.catalog.store import Catalog, _Base, _now
 from watchkeeper.errors import UsageError
 
 IN_PROGRESS = "InProgress"
@@ -73,8 +74,8 @@ class _Execution(_Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # the scheduler running it, and its lease: renewed while that scheduler lives
-    owner: Mapped[str | None] = _owner_column()
-    lease_until: Mapped[dt.datetime | None] = _lease_column()
+    owner: Mapped[str | None] = owner_column()
+    lease_until: Mapped[dt.datetime | None] = lease_column()
 
 
 class _Metric(_Base):

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from watchkeeper.catalog.leases import DEFAULT_LEASE, LeaseKeeper
+from watchkeeper.catalog.leases import DEFAULT_LEASE, LeaseKeeper, lease_column, owner_column
 from watchkeeper.errors import UsageError
 
 PENDING, SENT = "pending", "sent"
@@ -58,14 +58,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _owner_column() -> Mapped[str | None]:
-    return mapped_column(String(128), nullable=True)
-
-
-def _lease_column() -> Mapped[dt.datetime | None]:
-    return mapped_column(DateTime(timezone=True), nullable=True)
-
-
 class _Base(DeclarativeBase):
     pass
 
@@ -85,8 +77,8 @@ class _Object(_Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     processed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     # the process checking it (status "checking") or that recorded it, and its lease
-    owner: Mapped[str | None] = _owner_column()
-    lease_until: Mapped[dt.datetime | None] = _lease_column()
+    owner: Mapped[str | None] = owner_column()
+    lease_until: Mapped[dt.datetime | None] = lease_column()
 
 
 class _Message(_Base):
@@ -104,8 +96,8 @@ class _Message(_Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # the process delivering it now, until its lease expires
-    owner: Mapped[str | None] = _owner_column()
-    lease_until: Mapped[dt.datetime | None] = _lease_column()
+    owner: Mapped[str | None] = owner_column()
+    lease_until: Mapped[dt.datetime | None] = lease_column()
 
 
 @dataclass(frozen=True)
