@@ -128,9 +128,10 @@ class ChildProcess:
             return self._result(child, receiving)
         finally:
             receiving.close()
+            child.join(timeout=5)  # a child that answered is on its way out
             if child.is_alive():
                 child.kill()
-            child.join()
+                child.join()
             child.close()
 
     def _started(self, child, receiving) -> bool:
