@@ -47,9 +47,9 @@ def test_a_released_claim_can_be_taken(database_url):
 
 
 def test_a_claim_lives_while_its_process_renews_it_and_is_taken_over_after(database_url):
-    holder, other = Catalog(database_url, lease=2), Catalog(database_url)
+    holder, other = Catalog(database_url, lease=3), Catalog(database_url)
     assert holder.claim(KEY, VERSION, "s3://bucket/")
-    time.sleep(5)  # two and a half leases: renewed meanwhile
+    time.sleep(7)  # over two leases: renewed meanwhile
     assert not other.claim(KEY, VERSION, "s3://bucket/")
     holder.close()  # no more renewals, as when its process dies
     assert eventually(lambda: other.claim(KEY, VERSION, "s3://bucket/"))
