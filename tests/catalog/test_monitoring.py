@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -74,9 +75,28 @@ def test_a_window_runs_once_and_its_metrics_are_kept(database_url):
 
 
 def test_interrupted_executions_are_failed(database_url):
-    store = MonitoringStore(Catalog(database_url))
+    """An execution whose scheduler stopped renewing its lease is failed; one whose
+    scheduler is alive is left alone, however old."""
+    stopped = Catalog(database_url, lease=3)
+    store = MonitoringStore(stopped)
     schedule = store.create_schedule(hourly())
     end = dt.datetime(2026, 11, 20, 13, tzinfo=UTC)
     execution = store.start_execution(schedule, end, (end - HOUR, end))
-    assert store.abandon_stale(dt.datetime.now(UTC) + dt.timedelta(seconds=1)) == 1
-    assert store.execution(execution.id).status == FAILED
+    alive = MonitoringStore(Catalog(database_url, lease=30))
+    running = alive.start_execution(schedule, end + HOUR, (end, end + HOUR))
+    stopped.close()  # its lease is not renewed any more, as when its process dies
+    later = dt.datetime.now(UTC) + dt.timedelta(hours=2)
+    assert alive.abandon_stale(later) == []  # within the lease: still its scheduler's
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        abandoned = alive.abandon_stale(later)
+        if abandoned:
+            break
+        time.sleep(0.1)
+    assert [e.id for e in abandoned] == [execution.id]
+    failed = alive.execution(execution.id)
+    assert (failed.status, failed.failure_reason) == (
+        FAILED,
+        "the job was interrupted (its scheduler stopped)",
+    )
+    assert alive.execution(running.id).status == IN_PROGRESS

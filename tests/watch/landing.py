@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pv
+
+from watchkeeper.catalog import Catalog
 
 
 def write_csv(path: Path, rows: int = 200, seed: int = 0, missing: float = 0.0) -> Path:
@@ -23,3 +26,17 @@ def write_csv(path: Path, rows: int = 200, seed: int = 0, missing: float = 0.0) 
     path.parent.mkdir(parents=True, exist_ok=True)
     pv.write_csv(table, path)
     return path
+
+
+def wait_for_records(database: str, at_least: int, timeout: float = 120.0) -> None:
+    """Wait until the catalog at ``database`` holds ``at_least`` processed objects."""
+    catalog = Catalog(database)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if len(catalog.objects()) >= at_least:
+                return
+            time.sleep(0.05)
+    finally:
+        catalog.close()
+    raise AssertionError(f"fewer than {at_least} files were checked in {timeout} s")

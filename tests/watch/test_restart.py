@@ -6,11 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
-from landing import write_csv
+from landing import wait_for_records, write_csv
 
 from watchkeeper.catalog import Catalog
 
@@ -41,17 +40,6 @@ def start(tmp_path: Path, landing: Path, address: str, *extra: str) -> subproces
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
-def wait_for_records(tmp_path: Path, at_least: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (tmp_path / "catalog.db").exists() and len(
-            Catalog(f"sqlite:///{tmp_path / 'catalog.db'}").objects()
-        ) >= at_least:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {at_least} files were checked in {timeout} s")
-
-
 def alerted_files(posts) -> Counter:
     return Counter(
         name
@@ -64,7 +52,7 @@ def alerted_files(posts) -> Counter:
 def test_kill_mid_run_then_restart(tmp_path, webhook_server):
     landing, broken = landing_with_files(tmp_path)
     first = start(tmp_path, landing, webhook_server.address)
-    wait_for_records(tmp_path, 5)
+    wait_for_records(f"sqlite:///{tmp_path / 'catalog.db'}", 5)
     first.send_signal(signal.SIGTERM)  # what `kill` sends
     first.wait(timeout=30)
     done_before = len(Catalog(f"sqlite:///{tmp_path / 'catalog.db'}").objects())
@@ -81,13 +69,14 @@ def test_kill_mid_run_then_restart(tmp_path, webhook_server):
 
 def test_hard_kill_loses_nothing(tmp_path, webhook_server):
     """SIGKILL may land between a delivery and its record: that one message can go out
-    twice (at-least-once); every file is still checked once and alerted."""
+    twice (at-least-once); every file is still checked once and alerted. The file the
+    killed watcher was checking is taken over once its claim expires."""
     landing, broken = landing_with_files(tmp_path)
-    first = start(tmp_path, landing, webhook_server.address)
-    wait_for_records(tmp_path, 5)
+    first = start(tmp_path, landing, webhook_server.address, "--lease", "3")
+    wait_for_records(f"sqlite:///{tmp_path / 'catalog.db'}", 5)
     first.kill()
     first.wait(timeout=30)
-    second = start(tmp_path, landing, webhook_server.address, "--once")
+    second = start(tmp_path, landing, webhook_server.address, "--once", "--lease", "3")
     second.wait(timeout=120)
     records = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}").objects()
     assert sorted(Counter(Path(r.key).name for r in records).values()) == [1] * FILES

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pv
 import pytest
+from poison import write_poison
 
 from watchkeeper.catalog import Catalog
 from watchkeeper.integrations import aws_lambda
@@ -165,3 +166,52 @@ def test_polling_a_bucket_prefix(s3_bucket, webhook_server, tmp_path):
     assert again.key == bucket.url("landing/ok.csv")
     assert len(Catalog(options["database"]).objects()) == 3
     assert len(webhook_server.posts) == 1
+
+
+def test_each_record_of_an_event_is_a_unit_of_failure(lambda_env, webhook_server, tmp_path):
+    """Objects that crash or trip a reader are each recorded and alerted by the Lambda
+    handler (checking in child processes by default); the other records are checked."""
+    bucket = lambda_env
+    write_poison(tmp_path / "poison")
+    for name in ("null.jsonl", "inf.csv", "deep.jsonl"):
+        bucket.put(name, (tmp_path / "poison" / name).read_bytes())
+    bucket.put("input-training.csv", training_csv(200))
+    keys = ["null.jsonl", "inf.csv", "deep.jsonl", "input-training.csv"]
+    event = {
+        "Records": [
+            {"s3": {"bucket": {"name": bucket.name}, "object": {"key": key}}} for key in keys
+        ]
+    }
+    result = aws_lambda.handler(event)
+    assert result["status"] == "ok"
+    entries = {entry["object"]: entry for entry in result["objects"]}
+    assert set(entries) == {bucket.url(key) for key in keys}
+    good = entries[bucket.url("input-training.csv")]
+    assert (good["status"], good["violations"]) == ("done", 3)
+    texts = [post.json["text"] for post in webhook_server.posts]
+    for key in keys[:3]:
+        entry = entries[bucket.url(key)]
+        if entry["status"] == "failed":
+            assert "unexpected" not in entry["error"]
+            assert sum(f"could not read {bucket.url(key)}" in text for text in texts) == 1
+        else:
+            assert entry["report"] and bucket.fs.exists(entry["report"])
+    sent = len(webhook_server.posts)
+    assert aws_lambda.handler(event)["objects"] == []  # delivered again: nothing repeated
+    assert len(webhook_server.posts) == sent
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "error"),
+    [
+        ("WATCHKEEPER_ISOLATE", "maybe", "WATCHKEEPER_ISOLATE must be 1 or 0, not 'maybe'"),
+        ("WATCHKEEPER_TIME_LIMIT", "soon", "WATCHKEEPER_TIME_LIMIT must be a number, not 'soon'"),
+        ("WATCHKEEPER_TIME_LIMIT", "-5", "time limit must be more than zero seconds, not -5.0"),
+    ],
+)
+def test_bad_isolation_settings_are_a_configuration_error(
+    lambda_env, monkeypatch, variable, value, error
+):
+    monkeypatch.setenv(variable, value)
+    result = aws_lambda.handler(json.loads(PUT_EVENT % lambda_env.name))
+    assert result == {"status": "error", "error": error}

@@ -6,6 +6,10 @@ object it has processed (by key and version, so that a restart neither skips nor
 a file) and an outbox of messages (deduplicated by key, delivered and marked sent, so
 that no message is lost to a crash or sent twice for the same finding). Monitoring
 schedules keep their executions (one per window) and metric series here too.
+
+Several processes may share one catalog: each object version, outbox message and
+monitoring window is claimed by one of them with a lease that it renews while it runs,
+and that another process takes over once it expires (:mod:`watchkeeper.catalog.leases`).
 """
 
 from __future__ import annotations

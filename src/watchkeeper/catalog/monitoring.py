@@ -15,13 +15,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     delete,
+    or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from watchkeeper.catalog.leases import lease_column, owner_column
 from watchkeeper.catalog.store import Catalog, _Base, _now
 from watchkeeper.errors import UsageError
 
@@ -70,6 +73,9 @@ class _Execution(_Base):
     artifacts: Mapped[str] = mapped_column(Text, default="{}")
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the scheduler running it, and its lease: renewed while that scheduler lives
+    owner: Mapped[str | None] = owner_column()
+    lease_until: Mapped[dt.datetime | None] = lease_column()
 
 
 class _Metric(_Base):
@@ -231,9 +237,11 @@ class MonitoringStore:
     ) -> Execution | None:
         """Claim a window: a new InProgress execution, or None if it was run already.
 
-        The unique (schedule, window) key makes a window run once, also when two
-        schedulers race or one restarts after downtime.
+        The unique (schedule, window) key makes a window run once, also when several
+        schedulers race or one restarts after downtime. The execution is leased to this
+        process until :meth:`finish_execution`.
         """
+        leases = self.catalog.leases
         try:
             with Session(self.engine) as session, session.begin():
                 row = _Execution(
@@ -243,12 +251,16 @@ class MonitoringStore:
                     window_start=window[0],
                     window_end=window[1],
                     status=IN_PROGRESS,
+                    owner=leases.owner,
+                    lease_until=leases.expiry(),
                 )
                 session.add(row)
                 session.flush()
-                return _execution(row)
+                started = _execution(row)
         except IntegrityError:
             return None
+        leases.hold(_Execution.__table__, started.id)
+        return started
 
     def finish_execution(
         self,
@@ -270,7 +282,7 @@ class MonitoringStore:
             row.status, row.failure_reason = status, failure_reason
             row.records, row.corrupt_lines, row.violations = records, corrupt_lines, violations
             row.artifacts = json.dumps(artifacts or {}, sort_keys=True)
-            row.finished_at = _now()
+            row.finished_at, row.lease_until = _now(), None
             for name, statistic, value in metrics:
                 session.add(
                     _Metric(
@@ -284,7 +296,9 @@ class MonitoringStore:
                     )
                 )
             session.flush()
-            return _execution(row)
+            finished = _execution(row)
+        self.catalog.leases.drop(_Execution.__table__, execution_id)
+        return finished
 
     def execution(self, execution_id: int) -> Execution:
         with Session(self.engine) as session:
@@ -301,15 +315,28 @@ class MonitoringStore:
                 query = query.where(_Execution.schedule == schedule)
             return [_execution(row) for row in session.scalars(query.limit(limit))]
 
-    def abandon_stale(self, before: dt.datetime) -> int:
-        """Mark executions left InProgress by a crash (started before ``before``) Failed."""
+    def abandon_stale(self, before: dt.datetime) -> list[Execution]:
+        """Mark Failed the executions left InProgress by a scheduler that died: those
+        whose lease has expired, and those of an older catalog without leases that
+        started before ``before``. Returns them."""
+        now = _now()
+        dead = or_(
+            _Execution.lease_until < now,
+            and_(_Execution.lease_until.is_(None), _Execution.started_at < before),
+        )
         with Session(self.engine) as session, session.begin():
-            result = session.execute(
+            rows = session.scalars(
                 update(_Execution)
-                .where(_Execution.status == IN_PROGRESS, _Execution.started_at < before)
-                .values(status=FAILED, failure_reason="the job was interrupted", finished_at=_now())
+                .where(_Execution.status == IN_PROGRESS, dead)
+                .values(
+                    status=FAILED,
+                    failure_reason="the job was interrupted (its scheduler stopped)",
+                    finished_at=now,
+                    lease_until=None,
+                )
+                .returning(_Execution)
             )
-            return result.rowcount or 0
+            return [_execution(row) for row in rows]
 
     # -- metrics ----------------------------------------------------------------------
 

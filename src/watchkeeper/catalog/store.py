@@ -1,4 +1,11 @@
-"""Tables and the operations on them."""
+"""Tables and the operations on them.
+
+Several processes (watchers, ``--once`` runs from cron, schedulers, Lambda invocations)
+may share one catalog. Each landed object's version is claimed by one process before it
+is checked and each outbox message before it is delivered (see
+:mod:`watchkeeper.catalog.leases`); recording is idempotent, so a row another process
+recorded first is not an error.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +21,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     inspect,
+    or_,
     select,
     text,
     update,
@@ -23,9 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from watchkeeper.catalog.leases import DEFAULT_LEASE, LeaseKeeper, lease_column, owner_column
 from watchkeeper.errors import UsageError
 
 PENDING, SENT = "pending", "sent"
+# a watched object's row while a process checks it; done and failed rows are final
+CHECKING = "checking"
+FINISHED = ("done", "failed")
 
 
 def workspace() -> Path:
@@ -63,6 +76,9 @@ class _Object(_Base):
     report: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     processed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # the process checking it (status "checking") or that recorded it, and its lease
+    owner: Mapped[str | None] = owner_column()
+    lease_until: Mapped[dt.datetime | None] = lease_column()
 
 
 class _Message(_Base):
@@ -79,6 +95,9 @@ class _Message(_Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the process delivering it now, until its lease expires
+    owner: Mapped[str | None] = owner_column()
+    lease_until: Mapped[dt.datetime | None] = lease_column()
 
 
 @dataclass(frozen=True)
@@ -110,9 +129,16 @@ class Message:
 
 
 class Catalog:
-    """The catalog database; safe to share between threads and processes."""
+    """The catalog database; safe to share between threads and processes.
 
-    def __init__(self, url: str | None = None) -> None:
+    ``lease`` is how long, in seconds, this process's claims on shared work last
+    unless renewed (they are renewed while it runs): after a process dies, the others
+    take its objects and messages over once that time has passed.
+    """
+
+    def __init__(self, url: str | None = None, *, lease: float = DEFAULT_LEASE) -> None:
+        if not isinstance(lease, int | float) or not lease > 0:
+            raise UsageError(f"lease must be more than zero seconds, not {lease!r}")
         self.url = url or default_database_url()
         if self.url.startswith("sqlite:///"):
             Path(self.url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +149,12 @@ class Catalog:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_settings)
         self._create_tables()
+        self.leases = LeaseKeeper(self.engine, lease)
+
+    @property
+    def owner(self) -> str:
+        """This catalog's id in the claims it makes (host, pid and a random part)."""
+        return self.leases.owner
 
     def _create_tables(self) -> None:
         # Two processes opening a new catalog at once may both find a table missing and
@@ -164,45 +196,158 @@ class Catalog:
                         raise UsageError(f"catalog database {self.url!r}: {exc}") from exc
 
     def close(self) -> None:
+        self.leases.close()
         self.engine.dispose()
 
     # -- watched objects ----------------------------------------------------------------
 
     def is_processed(self, key: str, version: str) -> bool:
-        with Session(self.engine) as session:
-            found = session.scalar(
-                select(_Object.id).where(_Object.key == key, _Object.version == version)
-            )
-            return found is not None
+        """Whether this version of ``key`` has been recorded done or failed."""
+        return (key, version) in self.processed_versions([key])
 
     def processed_versions(self, keys: list[str]) -> set[tuple[str, str]]:
-        """(key, version) pairs already processed, among ``keys``."""
-        found: set[tuple[str, str]] = set()
+        """(key, version) pairs recorded done or failed, among ``keys``."""
+        return {pair for pair, status in self._states(keys).items() if status in FINISHED}
+
+    def claimed_versions(self, keys: list[str]) -> dict[tuple[str, str], str]:
+        """(key, version) pairs another live process is checking, with its owner id."""
+        found = {}
+        now = _now()
+        for pair, (status, owner, until) in self._states(keys, detail=True).items():
+            live = until is not None and _aware(until) >= now
+            if status == CHECKING and owner != self.owner and live:
+                found[pair] = owner
+        return found
+
+    def _states(self, keys: list[str], detail: bool = False) -> dict:
+        found: dict = {}
         with Session(self.engine) as session:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 rows = session.execute(
-                    select(_Object.key, _Object.version).where(_Object.key.in_(chunk))
-                )
-                found.update((key, version) for key, version in rows)
+                    select(
+                        _Object.key, _Object.version, _Object.status, _Object.owner,
+                        _Object.lease_until,
+                    ).where(_Object.key.in_(chunk))
+                )  # fmt: skip
+                for key, version, status, owner, until in rows:
+                    found[(key, version)] = (status, owner, until) if detail else status
         return found
 
-    def record(self, processed: ProcessedObject, messages: list[tuple[str, str, str, str]]) -> None:
+    def claim(self, key: str, version: str, source: str) -> bool:
+        """Claim this version of ``key`` for this process to check; False when another
+        process has recorded it or holds a live claim on it.
+
+        A claim whose lease has expired (its process died) is taken over. The claim is
+        renewed until :meth:`record` or :meth:`release` ends it.
+        """
+        table = _Object.__table__
+        try:
+            with Session(self.engine) as session, session.begin():
+                row = _Object(
+                    source=source, key=key, version=version, status=CHECKING,
+                    owner=self.owner, lease_until=self.leases.expiry(),
+                )  # fmt: skip
+                session.add(row)
+                session.flush()
+                row_id = row.id
+        except IntegrityError:
+            with Session(self.engine) as session, session.begin():
+                row_id = session.scalar(
+                    update(_Object)
+                    .where(
+                        _Object.key == key,
+                        _Object.version == version,
+                        _Object.status == CHECKING,
+                        or_(_Object.lease_until.is_(None), _Object.lease_until < _now()),
+                    )
+                    .values(owner=self.owner, lease_until=self.leases.expiry())
+                    .returning(_Object.id)
+                )
+            if row_id is None:
+                return False
+        self.leases.hold(table, row_id)
+        return True
+
+    def release(self, key: str, version: str) -> None:
+        """Give up this process's claim without a verdict: the object is checked again
+        (by this or another process) at the next pass."""
+        with Session(self.engine) as session, session.begin():
+            row_id = session.scalar(
+                delete(_Object)
+                .where(
+                    _Object.key == key,
+                    _Object.version == version,
+                    _Object.status == CHECKING,
+                    _Object.owner == self.owner,
+                )
+                .returning(_Object.id)
+            )
+        if row_id is not None:
+            self.leases.drop(_Object.__table__, row_id)
+
+    def record(
+        self, processed: ProcessedObject, messages: list[tuple[str, str, str, str]]
+    ) -> bool:
         """Record a processed object and queue its messages, in one transaction.
 
         ``messages`` are ``(dedup_key, channel, title, body)``; one whose key is already
-        in the outbox (sent or not) is not queued again.
+        in the outbox (sent or not) is not queued again. The object may be claimed by
+        this process (see :meth:`claim`) or not claimed at all. Returns False, and
+        queues nothing, when another process has recorded this version or holds it:
+        recording twice is not an error.
         """
+        for attempt in range(3):
+            try:
+                return self._record(processed, messages)
+            except IntegrityError:
+                # another process inserted the same object or message meanwhile: the
+                # next attempt sees its row
+                if attempt == 2:
+                    raise
+        return False
+
+    def _record(self, processed: ProcessedObject, messages: list[tuple[str, str, str, str]]):
+        values = dict(processed.__dict__, processed_at=_now(), lease_until=None)
         with Session(self.engine) as session, session.begin():
-            session.add(_Object(**processed.__dict__))
+            # the claimed row is written first: on SQLite that takes the write lock at
+            # once, so the reads below see what every other process committed
+            row_id = session.scalar(
+                update(_Object)
+                .where(
+                    _Object.key == processed.key,
+                    _Object.version == processed.version,
+                    _Object.status == CHECKING,
+                    _Object.owner == self.owner,
+                )
+                .values(**values)
+                .returning(_Object.id)
+            )
+            if row_id is None:
+                if self._exists(session, processed):
+                    return False
+                session.add(_Object(**values, owner=self.owner))
             for dedup_key, channel, title, body in messages:
                 if session.scalar(select(_Message.id).where(_Message.dedup_key == dedup_key)):
                     continue
                 session.add(_Message(dedup_key=dedup_key, channel=channel, title=title, body=body))
+        if row_id is not None:
+            self.leases.drop(_Object.__table__, row_id)
+        return True
+
+    @staticmethod
+    def _exists(session: Session, processed: ProcessedObject) -> bool:
+        found = session.scalar(
+            select(_Object.id).where(
+                _Object.key == processed.key, _Object.version == processed.version
+            )
+        )
+        return found is not None
 
     def objects(self, source: str | None = None) -> list[ProcessedObject]:
+        """The objects recorded done or failed (not those being checked now)."""
         with Session(self.engine) as session:
-            query = select(_Object).order_by(_Object.id)
+            query = select(_Object).where(_Object.status.in_(FINISHED)).order_by(_Object.id)
             if source is not None:
                 query = query.where(_Object.source == source)
             return [
@@ -231,6 +376,7 @@ class Catalog:
         return True
 
     def pending(self) -> list[Message]:
+        """Messages not delivered yet, oldest first (claimed by a process or not)."""
         with Session(self.engine) as session:
             rows = session.scalars(
                 select(_Message).where(_Message.status == PENDING).order_by(_Message.id)
@@ -243,13 +389,51 @@ class Catalog:
                 _message(row) for row in session.scalars(select(_Message).order_by(_Message.id))
             ]
 
+    def claim_message(self, message_id: int) -> bool:
+        """Claim a pending message for this process to deliver; False when it has been
+        sent or another live process is delivering it. Ends with :meth:`mark_sent` or
+        :meth:`release_message`."""
+        with Session(self.engine) as session, session.begin():
+            claimed = session.scalar(
+                update(_Message)
+                .where(
+                    _Message.id == message_id,
+                    _Message.status == PENDING,
+                    or_(
+                        _Message.owner.is_(None),
+                        _Message.owner == self.owner,
+                        _Message.lease_until.is_(None),
+                        _Message.lease_until < _now(),
+                    ),
+                )
+                .values(owner=self.owner, lease_until=self.leases.expiry())
+                .returning(_Message.id)
+            )
+        if claimed is None:
+            return False
+        self.leases.hold(_Message.__table__, message_id)
+        return True
+
+    def release_message(self, message_id: int) -> None:
+        """Give up this process's claim on a message not delivered: it stays pending."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(_Message)
+                .where(_Message.id == message_id, _Message.owner == self.owner)
+                .values(owner=None, lease_until=None)
+            )
+        self.leases.drop(_Message.__table__, message_id)
+
     def mark_sent(self, message_id: int) -> None:
         with Session(self.engine) as session, session.begin():
             session.execute(
                 update(_Message)
                 .where(_Message.id == message_id)
-                .values(status=SENT, sent_at=_now(), attempts=_Message.attempts + 1)
+                .values(
+                    status=SENT, sent_at=_now(), attempts=_Message.attempts + 1, lease_until=None
+                )
             )
+        self.leases.drop(_Message.__table__, message_id)
 
     def mark_failed_attempt(self, message_id: int, error: str) -> None:
         with Session(self.engine) as session, session.begin():
@@ -271,6 +455,11 @@ def _message(row: _Message) -> Message:
         attempts=row.attempts,
         last_error=row.last_error,
     )
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite gives naive datetimes back; everything stored is UTC
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 def _sqlite_settings(connection, _record) -> None:

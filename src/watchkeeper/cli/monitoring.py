@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from watchkeeper.catalog.leases import DEFAULT_LEASE
 from watchkeeper.cli._common import (
     EXIT_OK,
     EXIT_VIOLATIONS,
@@ -313,8 +314,20 @@ def scheduler(
     host: Annotated[str, typer.Option(help="Address of the REST API and /metrics.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the REST API and /metrics (0: none).")] = 8081,
     database: DatabaseOption = None,
+    lease: Annotated[
+        float,
+        typer.Option(
+            help="Seconds this scheduler's claim on a running window outlives it: if it "
+            "dies, another scheduler sharing the catalog fails that execution after this."
+        ),
+    ] = DEFAULT_LEASE,
 ) -> None:
-    """Run due monitoring jobs on time, until stopped; serve the REST API and /metrics."""
+    """Run due monitoring jobs on time, until stopped; serve the REST API and /metrics.
+
+    Several schedulers may share one catalog: each window runs once, on one of them, and
+    each alert is sent once. A window whose job fails, however it fails, is recorded as
+    a Failed execution with its reason and alerted; the other windows go on.
+    """
     import threading
 
     import uvicorn
@@ -327,7 +340,9 @@ def scheduler(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     with handled():
-        catalog = _catalog(database)
+        from watchkeeper.catalog import Catalog
+
+        catalog = Catalog(database, lease=lease)
         running = Scheduler(
             MonitoringStore(catalog), notifier=Notifier(notify or [], catalog), tick=tick
         )

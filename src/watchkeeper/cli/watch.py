@@ -11,6 +11,11 @@ import typer
 from watchkeeper.cli._common import EXIT_OK, EXIT_VIOLATIONS, console, handled, say
 from watchkeeper.errors import UsageError
 
+# The library's defaults (watchkeeper.watch.isolation.DEFAULT_TIME_LIMIT and
+# watchkeeper.catalog.leases.DEFAULT_LEASE), written out: importing the watch package
+# here would slow every command's start by most of a second.
+DEFAULT_TIME_LIMIT, DEFAULT_LEASE = 600.0, 60.0
+
 
 def command(
     source: Annotated[str, typer.Argument(help="Folder or URI to watch (s3://bucket/prefix/).")],
@@ -46,13 +51,53 @@ def command(
         float, typer.Option(help="Seconds a local file must be unchanged before it is read.")
     ] = 2.0,
     database: Annotated[
-        str | None, typer.Option(help="Catalog database URL (default: SQLite in .watchkeeper/).")
+        str | None,
+        typer.Option(
+            help="Catalog database URL (default: SQLite in .watchkeeper/). Several watchers "
+            "may share one: each file is checked, and each alert sent, by one of them."
+        ),
     ] = None,
+    isolate: Annotated[
+        bool,
+        typer.Option(
+            "--isolate/--in-process",
+            help="Check each file in a child process (the default), so that a file that "
+            "crashes its reader, or runs past --time-limit, is recorded as failed and "
+            "alerted while the watcher goes on. --in-process checks in the watcher's own "
+            "process: errors are still caught per file, but a native crash stops it.",
+        ),
+    ] = True,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            help="Seconds one file's check may take; a file that takes longer is "
+            "recorded as failed (with --isolate)."
+        ),
+    ] = DEFAULT_TIME_LIMIT,
+    memory_limit: Annotated[
+        int | None,
+        typer.Option(
+            help="MiB of memory one file's check may use; a file that needs more is "
+            "recorded as failed (with --isolate; default: no limit)."
+        ),
+    ] = None,
+    lease: Annotated[
+        float,
+        typer.Option(
+            help="Seconds this watcher's claim on a file or an alert outlives it: if it "
+            "dies, other watchers sharing the catalog take its work over after this."
+        ),
+    ] = DEFAULT_LEASE,
 ) -> None:
     """Check every file that lands in SOURCE; report beside it; alert on broken rules.
 
+    Each file is a unit of failure: a file that cannot be read or checked, however it
+    fails, is recorded as failed with a one-line reason and alerted, and is not read
+    again until it changes.
+
     With --once the exit status is 0 when every file passed, 1 when a file broke a rule
-    or could not be read, 2 for bad arguments.
+    or could not be read, 2 for bad arguments. Files another watcher sharing the catalog
+    is checking are waited for, not checked twice.
     """
     from watchkeeper.watch import watcher
 
@@ -89,6 +134,10 @@ def command(
             settle=settle,
             database=database,
             on_processed=show,
+            isolate=isolate,
+            time_limit=time_limit,
+            memory_limit=memory_limit,
+            lease=lease,
         )
         _stop_gracefully(running)
         if once:

@@ -9,9 +9,18 @@ Configured by environment variables:
 * ``WATCHKEEPER_REPORT_URL``: web address of the reports folder, for links (optional);
 * ``WATCHKEEPER_DATABASE_URL``: the catalog. A Lambda's disk is wiped between cold
   starts, so deduplication across invocations needs a shared database (PostgreSQL);
-  by default the catalog lives in ``/tmp``.
+  by default the catalog lives in ``/tmp``. Concurrent invocations sharing it check
+  each object once.
+* ``WATCHKEEPER_ISOLATE``: ``1`` (the default) checks each object in a child process, so
+  that an object that crashes its reader is recorded as failed with a message instead
+  of ending the invocation; ``0`` checks in the handler's process (every error is still
+  caught per object). Where child processes cannot start, objects are checked in the
+  handler's process.
+* ``WATCHKEEPER_TIME_LIMIT``: seconds one object's check may take (600 by default; keep
+  it below the function's timeout). ``WATCHKEEPER_MEMORY_LIMIT``: MiB one check may use.
 
-Returns a summary: one entry per object, with its status, violations and report.
+Each record of the event is a unit of failure. Returns a summary: one entry per object
+checked, with its status, violations and report.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import os
 import re
 from typing import Any
 
-from watchkeeper.errors import WatchkeeperError
+from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.watch import handle_s3_event
 
 
@@ -29,6 +38,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     if not os.environ.get("WATCHKEEPER_HOME") and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         os.environ["WATCHKEEPER_HOME"] = "/tmp/.watchkeeper"  # the only writable disk there
     try:
+        limits = _limits()
         records = handle_s3_event(
             event,
             rules=os.environ.get("WATCHKEEPER_RULES") or None,
@@ -38,6 +48,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
             ],
             reports=os.environ.get("WATCHKEEPER_REPORTS") or "reports",
             report_url=os.environ.get("WATCHKEEPER_REPORT_URL") or None,
+            **limits,
         )
     except WatchkeeperError as exc:  # a configuration problem: say it in the function's log
         return {"status": "error", "error": str(exc)}
@@ -54,3 +65,23 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
             for record in records
         ],
     }
+
+
+def _limits() -> dict[str, Any]:
+    """``isolate``, ``time_limit`` and ``memory_limit`` from the environment."""
+    isolate = os.environ.get("WATCHKEEPER_ISOLATE", "1").strip().lower()
+    if isolate not in ("1", "0", "true", "false", "yes", "no"):
+        raise UsageError(f"WATCHKEEPER_ISOLATE must be 1 or 0, not {isolate!r}")
+    limits: dict[str, Any] = {"isolate": isolate in ("1", "true", "yes")}
+    for name, key, kind in (
+        ("WATCHKEEPER_TIME_LIMIT", "time_limit", float),
+        ("WATCHKEEPER_MEMORY_LIMIT", "memory_limit", int),
+    ):
+        text = os.environ.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            limits[key] = kind(text)
+        except ValueError:
+            raise UsageError(f"{name} must be a number, not {text!r}") from None
+    return limits

@@ -8,6 +8,7 @@ an execution with SageMaker's statuses, its artefacts, metric series and alerts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from watchkeeper.baseline import load_baseline
 from watchkeeper.capture.layout import check_name
@@ -36,6 +37,7 @@ from watchkeeper.monitor.timing import (
 
 __all__ = [
     "Scheduler",
+    "check_schedule_name",
     "create_schedule",
     "last_firing",
     "metric_points",
@@ -47,6 +49,29 @@ __all__ = [
     "run_job",
     "window_for",
 ]
+
+
+# a schedule's name is a folder of its results and a label of its metrics
+SCHEDULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def check_schedule_name(name: str) -> str:
+    """``name`` if it can name a schedule, else a :class:`UsageError` saying why.
+
+    >>> check_schedule_name("churn-hourly")
+    'churn-hourly'
+    >>> try:
+    ...     check_schedule_name("churn\\n")
+    ... except UsageError as error:
+    ...     print(str(error).split(":")[0])
+    schedule name 'churn\\n' is not allowed
+    """
+    if not isinstance(name, str) or not SCHEDULE_NAME.fullmatch(name):
+        raise UsageError(
+            f"schedule name {name!r} is not allowed: use up to 128 letters, digits, '.', "
+            "'_' or '-', starting with a letter or digit"
+        )
+    return name
 
 
 def create_schedule(
@@ -77,8 +102,8 @@ def create_schedule(
     ``model-explainability`` (against a Clarify ``analysis.json``; options as
     :mod:`watchkeeper.monitor.clarify_jobs` lists them).
     """
-    # the names are folders of the capture and report layouts, so they follow its rule
-    check_name("schedule name", name)
+    check_schedule_name(name)
+    # the endpoint and variant are folders of the capture layout, so they follow its rule
     check_name("endpoint", endpoint)
     if variant is not None:
         check_name("variant", variant)

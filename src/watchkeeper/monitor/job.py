@@ -21,6 +21,7 @@ from watchkeeper.catalog import (
     COMPLETED,
     COMPLETED_WITH_VIOLATIONS,
     FAILED,
+    IN_PROGRESS,
     Execution,
     MonitoringStore,
     Schedule,
@@ -37,11 +38,11 @@ from watchkeeper.monitor.clarify_jobs import (
 from watchkeeper.monitor.metrics import metric_points
 from watchkeeper.monitor.quality_job import MODEL_QUALITY, judge_model_quality
 from watchkeeper.notify import Notifier
-from watchkeeper.notify.messages import check_alert, failure_alert
+from watchkeeper.notify.messages import check_alert, failure_alert, failure_reason
 
 log = logging.getLogger("watchkeeper.monitor")
 
-_POSITIONAL = re.compile(r"^_c\d+$")
+_POSITIONAL = re.compile(r"_c\d+")
 # the judges of the schedule kinds other than data quality
 JUDGES = {
     MODEL_QUALITY: judge_model_quality,
@@ -70,7 +71,11 @@ def run_job(
     notifier: Notifier | None = None,
     storage_options: dict | None = None,
 ) -> Execution | None:
-    """Run ``schedule`` over ``window``; None when that window was run already."""
+    """Run ``schedule`` over ``window``; None when that window was run already.
+
+    The window is a unit of failure: whatever the job raises ends the execution as
+    Failed with the error's one-line reason, and is alerted.
+    """
     execution = store.start_execution(schedule, scheduled_for, window)
     if execution is None:
         return None
@@ -83,14 +88,24 @@ def run_job(
             folder = output_folder(schedule, execution.window_end)
             now = dt.datetime.now(dt.UTC)
             finished, violations = judge(store, schedule, execution, storage_options, folder, now)
-    except WatchkeeperError as exc:
-        finished = store.finish_execution(execution.id, status=FAILED, failure_reason=str(exc))
-    except Exception as exc:  # a bug must not kill the scheduler: it fails this run, loudly
-        log.exception("monitoring job %s failed", schedule.name)
-        reason = f"unexpected {type(exc).__name__}: {exc}"
-        finished = store.finish_execution(execution.id, status=FAILED, failure_reason=reason)
-    _alert(notifier, schedule, finished, violations)
+    except Exception as exc:  # whatever one window raises is that window's failure
+        finished = _failed(store, execution, exc)
+    alert(notifier, finished, violations)
     return finished
+
+
+def _failed(store: MonitoringStore, execution: Execution, exc: Exception) -> Execution:
+    reason = failure_reason(exc)
+    if not isinstance(exc, WatchkeeperError):
+        # a bug met by this window's data: the reason is in the execution, the trace here
+        log.debug("monitoring job %s failed", execution.schedule, exc_info=exc)
+    current = store.execution(execution.id)
+    if current.status != IN_PROGRESS:
+        # the job recorded its outcome, then failed on something after it (its dataset)
+        log.warning("%s: after the execution finished: %s", execution.schedule, reason)
+        return current
+    log.warning("%s: the window failed: %s", execution.schedule, reason)
+    return store.finish_execution(execution.id, status=FAILED, failure_reason=reason)
 
 
 def _judge(
@@ -158,10 +173,11 @@ def _to_dataset(store, schedule, execution, profile, baseline) -> None:
         dataset = service.store.get(schedule.endpoint)
         if not dataset.has_baseline and baseline.statistics is not None:
             service.set_baseline(schedule.endpoint, baseline.statistics, schedule.baseline)
-    except WatchkeeperError as exc:
+    except Exception as exc:  # the execution stands whatever happens here
         log.warning(
-            "%s: profile not added to dataset %s: %s", schedule.name, schedule.endpoint, exc
-        )
+            "%s: profile not added to dataset %s: %s",
+            schedule.name, schedule.endpoint, failure_reason(exc),
+        )  # fmt: skip
 
 
 def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
@@ -176,21 +192,30 @@ def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
     if len(names) != table.num_columns:
         return table
     renamed = [
-        names[position] if _POSITIONAL.match(current) and names[position] not in keep else current
+        names[position]
+        if _POSITIONAL.fullmatch(current) and names[position] not in keep
+        else current
         for position, current in enumerate(table.column_names)
     ]
     return table.rename_columns(renamed)
 
 
-def _alert(
-    notifier: Notifier | None, schedule: Schedule, execution: Execution, violations: list[dict]
-) -> None:
+def alert(notifier: Notifier | None, execution: Execution, violations: list[dict]) -> None:
+    """Tell the team about a failed execution, or one with violations. A channel or
+    outbox that fails is logged: it never fails the execution."""
     if notifier is None:
         return
-    where = f"endpoint {schedule.endpoint}, schedule {schedule.name}"
+    where = f"endpoint {execution.endpoint}, schedule {execution.schedule}"
     window = f"{execution.window_start:%Y-%m-%d %H:%M} to {execution.window_end:%Y-%m-%d %H:%M} UTC"
-    if execution.status == FAILED:
-        notifier.send(failure_alert(f"{where}, window {window}", execution.failure_reason or ""))
-    elif execution.status == COMPLETED_WITH_VIOLATIONS:
-        report = execution.artifacts.get("html")
-        notifier.send(check_alert(where, f"window {window}", execution.records, violations, report))
+    try:
+        if execution.status == FAILED:
+            notifier.send(
+                failure_alert(f"{where}, window {window}", execution.failure_reason or "")
+            )
+        elif execution.status == COMPLETED_WITH_VIOLATIONS:
+            report = execution.artifacts.get("html")
+            notifier.send(
+                check_alert(where, f"window {window}", execution.records, violations, report)
+            )
+    except Exception as exc:  # the execution stands; its alert is what failed
+        log.error("%s: could not queue the alert: %s", execution.schedule, failure_reason(exc))

@@ -2,9 +2,14 @@
 
 At every tick, for every schedule, the latest firing at or before now is due unless
 its window has an execution already (the catalog's unique key). So a scheduler that
-was down for a day runs the missed window once, not 24 times, and two schedulers
+was down for a day runs the missed window once, not 24 times, and several schedulers
 sharing a catalog never run the same window twice. Firings before the schedule was
 created are not due.
+
+Each window is a unit of failure: whatever its job raises ends that execution as Failed
+with the reason (and its alert), and the next schedule and window go on. An execution
+whose scheduler died mid-way keeps its claim until the lease expires; then another
+scheduler marks it Failed ("interrupted") and alerts.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ import threading
 from collections.abc import Callable
 
 from watchkeeper.catalog import Execution, MonitoringStore, Schedule
-from watchkeeper.monitor.job import run_job
+from watchkeeper.monitor.job import alert, run_job
 from watchkeeper.monitor.timing import last_firing, window_for
 from watchkeeper.notify import Notifier
+from watchkeeper.notify.messages import failure_reason
 
 log = logging.getLogger("watchkeeper.monitor")
 
@@ -50,42 +56,66 @@ class Scheduler:
         now = now or self.clock()
         found = []
         for schedule in self.store.schedules():
-            fired = last_firing(schedule.cron, now)
+            try:
+                fired = last_firing(schedule.cron, now)
+            except Exception as exc:  # one broken schedule must not hide the others
+                log.error("%s: cron %r: %s", schedule.name, schedule.cron, failure_reason(exc))
+                continue
             if schedule.created_at is not None and fired < schedule.created_at:
                 continue
             found.append((schedule, fired))
         return found
 
     def run_pending(self, now: dt.datetime | None = None) -> list[Execution]:
-        """Run every due window not run yet; returns the executions that ran."""
+        """Run every due window not run yet; returns the executions that ran.
+
+        Executions whose scheduler died are failed (and alerted) first.
+        """
+        self.abandon_dead()
         ran = []
         for schedule, fired in self.due(now):
-            window = window_for(schedule.cron, fired, schedule.window_start, schedule.window_end)
-            execution = run_job(
-                self.store,
-                schedule,
-                fired,
-                window,
-                notifier=self.notifier,
-                storage_options=self.storage_options,
-            )
+            try:
+                window = window_for(
+                    schedule.cron, fired, schedule.window_start, schedule.window_end
+                )
+                execution = run_job(
+                    self.store,
+                    schedule,
+                    fired,
+                    window,
+                    notifier=self.notifier,
+                    storage_options=self.storage_options,
+                )
+            except Exception as exc:  # e.g. stored window offsets that give no window
+                log.error(
+                    "%s: the window of %s could not run: %s",
+                    schedule.name, fired.isoformat(), failure_reason(exc),
+                )  # fmt: skip
+                continue
             if execution is not None:
                 log.info("%s %s: %s", schedule.name, fired.isoformat(), execution.exit_message)
                 ran.append(execution)
         return ran
 
+    def abandon_dead(self) -> list[Execution]:
+        """Fail the executions left InProgress by a scheduler that died; alert each."""
+        # executions of an older catalog have no lease: an hour is far longer than a
+        # job takes, so another live scheduler's job is left alone
+        abandoned = self.store.abandon_stale(_utcnow() - STALE_AFTER)
+        for execution in abandoned:
+            log.warning("%s: %s", execution.schedule, execution.exit_message)
+            alert(self.notifier, execution, [])
+        return abandoned
+
     def run_forever(self) -> None:
         """Tick until :meth:`stop`; a failing tick is logged, never fatal."""
-        # executions left InProgress by a crashed scheduler can never finish; an hour is
-        # far longer than a job takes, so another live scheduler's job is left alone
-        self.store.abandon_stale(self.clock() - STALE_AFTER)
         while not self.stopping.is_set():
             try:
                 self.run_pending()
                 if self.notifier is not None:
                     self.notifier.flush()
-            except Exception:  # the scheduler outlives any one bad tick
-                log.exception("scheduler tick failed")
+            except Exception as exc:  # the scheduler outlives any one bad tick
+                log.error("this tick stopped early, the next one goes on: %s", exc)
             self.stopping.wait(self.tick)
 
     def stop(self) -> None:

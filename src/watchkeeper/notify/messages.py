@@ -12,6 +12,7 @@ import hashlib
 import re
 from typing import Any
 
+from watchkeeper.errors import WatchkeeperError
 from watchkeeper.notify.alert import Alert
 
 MAX_VIOLATIONS = 20
@@ -86,6 +87,25 @@ def failure_alert(file: str, reason: str, *, version: str | None = None) -> Aler
         body=f"could not read {file}: {reason}",
         key=_key("failure", file, version or "", reason),
     )
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The one-line reason an exception gives, for a failure record and its alert.
+
+    Watchkeeper's own errors are written for people and say it all; any other
+    exception adds its type, which its message often needs to make sense.
+
+    >>> failure_reason(IndexError("index 1 is out of bounds for axis 0 with size 0"))
+    'index 1 is out of bounds for axis 0 with size 0 (IndexError)'
+    >>> failure_reason(KeyError())
+    'KeyError'
+    """
+    lines = str(exc).strip().splitlines()
+    text = _cap(_one_line(lines[0]), MAX_REASON) if lines else ""
+    if isinstance(exc, WatchkeeperError) and text:
+        return text
+    name = type(exc).__name__
+    return f"{text} ({name})" if text else name
 
 
 def _where(location: str, file: str, rows: int) -> str:

@@ -4,6 +4,10 @@ An alert is first written to the outbox (one row per channel), then delivered; a
 leaves the outbox's pending state only once its channel has accepted it. A channel
 that is down therefore delays its messages but never loses them, and never stops the
 caller: the next flush, in this process or after a restart, tries again.
+
+Several processes may flush one catalog's outbox at once: each message is claimed by one
+of them before delivery (see :meth:`Catalog.claim_message`), so it is sent once; the
+claim of a process that died expires and another process delivers the message.
 """
 
 from __future__ import annotations
@@ -30,12 +34,14 @@ TEST_BODY = "watchkeeper test message: this channel will receive watchkeeper's a
 
 @dataclass(frozen=True)
 class FlushReport:
-    """What one flush did: messages ``sent``, ``failed`` (still pending, to be retried)
-    and ``skipped`` (pending for a channel that is no longer configured)."""
+    """What one flush did: messages ``sent``, ``failed`` (still pending, to be retried),
+    ``skipped`` (pending for a channel that is no longer configured) and ``elsewhere``
+    (being delivered by another process sharing the catalog)."""
 
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    elsewhere: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ class Notifier:
         raises for a channel's failure.
         """
         with self._lock:
-            sent = failed = skipped = 0
+            sent = failed = skipped = elsewhere = 0
             now = self._clock()
             down = {key for key, (until, _) in self._resting.items() if now < until}
             for message in self.catalog.pending():
@@ -131,6 +137,8 @@ class Notifier:
                     skipped += 1
                 elif channel.id in down:
                     failed += 1
+                elif not self.catalog.claim_message(message.id):
+                    elsewhere += 1
                 elif self._deliver(channel, message):
                     sent += 1
                     self._resting.pop(channel.id, None)
@@ -138,7 +146,7 @@ class Notifier:
                     failed += 1
                     down.add(channel.id)
                     self._rest(channel.id)
-        return _logged(FlushReport(sent, failed, skipped))
+        return _logged(FlushReport(sent, failed, skipped, elsewhere))
 
     def _rest(self, channel: str) -> None:
         """Leave a failing channel alone for a while, longer each time it fails again
@@ -163,6 +171,16 @@ class Notifier:
         return results
 
     def _deliver(self, channel: _Channel, message: Message) -> bool:
+        """Deliver a message this process has claimed; the claim ends either way."""
+        delivered = False
+        try:
+            delivered = self._attempts(channel, message)
+        finally:
+            if not delivered:
+                self.catalog.release_message(message.id)
+        return delivered
+
+    def _attempts(self, channel: _Channel, message: Message) -> bool:
         for attempt in range(self.attempts):
             if attempt:
                 self._sleep(self.backoff * 2 ** (attempt - 1))

@@ -7,6 +7,14 @@ report lands beside it (under ``reports/``) and the team is told when a rule is 
     from watchkeeper.watch import watch
 
     watch("landing/", rules="rules.yaml", notify=["json://hooks.local/qa"], once=True)
+
+Each object is a unit of failure: whatever its check does, it ends as a record (done,
+or failed with a one-line reason) and the next object is checked. With
+``isolate=True`` (what the ``watchkeeper watch`` command does) each check runs in a
+child process, so that even a reader's native crash or a check past ``time_limit``
+seconds is only that object's failure; call it from a script guarded by
+``if __name__ == "__main__":``, as any ``multiprocessing`` program. Several watchers may
+share one catalog (see :mod:`watchkeeper.watch.runner`).
 """
 
 from __future__ import annotations
@@ -17,19 +25,30 @@ from typing import Any
 
 from watchkeeper.baseline import Baseline, load_baseline
 from watchkeeper.catalog import Catalog, ProcessedObject
+from watchkeeper.catalog.leases import DEFAULT_LEASE
 from watchkeeper.checks.rules import Rules, read_rules
 from watchkeeper.io import CsvOptions
 from watchkeeper.notify import Notifier
 from watchkeeper.watch.events import handle_event, parse_event
+from watchkeeper.watch.isolation import (
+    DEFAULT_TIME_LIMIT,
+    ChildProcess,
+    InProcess,
+    UnitFailed,
+    make_isolation,
+)
 from watchkeeper.watch.objects import Filters, LandedObject, Location
 from watchkeeper.watch.process import FileChecker, WatchSettings
 from watchkeeper.watch.runner import Watcher
 
 __all__ = [
+    "ChildProcess",
     "FileChecker",
     "Filters",
+    "InProcess",
     "LandedObject",
     "Location",
+    "UnitFailed",
     "WatchSettings",
     "Watcher",
     "handle_s3_event",
@@ -83,8 +102,17 @@ def watcher(
     database: str | None = None,
     storage_options: dict | None = None,
     on_processed: Callable[[ProcessedObject], None] | None = None,
+    isolate: bool = False,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    memory_limit: int | None = None,
+    lease: float = DEFAULT_LEASE,
 ) -> Watcher:
-    """A :class:`Watcher` for ``source``, with rules, baseline and channels validated."""
+    """A :class:`Watcher` for ``source``, with rules, baseline and channels validated.
+
+    ``isolate`` checks each object in a child process, stopped after ``time_limit``
+    seconds and, when given, limited to ``memory_limit`` MiB; ``lease`` is how long this
+    watcher's claims on objects and messages outlive it if it dies (see :class:`Catalog`).
+    """
     settings = make_settings(
         rules=rules,
         baseline=baseline,
@@ -92,13 +120,14 @@ def watcher(
         report_url=report_url,
         storage_options=storage_options,
     )
+    runner = make_isolation(isolate, time_limit, memory_limit)
     location = Location(source, storage_options)
-    catalog = Catalog(database)
+    catalog = Catalog(database, lease=lease)
     notifier = Notifier(list(notify), catalog)
     filters = Filters(prefix, suffix, (settings.reports_key(location) or "",))
     return Watcher(
         location,
-        FileChecker(location, settings, catalog, notifier),
+        FileChecker(location, settings, catalog, notifier, runner),
         catalog,
         notifier,
         filters,
@@ -135,10 +164,15 @@ def handle_s3_event(
     report_url: str | None = None,
     database: str | None = None,
     storage_options: dict | None = None,
+    isolate: bool = False,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    memory_limit: int | None = None,
 ) -> list[ProcessedObject]:
     """Check the objects an S3 event notification names (a dict or its JSON text).
 
-    Reports go to ``reports/`` in the same bucket; returns one record per object.
+    Reports go to ``reports/`` in the same bucket; returns one record per object this
+    call checked. ``isolate``, ``time_limit`` and ``memory_limit`` are as for
+    :func:`watcher`.
     """
     settings = make_settings(
         rules=rules,
@@ -147,7 +181,12 @@ def handle_s3_event(
         report_url=report_url,
         storage_options=storage_options,
     )
+    runner = make_isolation(isolate, time_limit, memory_limit)
     catalog = Catalog(database)
     return handle_event(
-        event, settings=settings, catalog=catalog, notifier=Notifier(list(notify), catalog)
+        event,
+        settings=settings,
+        catalog=catalog,
+        notifier=Notifier(list(notify), catalog),
+        isolation=runner,
     )

@@ -14,7 +14,8 @@ from watchkeeper.baseline.fields import shown
 from watchkeeper.catalog import Catalog, ProcessedObject
 from watchkeeper.errors import InputError
 from watchkeeper.notify import Notifier
-from watchkeeper.notify.messages import failure_alert
+from watchkeeper.notify.messages import failure_alert, failure_reason
+from watchkeeper.watch.isolation import ChildProcess, InProcess
 from watchkeeper.watch.objects import Filters, LandedObject, Location
 from watchkeeper.watch.process import FAILED, FileChecker, WatchSettings
 
@@ -103,31 +104,45 @@ def handle_event(
     catalog: Catalog,
     notifier: Notifier,
     filters: Filters | None = None,
+    isolation: InProcess | ChildProcess | None = None,
 ) -> list[ProcessedObject]:
     """Check every object an S3 event names (the code path of the watcher).
 
-    An object already processed at the same version is not checked again; an object
-    that cannot be read, and a record or event that cannot be parsed, gives a failure
-    record and a message, and the other records are still handled.
+    Each record is a unit of failure: an object already processed at the same version
+    (or being checked by another process) is not checked again; an object that cannot
+    be read or checked — however that fails — and a record or event that cannot be
+    parsed, each give a failure record and a message, and the other records are still
+    handled. ``isolation`` runs each check (see :mod:`watchkeeper.watch.isolation`).
     """
     objects, problems = parse_event(event)
     results = [_bad_event(problem, event, catalog, notifier) for problem in problems]
+    checkers: dict[str, FileChecker] = {}
     for named in objects:
-        location = Location(f"s3://{named.bucket}/", settings.storage_options)
-        wanted = filters or Filters(exclude=(settings.reports_key(location) or "",))
-        if not wanted.wants(named.key):
-            log.info("s3://%s/%s: filtered out", named.bucket, named.key)
-            continue
         try:
-            item = _object(location, named)
-        except (InputError, OSError) as exc:
-            results.append(_unreadable(location, named, exc, catalog, notifier))
-            continue
-        if catalog.is_processed(item.uri, item.version):
-            continue
-        results.append(FileChecker(location, settings, catalog, notifier).process(item))
+            record = _handle(named, settings, catalog, notifier, filters, isolation, checkers)
+        except Exception as exc:  # whatever one record does is that record's failure
+            record = _unreadable(named, failure_reason(exc), catalog, notifier)
+        if record is not None:
+            results.append(record)
     notifier.flush()
     return results
+
+
+def _handle(named, settings, catalog, notifier, filters, isolation, checkers):
+    location = Location(f"s3://{named.bucket}/", settings.storage_options)
+    wanted = filters or Filters(exclude=(settings.reports_key(location) or "",))
+    if not wanted.wants(named.key):
+        log.info("s3://%s/%s: filtered out", named.bucket, named.key)
+        return None
+    try:
+        item = _object(location, named)
+    except (InputError, OSError) as exc:
+        return _unreadable(named, str(exc), catalog, notifier)
+    if catalog.is_processed(item.uri, item.version):
+        return None
+    if named.bucket not in checkers:
+        checkers[named.bucket] = FileChecker(location, settings, catalog, notifier, isolation)
+    return checkers[named.bucket].process(item)
 
 
 def _object(location: Location, named: EventObject) -> LandedObject:
@@ -140,11 +155,13 @@ def _object(location: Location, named: EventObject) -> LandedObject:
         raise InputError("the object no longer exists (deleted before it was read)") from exc
 
 
-def _unreadable(location, named, exc, catalog, notifier) -> ProcessedObject:
-    uri = location.uri(named.key)
-    reason = str(exc)
-    record = ProcessedObject(location.display, uri, named.etag or "unknown", FAILED, error=reason)
-    catalog.record(record, notifier.rows(failure_alert(uri, reason)))
+def _unreadable(named: EventObject, reason: str, catalog, notifier) -> ProcessedObject | None:
+    uri = f"s3://{named.bucket}/{named.key}"
+    version = (named.etag or "unknown").strip('"')
+    record = ProcessedObject(f"s3://{named.bucket}/", uri, version, FAILED, error=reason)
+    if not catalog.record(record, notifier.rows(failure_alert(uri, reason))):
+        return None  # the same event again: recorded and alerted the first time
+    log.warning("could not read %s: %s", uri, reason)
     return record
 
 

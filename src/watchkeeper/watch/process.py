@@ -6,6 +6,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from watchkeeper.baseline import Baseline
 from watchkeeper.catalog import Catalog, ProcessedObject
@@ -15,9 +16,10 @@ from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io import CsvOptions
 from watchkeeper.io.storage import join
 from watchkeeper.notify import Notifier
-from watchkeeper.notify.messages import check_alert, failure_alert
+from watchkeeper.notify.messages import check_alert, failure_alert, failure_reason
 from watchkeeper.report import write_plotly_bundle
 from watchkeeper.report.page import plotly_bundle_name
+from watchkeeper.watch.isolation import ChildProcess, InProcess, UnitFailed
 from watchkeeper.watch.objects import LandedObject, Location
 
 log = logging.getLogger("watchkeeper.watch")
@@ -60,8 +62,39 @@ class WatchSettings:
         return self.reports.strip("/")
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What checking one object found: rows read, violations (as dictionaries), report."""
+
+    rows: int
+    violations: list[dict[str, Any]]
+    report: str | None
+
+
+def judge(uri: str, settings: WatchSettings, folder: str, plotly_src: str) -> Verdict:
+    """Check one object and write its report to ``folder``: the part of processing an
+    object that reads its bytes, run in a child process when the watcher isolates."""
+    outcome = run_check(
+        uri,
+        baseline=settings.baseline,
+        rules=settings.rules,
+        output=folder,
+        mode=settings.mode,
+        csv=settings.csv,
+        storage_options=settings.storage_options,
+        title=settings.title,
+        plotly_src=plotly_src,
+    )
+    violations = [violation.to_dict() for violation in outcome.violations]
+    return Verdict(outcome.profile.rows, violations, outcome.artifacts.get("html"))
+
+
 class FileChecker:
-    """Runs the one judgement pipeline on landed objects and records each outcome."""
+    """Runs the one judgement pipeline on landed objects and records each outcome.
+
+    ``isolation`` runs each object's check (:class:`InProcess` by default, or
+    :class:`ChildProcess`); whatever the check does ends as a record, done or failed.
+    """
 
     def __init__(
         self,
@@ -69,59 +102,72 @@ class FileChecker:
         settings: WatchSettings,
         catalog: Catalog,
         notifier: Notifier,
+        isolation: InProcess | ChildProcess | None = None,
     ) -> None:
         if settings.rules is None and settings.baseline is None:
             raise WatchkeeperError("nothing to check against: give rules, a baseline, or both")
         self.location, self.settings = location, settings
         self.catalog, self.notifier = catalog, notifier
+        self.isolation = isolation or InProcess()
 
-    def process(self, item: LandedObject) -> ProcessedObject:
-        """Check one object, write its report beside it, record it and queue its alert."""
-        settings = self.settings
-        reports = settings.reports_root(self.location)
+    def process(self, item: LandedObject) -> ProcessedObject | None:
+        """Check one object, write its report beside it, record it and queue its alert.
+
+        None when another process sharing the catalog checks (or checked) this version.
+        """
+        if not self.catalog.claim(item.uri, item.version, self.location.display):
+            log.info("%s: another process is checking it", item.uri)
+            return None
+        try:
+            record, rows = self._judged(item)
+            recorded = self.catalog.record(record, rows)
+        except BaseException:
+            self._release(item)  # stopped (a second Ctrl-C) or the catalog failed
+            raise
+        if not recorded:
+            log.info("%s: another process recorded it first", item.uri)
+            return None
+        if record.status == DONE:
+            log.info(
+                "%s: %d rows, %d violations, report %s",
+                item.uri, record.rows, record.violations, record.report,
+            )  # fmt: skip
+        else:
+            log.warning("could not read %s: %s", item.uri, record.error)
+        return record
+
+    def _judged(self, item: LandedObject) -> tuple[ProcessedObject, list]:
+        """The record of one object and its alert's outbox rows."""
+        reports = self.settings.reports_root(self.location)
         folder = join(reports, *PurePosixPath(item.key).parts)
         try:
-            outcome = run_check(
-                item.uri,
-                baseline=settings.baseline,
-                rules=settings.rules,
-                output=folder,
-                mode=settings.mode,
-                csv=settings.csv,
-                storage_options=settings.storage_options,
-                title=settings.title,
-                plotly_src=self._shared_plotly(reports, item.key),
-            )
-        except WatchkeeperError as exc:
+            plotly_src = self._shared_plotly(reports, item.key)
+            verdict = self.isolation.run(judge, item.uri, self.settings, folder, plotly_src)
+        except UnitFailed as exc:
             return self._failed(item, str(exc))
-        report = outcome.artifacts.get("html")
-        violations = [violation.to_dict() for violation in outcome.violations]
+        except Exception as exc:  # e.g. the reports folder cannot be written
+            return self._failed(item, failure_reason(exc))
         record = ProcessedObject(
             source=self.location.display,
             key=item.uri,
             version=item.version,
             status=DONE,
-            violations=len(violations),
-            rows=outcome.profile.rows,
-            report=report,
+            violations=len(verdict.violations),
+            rows=verdict.rows,
+            report=verdict.report,
         )
-        rows = []
-        if violations:
-            alert = check_alert(
-                self.location.display,
-                item.uri,
-                outcome.profile.rows,
-                violations,
-                self._link(report),
-            )
-            rows = self.notifier.rows(alert)
-        self.catalog.record(record, rows)
-        log.info(
-            "%s: %d rows, %d violations, report %s", item.uri, record.rows, len(violations), report
+        if not verdict.violations:
+            return record, []
+        alert = check_alert(
+            self.location.display,
+            item.uri,
+            verdict.rows,
+            verdict.violations,
+            self._link(verdict.report),
         )
-        return record
+        return record, self.notifier.rows(alert)
 
-    def _failed(self, item: LandedObject, reason: str) -> ProcessedObject:
+    def _failed(self, item: LandedObject, reason: str) -> tuple[ProcessedObject, list]:
         # The error already names the file; the message says it once, plainly.
         detail = reason[len(item.uri) + 2 :] if reason.startswith(item.uri + ": ") else reason
         record = ProcessedObject(
@@ -131,9 +177,13 @@ class FileChecker:
             status=FAILED,
             error=detail,
         )
-        self.catalog.record(record, self.notifier.rows(failure_alert(item.uri, detail)))
-        log.warning("could not read %s: %s", item.uri, detail)
-        return record
+        return record, self.notifier.rows(failure_alert(item.uri, detail))
+
+    def _release(self, item: LandedObject) -> None:
+        try:
+            self.catalog.release(item.uri, item.version)
+        except Exception as exc:  # the claim then expires with its lease
+            log.warning("%s: could not release its claim: %s", item.uri, exc)
 
     def _shared_plotly(self, reports: str, key: str) -> str:
         """Write plotly's bundle once per reports folder; the relative address for a report."""
