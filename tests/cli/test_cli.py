@@ -285,3 +285,11 @@ def test_many_violations_are_listed_in_part_on_the_terminal(tmp_path):
     assert "60 violations" in result.stdout
     assert "the first 50; the report lists them all" in result.stdout
     assert sum(line.startswith("│ c") for line in result.stdout.splitlines()) == 50
+
+
+@pytest.mark.parametrize("command", ["ui", "serve", "scheduler"])
+def test_a_port_out_of_range_is_refused_before_anything_starts(tmp_path, command):
+    extra = [str(tmp_path / "model.joblib")] if command == "serve" else []
+    result = run_cli(command, *extra, "--port", "99999")
+    assert result.returncode == 2
+    assert "99999" in result.stderr and "Traceback" not in result.stderr

@@ -312,7 +312,9 @@ def scheduler(
     notify: NotifyOption = None,
     tick: Annotated[float, typer.Option(help="Seconds between looks at the schedules.")] = 30.0,
     host: Annotated[str, typer.Option(help="Address of the REST API and /metrics.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the REST API and /metrics (0: none).")] = 8081,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port of the REST API and /metrics (0: none).")
+    ] = 8081,
     database: DatabaseOption = None,
     lease: Annotated[
         float,
