@@ -8,6 +8,7 @@ variable F2, and wrote ``good_cases/analysis.json``.
 from __future__ import annotations
 
 import json
+import re
 import math
 from pathlib import Path
 
@@ -59,9 +60,12 @@ def test_whole_document_has_clarifys_layout(section):
     expected = json.loads(text)
     ours = json.loads(dumps(bias_report(pre=section)))
     assert _shape(ours) == _shape(expected)
-    # Same text but for the last digit of LP (Clarify's float summation order).
-    ours_text = dumps(bias_report(pre=section)).replace("0.02163450699282518", "LP")
-    assert ours_text == text.replace("0.021634506992825184", "LP")
+    # Same text but for the last digit of LP, which depends on the order NumPy sums in
+    # (its value is compared with a tolerance above).
+    def lp(document: str) -> str:
+        return re.sub(r"0\.02163450699282518\d?", "LP", document)
+
+    assert lp(dumps(bias_report(pre=section))) == lp(text)
 
 
 def test_the_bad_case_differs_in_ks_only(section):

@@ -107,7 +107,7 @@ def test_names_must_match_their_pattern_whole(client, tmp_path):
     model = LoadedModel.from_object(_Doubler())
     with pytest.raises(UsageError, match=r"endpoint 'ep\\n' cannot name a capture folder"):
         create_app(model, name="ep\n")
-    with pytest.raises(UsageError, match=r"schedule name 'hourly\\n' cannot name"):
+    with pytest.raises(UsageError, match=r"schedule name 'hourly\\n' is not allowed"):
         create_schedule(
             Catalog(f"sqlite:///{tmp_path / 'c.db'}"),
             name="hourly\n",
