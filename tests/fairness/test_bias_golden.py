@@ -8,8 +8,8 @@ variable F2, and wrote ``good_cases/analysis.json``.
 from __future__ import annotations
 
 import json
-import re
 import math
+import re
 from pathlib import Path
 
 import pytest
