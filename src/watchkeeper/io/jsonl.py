@@ -6,6 +6,13 @@ so a key that first appears late in the file, or a number that later turns into
 text, is read rather than refused. When one chunk mixes types for a key (``1`` on
 one line, ``"abc"`` on another), that key is read as text in that chunk: JSON values
 that are not strings keep their JSON spelling (``1``, ``true``, ``{"b": 2}``).
+
+Every line must hold one JSON object; the first line that does not (``null``, ``[1]``,
+text) is named in the error, and nothing of the file is profiled. Each chunk is
+measured before the parser meets it (:mod:`watchkeeper.io.jsonshape`): a value nested
+more than ``MAX_NESTING`` (64) levels deep is read as text, its JSON as written in the
+file, so that such a value costs time by its bytes and can never exhaust a stack. A
+line may be up to ``MAX_LINE_BYTES`` (1 GiB) long.
 """
 
 from __future__ import annotations
@@ -20,12 +27,15 @@ import pyarrow.json as pajson
 
 from watchkeeper.errors import InputError
 from watchkeeper.io.files import ByteCounter, DataFile, open_binary
-from watchkeeper.io.messages import first_line
+from watchkeeper.io.jsonshape import MAX_NESTING, chunk_shape, members
+from watchkeeper.io.messages import excerpt, first_line
 from watchkeeper.io.names import with_unique_names
 from watchkeeper.io.text import HEAD_BYTES, decode_head, read_block, text_stream
 
 CHUNK_BYTES = 2 << 20
+MAX_LINE_BYTES = 1 << 30
 ENCODING_HINT = "JSON Lines files must be UTF-8; re-encode the file"
+ONE_OBJECT = "write one object per line"
 
 _TYPE_CHANGE = re.compile(r"Column\(/([^)/]*)[^)]*\) changed from \w+ to \w+")
 
@@ -50,6 +60,11 @@ def _scan(file: DataFile, counter: ByteCounter) -> Iterator[pa.RecordBatch]:
                         found = True
                         yield with_unique_names(batch)
                 line += chunk.count(b"\n")
+    except _LineTooLong:
+        raise InputError(
+            f"{file.path}: line {line} is longer than {MAX_LINE_BYTES >> 20} MB;"
+            " is it really JSON Lines?"
+        ) from None
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{file.path}: cannot read: {first_line(exc)}") from exc
     if not found:
@@ -59,14 +74,19 @@ def _scan(file: DataFile, counter: ByteCounter) -> Iterator[pa.RecordBatch]:
 def _line_chunks(file: DataFile, stream: pa.NativeFile) -> Iterator[bytes]:
     """The stream's bytes in pieces that end at a line end (the last one may not)."""
     pending: list[bytes] = []
+    waiting = 0
     while block := read_block(file, stream, CHUNK_BYTES):
         cut = block.rfind(b"\n")
         if cut < 0:
             pending.append(block)
+            waiting += len(block)
+            if waiting > MAX_LINE_BYTES:
+                raise _LineTooLong
             continue
         pending.append(block[: cut + 1])
         yield b"".join(pending)
         pending = [block[cut + 1 :]]
+        waiting = len(pending[0])
     rest = b"".join(pending)
     if rest:
         yield rest
@@ -83,8 +103,18 @@ def _checked_start(file: DataFile, chunk: bytes) -> bytes:
     return chunk[head.skip :]
 
 
+class _LineTooLong(Exception):
+    """A line runs on past ``MAX_LINE_BYTES``."""
+
+
 def parse_chunk(file: DataFile, chunk: bytes, first: int) -> pa.Table:
     """Parse whole lines of JSON; ``first`` is the file's line number of the first one."""
+    shape = chunk_shape(chunk)
+    if shape.not_object is not None:
+        raise _not_object(file, chunk, first, shape.not_object)
+    if shape.deep:
+        deep = {index: chunk[start:stop] for index, start, stop in shape.deep}
+        return _parse_records(file, chunk, first, deep)
     try:
         return _parse(chunk)
     except pa.ArrowInvalid as exc:
@@ -107,8 +137,17 @@ def _parse(chunk: bytes) -> pa.Table:
 
 def _parse_mixed(file: DataFile, chunk: bytes, first: int) -> pa.Table:
     """Parse a chunk whose keys mix JSON types, reading each such key as text."""
-    records = _records(file, chunk, first)
-    as_text: set[str] = set()
+    return _parse_records(file, chunk, first, {})
+
+
+def _parse_records(
+    file: DataFile, chunk: bytes, first: int, deep: dict[int, bytes]
+) -> pa.Table:
+    """Parse a chunk in Python, then in Arrow; keys whose types mix, or whose values
+    nest too deeply (lines ``deep``, by index in the chunk), are read as text."""
+    records, as_text = _records(file, chunk, first, deep)
+    for key in as_text:
+        _to_text(records, key)
     while True:
         dumped = "\n".join(json.dumps(record) for record in records).encode()
         try:
@@ -116,7 +155,7 @@ def _parse_mixed(file: DataFile, chunk: bytes, first: int) -> pa.Table:
         except pa.ArrowInvalid as exc:
             match = _TYPE_CHANGE.search(str(exc))
             if not match or match.group(1) in as_text:
-                raise _parse_error(file, chunk, first, exc) from exc
+                raise _chunk_error(file, chunk, first, exc) from exc
             as_text.add(match.group(1))
             _to_text(records, match.group(1))
 
@@ -128,26 +167,86 @@ def _to_text(records: list[dict[str, Any]], key: str) -> None:
             record[key] = json.dumps(value)
 
 
-def _records(file: DataFile, chunk: bytes, first: int) -> list[dict[str, Any]]:
-    """The chunk's objects, decoded in Python; InputError names the first bad line."""
-    records = []
+def _records(
+    file: DataFile, chunk: bytes, first: int, deep: dict[int, bytes] | None = None
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """The chunk's objects, decoded in Python, and the keys that hold values nested too
+    deeply to decode (kept as their text); InputError names the first bad line."""
+    deep = deep or {}
+    records, as_text = [], set()
     for offset, line in enumerate(chunk.split(b"\n")):
         if not line.strip():
             continue
         where = f"{file.path}: line {first + offset}"
-        try:
-            value = json.loads(line, object_pairs_hook=_unique_keys)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{where} is not valid UTF-8; {ENCODING_HINT}") from exc
-        except ValueError as exc:
-            raise InputError(f"{where} is not valid JSON: {_json_problem(exc)}") from exc
-        if not isinstance(value, dict):
-            raise InputError(
-                f"{where} is a JSON {type(value).__name__}, not an object; each line must be"
-                " one object"
-            )
-        records.append(value)
-    return records
+        if offset in deep:
+            record, texts = _deep_record(deep[offset], where)
+            as_text |= texts
+        else:
+            record = _record(line, where)
+        records.append(record)
+    return records, as_text
+
+
+def _record(line: bytes, where: str) -> dict[str, Any]:
+    """One line's object; only for lines nested at most ``MAX_NESTING`` levels deep."""
+    value = _decode(line, where)
+    if not isinstance(value, dict):
+        raise InputError(f"{where} is not a JSON object (it is {_json_kind(value)}); {ONE_OBJECT}")
+    return value
+
+
+def _deep_record(line: bytes, where: str) -> tuple[dict[str, Any], set[str]]:
+    """A line nested more than ``MAX_NESTING`` levels deep, split into its members: the
+    deep values stay text (their JSON as written), the others are decoded."""
+    found = members(line)
+    if found is None:
+        raise InputError(f"{where} is not valid JSON: its brackets or quotes do not match")
+    pairs, as_text = [], set()
+    for key_text, value_text in found:
+        key = _decode(key_text, where)
+        if not isinstance(key, str):
+            raise InputError(f"{where} is not valid JSON: a key is not a string")
+        if value_text.count(b"{") + value_text.count(b"[") > MAX_NESTING:
+            try:
+                value: Any = value_text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{where} is not valid UTF-8; {ENCODING_HINT}") from exc
+            as_text.add(key)
+        else:
+            value = _decode(value_text, where)
+        pairs.append((key, value))
+    try:
+        return _unique_keys(pairs), as_text
+    except ValueError as exc:
+        raise InputError(f"{where} is not valid JSON: {exc}") from exc
+
+
+def _decode(text: bytes, where: str) -> Any:
+    """A JSON text nested at most ``MAX_NESTING`` levels deep, decoded."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where} is not valid UTF-8; {ENCODING_HINT}") from exc
+    except ValueError as exc:
+        raise InputError(f"{where} is not valid JSON: {_json_problem(exc)}") from exc
+
+
+def _not_object(file: DataFile, chunk: bytes, first: int, index: int) -> InputError:
+    """The error for the chunk's line ``index``, which is not one JSON object."""
+    line = chunk.split(b"\n", index + 1)[index]
+    where = f"{file.path}: line {first + index}"
+    opens = line.count(b"{") + line.count(b"[")
+    if opens <= MAX_NESTING:
+        _record(line, where)  # raises the precise error: a null, a list, not JSON …
+    start = excerpt(line.strip().decode("utf-8", "replace"), 20)
+    return InputError(f"{where} is not a JSON object (it starts {start}); {ONE_OBJECT}")
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    return names.get(type(value), "a list")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -167,6 +266,10 @@ def _json_problem(exc: ValueError) -> str:
 
 def _parse_error(file: DataFile, chunk: bytes, first: int, exc: Exception) -> InputError:
     _records(file, chunk, first)  # raises the precise error when one line is at fault
+    return _chunk_error(file, chunk, first, exc)
+
+
+def _chunk_error(file: DataFile, chunk: bytes, first: int, exc: Exception) -> InputError:
     last = first + chunk.count(b"\n")
     return InputError(
         f"{file.path}: cannot read lines {first}-{last} as JSON Lines: {first_line(exc)}"
