@@ -42,7 +42,7 @@ def nested(depth: int, inner: str = "1", opening: str = '{"a":', closing: str = 
         ('{"a": 1}\n"text"\n', "line 2 is not a JSON object (it is a string)"),
         ('{"a": 1}\ntrue\n', "line 2 is not a JSON object (it is a boolean)"),
         ('{"a": 1} null\n', "line 1 is not valid JSON: Extra data"),
-        ("null {\"a\": 1}\n", "line 1 is not valid JSON: Extra data"),
+        ('null {"a": 1}\n', "line 1 is not valid JSON: Extra data"),
         ("\ufeffnull\n", "line 1 is not a JSON object (it is null)"),
     ],
 )
@@ -72,9 +72,7 @@ def test_values_nested_1500_levels_deep_are_read_as_their_text(write):
     assert table.column("doc").to_pylist() == [deep, '{"b": 2}']
 
 
-@pytest.mark.parametrize(
-    ("opening", "closing"), [('{"a":', "}"), ("[", "]"), ('[{"k": [', "]}]")]
-)
+@pytest.mark.parametrize(("opening", "closing"), [('{"a":', "}"), ("[", "]"), ('[{"k": [', "]}]")])
 def test_nesting_that_would_crash_the_parser_costs_time_by_its_bytes(write, opening, closing):
     # 100,000 levels end a native parser's stack; nested arrays cost it time by depth²
     deep = nested(100_000, "0", opening, closing)

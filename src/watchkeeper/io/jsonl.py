@@ -140,9 +140,7 @@ def _parse_mixed(file: DataFile, chunk: bytes, first: int) -> pa.Table:
     return _parse_records(file, chunk, first, {})
 
 
-def _parse_records(
-    file: DataFile, chunk: bytes, first: int, deep: dict[int, bytes]
-) -> pa.Table:
+def _parse_records(file: DataFile, chunk: bytes, first: int, deep: dict[int, bytes]) -> pa.Table:
     """Parse a chunk in Python, then in Arrow; keys whose types mix, or whose values
     nest too deeply (lines ``deep``, by index in the chunk), are read as text."""
     records, as_text = _records(file, chunk, first, deep)

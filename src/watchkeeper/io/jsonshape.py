@@ -27,7 +27,8 @@ from itertools import pairwise
 
 import numpy as np
 
-MAX_NESTING = 64
+from watchkeeper.io.jsontext import MAX_NESTING
+
 WINDOW = 1 << 20
 
 _NEWLINE, _QUOTE, _BACKSLASH = 10, 34, 92

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from watchkeeper.io.arrays import from_indices, from_mask, from_strings, mask
 from watchkeeper.io.arrays import values as values_of
+from watchkeeper.io.jsontext import MAX_NESTING, json_text, type_nesting
 
 INTEGRAL = "Integral"
 FRACTIONAL = "Fractional"
@@ -233,9 +234,15 @@ def _matches(values: pa.Array, pattern: str) -> np.ndarray:
 
 
 def _as_json_text(array: pa.Array) -> pa.Array:
-    # Rare column types only: a per-value conversion is acceptable here.
+    # Rare column types only: a per-value conversion is acceptable here. Types nested
+    # deeper than the stack allows json.dumps are written without recursion.
+    deep = type_nesting(array.type) > MAX_NESTING
     texts = [
-        None if value is None else json.dumps(value, default=str, sort_keys=True)
+        None
+        if value is None
+        else json_text(value)
+        if deep
+        else json.dumps(value, default=str, sort_keys=True)
         for value in array.to_pylist()
     ]
     return pa.array(texts, type=pa.string())
