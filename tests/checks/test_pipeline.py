@@ -169,3 +169,20 @@ def test_a_baseline_whose_page_fails_writes_nothing(tmp_path, break_page):
     with pytest.raises(RuntimeError):
         watchkeeper.suggest_baseline(data, tmp_path / "baseline")
     assert folder_state(tmp_path / "baseline") == {"statistics.json": b"earlier"}
+
+
+def test_numbers_near_the_float_limits_are_judged_for_drift(tmp_path):
+    # their squares overflow: the tests that need them are not run, the others are
+    data = tmp_path / "data.csv"
+    data.write_text("x,n\n" + "".join(f"{sign}1.5e308,{i}\n" for i, sign in enumerate("+-+-+-")))
+    baseline = watchkeeper.suggest_baseline(data)
+    outcome = run_check(data, baseline=baseline, output=tmp_path / "out")
+    assert outcome.profile.rows == 6 and (tmp_path / "out" / "report.html").exists()
+    assert not any(v.constraint_check_type == "baseline_drift_check" for v in outcome.violations)
+
+
+def test_whole_numbers_beyond_double_precision_with_gaps_are_profiled(tmp_path):
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"id": pa.array([2**53 + 1, None, -(2**63)], pa.int64())}), path)
+    column = watchkeeper.profile(path).columns["id"]
+    assert (column.inferred_type, column.present, column.max) == ("Integral", 2, 2.0**53)

@@ -189,3 +189,17 @@ def test_members_split_an_object_as_json_does(record, window):
         found = jsonshape.members(b"  " + json.dumps(record).encode() + b" \r")
     assert found is not None
     assert {json.loads(key): json.loads(value) for key, value in found} == record
+
+
+def test_lists_that_start_with_null_are_read_as_their_text(write):
+    # the JSON parser builds such lists with offsets past their values
+    path = write(
+        "lists.jsonl", '{"a": [null, 1], "b": 1}\n{"a": [2], "b": 2}\n{"a": null, "b": 3}\n'
+    )
+    table = pa.Table.from_batches(read_batches(path))
+    assert table.to_pylist() == [
+        {"a": "[null, 1]", "b": 1},
+        {"a": "[2]", "b": 2},
+        {"a": None, "b": 3},
+    ]
+    table.validate(full=True)

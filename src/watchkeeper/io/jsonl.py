@@ -116,53 +116,71 @@ def parse_chunk(file: DataFile, chunk: bytes, first: int) -> pa.Table:
         deep = {index: chunk[start:stop] for index, start, stop in shape.deep}
         return _parse_records(file, chunk, first, deep)
     try:
-        return _parse(chunk)
+        table = _parse(chunk)
     except pa.ArrowInvalid as exc:
         if _TYPE_CHANGE.search(str(exc)):
-            return _parse_mixed(file, chunk, first)
+            return _parse_records(file, chunk, first, {})
         raise _parse_error(file, chunk, first, exc) from exc
     except UnicodeDecodeError as exc:
         raise _parse_error(file, chunk, first, exc) from exc
+    if _broken_columns(table):
+        # Text that is not UTF-8 (the parser copies string bytes unchecked; decoding
+        # names the line), or an array the parser built wrong (lists that start with
+        # null get offsets past their values): such keys are read as text.
+        return _parse_records(file, chunk, first, {})
+    return table
 
 
 def _parse(chunk: bytes) -> pa.Table:
     # One block per chunk: a line can never straddle two blocks.
     options = pajson.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
-    table = pajson.read_json(pa.BufferReader(chunk), read_options=options)
-    # The JSON parser copies string bytes without checking them; invalid UTF-8 must not
-    # reach the profile as a "string".
-    table.validate(full=True)
-    return table
+    return pajson.read_json(pa.BufferReader(chunk), read_options=options)
 
 
-def _parse_mixed(file: DataFile, chunk: bytes, first: int) -> pa.Table:
-    """Parse a chunk whose keys mix JSON types, reading each such key as text."""
-    return _parse_records(file, chunk, first, {})
+def _broken_columns(table: pa.Table) -> set[str]:
+    """The top-level keys whose arrays are not valid Arrow data."""
+    broken = set()
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid:
+            broken.add(name)
+    return broken
 
 
 def _parse_records(file: DataFile, chunk: bytes, first: int, deep: dict[int, bytes]) -> pa.Table:
-    """Parse a chunk in Python, then in Arrow; keys whose types mix, or whose values
-    nest too deeply (lines ``deep``, by index in the chunk), are read as text."""
+    """Parse a chunk in Python, then in Arrow; keys whose types mix, whose values nest
+    too deeply (lines ``deep``, by index in the chunk) or that the parser cannot build
+    are read as text."""
     records, as_text = _records(file, chunk, first, deep)
     for key in as_text:
         _to_text(records, key)
     while True:
         dumped = "\n".join(json.dumps(record) for record in records).encode()
         try:
-            return _parse(dumped)
+            table = _parse(dumped)
         except pa.ArrowInvalid as exc:
             match = _TYPE_CHANGE.search(str(exc))
             if not match or match.group(1) in as_text:
                 raise _chunk_error(file, chunk, first, exc) from exc
-            as_text.add(match.group(1))
-            _to_text(records, match.group(1))
+            keys = {match.group(1)}
+        else:
+            broken = _broken_columns(table)
+            if not broken:
+                return table
+            keys = broken - as_text
+            if not keys:
+                raise _chunk_error(file, chunk, first, ValueError("the parser built invalid data"))
+        for key in keys:
+            as_text.add(key)
+            _to_text(records, key)
 
 
 def _to_text(records: list[dict[str, Any]], key: str) -> None:
     for record in records:
         value = record.get(key)
         if value is not None and not isinstance(value, str):
-            record[key] = json.dumps(value)
+            record[key] = json.dumps(value, sort_keys=True)  # as the profile writes them
 
 
 def _records(

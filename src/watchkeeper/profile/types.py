@@ -114,7 +114,8 @@ def classify(array: pa.Array) -> ClassifiedBatch:
 def _classify_numbers(array: pa.Array, kind: str, arrow_type: str) -> ClassifiedBatch:
     rows = len(array)
     if array.null_count or pa.types.is_decimal(array.type):
-        array = pc.cast(pc.drop_null(array), pa.float64())
+        # as Spark does: integers beyond 2**53 round to the nearest double
+        array = pc.cast(pc.drop_null(array), pa.float64(), safe=False)
     values = values_of(array).astype(np.float64, copy=False)
     if kind == FRACTIONAL:
         values = values[~np.isnan(values)]
