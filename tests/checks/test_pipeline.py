@@ -186,3 +186,11 @@ def test_whole_numbers_beyond_double_precision_with_gaps_are_profiled(tmp_path):
     pq.write_table(pa.table({"id": pa.array([2**53 + 1, None, -(2**63)], pa.int64())}), path)
     column = watchkeeper.profile(path).columns["id"]
     assert (column.inferred_type, column.present, column.max) == ("Integral", 2, 2.0**53)
+
+
+def test_spreads_near_the_smallest_float_are_judged_for_drift(tmp_path):
+    # their variance is the smallest float, and divided by the count it is zero
+    data = tmp_path / "data.csv"
+    data.write_text("x\n0\n3e-162\n0\n3e-162\n")
+    outcome = run_check(data, baseline=watchkeeper.suggest_baseline(data))
+    assert outcome.profile.rows == 4

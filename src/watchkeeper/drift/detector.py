@@ -103,11 +103,13 @@ def _run_family(
 
 
 def _within_floats(test, baseline, current, settings) -> DriftTest | None:
-    """The test, or None when its arithmetic leaves the floats (values near 1e308 square
-    to more than a float holds): like a test whose figures are not finite, it is not run."""
+    """The test, or None when its arithmetic leaves the floats: values near 1e308 square
+    to more than a float holds, variances near 5e-324 divide to zero (and ``math.log``
+    of that zero is a domain error). Like a test whose figures are not finite, it is
+    not run."""
     try:
         return test(baseline, current, settings)
-    except OverflowError:
+    except (ArithmeticError, ValueError):
         return None
 
 
