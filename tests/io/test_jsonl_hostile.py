@@ -28,6 +28,10 @@ def failure(path) -> str:
     return message
 
 
+def lines(records: list[dict]) -> str:
+    return "".join(json.dumps(record) + "\n" for record in records)
+
+
 def nested(depth: int, inner: str = "1", opening: str = '{"a":', closing: str = "}") -> str:
     return opening * depth + inner + closing * depth
 
@@ -203,3 +207,29 @@ def test_lists_that_start_with_null_are_read_as_their_text(write):
         {"a": None, "b": 3},
     ]
     table.validate(full=True)
+
+
+def test_numbers_beyond_a_double_name_their_line(write):
+    path = write("big.jsonl", '{"a": 1}\n\n{"a": 1e999}\n')
+    assert "big.jsonl: line 3 holds a number beyond a double's range: '1e999'" in failure(path)
+    digits = "7" * 5000  # more digits than Python converts to an integer by default
+    path = write("long.jsonl", f'{{"a": "x"}}\n{{"a": {digits}}}\n')
+    assert "long.jsonl: line 2 holds a number beyond a double's range: '7777" in failure(path)
+
+
+def test_nan_and_infinity_are_read_as_the_parser_reads_them_when_types_mix(write):
+    path = write("nan.jsonl", '{"a": 1, "b": NaN}\n{"a": "x", "b": -Infinity}\n')
+    table = pa.Table.from_batches(read_batches(path))
+    assert table.column("a").to_pylist() == ["1", "x"]
+    assert str(table.column("b").to_pylist()) == "[nan, -inf]"
+
+
+def test_keys_that_look_like_parser_paths_are_read(write):
+    # the parser names conflicts by paths such as /a/)/[], which keys can imitate
+    records = [{"a": {")": [True]}, "a/)": 1}, {"a": {")": [1]}, "a/)": "x"}]
+    path = write("paths.jsonl", lines(records))
+    table = pa.Table.from_batches(read_batches(path))
+    assert table.to_pylist() == [
+        {"a": '{")": [true]}', "a/)": "1"},
+        {"a": '{")": [1]}', "a/)": "x"},
+    ]

@@ -18,6 +18,7 @@ line may be up to ``MAX_LINE_BYTES`` (1 GiB) long.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -37,7 +38,7 @@ MAX_LINE_BYTES = 1 << 30
 ENCODING_HINT = "JSON Lines files must be UTF-8; re-encode the file"
 ONE_OBJECT = "write one object per line"
 
-_TYPE_CHANGE = re.compile(r"Column\(/([^)/]*)[^)]*\) changed from \w+ to \w+")
+_PARSER_ROW = re.compile(r"\s*in row (\d+)$")
 
 
 def read_jsonl(file: DataFile, counter: ByteCounter) -> Iterator[pa.RecordBatch]:
@@ -112,23 +113,19 @@ def parse_chunk(file: DataFile, chunk: bytes, first: int) -> pa.Table:
     shape = chunk_shape(chunk)
     if shape.not_object is not None:
         raise _not_object(file, chunk, first, shape.not_object)
-    if shape.deep:
-        deep = {index: chunk[start:stop] for index, start, stop in shape.deep}
-        return _parse_records(file, chunk, first, deep)
-    try:
-        table = _parse(chunk)
-    except pa.ArrowInvalid as exc:
-        if _TYPE_CHANGE.search(str(exc)):
-            return _parse_records(file, chunk, first, {})
-        raise _parse_error(file, chunk, first, exc) from exc
-    except UnicodeDecodeError as exc:
-        raise _parse_error(file, chunk, first, exc) from exc
-    if _broken_columns(table):
-        # Text that is not UTF-8 (the parser copies string bytes unchecked; decoding
-        # names the line), or an array the parser built wrong (lists that start with
-        # null get offsets past their values): such keys are read as text.
-        return _parse_records(file, chunk, first, {})
-    return table
+    deep = {index: chunk[start:stop] for index, start, stop in shape.deep}
+    if not deep:
+        try:
+            table = _parse(chunk)
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            pass  # a line that is not JSON (named below), or keys whose types mix
+        else:
+            # Text that is not UTF-8 (the parser copies string bytes unchecked), or an
+            # array the parser built wrong (lists that start with null get offsets past
+            # their values), is not let through.
+            if not _broken_columns(table):
+                return table
+    return _parse_records(file, chunk, first, deep)
 
 
 def _parse(chunk: bytes) -> pa.Table:
@@ -149,31 +146,61 @@ def _broken_columns(table: pa.Table) -> set[str]:
 
 
 def _parse_records(file: DataFile, chunk: bytes, first: int, deep: dict[int, bytes]) -> pa.Table:
-    """Parse a chunk in Python, then in Arrow; keys whose types mix, whose values nest
-    too deeply (lines ``deep``, by index in the chunk) or that the parser cannot build
-    are read as text."""
+    """Parse a chunk in Python (naming the first line that is not one JSON object),
+    then in Arrow. A key whose values nest too deeply (lines ``deep``, by index in the
+    chunk), whose values mix JSON types, or that the parser cannot build, is read as
+    text."""
     records, as_text = _records(file, chunk, first, deep)
     for key in as_text:
         _to_text(records, key)
+    keys = {key for record in records for key in record}
     while True:
-        dumped = "\n".join(json.dumps(record) for record in records).encode()
         try:
-            table = _parse(dumped)
+            table = _parse(_dumps(records))
         except pa.ArrowInvalid as exc:
-            match = _TYPE_CHANGE.search(str(exc))
-            if not match or match.group(1) in as_text:
-                raise _chunk_error(file, chunk, first, exc) from exc
-            keys = {match.group(1)}
+            culprits = _named_key(str(exc), keys - as_text) or _failing_keys(
+                records, keys - as_text
+            )
+            error: Exception = exc
         else:
             broken = _broken_columns(table)
             if not broken:
                 return table
-            keys = broken - as_text
-            if not keys:
-                raise _chunk_error(file, chunk, first, ValueError("the parser built invalid data"))
-        for key in keys:
+            culprits = broken - as_text
+            error = ValueError("the parser built invalid data")
+        if not culprits:
+            raise _chunk_error(file, chunk, first, error) from error
+        for key in culprits:
             as_text.add(key)
             _to_text(records, key)
+
+
+def _named_key(message: str, candidates: set[str]) -> set[str]:
+    """The one key the parser's message names (``Column(/key/...) changed from …``).
+
+    Keys may hold ``/`` and ``)``, so a message can fit several keys: then none is
+    taken, and the keys are tried one by one instead.
+    """
+    named = {
+        key for key in candidates if f"Column(/{key})" in message or f"Column(/{key}/" in message
+    }
+    return named if len(named) == 1 else set()
+
+
+def _failing_keys(records: list[dict[str, Any]], candidates: set[str]) -> set[str]:
+    """The keys whose values alone the parser cannot read or builds wrong."""
+    return {key for key in candidates if not _parses([{key: r.get(key)} for r in records])}
+
+
+def _parses(records: list[dict[str, Any]]) -> bool:
+    try:
+        return not _broken_columns(_parse(_dumps(records)))
+    except pa.ArrowInvalid:
+        return False
+
+
+def _dumps(records: list[dict[str, Any]]) -> bytes:
+    return "\n".join(json.dumps(record) for record in records).encode()
 
 
 def _to_text(records: list[dict[str, Any]], key: str) -> None:
@@ -240,7 +267,14 @@ def _deep_record(line: bytes, where: str) -> tuple[dict[str, Any], set[str]]:
 def _decode(text: bytes, where: str) -> Any:
     """A JSON text nested at most ``MAX_NESTING`` levels deep, decoded."""
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_int=_integer,
+            parse_float=_double,
+        )
+    except _BeyondDouble as exc:
+        raise InputError(f"{where} holds a number beyond a double's range: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{where} is not valid UTF-8; {ENCODING_HINT}") from exc
     except ValueError as exc:
@@ -256,6 +290,28 @@ def _not_object(file: DataFile, chunk: bytes, first: int, index: int) -> InputEr
         _record(line, where)  # raises the precise error: a null, a list, not JSON …
     start = excerpt(line.strip().decode("utf-8", "replace"), 20)
     return InputError(f"{where} is not a JSON object (it starts {start}); {ONE_OBJECT}")
+
+
+class _BeyondDouble(Exception):
+    """A JSON number that no double holds (Arrow's parser refuses it too)."""
+
+
+def _integer(text: str) -> int | float:
+    # Arrow reads integers beyond 64 bits as doubles; Python would refuse those of more
+    # than 4300 digits as text it may not convert.
+    if len(text) <= 20:
+        value = int(text)
+        if -(2**63) <= value < 2**63:
+            return value
+    return _double(text)
+
+
+def _double(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _BeyondDouble(excerpt(text, 20))
+    return value
+
 
 
 def _json_kind(value: Any) -> str:
@@ -280,13 +336,14 @@ def _json_problem(exc: ValueError) -> str:
     return str(exc)
 
 
-def _parse_error(file: DataFile, chunk: bytes, first: int, exc: Exception) -> InputError:
-    _records(file, chunk, first)  # raises the precise error when one line is at fault
-    return _chunk_error(file, chunk, first, exc)
-
-
 def _chunk_error(file: DataFile, chunk: bytes, first: int, exc: Exception) -> InputError:
+    problem = first_line(exc)
+    row = _PARSER_ROW.search(problem)
+    if row:  # the parser counts rows, blank lines left out: say which line
+        filled = (i for i, line in enumerate(chunk.split(b"\n")) if line.strip())
+        index = next((i for n, i in enumerate(filled) if n == int(row.group(1))), None)
+        if index is not None:
+            what = problem[: row.start()].removeprefix("JSON parse error: ").rstrip(". ")
+            return InputError(f"{file.path}: line {first + index} cannot be read: {what}")
     last = first + chunk.count(b"\n")
-    return InputError(
-        f"{file.path}: cannot read lines {first}-{last} as JSON Lines: {first_line(exc)}"
-    )
+    return InputError(f"{file.path}: cannot read lines {first}-{last} as JSON Lines: {problem}")
