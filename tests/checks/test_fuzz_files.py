@@ -173,13 +173,19 @@ def delimited(draw, delimiter: str) -> tuple[bytes, bool]:
 
 @st.composite
 def _damaged(draw, data: bytes) -> bytes:
-    """Usually the bytes as they are; sometimes cut short or with stray bytes."""
-    kind = draw(st.sampled_from(["whole"] * 12 + ["cut", "stray"]))
+    """Usually the bytes as they are; sometimes cut short, with stray bytes, or with
+    bytes overwritten."""
+    kind = draw(st.sampled_from(["whole"] * 12 + ["cut", "stray", "flipped"]))
     if kind == "cut" and data:
         return data[: draw(st.integers(0, len(data) - 1))]
     if kind == "stray":
         at = draw(st.integers(0, len(data)))
         return data[:at] + draw(st.binary(min_size=1, max_size=4)) + data[at:]
+    if kind == "flipped" and data:
+        changed = bytearray(data)
+        for at in draw(st.lists(st.integers(0, len(data) - 1), min_size=1, max_size=6)):
+            changed[at] = draw(st.integers(0, 255))
+        return bytes(changed)
     return data
 
 

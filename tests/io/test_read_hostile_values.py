@@ -102,3 +102,11 @@ def test_json_text_is_json_dumps_at_any_depth():
     text = json_text(deep)
     assert text.startswith('{"a": {"a": ') and len(text) == 100_000 * 7 + 1
     assert nesting(deep, limit=64) == 65
+
+
+def test_a_parquet_footer_whose_column_names_are_not_utf8_is_damaged(tmp_path):
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"zzzzzz": [1, 2]}), sink)
+    data = sink.getvalue().to_pybytes().replace(b"zzzzzz", b"\xff\xfe\xfd\xfc\xfb\xfa")
+    (tmp_path / "names.parquet").write_bytes(data)
+    assert "names.parquet: damaged or truncated Parquet file" in failure(tmp_path / "names.parquet")

@@ -45,9 +45,10 @@ def _scan(file: DataFile, counter: ByteCounter, batch_rows: int) -> Iterator[pa.
             parquet = pq.ParquetFile(binary)
             if isinstance(binary, pa.NativeFile):
                 parquet = pq.ParquetFile(binary, **_local_options(parquet))
-        except (OSError, pa.ArrowException) as exc:
+            names = unique_names(parquet.schema_arrow.names)
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
+            # a damaged footer can hold column names that are not UTF-8
             raise _not_parquet(file, binary, exc) from exc
-        names = unique_names(parquet.schema_arrow.names)
         rows = 0
         size = min(batch_rows, _rows_within(parquet.schema_arrow, BATCH_BYTES))
         try:
@@ -56,7 +57,7 @@ def _scan(file: DataFile, counter: ByteCounter, batch_rows: int) -> Iterator[pa.
                 check_text(batch, file.path, rows, UTF8_ADVICE)
                 rows += batch.num_rows
                 yield batch
-        except (OSError, pa.ArrowException) as exc:
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
             raise InputError(f"{file.path}: damaged Parquet file: {first_line(exc)}") from exc
         if rows == 0:
             yield renamed(empty_batch(parquet.schema_arrow), names)
