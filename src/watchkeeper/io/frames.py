@@ -84,7 +84,7 @@ def _table(table: pa.Table, batch_rows: int) -> Iterator[pa.RecordBatch]:
 
 def _pandas(frame: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
     frame = frame.set_axis(unique_names([str(name) for name in frame.columns]), axis="columns")
-    nested = [name for name in frame.columns if frame[name].dtype == object]
+    nested = [name for name in frame.columns if _holds_containers(frame[name])]
     if nested:
         frame = frame.assign(**{name: frame[name].map(shallow) for name in nested})
     schema, as_text = _pandas_schema(frame)
@@ -100,6 +100,13 @@ def _pandas(frame: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
             raise InputError(
                 f"pandas DataFrame: cannot convert rows {start}+: {first_line(exc)}"
             ) from exc
+
+
+def _holds_containers(column: Any) -> bool:
+    """Whether an object column holds dicts or lists (which may nest too deeply)."""
+    return column.dtype == object and any(
+        isinstance(value, dict | list | tuple) for value in column.array
+    )
 
 
 def _pandas_schema(frame: Any) -> tuple[pa.Schema, list[str]]:
