@@ -2,8 +2,9 @@
 compressed, well-formed and broken) go through profile → check → report, and every
 one ends in a result or one of watchkeeper's own one-line errors, never anything else.
 
-The number of examples per test is capped for CI (``FUZZ``: a fixed, derandomised set);
-``WATCHKEEPER_FUZZ_EXAMPLES=2000`` (or ``bench/fuzz.py``) runs a longer random search.
+Two hypothesis settings profiles: ``fuzz-ci``, 40 examples per test, the same fixed
+(derandomised) set on every run, and ``fuzz-long``, chosen by
+``WATCHKEEPER_FUZZ_EXAMPLES=2000`` (or ``bench/fuzz.py``): that many random examples.
 """
 
 from __future__ import annotations
@@ -27,14 +28,15 @@ from watchkeeper.checks.pipeline import run_check
 from watchkeeper.errors import WatchkeeperError
 
 _LONG_RUN = os.environ.get("WATCHKEEPER_FUZZ_EXAMPLES")
-FUZZ = settings(
-    max_examples=int(_LONG_RUN or 40),
-    derandomize=not _LONG_RUN,
+_FILES = settings(
     deadline=None,
     database=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+settings.register_profile("fuzz-ci", _FILES, max_examples=40, derandomize=True)
+settings.register_profile("fuzz-long", _FILES, max_examples=int(_LONG_RUN or 2000))
+FUZZ = settings.get_profile("fuzz-long" if _LONG_RUN else "fuzz-ci")
 RULES = (
     "defaults: {max_missing: 50%}\ncolumns:\n  a: {min: 0, max: 1000000}\n  b: {allowed: [x, y]}\n"
 )
