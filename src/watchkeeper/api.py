@@ -61,11 +61,20 @@ def suggest_baseline(
     """Profile ``data`` and suggest a baseline from it, as SageMaker's baselining job does.
 
     With ``output``, writes ``statistics.json``, ``constraints.json`` and ``report.html``
-    (plus ``report.csv`` and ``report.json``) there.
+    (plus ``report.csv`` and ``report.json``) there, as one set: all are rendered before
+    any is written, and a failure leaves ``output`` as it was.
     """
-    from watchkeeper.baseline import Baseline, write_baseline
+    from watchkeeper.baseline import (
+        CONSTRAINTS,
+        STATISTICS,
+        Baseline,
+        constraints_json,
+        statistics_json,
+        suggest_constraints,
+    )
     from watchkeeper.checks.pipeline import describe
-    from watchkeeper.report import write_report
+    from watchkeeper.io.storage import write_files
+    from watchkeeper.report import render_report
 
     reference = profile(
         data,
@@ -80,14 +89,14 @@ def suggest_baseline(
     location = None
     if output is not None:
         location = os.fspath(output)
-        write_baseline(reference, location, storage_options)
-        write_report(
-            location,
-            reference,
-            title=title or "watchkeeper baseline",
-            subtitle=describe(data),
-            storage_options=storage_options,
-        )
+        files = {
+            STATISTICS: statistics_json(reference),
+            CONSTRAINTS: constraints_json(suggest_constraints(reference)),
+            **render_report(
+                reference, title=title or "watchkeeper baseline", subtitle=describe(data)
+            ),
+        }
+        write_files(location, files, storage_options)
     return Baseline.from_profile(reference, location)
 
 

@@ -166,7 +166,7 @@ def test_corrupt_gzip(write):
     [
         ('{"a": 1}\n{"a": 2\n{"a": 3}\n', "line 2 is not valid JSON: Expecting ',' delimiter"),
         ('{"a": 1}\n\n{"a": 2}}\n', "line 3 is not valid JSON: Extra data"),
-        ('{"a": 1}\n[1, 2]\n', "line 2 is a JSON list, not an object"),
+        ('{"a": 1}\n[1, 2]\n', "line 2 is not a JSON object (it is a list)"),
         ('{"a": 1, "a": 2}\n', "line 1 is not valid JSON: key 'a' appears twice"),
         ('[{"a": 1}, {"a": 2}]\n', "holds a JSON array, not JSON Lines"),
         ("just words\n", "line 1 is not valid JSON"),

@@ -6,6 +6,8 @@ import datasketches
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchkeeper.profile.distinct import DistinctSketch, hash_doubles
 
@@ -44,6 +46,34 @@ def test_string_hash_matches_library():
     ours = DistinctSketch()
     ours.update_strings(pa.array([*words, None]))
     assert ours.to_bytes() == _library(words).compact().serialize()
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    words=st.lists(
+        st.one_of(
+            st.text(max_size=30),
+            st.text(alphabet="ab€é日\x00", max_size=80),
+            st.integers(0, 5000).map(lambda n: "long " * n),
+        ),
+        max_size=40,
+    ),
+    start=st.integers(0, 2),
+)
+def test_string_hashes_of_any_text_match_the_library(words, start):
+    # short ASCII, short non-ASCII (mixed in one batch) and long text take three paths
+    values = pa.array(words).slice(min(start, len(words)))
+    ours = DistinctSketch()
+    ours.update_strings(values)
+    assert ours.to_bytes() == _library(values.to_pylist()).compact().serialize()
+
+
+def test_many_long_strings_keep_every_hash():
+    # more long strings than one library sketch of the default size would keep whole
+    words = [f"{i:06d}" + "x" * 100 for i in range(70_000)]
+    ours = DistinctSketch(lg_k=17)
+    ours.update_strings(pa.array(words))
+    assert ours.to_bytes() == _library(words, lg_k=17).compact().serialize()
 
 
 def test_strings_and_numbers_share_one_sketch():

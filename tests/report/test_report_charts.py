@@ -85,3 +85,49 @@ def test_script_json_cannot_close_the_script_element():
     text = script_json({"label": "</script><!-- & \u2028"})
     assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
     assert text == '{"label":"\\u003c/script\\u003e\\u003c!-- \\u0026 \\u2028"}'
+
+
+LARGEST = np.finfo(np.float64).max
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [math.inf, math.inf, math.inf],
+        [math.inf, -math.inf],
+        [-math.inf, math.inf, math.inf],
+    ],
+)
+def test_a_column_with_no_finite_value_has_no_histogram(values):
+    assert numeric_figure(column(values), None) is None
+    assert numeric_figure(column(values), column(values)) is None
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.5],
+        [0.5, 0.5, math.inf],
+        [-1e308, 1e308],
+        [-LARGEST, LARGEST],
+        [LARGEST],
+        [-LARGEST, -LARGEST],
+        [5e-324, 1e-323],
+        [0.1, 0.1 + 1e-16],
+        [2.0**60, 2.0**60 + 4096],
+        [-math.inf, 3.0, 4.0],
+    ],
+)
+def test_extreme_ranges_give_finite_bins_that_hold_every_value(values):
+    figure = numeric_figure(column(values), None)
+    script_json(figure)  # strict JSON: every number finite
+    trace = figure["data"][0]
+    assert trace["width"] > 0 and all(math.isfinite(x) for x in trace["x"])
+    assert sum(trace["y"]) == pytest.approx(1.0)
+
+
+def test_infinite_current_values_fall_into_the_outer_bins_of_the_baseline_range():
+    figure = numeric_figure(column([math.inf, -math.inf, 2.0]), column([1.0, 2.0, 3.0]))
+    baseline, current = figure["data"]
+    assert baseline["x"] == current["x"] == [1.0, 2.0, 3.0]
+    assert current["y"] == pytest.approx([1 / 3, 1 / 3, 1 / 3])

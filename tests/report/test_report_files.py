@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import tempfile
 
 import pyarrow as pa
 import pytest
 
-from watchkeeper.errors import UsageError
+from watchkeeper.errors import InputError, UsageError
+from watchkeeper.io.storage import write_files
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.report import feature_table, render_html, table_csv, write_report
 
@@ -58,3 +61,56 @@ def test_unknown_names_are_refused(tmp_path, profile, names):
     with pytest.raises(UsageError, match="html, csv, json"):
         write_report(tmp_path, profile, names=names)
     assert list(tmp_path.iterdir()) == []
+
+
+def folder_state(folder) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_a_page_that_cannot_be_rendered_leaves_the_folder_as_it_was(tmp_path, profile, monkeypatch):
+    write_report(tmp_path, profile)
+    before = folder_state(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("rendering failed")
+
+    monkeypatch.setattr("watchkeeper.report.writer.render_html", broken)
+    profile.track(pa.table({"age": [50], "city": ["Köln"]}))
+    with pytest.raises(RuntimeError):
+        write_report(tmp_path, profile)
+    assert folder_state(tmp_path) == before  # report.csv and .json not replaced either
+    with pytest.raises(RuntimeError):
+        write_report(tmp_path / "new", profile)
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_file_that_cannot_be_written_leaves_the_set_unwritten(tmp_path, profile, monkeypatch):
+    write_report(tmp_path, profile)
+    before = folder_state(tmp_path)
+    real = tempfile.mkstemp
+    calls = []
+
+    def disk_full_on_the_third(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", disk_full_on_the_third)
+    profile.track(pa.table({"age": [50], "city": ["Köln"]}))
+    with pytest.raises(InputError, match="No space left on device"):
+        write_report(tmp_path, profile)
+    assert folder_state(tmp_path) == before  # no temporary file left either
+
+
+def test_a_folder_in_the_way_of_one_file_stops_the_set_before_any_is_written(tmp_path, profile):
+    (tmp_path / "report.json").mkdir()
+    with pytest.raises(InputError, match=r"report\.json: is a folder"):
+        write_report(tmp_path, profile)
+    assert [path.name for path in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_write_files_writes_text_and_bytes_as_one_set(tmp_path):
+    written = write_files(tmp_path / "a" / "b", {"x.json": "{}", "y.bin": b"\x00\xff"})
+    assert written == {"x.json": str(tmp_path / "a/b/x.json"), "y.bin": str(tmp_path / "a/b/y.bin")}
+    assert (tmp_path / "a/b/y.bin").read_bytes() == b"\x00\xff"

@@ -301,3 +301,10 @@ def test_the_chart_cap_keeps_violations_then_drift_then_column_order():
     assert "4 of 10 features" in page
     page = render_html(current, violations=[finding], max_charts=0)
     assert page.count("<article") == 1
+
+
+def test_a_column_of_only_infinities_is_a_numeric_section_without_chart():
+    profile = profile_of({"x": [float("inf")] * 3, "y": [1.0, 2.0, 3.0]})
+    page = render_html(profile)
+    assert "No chart: every value is infinite, so none can be placed on an axis." in page
+    assert page.count("No chart:") == 1  # y still has its histogram

@@ -164,3 +164,47 @@ def test_zero_rows_keep_their_columns():
         ("x", 0, 0.0),
         ("s", 0, 0.0),
     ]
+
+
+FORMULAS = ["=1+1", "+SUM(A1:A9)", "-2+3", "@cmd", "\t=1", "\r=1", "=HYPERLINK(\"x\")"]
+
+
+@pytest.mark.parametrize("name", FORMULAS)
+def test_text_a_spreadsheet_would_run_is_marked_as_text_in_csv_only(name):
+    profile = DatasetProfile()
+    profile.track(pa.table({name: ["a"], "n": [1]}))
+    rows = feature_table(profile)
+    cells = list(csv.DictReader(io.StringIO(table_csv(rows), newline="")))
+    assert cells[0]["feature"] == "'" + name
+    assert json.loads(table_json(rows))[0]["feature"] == name  # exact in JSON
+
+
+def test_negative_numbers_stay_numbers_and_top_values_are_escaped():
+    profile = DatasetProfile()
+    profile.track(
+        pa.table(
+            {
+                "delta": [-1.5, -2.5, -1.5],
+                "code": ["-7", "-7", "x"],
+                "formula": ["=A1*2", "=A1*2", "b"],
+                "date": ["-2024-01", "-2024-01", "x"],
+            }
+        )
+    )
+    cells = {
+        row["feature"]: row
+        for row in csv.DictReader(io.StringIO(table_csv(feature_table(profile)), newline=""))
+    }
+    assert (cells["delta"]["min"], cells["delta"]["mean"]) == ("-2.5", "-1.8333333333333333")
+    assert cells["code"]["top_value"] == "-7"  # a plain number, which no spreadsheet runs
+    assert cells["formula"]["top_value"] == "'=A1*2"
+    assert cells["date"]["top_value"] == "'-2024-01"
+
+
+def test_a_carriage_return_in_a_name_stays_inside_its_cell():
+    profile = DatasetProfile()
+    profile.track(pa.table({"a\rb": [1], "c\r\nd": ["x"], "e": [2]}))
+    text = table_csv(feature_table(profile))
+    assert text.endswith("\n") and "\r\n" not in text.replace('"c\r\nd"', "")
+    parsed = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [row["feature"] for row in parsed] == ["a\rb", "c\r\nd", "e"]

@@ -12,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchkeeper.baseline import Baseline, load_baseline, write_statistics
+from watchkeeper.baseline import Baseline, load_baseline, statistics_json
 from watchkeeper.checks.constraints import MODES, evaluate_constraints
 from watchkeeper.checks.rules import Rules, evaluate_rules, read_rules
-from watchkeeper.checks.violations import Violation, write_violations
+from watchkeeper.checks.violations import Violation, violations_json
 from watchkeeper.drift import DriftSettings
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.io import CsvOptions
-from watchkeeper.io.storage import join
+from watchkeeper.io.storage import write_files
 from watchkeeper.profile import DatasetProfile, build_profile
-from watchkeeper.report import write_report
+from watchkeeper.report import render_report
 
 STATISTICS = "statistics.json"
 VIOLATIONS = "constraint_violations.json"
@@ -140,27 +140,27 @@ def write_outcome(
     title: str | None = None,
     plotly_src: str | None = None,
 ) -> dict[str, str]:
-    """Write a check's artefacts under ``output``; returns name → URI."""
-    where = os.fspath(output)
-    artifacts = {
-        "statistics": write_statistics(outcome.profile, join(where, STATISTICS), storage_options),
-        "violations": write_violations(
-            outcome.violations, join(where, VIOLATIONS), storage_options
+    """Write a check's artefacts under ``output`` as one set; returns name → URI.
+
+    Everything is rendered before anything is written, so a statistic or a page that
+    cannot be rendered leaves ``output`` as it was.
+    """
+    files = {
+        STATISTICS: statistics_json(outcome.profile),
+        VIOLATIONS: violations_json(outcome.violations),
+        **render_report(
+            outcome.profile,
+            baseline=outcome.baseline.statistics if outcome.baseline else None,
+            violations=[violation.to_dict() for violation in outcome.violations],
+            drift=outcome.drift,
+            title=title or "watchkeeper check",
+            subtitle=outcome.source,
+            plotly_src=plotly_src,
         ),
     }
-    reports = write_report(
-        where,
-        outcome.profile,
-        baseline=outcome.baseline.statistics if outcome.baseline else None,
-        violations=[violation.to_dict() for violation in outcome.violations],
-        drift=outcome.drift,
-        title=title or "watchkeeper check",
-        subtitle=outcome.source,
-        storage_options=storage_options,
-        plotly_src=plotly_src,
-    )
-    artifacts.update(reports)
-    return artifacts
+    written = write_files(output, files, storage_options)
+    names = {STATISTICS: "statistics", VIOLATIONS: "violations"}
+    return {names.get(file, file.removeprefix("report.")): uri for file, uri in written.items()}
 
 
 def describe(data: object) -> str:

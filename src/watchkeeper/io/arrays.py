@@ -20,7 +20,7 @@ def values(array: pa.Array) -> np.ndarray:
     if pa.types.is_boolean(array.type):
         return mask(array)
     if pa.types.is_decimal(array.type):
-        array = pc.cast(array, pa.float64())
+        array = pc.cast(array, pa.float64(), safe=False)
     dtype = _dtype(array.type)
     data = array.buffers()[1]
     if data is None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from queue import Empty, Full, Queue
 
 import pyarrow as pa
+
+from watchkeeper.errors import InputError
 
 
 def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
@@ -70,3 +73,53 @@ def prefetched(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa
 
 
 _DONE = object()
+
+
+def check_text(batch: pa.RecordBatch, source: str, rows_before: int, advice: str = "") -> None:
+    """Raise InputError naming the column (and row) of text that is not valid UTF-8.
+
+    Arrow's readers and builders may copy text bytes without checking them; invalid
+    UTF-8 that reached the profile as a "string" would fail far from its source.
+    ``rows_before`` counts the source's rows before this batch, ``advice`` is appended.
+    """
+    found = _invalid_text(batch)
+    if found is None:
+        return
+    name, row = found
+    where = f" (row {rows_before + row + 1})" if row is not None else ""
+    raise InputError(f"{source}: column {name!r} holds text that is not valid UTF-8{where}{advice}")
+
+
+def _invalid_text(batch: pa.RecordBatch) -> tuple[str, int | None] | None:
+    """The first column holding invalid UTF-8, and the row when Arrow says it."""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if not _holds_text(column.type):
+            continue
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid as exc:
+            found = _STRING_INDEX.search(str(exc))
+            flat = _is_text(column.type)
+            return name, int(found.group(1)) if found and flat else None
+    return None
+
+
+def _holds_text(kind: pa.DataType) -> bool:
+    stack = [kind]
+    while stack:
+        item = stack.pop()
+        if pa.types.is_dictionary(item):
+            stack.append(item.value_type)
+        elif _is_text(item):
+            return True
+        stack.extend(item.field(i).type for i in range(item.num_fields))
+    return False
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
+_STRING_INDEX = re.compile(r"Invalid UTF8 sequence at string index (\d+)")

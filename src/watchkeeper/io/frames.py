@@ -3,7 +3,9 @@ lists of dicts.
 
 pandas and polars are imported by the objects themselves, never by this module: a
 DataFrame is recognised by the module its type comes from. Every batch gets unique,
-non-empty column names, as file sources do.
+non-empty column names, as file sources do. Python values (records, object columns)
+nested more than 64 levels deep are read as their JSON text, as in JSON Lines files:
+pyarrow's conversion would exhaust the stack.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 import pyarrow as pa
 
 from watchkeeper.errors import InputError, UsageError
-from watchkeeper.io.batches import empty_batch
+from watchkeeper.io.batches import check_text, empty_batch
+from watchkeeper.io.jsontext import shallow
 from watchkeeper.io.messages import first_line
 from watchkeeper.io.names import unique_names, with_unique_names
 
@@ -31,11 +34,11 @@ class MemorySource:
 def memory_source(obj: object, batch_rows: int) -> MemorySource | None:
     """The object as batches, or None when it is not an in-memory table (a path, say)."""
     if isinstance(obj, pa.RecordBatch):
-        return MemorySource(_names(iter([obj])), obj.num_rows)
+        return MemorySource(_checked(_names(iter([obj])), "pyarrow RecordBatch"), obj.num_rows)
     if isinstance(obj, pa.Table):
-        return MemorySource(_table(obj, batch_rows), obj.num_rows)
+        return MemorySource(_checked(_table(obj, batch_rows), "pyarrow Table"), obj.num_rows)
     if isinstance(obj, pa.RecordBatchReader):
-        return MemorySource(_names(iter(obj)), None)
+        return MemorySource(_checked(_names(iter(obj)), "pyarrow RecordBatchReader"), None)
     if _is_a(obj, "pandas", "DataFrame"):
         return MemorySource(_pandas(obj, batch_rows), len(obj))  # type: ignore[arg-type]
     if _is_a(obj, "polars", "DataFrame"):
@@ -56,6 +59,15 @@ def _is_a(obj: object, package: str, name: str) -> bool:
     )
 
 
+def _checked(batches: Iterator[pa.RecordBatch], what: str) -> Iterator[pa.RecordBatch]:
+    """The batches of an Arrow object, whose text columns may hold unchecked bytes."""
+    rows = 0
+    for batch in batches:
+        check_text(batch, what, rows)
+        rows += batch.num_rows
+        yield batch
+
+
 def _names(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     for batch in batches:
         yield with_unique_names(batch)
@@ -72,6 +84,9 @@ def _table(table: pa.Table, batch_rows: int) -> Iterator[pa.RecordBatch]:
 
 def _pandas(frame: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
     frame = frame.set_axis(unique_names([str(name) for name in frame.columns]), axis="columns")
+    nested = [name for name in frame.columns if _holds_containers(frame[name])]
+    if nested:
+        frame = frame.assign(**{name: frame[name].map(shallow) for name in nested})
     schema, as_text = _pandas_schema(frame)
     for start in range(0, max(len(frame), 1), batch_rows):
         part = frame.iloc[start : start + batch_rows]
@@ -85,6 +100,13 @@ def _pandas(frame: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
             raise InputError(
                 f"pandas DataFrame: cannot convert rows {start}+: {first_line(exc)}"
             ) from exc
+
+
+def _holds_containers(column: Any) -> bool:
+    """Whether an object column holds dicts or lists (which may nest too deeply)."""
+    return column.dtype == object and any(
+        isinstance(value, dict | list | tuple) for value in column.array
+    )
 
 
 def _pandas_schema(frame: Any) -> tuple[pa.Schema, list[str]]:
@@ -106,6 +128,7 @@ def _pandas_schema(frame: Any) -> tuple[pa.Schema, list[str]]:
 def _records(records: list[dict[str, Any]], batch_rows: int) -> Iterator[pa.RecordBatch]:
     if not records:
         raise InputError("list of records: the list is empty, so there are no columns to read")
+    records = [{key: shallow(value) for key, value in record.items()} for record in records]
     try:
         array = pa.array(records)
     except (pa.ArrowException, ValueError, TypeError):

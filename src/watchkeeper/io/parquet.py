@@ -1,4 +1,10 @@
-"""Parquet reader: row groups streamed with ``ParquetFile.iter_batches``."""
+"""Parquet reader: row groups streamed with ``ParquetFile.iter_batches``.
+
+Parquet text (the UTF8/STRING logical type) must be UTF-8, but writers do not all check
+and Arrow's decoder copies the bytes as they are. Every batch's text columns are
+validated before they are profiled: invalid UTF-8 is an :class:`InputError` that names
+the column and the row, rather than statistics of text that the file does not hold.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import InputError
-from watchkeeper.io.batches import empty_batch
+from watchkeeper.io.batches import check_text, empty_batch
 from watchkeeper.io.files import ByteCounter, CountingFile, DataFile, open_binary
 from watchkeeper.io.messages import first_line
 from watchkeeper.io.names import renamed, unique_names
@@ -18,6 +24,7 @@ from watchkeeper.io.text import magic_kind
 # decoded bytes per batch (about); fewer rows per batch for wide tables
 BATCH_BYTES = 64 << 20
 MIN_BATCH_ROWS = 1024
+UTF8_ADVICE = "; Parquet text must be UTF-8: fix the writer, or store the column as binary"
 
 
 def read_parquet(file: DataFile, counter: ByteCounter, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -38,16 +45,19 @@ def _scan(file: DataFile, counter: ByteCounter, batch_rows: int) -> Iterator[pa.
             parquet = pq.ParquetFile(binary)
             if isinstance(binary, pa.NativeFile):
                 parquet = pq.ParquetFile(binary, **_local_options(parquet))
-        except (OSError, pa.ArrowException) as exc:
+            names = unique_names(parquet.schema_arrow.names)
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
+            # a damaged footer can hold column names that are not UTF-8
             raise _not_parquet(file, binary, exc) from exc
-        names = unique_names(parquet.schema_arrow.names)
         rows = 0
         size = min(batch_rows, _rows_within(parquet.schema_arrow, BATCH_BYTES))
         try:
             for batch in parquet.iter_batches(batch_size=size):
+                batch = renamed(batch, names)
+                check_text(batch, file.path, rows, UTF8_ADVICE)
                 rows += batch.num_rows
-                yield renamed(batch, names)
-        except (OSError, pa.ArrowException) as exc:
+                yield batch
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
             raise InputError(f"{file.path}: damaged Parquet file: {first_line(exc)}") from exc
         if rows == 0:
             yield renamed(empty_batch(parquet.schema_arrow), names)

@@ -4,6 +4,11 @@ Every artefact (profile, statistics.json, constraints.json, reports) is written 
 not at all: locally to a temporary file in the target folder, then renamed over the
 target; on object stores through one upload, which the store makes visible only once
 complete. A failure part-way leaves what was there before.
+
+A set of artefacts that belong together (a check's statistics, violations and reports)
+is written by :func:`write_files` once every one of them has been rendered: locally all
+are staged as temporary files first and renamed into place only when all were written,
+so a failure leaves the folder as it was (a folder it had to create is removed again).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +87,11 @@ def write_bytes(
 
 def _write_local(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(_stage(path, data), path)
+
+
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a temporary file beside ``path``; returns its name."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -87,10 +99,73 @@ def _write_local(path: Path, data: bytes) -> None:
         # mkstemp creates the file private to its owner; artefacts are for the team
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return temporary
+
+
+def write_files(
+    directory: str | os.PathLike[str],
+    files: Mapping[str, bytes | str],
+    storage_options: dict | None = None,
+) -> dict[str, str]:
+    """Write ``files`` (name → bytes or text, UTF-8) under ``directory`` as one set;
+    returns name → URI.
+
+    Render everything first, then call this: locally every file is staged beside its
+    target and all are renamed into place only once all were written, so a failure
+    (a full disk, a permission) leaves the folder as it was. On object stores each
+    file is one upload, made visible whole, one after the other.
+
+    >>> import tempfile
+    >>> sorted(write_files(tempfile.mkdtemp(), {"a.json": "{}", "b.csv": b"x\\n"}))
+    ['a.json', 'b.csv']
+    """
+    where = os.fspath(directory)
+    contents = {name: _as_bytes(data) for name, data in files.items()}
+    if not is_local(where):
+        return {
+            name: write_bytes(join(where, name), data, storage_options)
+            for name, data in contents.items()
+        }
+    folder = _local_path(where)
+    for name in contents:
+        if (folder / name).is_dir():  # renaming onto it would fail after others moved
+            raise InputError(f"{folder / name}: is a folder; cannot write a file there")
+    created = _missing_folders(folder)
+    staged: list[tuple[str, Path]] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in contents.items():
+            staged.append((_stage(folder / name, data), folder / name))
+        for temporary, target in staged:
+            os.replace(temporary, target)
+    except BaseException as exc:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
+        for made in created:
+            with suppress(OSError):  # only if still empty
+                made.rmdir()
+        if isinstance(exc, PermissionError):
+            raise InputError(f"{where}: permission denied, cannot write") from exc
+        if isinstance(exc, OSError):
+            raise InputError(f"{where}: cannot be written ({exc})") from exc
+        raise
+    return {name: join(where, name) for name in contents}
+
+
+def _as_bytes(data: bytes | str) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders that creating ``folder`` would create, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def write_text(uri: str | os.PathLike[str], text: str, storage_options: dict | None = None) -> str:

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from watchkeeper.io.arrays import from_indices, from_mask, from_strings, mask
 from watchkeeper.io.arrays import values as values_of
+from watchkeeper.io.jsontext import MAX_NESTING, json_text, type_nesting
 
 INTEGRAL = "Integral"
 FRACTIONAL = "Fractional"
@@ -113,7 +114,8 @@ def classify(array: pa.Array) -> ClassifiedBatch:
 def _classify_numbers(array: pa.Array, kind: str, arrow_type: str) -> ClassifiedBatch:
     rows = len(array)
     if array.null_count or pa.types.is_decimal(array.type):
-        array = pc.cast(pc.drop_null(array), pa.float64())
+        # as Spark does: integers beyond 2**53 round to the nearest double
+        array = pc.cast(pc.drop_null(array), pa.float64(), safe=False)
     values = values_of(array).astype(np.float64, copy=False)
     if kind == FRACTIONAL:
         values = values[~np.isnan(values)]
@@ -233,9 +235,15 @@ def _matches(values: pa.Array, pattern: str) -> np.ndarray:
 
 
 def _as_json_text(array: pa.Array) -> pa.Array:
-    # Rare column types only: a per-value conversion is acceptable here.
+    # Rare column types only: a per-value conversion is acceptable here. Types nested
+    # deeper than the stack allows json.dumps are written without recursion.
+    deep = type_nesting(array.type) > MAX_NESTING
     texts = [
-        None if value is None else json.dumps(value, default=str, sort_keys=True)
+        None
+        if value is None
+        else json_text(value)
+        if deep
+        else json.dumps(value, default=str, sort_keys=True)
         for value in array.to_pylist()
     ]
     return pa.array(texts, type=pa.string())

@@ -24,7 +24,12 @@ from watchkeeper.report.table import (
     table_csv,
     table_json,
 )
-from watchkeeper.report.writer import REPORT_NAMES, write_plotly_bundle, write_report
+from watchkeeper.report.writer import (
+    REPORT_NAMES,
+    render_report,
+    write_plotly_bundle,
+    write_report,
+)
 
 __all__ = [
     "FEATURE_FIELDS",
@@ -32,6 +37,7 @@ __all__ = [
     "feature_row",
     "feature_table",
     "render_html",
+    "render_report",
     "table_csv",
     "table_json",
     "write_plotly_bundle",

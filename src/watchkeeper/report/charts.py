@@ -27,29 +27,28 @@ CURRENT_COLOUR = "#2f6690"
 BASELINE_COLOUR = "#a3acb9"
 LABEL_LENGTH = 40
 OTHER_LABEL = "(all other values)"
+_LARGEST = np.finfo(np.float64).max
+_EXACT_WHOLE = 2.0**52  # whole numbers below this are a half apart from their bin edges
 
 
 def histogram_shares(
     sketches: Sequence[KLLSketch], bins: int = 30
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Common equal-width bin edges over the sketches' joint finite range, and each
-    sketch's share of values per bin.
+    sketch's share of values per bin; no edges when no sketch holds a finite value.
 
     Shares are differences of ranks at the interior edges, so values beyond the outer
     edges (infinities) fall into the first or last bin and each sketch's shares sum to 1.
     Bins are half-open ``[lo, hi)`` except the last, which is closed, as in NumPy.
     Whole numbers spanning fewer than ``bins`` values (counts, ratings, a single
-    value) get one bin of width 1 centred on each, so no bin straddles two of them.
+    value) get one bin of width 1 centred on each, so no bin straddles two of them; a
+    range too narrow for the floats to split gets one bin.
     """
     finite = [_finite_items(sketch) for sketch in sketches]
     joined = np.concatenate([*finite, np.empty(0)])
     if len(joined) == 0:
         return np.empty(0), [np.empty(0) for _ in sketches]
-    lo, hi = float(joined.min()), float(joined.max())
-    if hi - lo < bins and np.all(joined == np.round(joined)):
-        edges = np.arange(lo - 0.5, hi + 1.0, 1.0)
-    else:
-        edges = np.linspace(lo, hi, bins + 1)
+    edges = _edges(float(joined.min()), float(joined.max()), joined, bins)
     shares = []
     for sketch in sketches:
         n = sketch.n
@@ -57,6 +56,21 @@ def histogram_shares(
         counts = np.diff(np.concatenate(([0], below, [n])))
         shares.append(counts / n if n else np.zeros(len(edges) - 1))
     return edges, shares
+
+
+def _edges(lo: float, hi: float, values: np.ndarray, bins: int) -> np.ndarray:
+    small = max(abs(lo), abs(hi)) < _EXACT_WHOLE
+    if small and hi - lo < bins and np.all(values == np.round(values)):
+        return np.arange(lo - 0.5, hi + 1.0, 1.0)
+    # in quarters, so that a range wider than the largest float (-1e308 to 1e308) has
+    # edges and widths that are floats too
+    edges = np.linspace(lo / 4, hi / 4, bins + 1) * 4
+    if np.all(np.diff(edges / 4) > 0):
+        return edges
+    if hi > lo:
+        return np.array([lo, hi])
+    half = abs(lo) / 20 or 0.5
+    return np.clip(np.array([lo - half, lo + half]), -_LARGEST, _LARGEST)
 
 
 def _finite_items(sketch: KLLSketch) -> np.ndarray:
@@ -100,12 +114,15 @@ def overlaid_numeric_figure(
     sides: Sequence[tuple[str, ColumnProfile, str]], bins: int = 30
 ) -> dict[str, Any] | None:
     """Overlaid histograms of any number of columns, given as (legend name, column,
-    colour); columns without numbers are left out."""
+    colour); columns without numbers are left out, and None when no column has a
+    finite number."""
     sides = [side for side in sides if side[1].kll.n > 0]
     if not sides:
         return None
     edges, shares = histogram_shares([column.kll for _, column, _ in sides], bins)
-    centres = (edges[:-1] + edges[1:]) / 2
+    if len(edges) == 0:
+        return None  # only infinities: nothing to place on an axis
+    centres = edges[:-1] / 2 + edges[1:] / 2
     width = float(edges[1] - edges[0])
     # two sides read well overlaid; three overlaid bars mix into colours of their own
     grouped = len(sides) > 2

@@ -163,7 +163,7 @@ def _section(name, current, baseline, violated, verdicts, max_categories) -> dic
         "violations": violated.get(name, []),
         "drift": verdicts.get(name),
         "figure": _figure(now, before, kind, max_categories),
-        "empty_note": _empty_note(now, before),
+        "empty_note": _empty_note(now, before, kind),
     }
 
 
@@ -178,11 +178,13 @@ def _kind(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
     return "numeric" if column is not None and column.is_numeric else "categorical"
 
 
-def _empty_note(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
+def _empty_note(now: ColumnProfile | None, before: ColumnProfile | None, kind: str) -> str:
     """Why a feature has no chart."""
     columns = [column for column in (now, before) if column is not None and column.present]
     if not columns:
         return "No values to chart."
+    if kind == "numeric":
+        return "No chart: every value is infinite, so none can be placed on an axis."
     if all(_mostly_distinct(column) for column in columns):
         return "No chart: nearly every value is distinct, so no value is frequent."
     return "No chart: the values are free text, not counted as categories."

@@ -3,6 +3,13 @@
 The row fields are a public format (CSV and JSON reports, the command line); they keep
 their names and order. Counts are ints, statistics floats, and a figure that does not
 apply to a column (the mean of a text column, the top value of a numeric one) is None.
+
+``report.csv`` is opened in spreadsheets, which run a cell that starts with ``=``,
+``+``, ``-`` or ``@`` (or a tab or carriage return) as a formula: a feature named
+``=HYPERLINK(...)`` must not become one. Such text cells are written with a leading
+``'``, the spreadsheets' own mark for "this is text". Numbers are never marked: a
+count or statistic (``-1.5``) is written as a number, and so is text that is a plain
+decimal number, which no spreadsheet runs. ``report.json`` keeps every value exact.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,6 +38,10 @@ FEATURE_FIELDS = (
     "p50",
     "top_value",
 )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def feature_table(profile: DatasetProfile) -> list[dict[str, Any]]:
@@ -86,16 +98,27 @@ def table_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """The rows as CSV text with a header row.
 
     Numbers are printed in Python's shortest round-trip form, so ``float(cell)`` gives
-    back the very value; None is an empty cell. Columns are those of the first row
+    back the very value; None is an empty cell; text that a spreadsheet would run as a
+    formula gets a leading ``'``. Columns are those of the first row
     (:data:`FEATURE_FIELDS` for an empty table).
+
+    >>> print(table_csv([{"feature": "=1+1", "min": -1.5, "top_value": "-2"}]), end="")
+    feature,min,top_value
+    '=1+1,-1.5,-2
     """
     rows = list(rows)
     fields = list(rows[0]) if rows else list(FEATURE_FIELDS)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields)
-    writer.writerows([_csv_cell(row.get(key)) for key in fields] for row in rows)
-    return out.getvalue()
+    # With "\r\n" as terminator the writer quotes a cell holding a carriage return,
+    # which with "\n" it leaves bare, splitting the row for readers; lines end in "\n".
+    writer = csv.writer(out, lineterminator="\r\n")
+    lines = []
+    for cells in [fields, *([_csv_cell(row.get(key)) for key in fields] for row in rows)]:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(cells)
+        lines.append(out.getvalue()[:-2])
+    return "".join(line + "\n" for line in lines)
 
 
 def _csv_cell(value: Any) -> Any:
@@ -103,6 +126,8 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return value if _PLAIN_NUMBER.fullmatch(value) else "'" + value
     return value
 
 

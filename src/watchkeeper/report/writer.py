@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from watchkeeper.errors import UsageError
-from watchkeeper.io.storage import exists, join, write_text
+from watchkeeper.io.storage import exists, join, write_files, write_text
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.report.page import plotly_bundle_name, plotly_js, render_html
 from watchkeeper.report.table import feature_table, table_csv, table_json
@@ -35,8 +35,9 @@ def write_report(
 
     ``html`` is the page of :func:`render_html` (the other arguments, ``plotly_src``
     included, are its own),
-    ``csv`` and ``json`` the feature table of :func:`feature_table`. Each file is
-    written atomically.
+    ``csv`` and ``json`` the feature table of :func:`feature_table`. Every file is
+    rendered before any is written, and they are written as one set
+    (:func:`watchkeeper.io.storage.write_files`): a failure leaves the folder as it was.
 
     >>> import pyarrow as pa, tempfile
     >>> p = DatasetProfile()
@@ -44,6 +45,35 @@ def write_report(
     >>> sorted(write_report(tempfile.mkdtemp(), p, names=("csv",)))
     ['csv']
     """
+    texts = render_report(
+        current,
+        baseline=baseline,
+        violations=violations,
+        drift=drift,
+        title=title,
+        subtitle=subtitle,
+        generated_at=generated_at,
+        names=names,
+        plotly_src=plotly_src,
+    )
+    written = write_files(directory, texts, storage_options)
+    return {file.removeprefix("report."): uri for file, uri in written.items()}
+
+
+def render_report(
+    current: DatasetProfile,
+    *,
+    baseline: DatasetProfile | None = None,
+    violations: Iterable[Mapping[str, Any]] = (),
+    drift: Mapping[str, Any] | None = None,
+    title: str = "watchkeeper report",
+    subtitle: str | None = None,
+    generated_at: str | dt.datetime | None = None,
+    names: Sequence[str] = REPORT_NAMES,
+    plotly_src: str | None = None,
+) -> dict[str, str]:
+    """The text of ``report.<name>`` for each of ``names``, by file name, for writing
+    with other artefacts as one set (see :func:`write_report` for the arguments)."""
     unknown = [name for name in names if name not in REPORT_NAMES]
     if isinstance(names, str) or unknown:
         raise UsageError(f"report names must be some of {', '.join(REPORT_NAMES)}; got {names!r}")
@@ -62,11 +92,7 @@ def write_report(
             plotly_src=plotly_src,
         ),
     }
-    where = os.fspath(directory)
-    return {
-        name: write_text(join(where, f"report.{name}"), texts[name](), storage_options)
-        for name in dict.fromkeys(names)
-    }
+    return {f"report.{name}": texts[name]() for name in dict.fromkeys(names)}
 
 
 def write_plotly_bundle(
