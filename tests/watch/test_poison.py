@@ -74,6 +74,15 @@ def test_poison_files_beside_good_ones(tmp_path, webhook_server):
     for name in poison:
         assert_recorded_or_named(name, records, landing, bodies)
         assert name in first.stdout
+        assert sum(str(landing / name) in body for body in bodies) == 1, bodies
+    # read where the data means something, refused in one line where it cannot be read
+    assert [records[name].status for name in POISON] == ["failed", "done", "done", "failed"]
+    assert records["null.jsonl"].error == (
+        "line 1 is not a JSON object (it is null); write one object per line"
+    )
+    assert records["badutf8.parquet"].error.startswith(
+        "column 's' holds text that is not valid UTF-8 (row 1)"
+    )
     sent = len(webhook_server.posts)
     second = run_watch(tmp_path, webhook_server.address)
     assert second.returncode == 0, plain(second)
@@ -99,7 +108,8 @@ def test_a_failed_file_is_retried_only_when_it_changes(tmp_path, webhook_server)
     assert again.returncode == 0 and again.stdout == "", plain(again)  # not retried
     assert len(webhook_server.posts) == sent
     time.sleep(0.01)
-    (landing / "picture.csv").write_text("id,age\n1,30\n2,40\n")  # a new version: checked
+    rows = "".join(f"{i},{30 + i}\n" for i in range(5))
+    (landing / "picture.csv").write_text("id,age\n" + rows)  # a new version: checked
     changed = run_watch(tmp_path, webhook_server.address)
     assert changed.returncode == 0, plain(changed)
     assert "picture.csv" in changed.stdout and "null.jsonl" not in changed.stdout
