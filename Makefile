@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-files demo-fairness test lint bench clean
+.PHONY: demo demo-files demo-fairness test fuzz lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ demo-fairness: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/python -m pytest -q
+
+# The searches for bad inputs, with thousands of random examples each instead of the
+# suite's fixed few.
+FUZZERS := tests/fuzz tests/checks/test_fuzz_files.py tests/ui/test_upload_fuzz.py \
+	tests/ui/test_ui_contract.py tests/serve/test_serve_contract.py
+fuzz: $(VENV)/.installed-test
+	WATCHKEEPER_FUZZ=long $(BIN)/python -m pytest -q -p no:cacheprovider $(FUZZERS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/profile.py

@@ -6,7 +6,7 @@ or one of watchkeeper's own errors.
 
 Runs the property tests of ``tests/checks/test_fuzz_files.py`` (CSV, TSV, JSON Lines and
 Parquet files, plain and compressed, through profile → check → report) with
-``WATCHKEEPER_FUZZ_EXAMPLES`` set: random examples instead of the fixed set CI runs, and
+``WATCHKEEPER_FUZZ`` set to a number: random examples instead of the fixed set CI runs, and
 hypothesis' statistics of how the examples ended. A failure prints the smallest input
 found and a ``@reproduce_failure`` line that replays it.
 """
@@ -27,7 +27,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=2000, help="examples per format")
     args = parser.parse_args()
-    env = {**os.environ, "WATCHKEEPER_FUZZ_EXAMPLES": str(args.examples)}
+    env = {**os.environ, "WATCHKEEPER_FUZZ": str(args.examples)}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     command += ["--hypothesis-show-statistics", str(TESTS)]
     return subprocess.call(command, env=env, cwd=ROOT)

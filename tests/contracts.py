@@ -11,16 +11,15 @@ number, as for the upload fuzzer::
 from __future__ import annotations
 
 import contextlib
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-MODES = {"ci": 12, "long": 150}
+from fuzzing import fuzz_settings
 
 
 @dataclass
@@ -42,30 +41,20 @@ class ContractRun:
         )
 
 
-def examples() -> tuple[int, bool]:
-    chosen = os.environ.get("WATCHKEEPER_FUZZ", "ci")
-    return (int(chosen) if chosen.isdigit() else MODES[chosen]), chosen == "ci"
-
-
 def run_contract(base_url: str, headers: dict[str, str] | None = None) -> ContractRun:
     """Call every operation of the API at ``base_url`` with requests generated from its
     ``/openapi.json``, valid ones and invalid ones; count the answers by status."""
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", headers=headers or {})
     found = ContractRun()
-    count, fixed = examples()
-    budget = settings(
-        max_examples=count,
-        deadline=None,
-        derandomize=fixed,
-        database=None,
-        suppress_health_check=list(HealthCheck),
+    examples = fuzz_settings(
+        ci=12, long=150, database=None, suppress_health_check=list(HealthCheck)
     )
     for result in schema.get_all_operations():
         operation = result.ok()
         found.operations.append(operation.label)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @budget
+            @examples
             @given(case=operation.as_strategy(generation_mode=mode))
             def call(case) -> None:
                 response = case.call(base_url=base_url, headers=headers, timeout=60)

@@ -2,9 +2,8 @@
 compressed, well-formed and broken) go through profile → check → report, and every
 one ends in a result or one of watchkeeper's own one-line errors, never anything else.
 
-Two hypothesis settings profiles: ``fuzz-ci``, 40 examples per test, the same fixed
-(derandomised) set on every run, and ``fuzz-long``, chosen by
-``WATCHKEEPER_FUZZ_EXAMPLES=2000`` (or ``bench/fuzz.py``): that many random examples.
+Examples per test as ``tests/fuzzing.py`` says: 40 fixed ones in the suite, 2,000
+random ones with ``WATCHKEEPER_FUZZ=long`` (or ``bench/fuzz.py``).
 """
 
 from __future__ import annotations
@@ -13,30 +12,27 @@ import bz2
 import gzip
 import json
 import math
-import os
 import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given
 from hypothesis import strategies as st
 
 import watchkeeper
+from fuzzing import fuzz_settings
 from watchkeeper.baseline import Baseline
 from watchkeeper.checks.pipeline import run_check
 from watchkeeper.errors import WatchkeeperError
 
-_LONG_RUN = os.environ.get("WATCHKEEPER_FUZZ_EXAMPLES")
-_FILES = settings(
-    deadline=None,
+FUZZ = fuzz_settings(
+    ci=40,
+    long=2000,
     database=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.register_profile("fuzz-ci", _FILES, max_examples=40, derandomize=True)
-settings.register_profile("fuzz-long", _FILES, max_examples=int(_LONG_RUN or 2000))
-FUZZ = settings.get_profile("fuzz-long" if _LONG_RUN else "fuzz-ci")
 RULES = (
     "defaults: {max_missing: 50%}\ncolumns:\n  a: {min: 0, max: 1000000}\n  b: {allowed: [x, y]}\n"
 )

@@ -18,33 +18,18 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import signal
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, event
 from hypothesis import strategies as st
 
+from fuzzing import fuzz_settings
 from watchkeeper.errors import WatchkeeperError
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile(
-    "parsers-ci", max_examples=100, deadline=None, derandomize=True, suppress_health_check=_QUIET
-)
-settings.register_profile(
-    "parsers-long", max_examples=2_000, deadline=None, suppress_health_check=_QUIET
-)
-
-
-def _profile() -> settings:
-    chosen = os.environ.get("WATCHKEEPER_FUZZ", "ci")
-    if chosen.isdigit():
-        return settings(settings.get_profile("parsers-long"), max_examples=int(chosen))
-    return settings.get_profile(f"parsers-{chosen}")
-
-
-FUZZ = _profile()
+FUZZ = fuzz_settings(ci=100, long=2_000, suppress_health_check=_QUIET)
 
 # Generous for inputs of a few kilobytes, even on a loaded machine: only a loop without
 # bound (or one bounded by a number read from the input) comes near it.

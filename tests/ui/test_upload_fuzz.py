@@ -13,7 +13,6 @@ import base64
 import binascii
 import copy
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzzing import fuzz_settings
 from live import LiveServer
 from watchkeeper.catalog import Catalog
 from watchkeeper.profile import DatasetProfile, profile_to_bytes
@@ -32,16 +32,12 @@ from watchkeeper.ui import create_ui_app
 
 DATASET = "fuzz"
 PROFILE = {"Content-Type": "application/octet-stream"}
-MODES = {"ci": 60, "long": 1500}
 
 
 def budget() -> settings:
-    chosen = os.environ.get("WATCHKEEPER_FUZZ", "ci")
-    examples = int(chosen) if chosen.isdigit() else MODES[chosen]
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=chosen == "ci",
+    return fuzz_settings(
+        ci=60,
+        long=1500,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
