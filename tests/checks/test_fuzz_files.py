@@ -34,7 +34,8 @@ FUZZ = fuzz_settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 RULES = (
-    "defaults: {max_missing: 50%}\ncolumns:\n  a: {min: 0, max: 1000000}\n  b: {allowed: [x, y]}\n"
+    "defaults: {max_missing: 50%}\ncolumns:\n  a: {min: 0, max: 1000000, regex: '^[0-9]+$'}\n"
+    "  b: {allowed: [x, y], regex: '^[xy]$'}\n"
 )
 
 

@@ -119,6 +119,26 @@ def test_regex_counts_every_value_in_the_scan():
     assert violation.observed == pytest.approx(2 / 300)
 
 
+def test_regex_reads_nested_and_binary_values_as_the_profile_shows_them():
+    data = pa.table(
+        {
+            "tags": pa.array([["a"], [], None, ["b", "c"]]),
+            "point": pa.array([{"x": 1}, {"x": 2}, None, None]),
+            "blob": pa.array([b"ok", b"\xff", None, b"ok"]),
+            "nothing": pa.array([None] * 4, pa.null()),
+        }
+    )
+    rules = "columns:\n" + "".join(
+        f"  {name}: {{regex: '^[a-z]+$', max_missing: 100%}}\n" for name in data.column_names
+    )
+    found = by_check(judge(data, rules))
+    assert found[("tags", "regex_check")].details["examples"] == ['["a"]', "[]", '["b", "c"]']
+    assert found[("point", "regex_check")].details["mismatched"] == 2
+    # bytes are counted as their JSON text, as in the profile's categories
+    assert found[("blob", "regex_check")].details["mismatched"] == 3
+    assert ("nothing", "regex_check") not in found
+
+
 def test_tolerance():
     data = table()
     countries = data["country"].to_pylist()

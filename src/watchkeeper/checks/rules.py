@@ -52,6 +52,7 @@ from watchkeeper.io.messages import first_line
 from watchkeeper.io.storage import read_bytes
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
+from watchkeeper.profile.types import as_text
 
 DATASET = "(dataset)"
 _SCALARS = (str, int, float, bool, datetime.date)
@@ -273,9 +274,7 @@ class RuleScanner:
         for name, pattern in self.patterns.items():
             if name not in batch.schema.names:
                 continue
-            values = pc.drop_null(batch.column(name))
-            if not pa.types.is_string(values.type):
-                values = pc.cast(values, pa.string())
+            values = as_text(pc.drop_null(batch.column(name)))
             matched = mask(pc.match_substring_regex(values, pattern))
             tally = self.tallies[name]
             tally.present += len(values)

@@ -234,6 +234,32 @@ def _matches(values: pa.Array, pattern: str) -> np.ndarray:
     return mask(pc.match_substring_regex(values, pattern))
 
 
+def as_text(array: pa.Array) -> pa.Array:
+    """The values of any column as text: text as it is, numbers, booleans and times as
+    Arrow writes them, nested and binary values as the JSON text the profile counts.
+
+    >>> as_text(pa.array([[1, 2], None])).to_pylist()
+    ['[1, 2]', None]
+    """
+    if pa.types.is_string(array.type):
+        return array
+    if any(test(array.type) for test in _CAST_AS_TEXT):
+        return pc.cast(array, pa.string())
+    return _as_json_text(array)  # as classify counts them
+
+
+_CAST_AS_TEXT = (
+    pa.types.is_large_string,
+    pa.types.is_string_view,
+    pa.types.is_null,
+    pa.types.is_boolean,
+    pa.types.is_integer,
+    pa.types.is_floating,
+    pa.types.is_decimal,
+    pa.types.is_temporal,
+)
+
+
 def _as_json_text(array: pa.Array) -> pa.Array:
     # Rare column types only: a per-value conversion is acceptable here. Types nested
     # deeper than the stack allows json.dumps are written without recursion.
