@@ -149,3 +149,21 @@ def test_corrupt_capture_lines_are_counted(world):
     [ran] = Scheduler(store, notifier=notifier, clock=clock).run_pending()
     assert (ran.records, ran.corrupt_lines) == (300, 2)
     assert ran.status == COMPLETED
+
+
+@pytest.mark.parametrize(
+    "broken", ["watchkeeper.report.writer.render_html", "watchkeeper.monitor.job.constraints_json"]
+)
+def test_a_window_whose_results_fail_to_render_leaves_none_of_them(world, monkeypatch, broken):
+    path, clock, store, notifier = world
+    clock.now = dt.datetime(2026, 11, 20, 9, 40, tzinfo=UTC)
+    capture_traffic(path, clock, rows(300, seed=6))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("could not be rendered")
+
+    monkeypatch.setattr(broken, fail)
+    clock.now = dt.datetime(2026, 11, 20, 10, 0, 1, tzinfo=UTC)
+    [ran] = Scheduler(store, notifier=notifier, clock=clock).run_pending()
+    assert ran.status == FAILED and "could not be rendered" in ran.failure_reason
+    assert not (path / "monitoring").exists()  # no statistics without their report

@@ -8,7 +8,7 @@ only in where the data comes from and where the :class:`CheckOutcome` goes.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,11 +139,13 @@ def write_outcome(
     storage_options: dict | None = None,
     title: str | None = None,
     plotly_src: str | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Write a check's artefacts under ``output`` as one set; returns name → URI.
 
     Everything is rendered before anything is written, so a statistic or a page that
-    cannot be rendered leaves ``output`` as it was.
+    cannot be rendered leaves ``output`` as it was. ``extra`` (file name → text) are
+    further files of the same set, named by their stem.
     """
     files = {
         STATISTICS: statistics_json(outcome.profile),
@@ -157,10 +159,14 @@ def write_outcome(
             subtitle=outcome.source,
             plotly_src=plotly_src,
         ),
+        **(extra or {}),
     }
     written = write_files(output, files, storage_options)
     names = {STATISTICS: "statistics", VIOLATIONS: "violations"}
-    return {names.get(file, file.removeprefix("report.")): uri for file, uri in written.items()}
+    return {
+        names.get(file, file.removeprefix("report.").removesuffix(".json")): uri
+        for file, uri in written.items()
+    }
 
 
 def describe(data: object) -> str:

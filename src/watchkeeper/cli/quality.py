@@ -20,14 +20,14 @@ from watchkeeper.cli._common import (
     print_json,
 )
 from watchkeeper.errors import UsageError
-from watchkeeper.io.storage import join, write_text
+from watchkeeper.io.storage import write_files
 from watchkeeper.quality import (
     PROBLEM_TYPES,
     model_quality,
     suggest_quality_constraints,
     upload_ground_truth,
 )
-from watchkeeper.report.model_pages import write_quality_report
+from watchkeeper.report.model_pages import render_quality_html
 
 quality_app = typer.Typer(help="Model quality against ground truth.", no_args_is_help=True)
 groundtruth_app = typer.Typer(help="Ground-truth labels of captured traffic.", no_args_is_help=True)
@@ -99,12 +99,13 @@ def baseline(
             csv=csv_options(header, delimiter, encoding),
         )
         constraints = suggest_quality_constraints(statistics)
-        # Both documents are built before either is written: bad input writes nothing.
-        paths = [
-            write_text(join(output, "statistics.json"), dumps(statistics)),
-            write_text(join(output, "constraints.json"), dumps(constraints)),
-            write_quality_report(output, statistics, subtitle=str(data)),
-        ]
+        # Every file is rendered before any is written: bad input writes nothing.
+        files = {
+            "statistics.json": dumps(statistics),
+            "constraints.json": dumps(constraints),
+            "report.html": render_quality_html(statistics, subtitle=str(data)),
+        }
+        paths = list(write_files(output, files).values())
         if json:
             print_json(
                 {"source": data, "rows": statistics["dataset"]["item_count"], "files": paths}

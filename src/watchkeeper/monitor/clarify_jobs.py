@@ -36,8 +36,9 @@ import pyarrow as pa
 from watchkeeper.capture import read_capture
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
 from watchkeeper.errors import FormatError, UsageError
-from watchkeeper.io.storage import join, write_text
-from watchkeeper.report.model_pages import write_bias_report, write_explanations_report
+from watchkeeper.io.storage import join
+from watchkeeper.monitor.artifacts import write_artifacts
+from watchkeeper.report.model_pages import render_bias_html, render_explanations_html
 
 MODEL_BIAS = "model-bias"
 MODEL_EXPLAINABILITY = "model-explainability"
@@ -156,18 +157,16 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
     current = bias_report(pre=pre, post=post)
     tolerance = float(options.get("tolerance", DEFAULT_TOLERANCE))
     violations = bias_drift_violations(baseline, current, tolerance)
-    artifacts = {
-        "analysis": write_text(join(folder, "analysis.json"), dumps(current), storage_options),
-        "html": write_bias_report(
-            folder, current, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
-            storage_options=storage_options,
+    files = {
+        "analysis.json": dumps(current),
+        "report.html": render_bias_html(
+            current, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}"
         ),
-        "violations": write_text(
-            join(folder, "constraint_violations.json"),
-            json.dumps({"version": "1.0", "violations": violations}, indent=4),
-            storage_options,
+        "constraint_violations.json": json.dumps(
+            {"version": "1.0", "violations": violations}, indent=4
         ),
     }
+    artifacts = write_artifacts(folder, files, storage_options)
     finished = store.finish_execution(
         execution.id,
         status=COMPLETED_WITH_VIOLATIONS if violations else COMPLETED,
@@ -302,21 +301,16 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
     violations = attribution_drift_violations(
         baseline, current, float(options.get("threshold", 0.9))
     )
-    artifacts = {
-        "analysis": write_text(
-            join(folder, "analysis.json"), json.dumps(current, indent=4), storage_options
+    files = {
+        "analysis.json": json.dumps(current, indent=4),
+        "report.html": render_explanations_html(
+            current, local=explanation, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}"
         ),
-        "html": write_explanations_report(
-            folder, current, local=explanation,
-            title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
-            storage_options=storage_options,
-        ),
-        "violations": write_text(
-            join(folder, "constraint_violations.json"),
-            json.dumps({"version": "1.0", "violations": violations}, indent=4),
-            storage_options,
+        "constraint_violations.json": json.dumps(
+            {"version": "1.0", "violations": violations}, indent=4
         ),
     }
+    artifacts = write_artifacts(folder, files, storage_options)
     points = []
     for label, entry in current["explanations"]["kernel_shap"].items():
         tag = label[:32]

@@ -26,9 +26,9 @@ from watchkeeper.catalog import (
     MonitoringStore,
     Schedule,
 )
-from watchkeeper.checks.pipeline import run_check
+from watchkeeper.checks.pipeline import run_check, write_outcome
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.io.storage import join, write_text
+from watchkeeper.io.storage import join
 from watchkeeper.monitor.clarify_jobs import (
     MODEL_BIAS,
     MODEL_EXPLAINABILITY,
@@ -134,18 +134,15 @@ def _judge(
         return empty, []
     table = features_of(captured.table, baseline)
     folder = output_folder(schedule, execution.window_end)
-    outcome = run_check(
-        table,
-        baseline=baseline,
-        output=folder,
-        storage_options=storage_options,
+    outcome = run_check(table, baseline=baseline, storage_options=storage_options)
+    artifacts = write_outcome(
+        outcome,
+        folder,
+        storage_options,
         title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
+        extra={"constraints.json": constraints_json(suggest_constraints(outcome.profile))},
     )
-    constraints_uri = join(folder, "constraints.json")
-    write_text(
-        constraints_uri, constraints_json(suggest_constraints(outcome.profile)), storage_options
-    )
-    artifacts = {**outcome.artifacts, "constraints": constraints_uri}
+    outcome.artifacts = artifacts
     status = COMPLETED_WITH_VIOLATIONS if outcome.violations else COMPLETED
     finished = store.finish_execution(
         execution.id,

@@ -40,10 +40,11 @@ from watchkeeper.catalog import (
     Schedule,
 )
 from watchkeeper.errors import FormatError, UsageError, WatchkeeperError
-from watchkeeper.io.storage import join, read_json, write_text
+from watchkeeper.io.storage import join, read_json
+from watchkeeper.monitor.artifacts import write_artifacts
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
-from watchkeeper.report.model_pages import write_quality_report
+from watchkeeper.report.model_pages import render_quality_html
 
 log = logging.getLogger("watchkeeper.monitor")
 
@@ -134,7 +135,7 @@ def judge_model_quality(
     estimate = _estimate(options, captured.table, storage_options)
     if estimate is not None:
         points += [(f"estimated_{name}", "Value", estimate[name]) for name in ESTIMATED]
-    artifacts: dict[str, str] = {}
+    files: dict[str, str] = {}
     violations: list[dict] = []
     if merged.table.num_rows:
         statistics = model_quality(
@@ -147,18 +148,14 @@ def judge_model_quality(
             positive_label=options.get("positive_label", 1),
         )
         violations = check_quality(statistics, constraints)
-        artifacts["statistics"] = write_text(
-            join(folder, "statistics.json"), json.dumps(statistics, indent=4), storage_options
-        )
-        artifacts["html"] = write_quality_report(
-            folder,
+        files["statistics.json"] = json.dumps(statistics, indent=4)
+        files["report.html"] = render_quality_html(
             statistics,
             baseline=_baseline_statistics(schedule, storage_options),
             violations=violations,
             title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
             subtitle=f"{execution.window_start:%Y-%m-%d %H:%M} – "
             f"{execution.window_end:%Y-%m-%d %H:%M} UTC",
-            storage_options=storage_options,
         )
         points += _metric_points(statistics)
     elif estimate is not None:
@@ -173,11 +170,8 @@ def judge_model_quality(
             corrupt_lines=captured.corrupt_lines, metrics=points,
         )  # fmt: skip
         return finished, []
-    artifacts["violations"] = write_text(
-        join(folder, "constraint_violations.json"),
-        json.dumps({"violations": violations}, indent=4),
-        storage_options,
-    )
+    files["constraint_violations.json"] = json.dumps({"violations": violations}, indent=4)
+    artifacts = write_artifacts(folder, files, storage_options)
     finished = store.finish_execution(
         execution.id,
         status=COMPLETED_WITH_VIOLATIONS if violations else COMPLETED,
