@@ -25,7 +25,7 @@ from watchkeeper.fairness import (
     write_analysis,
 )
 from watchkeeper.io import CsvOptions
-from watchkeeper.report.model_pages import write_bias_report
+from watchkeeper.report.bias_page import write_bias_report
 
 bias_app = typer.Typer(
     help="Bias metrics of a dataset (pre-training) or of a model's answers (post-training), "

@@ -21,7 +21,7 @@ from watchkeeper.cli._common import (
 from watchkeeper.errors import UsageError
 from watchkeeper.explain import explain, write_explanations
 from watchkeeper.explain.output import analysis_document
-from watchkeeper.report.model_pages import write_explanations_report
+from watchkeeper.report.explanations_page import write_explanations_report
 
 
 class AggMethod(StrEnum):

@@ -27,7 +27,7 @@ from watchkeeper.quality import (
     suggest_quality_constraints,
     upload_ground_truth,
 )
-from watchkeeper.report.model_pages import render_quality_html
+from watchkeeper.report.quality_page import render_quality_html
 
 quality_app = typer.Typer(help="Model quality against ground truth.", no_args_is_help=True)
 groundtruth_app = typer.Typer(help="Ground-truth labels of captured traffic.", no_args_is_help=True)

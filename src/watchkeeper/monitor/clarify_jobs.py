@@ -38,7 +38,8 @@ from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Ex
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.io.storage import join
 from watchkeeper.monitor.artifacts import write_artifacts
-from watchkeeper.report.model_pages import render_bias_html, render_explanations_html
+from watchkeeper.report.bias_page import render_bias_html
+from watchkeeper.report.explanations_page import render_explanations_html
 
 MODEL_BIAS = "model-bias"
 MODEL_EXPLAINABILITY = "model-explainability"

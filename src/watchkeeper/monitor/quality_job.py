@@ -44,7 +44,7 @@ from watchkeeper.io.storage import join, read_json
 from watchkeeper.monitor.artifacts import write_artifacts
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
-from watchkeeper.report.model_pages import render_quality_html
+from watchkeeper.report.quality_page import render_quality_html
 
 log = logging.getLogger("watchkeeper.monitor")
 

@@ -10,13 +10,17 @@
 
 from __future__ import annotations
 
-from watchkeeper.report.model_pages import render_bias_html as render_bias_html
-from watchkeeper.report.model_pages import render_explanations_html as render_explanations_html
-from watchkeeper.report.model_pages import render_quality_html as render_quality_html
-from watchkeeper.report.model_pages import write_bias_report as write_bias_report
-from watchkeeper.report.model_pages import write_explanations_report as write_explanations_report
-from watchkeeper.report.model_pages import write_quality_report as write_quality_report
+from watchkeeper.report.bias_page import render_bias_html as render_bias_html
+from watchkeeper.report.bias_page import write_bias_report as write_bias_report
+from watchkeeper.report.explanations_page import (
+    render_explanations_html as render_explanations_html,
+)
+from watchkeeper.report.explanations_page import (
+    write_explanations_report as write_explanations_report,
+)
 from watchkeeper.report.page import render_html
+from watchkeeper.report.quality_page import render_quality_html as render_quality_html
+from watchkeeper.report.quality_page import write_quality_report as write_quality_report
 from watchkeeper.report.table import (
     FEATURE_FIELDS,
     feature_row,
