@@ -83,6 +83,10 @@ def test_the_reported_paths_answer_4xx(client):
         ("/api/v1/datasets/shop/batches", {"start": "0001-01-01T00:00:00+05:00"}, "start"),
         ("/api/v1/datasets/shop/batches", {"end": "9999-12-31T23:59:59-05:00"}, "end"),
         ("/api/v1/datasets/shop%0A", {}, "dataset id 'shop\\n' is not valid"),
+        # characters no name holds never reach the catalog (PostgreSQL refuses NUL)
+        ("/api/v1/executions", {"schedule": "a\x00b"}, "schedule name 'a\\x00b' is not"),
+        ("/api/v1/schedules/a%00b", {}, "schedule name 'a\\x00b' is not allowed"),
+        ("/api/v1/datasets/shop%00", {}, "dataset id 'shop\\x00' is not valid"),
     ],
 )
 def test_malformed_queries_answer_422(client, path, params, message):
@@ -186,3 +190,25 @@ def test_pages_answer_any_query_without_a_server_error(client):
 
     visit()
     assert statuses[200] > 0 and sum(statuses.values()) == 60
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("report", "/tmp/r\x00", "report folder '/tmp/r\\x00' holds a control character"),
+        ("capture", "c\x00", "capture folder 'c\\x00' holds a control character"),
+        ("cron", "0 * * * *\x00", "is not a valid cron expression ([0 * * * *\\x00]"),
+    ],
+)
+def test_schedule_fields_the_catalog_cannot_keep_are_refused(client, tmp_path, field, value,
+                                                             message):  # fmt: skip
+    import watchkeeper
+
+    watchkeeper.suggest_baseline(pa.table({"x": [1.0, 2.0, 3.0]}), tmp_path / "baseline")
+    body = {"name": "hourly", "endpoint": "ep", "baseline": str(tmp_path / "baseline"),
+            "report": str(tmp_path / "r"), "capture": str(tmp_path / "c")}  # fmt: skip
+    body[field] = value
+    answer = client.post("/api/v1/schedules", json=body)
+    assert answer.status_code == 422, answer.text
+    assert message in detail(answer)
+    assert client.get("/api/v1/schedules").json() == []

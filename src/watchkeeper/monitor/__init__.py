@@ -37,6 +37,7 @@ from watchkeeper.monitor.timing import (
 
 __all__ = [
     "Scheduler",
+    "check_location",
     "check_schedule_name",
     "create_schedule",
     "last_firing",
@@ -74,6 +75,28 @@ def check_schedule_name(name: str) -> str:
     return name
 
 
+# the length the catalog keeps of a schedule's folders and URIs
+MAX_LOCATION = 2048
+
+
+def check_location(what: str, location: str) -> str:
+    """``location`` (a folder or URI) if the catalog can keep it, else a UsageError.
+
+    >>> check_location("report folder", "s3://bucket/monitoring")
+    's3://bucket/monitoring'
+    >>> try:
+    ...     check_location("capture folder", "capture\\n")
+    ... except UsageError as error:
+    ...     print(error)
+    capture folder 'capture\\n' holds a control character
+    """
+    if not isinstance(location, str) or not 0 < len(location) <= MAX_LOCATION:
+        raise UsageError(f"{what} must be a folder or URI of 1 to {MAX_LOCATION} characters")
+    if any(ord(character) < 32 or ord(character) == 127 for character in location):
+        raise UsageError(f"{what} {location!r} holds a control character")
+    return location
+
+
 def create_schedule(
     catalog: Catalog,
     *,
@@ -107,6 +130,9 @@ def create_schedule(
     check_name("endpoint", endpoint)
     if variant is not None:
         check_name("variant", variant)
+    check_location("capture folder", capture)
+    check_location("baseline", baseline)
+    check_location("report folder", report)
     expression = normalise_cron(cron)
     for offset in (window_start, window_end):
         if offset:
@@ -115,8 +141,8 @@ def create_schedule(
     if kind == DATA_QUALITY:
         if options:
             raise UsageError(
-                f"option(s) {', '.join(sorted(options))} apply to model-quality schedules; "
-                "a data-quality schedule has none"
+                f"option(s) {', '.join(map(repr, sorted(options)))} apply to model-quality "
+                "schedules; a data-quality schedule has none"
             )
         load_baseline(baseline, storage_options)
     elif kind == MODEL_QUALITY:

@@ -59,7 +59,15 @@ def monitoring_router(
     stored under ``ground_truth``, by default the workspace's ``ground-truth`` folder,
     where ``watchkeeper groundtruth upload`` puts them)."""
     from watchkeeper.catalog import workspace
-    from watchkeeper.monitor import create_schedule
+    from watchkeeper.monitor import check_schedule_name, create_schedule
+
+    def named(name: str) -> str:
+        """A schedule name from a path or query, checked before it reaches the catalog
+        (PostgreSQL refuses some characters a name can never hold, such as NUL)."""
+        try:
+            return check_schedule_name(name)
+        except WatchkeeperError as exc:
+            raise HTTPException(422, str(exc)) from None
 
     store = MonitoringStore(catalog)
     router = APIRouter(prefix="/api/v1", tags=["monitoring"])
@@ -106,16 +114,16 @@ def monitoring_router(
 
     @router.get("/schedules/{name}")
     def get_schedule(name: str) -> dict[str, Any]:
-        return schedule_dict(_found(store.schedule, name))
+        return schedule_dict(_found(store.schedule, named(name)))
 
     @router.delete("/schedules/{name}", status_code=204)
     def remove_schedule(name: str) -> Response:
-        _found(store.delete_schedule, name)
+        _found(store.delete_schedule, named(name))
         return Response(status_code=204)
 
     @router.post("/schedules/{name}/run")
     def run_now(name: str, window: str | None = Query(None, examples=[EXAMPLE_WINDOW])) -> dict:
-        schedule = _found(store.schedule, name)
+        schedule = _found(store.schedule, named(name))
         try:
             span, fired = _window(schedule, window)
         except WatchkeeperError as exc:
@@ -129,7 +137,8 @@ def monitoring_router(
     def list_executions(
         schedule: str | None = None, limit: int = Query(100, ge=1, le=1000)
     ) -> list[dict[str, Any]]:
-        return [execution.to_dict() for execution in store.executions(schedule, limit)]
+        chosen = None if schedule is None else named(schedule)
+        return [execution.to_dict() for execution in store.executions(chosen, limit)]
 
     @router.get("/executions/{execution_id}")
     def get_execution(execution_id: int = Path(ge=1, le=MAX_ID)) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import re
 from croniter import CroniterBadDateError, croniter
 
 from watchkeeper.errors import UsageError
+from watchkeeper.io.messages import first_line
 
 _AWS_CRON = re.compile(r"cron\((.*)\)", re.IGNORECASE | re.DOTALL)
 _DURATION = re.compile(
@@ -69,7 +70,8 @@ def normalise_cron(text: str) -> str:
     except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
         # croniter's own errors are ValueErrors; the others come from fields it
         # accepts but cannot turn into dates
-        raise UsageError(f"cron {text!r} is not a valid cron expression ({exc})") from None
+        reason = first_line(exc)
+        raise UsageError(f"cron {text!r} is not a valid cron expression ({reason})") from None
     return expression
 
 
