@@ -32,3 +32,17 @@ def test_default_location_follows_the_workspace(tmp_path, monkeypatch):
     catalog = Catalog()
     assert (tmp_path / "ws" / "catalog.db").exists()
     assert catalog.url.endswith("ws/catalog.db")
+
+
+def test_text_from_data_holding_nul_is_stored_the_same_on_every_database(database_url):
+    # PostgreSQL's text cannot hold NUL: a column name or a value quoted in an alert or
+    # a failure reason must not fail the write that records the file
+    catalog = Catalog(database_url)
+    failed = ProcessedObject("src", "s3://b/a.parquet", "v1", "failed", error="column 'a\0b'")
+    assert catalog.record(failed, [("k", "chan", "problems in 'a\0b'", "- **a\0b**: 2 missing")])
+    [stored] = catalog.objects()
+    assert stored.error == "column 'a\\0b'"
+    [message] = catalog.pending()
+    assert (message.title, message.body) == ("problems in 'a\\0b'", "- **a\\0b**: 2 missing")
+    catalog.mark_failed_attempt(message.id, "refused 'a\0b'")
+    assert catalog.messages()[0].last_error == "refused 'a\\0b'"

@@ -148,6 +148,7 @@ class Catalog:
             raise UsageError(f"catalog database {self.url!r} cannot be used: {exc}") from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_settings)
+        event.listen(self.engine, "before_cursor_execute", _without_nul, retval=True)
         self._create_tables()
         self.leases = LeaseKeeper(self.engine, lease)
 
@@ -460,6 +461,34 @@ def _message(row: _Message) -> Message:
 def _aware(moment: dt.datetime) -> dt.datetime:
     # SQLite gives naive datetimes back; everything stored is UTC
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _without_nul(_connection, _cursor, statement, parameters, _context, executemany):
+    """Text bound for the catalog with NUL written as the two characters ``\\0``.
+
+    PostgreSQL's text cannot hold NUL (SQLite's can): text that comes from data — a column
+    name in an alert, a reader's message in a failure record — would fail the write and
+    stop the process. Every database gets the same text, so lookups agree too.
+    """
+    if executemany and isinstance(parameters, list | tuple):  # rows; psycopg may batch to one
+        return statement, [_clean(row) for row in parameters]
+    return statement, _clean(parameters)
+
+
+def _clean(row):
+    if isinstance(row, dict):
+        if not any(isinstance(value, str) and "\0" in value for value in row.values()):
+            return row
+        return {key: _escaped(value) for key, value in row.items()}
+    if isinstance(row, tuple | list):
+        if not any(isinstance(value, str) and "\0" in value for value in row):
+            return row
+        return type(row)(_escaped(value) for value in row)
+    return row
+
+
+def _escaped(value):
+    return value.replace("\0", "\\0") if isinstance(value, str) else value
 
 
 def _sqlite_settings(connection, _record) -> None:
