@@ -183,3 +183,29 @@ def test_the_commands_defaults_are_the_librarys():
 
     assert command.DEFAULT_TIME_LIMIT == DEFAULT_TIME_LIMIT
     assert command.DEFAULT_LEASE == DEFAULT_LEASE
+
+
+def test_a_column_named_with_nul_is_alerted_on_every_database(tmp_path, webhook_server,
+                                                              database_url):  # fmt: skip
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    pq.write_table(pa.table({"a\0b": [None, None, 1.0]}), landing / "nul.parquet")
+    write_csv(landing / "z-after.csv", rows=50, missing=0.5)
+    (tmp_path / "rules.yaml").write_text(RULES)
+    records = watch(
+        landing,
+        rules=str(tmp_path / "rules.yaml"),
+        notify=[f"json://{webhook_server.address}/alerts"],
+        database=database_url,
+        settle=0.0,
+        once=True,
+    )
+    assert [(Path(r.key).name, r.status) for r in records] == [
+        ("nul.parquet", "done"),
+        ("z-after.csv", "done"),
+    ]
+    bodies = messages(webhook_server)
+    assert len(bodies) == 2 and "a\\0b" in bodies[0]
