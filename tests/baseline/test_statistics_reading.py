@@ -171,3 +171,11 @@ def test_constraints_name_each_feature_once_and_list_plain_domains(tmp_path):
     path.write_text('{"features": ' + "[" * 100_000)
     with pytest.raises(FormatError, match="nested too deeply"):
         read_constraints(path)
+
+
+@pytest.mark.parametrize("value", [0.95, 0.1, 1e-300, 3.3e300, -7.7])
+def test_a_constant_column_whose_mean_rounds_past_it_is_read_back(value):
+    # the mean of three 0.95s is 0.9499999999999998: below the minimum by one ulp
+    profile = watchkeeper.profile(pa.table({"x": [value] * 3}))
+    again = profile_from_statistics(json.loads(statistics_json(profile)))
+    assert again.columns["x"].moments.n == 3

@@ -223,7 +223,10 @@ def _consistent(low: float, high: float, mean: float, std: float, where: str) ->
     """
     if not low <= high:
         raise FormatError(f"{where}: min {low!r} and max {high!r} do not bound any value")
-    if math.isfinite(mean) and not low <= mean <= high:
+    # a mean summed in floating point may stray a few units in the last place past the
+    # range (0.95 three times averages to 0.9499999999999998)
+    slack = 1e-9 * max(abs(low), abs(high)) if math.isfinite(low) and math.isfinite(high) else 0
+    if math.isfinite(mean) and not low - slack <= mean <= high + slack:
         raise FormatError(f"{where}: mean {mean!r} lies outside min {low!r} and max {high!r}")
     # Values between min and max spread at most half the range around their mean.
     widest = (high - low) / 2 * (1 + 1e-9)
