@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine
 
-from watchkeeper.catalog.store import _Base
+from watchkeeper.catalog.store import Base
 
 POSTGRES = os.environ.get("WATCHKEEPER_TEST_POSTGRES_URL")
 
@@ -27,9 +27,9 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if not POSTGRES:
         pytest.skip("WATCHKEEPER_TEST_POSTGRES_URL is not set (.ci/run sets it)")
     engine = create_engine(POSTGRES)
-    _Base.metadata.drop_all(engine)
+    Base.metadata.drop_all(engine)
     engine.dispose()
     yield POSTGRES
     engine = create_engine(POSTGRES)
-    _Base.metadata.drop_all(engine)
+    Base.metadata.drop_all(engine)
     engine.dispose()

@@ -23,8 +23,7 @@ from watchkeeper.catalog.dataset_records import (
     PartRow,
     ReceivedRow,
 )
-from watchkeeper.catalog.monitoring import _utc
-from watchkeeper.catalog.store import _now
+from watchkeeper.catalog.times import as_utc, utcnow
 from watchkeeper.errors import UsageError
 
 STALE_CLAIM = dt.timedelta(minutes=10)
@@ -60,7 +59,7 @@ class PartStore:
                 part = PartRow(
                     dataset=name,
                     segment=segment,
-                    timestamp=_utc(timestamp),
+                    timestamp=as_utc(timestamp),
                     rows=rows,
                     profile=profile,
                 )
@@ -94,7 +93,7 @@ class PartStore:
         claimed parts are merged; claims older than ``STALE_CLAIM`` (a compactor that
         died) are given up first.
         """
-        now = _now()
+        now = utcnow()
         with Session(self.engine) as session, session.begin():
             session.execute(
                 update(PartRow)
@@ -127,7 +126,7 @@ class PartStore:
                 select(PartRow).where(PartRow.claim == claim).order_by(PartRow.id)
             )
             return [
-                Part(row.id, row.dataset, row.segment, _utc(row.timestamp), row.rows, row.profile)
+                Part(row.id, row.dataset, row.segment, as_utc(row.timestamp), row.rows, row.profile)
                 for row in rows
             ]
 
@@ -161,7 +160,7 @@ class PartStore:
             )
             return count, [
                 FailedPart(
-                    row.id, row.segment, _utc(row.timestamp), _utc(row.received_at), row.error
+                    row.id, row.segment, as_utc(row.timestamp), as_utc(row.received_at), row.error
                 )
                 for row in rows
             ]
@@ -221,7 +220,7 @@ class PartStore:
             with Session(self.engine) as session, session.begin():
                 # a write first: on SQLite it takes the lock for the whole transaction
                 held = session.execute(
-                    update(PartRow).where(PartRow.claim == claim).values(claimed_at=_now())
+                    update(PartRow).where(PartRow.claim == claim).values(claimed_at=utcnow())
                 ).rowcount
                 if held != parts:
                     raise UsageError(f"dataset {name!r}: a merge lost its claim; it is tried again")
@@ -234,7 +233,7 @@ class PartStore:
                         "metrics_stale": True,
                         "verdict_stale": True,
                         "alerted": False,
-                        "updated_at": _now(),
+                        "updated_at": utcnow(),
                     }
                     if batch_id is None:
                         session.add(

@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from watchkeeper.catalog.monitoring import _utc
-from watchkeeper.catalog.store import _Base, _now
+from watchkeeper.catalog.store import Base
+from watchkeeper.catalog.times import as_utc, utcnow
 from watchkeeper.errors import UsageError
 
 HOUR, DAY = "hour", "day"
@@ -33,7 +33,7 @@ GRANULARITIES = (HOUR, DAY)
 ANY = "*"  # a monitor setting for every segment or every feature
 
 
-class DatasetRow(_Base):
+class DatasetRow(Base):
     __tablename__ = "datasets"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -54,10 +54,10 @@ class DatasetRow(_Base):
     last_error_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class PartRow(_Base):
+class PartRow(Base):
     __tablename__ = "profile_parts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,10 +70,10 @@ class PartRow(_Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     claim: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ReceivedRow(_Base):
+class ReceivedRow(Base):
     """Ids of the profiles received, so that a profile sent again is not counted twice."""
 
     __tablename__ = "received_profiles"
@@ -82,10 +82,10 @@ class ReceivedRow(_Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset: Mapped[str] = mapped_column(String(128))
     profile_id: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class BatchRow(_Base):
+class BatchRow(Base):
     __tablename__ = "profile_batches"
     __table_args__ = (
         UniqueConstraint("dataset", "segment", "granularity", "start", name="uq_batch"),
@@ -111,10 +111,10 @@ class BatchRow(_Base):
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
     # why its evaluation failed; cleared when the batch changes and is evaluated again
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class MonitorRow(_Base):
+class MonitorRow(Base):
     __tablename__ = "monitors"
     __table_args__ = (UniqueConstraint("dataset", "segment", "feature", name="uq_monitor"),)
 
@@ -123,17 +123,17 @@ class MonitorRow(_Base):
     segment: Mapped[str] = mapped_column(String(1024), default=ANY)
     feature: Mapped[str] = mapped_column(String(512), default=ANY)
     settings: Mapped[str] = mapped_column(Text, default="{}")
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ChannelRow(_Base):
+class ChannelRow(Base):
     __tablename__ = "alert_channels"
     __table_args__ = (UniqueConstraint("dataset", "url", name="uq_channel"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset: Mapped[str] = mapped_column(String(128), index=True)
     url: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ _ONE_DAY = dt.timedelta(days=1)
 
 def batch_start(moment: dt.datetime, granularity: str) -> dt.datetime:
     """The start of the hour or the (UTC) day holding ``moment``."""
-    moment = _utc(moment)
+    moment = as_utc(moment)
     if granularity == HOUR:
         return moment.replace(minute=0, second=0, microsecond=0)
     if granularity == DAY:
@@ -228,11 +228,11 @@ def dataset_of(row: DatasetRow) -> Dataset:
         segment_columns=tuple(json.loads(row.segment_columns or "[]")),
         description=row.description or "",
         baseline_source=row.baseline_source,
-        baseline_updated_at=_utc(row.baseline_updated_at) if row.baseline_updated_at else None,
+        baseline_updated_at=as_utc(row.baseline_updated_at) if row.baseline_updated_at else None,
         cooldown_minutes=row.cooldown_minutes,
-        created_at=_utc(row.created_at) if row.created_at else None,
+        created_at=as_utc(row.created_at) if row.created_at else None,
         error=row.last_error,
-        error_at=_utc(row.last_error_at) if row.last_error_at else None,
+        error_at=as_utc(row.last_error_at) if row.last_error_at else None,
     )
 
 
@@ -242,7 +242,7 @@ def batch_of(row: BatchRow, with_profile: bool) -> Batch:
         dataset=row.dataset,
         segment=row.segment,
         granularity=row.granularity,
-        start=_utc(row.start),
+        start=as_utc(row.start),
         rows=row.rows,
         parts=row.parts,
         metrics=json.loads(row.metrics) if row.metrics else None,

@@ -41,8 +41,8 @@ from watchkeeper.catalog.dataset_records import (
     batch_start,
     dataset_of,
 )
-from watchkeeper.catalog.monitoring import _utc
-from watchkeeper.catalog.store import Catalog, _now
+from watchkeeper.catalog.store import Catalog
+from watchkeeper.catalog.times import as_utc, utcnow
 from watchkeeper.errors import UsageError
 
 __all__ = [
@@ -133,7 +133,7 @@ class DatasetStore(PartStore):
             found = session.execute(
                 update(DatasetRow)
                 .where(DatasetRow.name == name)
-                .values(baseline=profile, baseline_source=source, baseline_updated_at=_now())
+                .values(baseline=profile, baseline_source=source, baseline_updated_at=utcnow())
             )
             if not found.rowcount:
                 raise UsageError(f"no dataset named {name!r}")
@@ -150,7 +150,7 @@ class DatasetStore(PartStore):
     def last_alert(self, name: str) -> dt.datetime | None:
         with Session(self.engine) as session:
             moment = session.scalar(select(DatasetRow.last_alert_at).where(DatasetRow.name == name))
-            return None if moment is None else _utc(moment)
+            return None if moment is None else as_utc(moment)
 
     def set_last_alert(self, name: str, moment: dt.datetime) -> None:
         with Session(self.engine) as session, session.begin():
@@ -164,7 +164,7 @@ class DatasetStore(PartStore):
             session.execute(
                 update(DatasetRow)
                 .where(DatasetRow.name == name)
-                .values(last_error=error and error[:2000], last_error_at=error and _now())
+                .values(last_error=error and error[:2000], last_error_at=error and utcnow())
             )
 
     # -- batches ----------------------------------------------------------------------
@@ -192,9 +192,9 @@ class DatasetStore(PartStore):
             if segment is not None:
                 query = query.where(BatchRow.segment == segment)
             if start is not None:
-                query = query.where(BatchRow.start >= _utc(start))
+                query = query.where(BatchRow.start >= as_utc(start))
             if end is not None:
-                query = query.where(BatchRow.start < _utc(end))
+                query = query.where(BatchRow.start < as_utc(end))
             if stale_only:
                 query = query.where(BatchRow.metrics_stale | BatchRow.verdict_stale)
             order = BatchRow.start.desc() if newest_first else BatchRow.start
@@ -210,7 +210,7 @@ class DatasetStore(PartStore):
                     BatchRow.dataset == name,
                     BatchRow.segment == segment,
                     BatchRow.granularity == granularity,
-                    BatchRow.start == _utc(start),
+                    BatchRow.start == as_utc(start),
                 )
             )
             return None if row is None else batch_of(row, True)

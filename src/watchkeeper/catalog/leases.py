@@ -25,6 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from watchkeeper.catalog.times import utcnow
+
 log = logging.getLogger("watchkeeper.catalog")
 
 DEFAULT_LEASE = 60.0  # seconds; far longer than a renewal takes, even on a busy machine
@@ -44,10 +46,6 @@ def lease_column() -> Mapped[dt.datetime | None]:
 def new_owner() -> str:
     """A process's id in claims: host, pid and a random part (pids are reused)."""
     return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class LeaseKeeper:

@@ -25,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from watchkeeper.catalog.leases import lease_column, owner_column
-from watchkeeper.catalog.store import Catalog, _Base, _now
+from watchkeeper.catalog.store import Base, Catalog
+from watchkeeper.catalog.times import as_utc, utcnow
 from watchkeeper.errors import UsageError
 
 IN_PROGRESS = "InProgress"
@@ -36,7 +37,7 @@ STATUSES = (IN_PROGRESS, COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED)
 DATA_QUALITY = "data-quality"
 
 
-class _Schedule(_Base):
+class _Schedule(Base):
     __tablename__ = "schedules"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -52,10 +53,10 @@ class _Schedule(_Base):
     # what the schedule judges (data quality, model quality, …) and that kind's settings
     kind: Mapped[str] = mapped_column(String(32), default=DATA_QUALITY, server_default=DATA_QUALITY)
     options: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class _Execution(_Base):
+class _Execution(Base):
     __tablename__ = "executions"
     __table_args__ = (UniqueConstraint("schedule", "window_start", "window_end", name="uq_window"),)
 
@@ -71,14 +72,14 @@ class _Execution(_Base):
     corrupt_lines: Mapped[int] = mapped_column(Integer, default=0)
     violations: Mapped[int] = mapped_column(Integer, default=0)
     artifacts: Mapped[str] = mapped_column(Text, default="{}")
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # the scheduler running it, and its lease: renewed while that scheduler lives
     owner: Mapped[str | None] = owner_column()
     lease_until: Mapped[dt.datetime | None] = lease_column()
 
 
-class _Metric(_Base):
+class _Metric(Base):
     __tablename__ = "metrics"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -177,12 +178,7 @@ class MetricPoint:
 def _iso(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
-    return _utc(moment).isoformat().replace("+00:00", "Z")
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite gives naive datetimes back; everything stored is UTC
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
 class MonitoringStore:
@@ -282,7 +278,7 @@ class MonitoringStore:
             row.status, row.failure_reason = status, failure_reason
             row.records, row.corrupt_lines, row.violations = records, corrupt_lines, violations
             row.artifacts = json.dumps(artifacts or {}, sort_keys=True)
-            row.finished_at, row.lease_until = _now(), None
+            row.finished_at, row.lease_until = utcnow(), None
             for name, statistic, value in metrics:
                 session.add(
                     _Metric(
@@ -319,7 +315,7 @@ class MonitoringStore:
         """Mark Failed the executions left InProgress by a scheduler that died: those
         whose lease has expired, and those of an older catalog without leases that
         started before ``before``. Returns them."""
-        now = _now()
+        now = utcnow()
         dead = or_(
             _Execution.lease_until < now,
             and_(_Execution.lease_until.is_(None), _Execution.started_at < before),
@@ -393,7 +389,7 @@ def _schedule(row: _Schedule) -> Schedule:
         variant=row.variant,
         window_start=row.window_start,
         window_end=row.window_end,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
         kind=row.kind or DATA_QUALITY,
         options=json.loads(row.options or "{}"),
     )
@@ -404,21 +400,21 @@ def _execution(row: _Execution) -> Execution:
         id=row.id,
         schedule=row.schedule,
         endpoint=row.endpoint,
-        scheduled_for=_utc(row.scheduled_for),
-        window_start=_utc(row.window_start),
-        window_end=_utc(row.window_end),
+        scheduled_for=as_utc(row.scheduled_for),
+        window_start=as_utc(row.window_start),
+        window_end=as_utc(row.window_end),
         status=row.status,
         failure_reason=row.failure_reason,
         records=row.records,
         corrupt_lines=row.corrupt_lines,
         violations=row.violations,
         artifacts=json.loads(row.artifacts or "{}"),
-        started_at=_utc(row.started_at) if row.started_at else None,
-        finished_at=_utc(row.finished_at) if row.finished_at else None,
+        started_at=as_utc(row.started_at) if row.started_at else None,
+        finished_at=as_utc(row.finished_at) if row.finished_at else None,
     )
 
 
 def _point(row: _Metric) -> MetricPoint:
     return MetricPoint(
-        row.schedule, row.endpoint, row.name, row.statistic, row.value, _utc(row.timestamp)
+        row.schedule, row.endpoint, row.name, row.statistic, row.value, as_utc(row.timestamp)
     )

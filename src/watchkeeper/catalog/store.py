@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from watchkeeper.catalog.leases import DEFAULT_LEASE, LeaseKeeper, lease_column, owner_column
+from watchkeeper.catalog.times import utcnow
 from watchkeeper.errors import UsageError
 
 PENDING, SENT = "pending", "sent"
@@ -54,15 +55,11 @@ def default_database_url() -> str:
     return f"sqlite:///{(workspace() / 'catalog.db').resolve()}"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class _Base(DeclarativeBase):
+class Base(DeclarativeBase):
     pass
 
 
-class _Object(_Base):
+class _Object(Base):
     __tablename__ = "watched_objects"
     __table_args__ = (UniqueConstraint("key", "version", name="uq_object_version"),)
 
@@ -75,13 +72,13 @@ class _Object(_Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    processed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    processed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # the process checking it (status "checking") or that recorded it, and its lease
     owner: Mapped[str | None] = owner_column()
     lease_until: Mapped[dt.datetime | None] = lease_column()
 
 
-class _Message(_Base):
+class _Message(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -93,7 +90,7 @@ class _Message(_Base):
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # the process delivering it now, until its lease expires
     owner: Mapped[str | None] = owner_column()
@@ -162,7 +159,7 @@ class Catalog:
         # both create it; the loser sees "already exists" and looks again.
         for attempt in range(3):
             try:
-                _Base.metadata.create_all(self.engine)
+                Base.metadata.create_all(self.engine)
                 break
             except SQLAlchemyError as exc:
                 if "already exists" not in str(exc) or attempt == 2:
@@ -177,7 +174,7 @@ class Catalog:
         at once may both try; the loser finds the column there.
         """
         inspector = inspect(self.engine)
-        for table in _Base.metadata.sorted_tables:
+        for table in Base.metadata.sorted_tables:
             present = {column["name"] for column in inspector.get_columns(table.name)}
             for column in table.columns:
                 if column.name in present:
@@ -213,7 +210,7 @@ class Catalog:
     def claimed_versions(self, keys: list[str]) -> dict[tuple[str, str], str]:
         """(key, version) pairs another live process is checking, with its owner id."""
         found = {}
-        now = _now()
+        now = utcnow()
         for pair, (status, owner, until) in self._states(keys, detail=True).items():
             live = until is not None and _aware(until) >= now
             if status == CHECKING and owner != self.owner and live:
@@ -260,7 +257,7 @@ class Catalog:
                         _Object.key == key,
                         _Object.version == version,
                         _Object.status == CHECKING,
-                        or_(_Object.lease_until.is_(None), _Object.lease_until < _now()),
+                        or_(_Object.lease_until.is_(None), _Object.lease_until < utcnow()),
                     )
                     .values(owner=self.owner, lease_until=self.leases.expiry())
                     .returning(_Object.id)
@@ -309,7 +306,7 @@ class Catalog:
         return False
 
     def _record(self, processed: ProcessedObject, messages: list[tuple[str, str, str, str]]):
-        values = dict(processed.__dict__, processed_at=_now(), lease_until=None)
+        values = dict(processed.__dict__, processed_at=utcnow(), lease_until=None)
         with Session(self.engine) as session, session.begin():
             # the claimed row is written first: on SQLite that takes the write lock at
             # once, so the reads below see what every other process committed
@@ -404,7 +401,7 @@ class Catalog:
                         _Message.owner.is_(None),
                         _Message.owner == self.owner,
                         _Message.lease_until.is_(None),
-                        _Message.lease_until < _now(),
+                        _Message.lease_until < utcnow(),
                     ),
                 )
                 .values(owner=self.owner, lease_until=self.leases.expiry())
@@ -431,7 +428,7 @@ class Catalog:
                 update(_Message)
                 .where(_Message.id == message_id)
                 .values(
-                    status=SENT, sent_at=_now(), attempts=_Message.attempts + 1, lease_until=None
+                    status=SENT, sent_at=utcnow(), attempts=_Message.attempts + 1, lease_until=None
                 )
             )
         self.leases.drop(_Message.__table__, message_id)

@@ -38,7 +38,7 @@ from watchkeeper.catalog.datasets import (
     Dataset,
     DatasetStore,
 )
-from watchkeeper.catalog.monitoring import _utc
+from watchkeeper.catalog.times import as_utc
 from watchkeeper.datasets.evaluate import batch_metrics, judge
 from watchkeeper.datasets.merging import (
     ParsedParts,
@@ -312,7 +312,7 @@ class DatasetService:
                 for batch in stale
                 if not batch.metrics_stale
                 or batch.updated_at is None
-                or _utc(batch.updated_at) <= quiet_since
+                or as_utc(batch.updated_at) <= quiet_since
             ]
         if not stale:
             return
@@ -479,9 +479,9 @@ def _moment(value: str | dt.datetime | None, source: str, clock) -> dt.datetime:
     if value is None:
         return clock()
     if isinstance(value, dt.datetime):
-        return _utc(value)
+        return as_utc(value)
     try:
-        parsed = _utc(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+        parsed = as_utc(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
     except (ValueError, OverflowError):
         raise UsageError(
             f"{source}: timestamp {_shown(value)} is not an ISO-8601 time "
@@ -500,7 +500,7 @@ def as_time(moment: dt.datetime | None, what: str = "time") -> dt.datetime | Non
     if moment is None:
         return None
     try:
-        found = _utc(moment)
+        found = as_utc(moment)
     except OverflowError:
         found = None
     if found is None or not EARLIEST <= found < LATEST:
@@ -514,7 +514,7 @@ def _shown(value: object) -> str:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return _utc(moment).isoformat().replace("+00:00", "Z")
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
 def default_notify() -> list[str]:

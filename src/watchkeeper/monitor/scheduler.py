@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 
 from watchkeeper.catalog import Execution, MonitoringStore, Schedule
+from watchkeeper.catalog.times import utcnow
 from watchkeeper.monitor.job import alert, run_job
 from watchkeeper.monitor.timing import last_firing, window_for
 from watchkeeper.notify import Notifier
@@ -30,10 +31,6 @@ log = logging.getLogger("watchkeeper.monitor")
 STALE_AFTER = dt.timedelta(hours=1)
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class Scheduler:
     """Runs due monitoring jobs; ``clock`` returns the current time (UTC)."""
 
@@ -42,7 +39,7 @@ class Scheduler:
         store: MonitoringStore,
         *,
         notifier: Notifier | None = None,
-        clock: Callable[[], dt.datetime] = _utcnow,
+        clock: Callable[[], dt.datetime] = utcnow,
         tick: float = 30.0,
         storage_options: dict | None = None,
     ) -> None:
@@ -101,7 +98,7 @@ class Scheduler:
         """Fail the executions left InProgress by a scheduler that died; alert each."""
         # executions of an older catalog have no lease: an hour is far longer than a
         # job takes, so another live scheduler's job is left alone
-        abandoned = self.store.abandon_stale(_utcnow() - STALE_AFTER)
+        abandoned = self.store.abandon_stale(utcnow() - STALE_AFTER)
         for execution in abandoned:
             log.warning("%s: %s", execution.schedule, execution.exit_message)
             alert(self.notifier, execution, [])

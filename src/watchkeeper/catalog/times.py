@@ -1,0 +1,20 @@
+"""Times in the catalog: written in UTC, read back in UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC, as every time the catalog stores."""
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A time read back from the catalog, in UTC (SQLite gives naive datetimes back;
+    everything stored is UTC).
+
+    >>> as_utc(dt.datetime(2026, 11, 20, 9, 0)).isoformat()
+    '2026-11-20T09:00:00+00:00'
+    """
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
