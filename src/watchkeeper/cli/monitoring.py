@@ -194,14 +194,14 @@ def run(
     """Run one monitoring job now. Exit status: 0 completed, 1 violations or failed."""
     from watchkeeper.catalog import COMPLETED, MonitoringStore
     from watchkeeper.monitor.job import run_job
-    from watchkeeper.monitor.rest import _window
+    from watchkeeper.monitor.timing import window_to_run
     from watchkeeper.notify import Notifier
 
     with handled():
         catalog = _catalog(database)
         store = MonitoringStore(catalog)
         chosen = store.schedule(schedule)
-        span, fired = _window(chosen, window)
+        span, fired = window_to_run(chosen, window)
         notifier = Notifier(notify or [], catalog)
         execution = run_job(store, chosen, fired, span, notifier=notifier)
         if execution is None:

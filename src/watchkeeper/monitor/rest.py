@@ -3,7 +3,6 @@ latest executions' per-feature metrics."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -16,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.job import run_job
-from watchkeeper.monitor.timing import last_firing, parse_window, window_for
+from watchkeeper.monitor.timing import window_to_run
 
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_]")
 EXAMPLE_WINDOW = "2026-11-20T00:00/2026-11-20T01:00"
@@ -125,7 +124,7 @@ def monitoring_router(
     def run_now(name: str, window: str | None = Query(None, examples=[EXAMPLE_WINDOW])) -> dict:
         schedule = _found(store.schedule, named(name))
         try:
-            span, fired = _window(schedule, window)
+            span, fired = window_to_run(schedule, window)
         except WatchkeeperError as exc:
             raise HTTPException(422, str(exc)) from None
         execution = run_job(store, schedule, fired, span)
@@ -145,14 +144,6 @@ def monitoring_router(
         return _found(store.execution, execution_id).to_dict()
 
     return router
-
-
-def _window(schedule: Schedule, window: str | None):
-    if window:
-        span = parse_window(window)
-        return span, span[1]
-    fired = last_firing(schedule.cron, dt.datetime.now(dt.UTC))
-    return window_for(schedule.cron, fired, schedule.window_start, schedule.window_end), fired
 
 
 def _found(lookup, key):

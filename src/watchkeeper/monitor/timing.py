@@ -17,6 +17,7 @@ import re
 
 from croniter import CroniterBadDateError, croniter
 
+from watchkeeper.catalog import Schedule
 from watchkeeper.errors import UsageError
 from watchkeeper.io.messages import first_line
 
@@ -127,6 +128,18 @@ def window_for(
     if start >= end:
         raise UsageError(f"window {start.isoformat()} to {end.isoformat()} is empty")
     return start, end
+
+
+def window_to_run(
+    schedule: Schedule, window: str | None = None
+) -> tuple[tuple[dt.datetime, dt.datetime], dt.datetime]:
+    """(window, firing time) of a run asked for now: ``window`` (``START/END``) when
+    given, else the window of the schedule's latest firing."""
+    if window:
+        span = parse_window(window)
+        return span, span[1]
+    fired = last_firing(schedule.cron, dt.datetime.now(dt.UTC))
+    return window_for(schedule.cron, fired, schedule.window_start, schedule.window_end), fired
 
 
 def parse_window(text: str) -> tuple[dt.datetime, dt.datetime]:
