@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchkeeper.catalog.times import utcnow
+from watchkeeper.io.messages import first_line
 
 log = logging.getLogger("watchkeeper.catalog")
 
@@ -106,7 +107,7 @@ class LeaseKeeper:
                         .values(lease_until=until)
                     )
             except SQLAlchemyError as exc:  # the next turn tries again, well within the lease
-                log.warning("could not renew claims in %s: %s", table.name, exc)
+                log.warning("could not renew claims in %s: %s", table.name, first_line(exc))
 
     def _renew_while_held(self) -> None:
         while not self._closed.wait(self.seconds / 3):
