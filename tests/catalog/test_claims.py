@@ -3,12 +3,11 @@ live as long as their process does, and recording twice is not an error."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
+from racing import race
 from watchkeeper.catalog import Catalog, ProcessedObject
 
 KEY, VERSION = "s3://bucket/day.csv", "etag-1"
@@ -62,19 +61,8 @@ def test_processes_racing_for_the_same_versions(database_url, tmp_path):
     count, go = 40, tmp_path / "go"
     script = Path(__file__).with_name("claim_race.py")
     Catalog(database_url).close()  # tables made before the race
-    racers = [
-        subprocess.Popen(
-            [sys.executable, str(script), database_url, str(go), str(count)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    time.sleep(1.0)  # all started and waiting
-    go.touch()
-    outputs = [racer.communicate(timeout=300) for racer in racers]
-    assert [racer.returncode for racer in racers] == [0] * 4, outputs
+    statuses, outputs = race(script, database_url, str(go), str(count), go=go)
+    assert statuses == [0] * 4, outputs
     assert [stderr for _, stderr in outputs] == [""] * 4
     claimed = Counter(int(line) for stdout, _ in outputs for line in stdout.split())
     assert claimed == Counter(range(count))  # every version once, by one process

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from racing import race
 from watchkeeper.catalog import FAILED, Catalog, MonitoringStore, Schedule
 from watchkeeper.errors import UsageError
 from watchkeeper.monitor import Scheduler, create_schedule
@@ -88,19 +89,8 @@ def test_several_schedulers_run_each_window_once_and_alert_it_once(
     go = tmp_path / "go"
     times = [f"2026-11-20T{hour}:05:00+00:00" for hour in (10, 11, 12)]
     script = Path(__file__).with_name("scheduler_race.py")
-    schedulers = [
-        subprocess.Popen(
-            [sys.executable, str(script), database_url, str(go), url, *times],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    time.sleep(1.0)  # all started and waiting
-    go.touch()
-    outputs = [process.communicate(timeout=300) for process in schedulers]
-    assert [process.returncode for process in schedulers] == [0] * 4, outputs
+    statuses, outputs = race(script, database_url, str(go), url, *times, go=go)
+    assert statuses == [0] * 4, outputs
     assert sum(int(stdout) for stdout, _ in outputs) == 9
     executions = store.executions(limit=100)
     windows = Counter((e.schedule, e.window_start, e.window_end) for e in executions)

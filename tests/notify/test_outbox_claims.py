@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from racing import race
 from watchkeeper.catalog import Catalog
 from watchkeeper.notify import Alert, Notifier
 
@@ -29,19 +30,8 @@ def test_processes_flushing_one_outbox_send_each_message_once(
     queue(Catalog(database_url), url, count)
     webhook_server.delay(0.05)  # a delivery takes a moment: the flushes overlap
     script = Path(__file__).with_name("flush_race.py")
-    flushers = [
-        subprocess.Popen(
-            [sys.executable, str(script), database_url, str(go), url],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    time.sleep(1.0)  # all started and waiting
-    go.touch()
-    outputs = [flusher.communicate(timeout=300) for flusher in flushers]
-    assert [flusher.returncode for flusher in flushers] == [0] * 4, outputs
+    statuses, outputs = race(script, database_url, str(go), url, go=go)
+    assert statuses == [0] * 4, outputs
     titles = Counter(post.json["title"] for post in webhook_server.posts)
     assert titles == Counter({f"message {number}": 1 for number in range(count)})
     assert sum(int(stdout) for stdout, _ in outputs) == count
