@@ -104,7 +104,7 @@ def check(data: object, baseline=None, **options) -> CheckOutcome:
     """Judge ``data`` against a baseline (folder, URI or :class:`Baseline`) and/or rules.
 
     Keyword options are those of :func:`watchkeeper.checks.pipeline.run_check`:
-    ``rules``, ``output``, ``mode`` ("default" or "sagemaker"), ``drift_settings``,
+    ``rules``, ``output``, ``drift`` ("default" or "sagemaker"), ``drift_settings``,
     ``format``, ``csv``, ``batch_rows``, ``storage_options``, ``progress``, ``title``.
     """
     from watchkeeper.checks.pipeline import run_check

@@ -76,12 +76,12 @@ def _use_statistics(profile) -> None:
     statistics_json(profile)
     constraints = parse_constraints(suggest_constraints(profile))
     for mode in ("default", "sagemaker"):
-        evaluate_constraints(profile, constraints, profile, mode=mode)
+        evaluate_constraints(profile, constraints, profile, drift=mode)
 
 
 def _use_constraints(constraints) -> None:
     for mode in ("default", "sagemaker"):
-        evaluate_constraints(OURS, constraints, OURS, mode=mode)
+        evaluate_constraints(OURS, constraints, OURS, drift=mode)
 
 
 @FUZZ

@@ -18,7 +18,7 @@ The checks and their SageMaker semantics:
 * ``categorical_values_check``: the share of present values of a feature with
   ``domains`` that lie in those domains is below ``domain_content_threshold``.
 
-Two judgements exist for drift and completeness. ``mode="sagemaker"`` judges exactly as
+Two judgements exist for drift and completeness. ``drift="sagemaker"`` judges exactly as
 SageMaker: completeness against the baseline's share as a hard floor, drift as Deequ's
 L-infinity distance (``comparison_method`` Simple or Robust, categorical LInfinity or
 ChiSquared) against ``comparison_threshold``. The default mode keeps the files'
@@ -31,13 +31,12 @@ sample of a column with 5% missing values is below 95% complete half of the time
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from watchkeeper.baseline.constraints import Constraints, FeatureConstraints
 from watchkeeper.baseline.jackson import java_double
+from watchkeeper.checks.drift_checks import DetectorDrift, SageMakerDrift, measurement
 from watchkeeper.checks.violations import (
-    BASELINE_DRIFT,
     CATEGORICAL_VALUES,
     COMPLETENESS,
     DATA_TYPE,
@@ -45,13 +44,13 @@ from watchkeeper.checks.violations import (
     MISSING_COLUMN,
     Violation,
 )
-from watchkeeper.drift import DriftResult, DriftSettings, baseline_drift_distance, detect
+from watchkeeper.drift import DriftResult, DriftSettings, detect
 from watchkeeper.errors import UsageError
 from watchkeeper.profile import BOOLEAN, FRACTIONAL, INTEGRAL, STRING, UNKNOWN
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 
-MODES = ("default", "sagemaker")
+DRIFT_MODES = ("default", "sagemaker")
 # In the default mode a completeness below the baseline's counts only when it is
 # statistically credible and at least one percentage point short: at millions of rows
 # a 0.01% dip is significant but nobody would act on it.
@@ -71,18 +70,17 @@ def evaluate_constraints(
     constraints: Constraints,
     baseline: DatasetProfile | None = None,
     *,
-    mode: str = "default",
+    drift: str = "default",
     drift_settings: DriftSettings | None = None,
 ) -> Judgement:
     """Judge ``current`` against ``constraints`` (and ``baseline`` statistics for drift)."""
-    if mode not in MODES:
-        raise UsageError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    check_drift_mode(drift)
     config = constraints.config
     if not config.evaluate_constraints:
         return Judgement([], {})
     settings = drift_settings or DriftSettings()
     violations: list[Violation] = []
-    drift: dict[str, DriftResult | float] = {}
+    verdicts: dict[str, DriftResult | float] = {}
     for name, feature in constraints.features.items():
         if not feature.evaluate_constraints:
             continue
@@ -91,17 +89,24 @@ def evaluate_constraints(
             violations.append(_missing_column(name))
             continue
         violations.extend(_data_type(name, feature, column, config.datatype_check_threshold))
-        violations.extend(_completeness(name, feature, column, mode, settings.alpha))
+        violations.extend(_completeness(name, feature, column, drift, settings.alpha))
         violations.extend(_domains(name, feature, column, config.domain_content_threshold))
         reference = baseline.columns.get(name) if baseline is not None else None
         if config.perform_comparison and reference is not None:
-            verdict, found = _drift(name, feature, reference, column, constraints, mode, settings)
-            drift[name] = verdict
+            verdict, found = _drift(name, feature, reference, column, constraints, drift, settings)
+            verdicts[name] = verdict
             violations.extend(found)
     for name in current.columns:
         if name not in constraints.features:
             violations.append(_extra_column(name))
-    return Judgement(violations, drift)
+    return Judgement(violations, verdicts)
+
+
+def check_drift_mode(drift: str) -> str:
+    """``drift`` if it names a drift judgement (``default`` or ``sagemaker``)."""
+    if drift not in DRIFT_MODES:
+        raise UsageError(f"drift must be one of {', '.join(DRIFT_MODES)}; got {drift!r}")
+    return drift
 
 
 # -- the checks -------------------------------------------------------------------------
@@ -171,13 +176,13 @@ def _observed_types(column: ColumnProfile) -> dict[str, int]:
 
 
 def _completeness(
-    name: str, feature: FeatureConstraints, column: ColumnProfile, mode: str, alpha: float
+    name: str, feature: FeatureConstraints, column: ColumnProfile, drift: str, alpha: float
 ) -> list[Violation]:
     expected = feature.completeness
     if expected is None or column.count == 0 or column.completeness >= expected:
         return []
     details = {"missing": column.null_count, "rows": column.count}
-    if mode == "default" and expected < 1.0:
+    if drift == "default" and expected < 1.0:
         from scipy import stats  # loaded only when needed: it is slow to import
 
         # P(at most this many present values | each row present with the baseline's share)
@@ -228,50 +233,20 @@ def _drift(
     reference: ColumnProfile,
     column: ColumnProfile,
     constraints: Constraints,
-    mode: str,
+    drift: str,
     settings: DriftSettings,
 ) -> tuple[DriftResult | float, list[Violation]]:
-    config = constraints.config
-    categorical = feature.inferred_type in (STRING, BOOLEAN)
-    label = "Categorical" if categorical else "Numerical"
-    if mode == "sagemaker":
-        distance = baseline_drift_distance(
-            reference, column, config.comparison_method, config.categorical_drift_method
+    if drift == "sagemaker":
+        config = constraints.config
+        unit = SageMakerDrift(
+            config.comparison_method,
+            config.categorical_drift_method,
+            config.comparison_threshold,
+            config.categorical_comparison_threshold,
         )
-        threshold = (
-            config.categorical_comparison_threshold if categorical else config.comparison_threshold
-        )
-        if math.isnan(distance) or not _exceeds(distance, threshold, categorical, config):
-            return distance, []
-        description = (
-            f"{label} distance: {java_double(distance)} exceeds "
-            f"{label.lower()} threshold: {java_double(threshold)}"
-        )
-        details = {"method": config.comparison_method}
-        if categorical:
-            details["categorical_method"] = config.categorical_drift_method
-        return distance, [
-            Violation(name, BASELINE_DRIFT, description, distance, threshold, details)
-        ]
+        distance = unit.measure(reference, column)
+        found = unit.judge(name, distance, feature.inferred_type in (STRING, BOOLEAN))
+        return distance, [found] if found else []
     verdict = detect(reference, column, settings)
-    if not verdict.drifted:
-        return verdict, []
-    description = (
-        f"{label} distance: {java_double(verdict.effect)} exceeds {label.lower()} threshold: "
-        f"{java_double(verdict.threshold)} ({verdict.test}, p-value {verdict.p_value:.3g}, "
-        f"{verdict.baseline_count} baseline vs {verdict.current_count} current values)"
-    )
-    details = {"test": verdict.test, "p_value": verdict.p_value, "score": verdict.score}
-    return verdict, [
-        Violation(name, BASELINE_DRIFT, description, verdict.effect, verdict.threshold, details)
-    ]
-
-
-def _exceeds(distance: float, threshold: float, categorical: bool, config) -> bool:
-    # Deequ's ChiSquared with the robust method returns a p-value: small means drift.
-    p_value = (
-        categorical
-        and config.categorical_drift_method == "ChiSquared"
-        and config.comparison_method == "Robust"
-    )
-    return distance < threshold if p_value else distance > threshold
+    found = DetectorDrift(settings).judge(name, measurement(verdict))
+    return verdict, [found] if found else []

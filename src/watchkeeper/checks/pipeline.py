@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.baseline import Baseline, load_baseline, statistics_json
-from watchkeeper.checks.constraints import MODES, evaluate_constraints
+from watchkeeper.checks.constraints import check_drift_mode, evaluate_constraints
+from watchkeeper.checks.drift_checks import verdict_view
 from watchkeeper.checks.rules import Rules, evaluate_rules, read_rules
 from watchkeeper.checks.violations import Violation, violations_json
 from watchkeeper.drift import DriftSettings
@@ -75,7 +76,7 @@ def run_check(
     baseline: Baseline | str | os.PathLike[str] | None = None,
     rules: Rules | str | os.PathLike[str] | None = None,
     output: str | os.PathLike[str] | None = None,
-    mode: str = "default",
+    drift: str = "default",
     drift_settings: DriftSettings | None = None,
     format: str | None = None,
     csv: CsvOptions | None = None,
@@ -87,13 +88,12 @@ def run_check(
 ) -> CheckOutcome:
     """Profile ``data`` and judge it against a baseline and/or a rules file.
 
-    Everything that can be validated (mode, baseline files, rules file) is validated
+    Everything that can be validated (drift mode, baseline files, rules file) is validated
     before the data is read. With ``output``, writes ``statistics.json``,
     ``constraint_violations.json`` and ``report.html``/``.csv``/``.json`` there
     (``plotly_src``: see :func:`watchkeeper.report.render_html`).
     """
-    if mode not in MODES:
-        raise UsageError(f"drift mode must be one of {', '.join(MODES)}; got {mode!r}")
+    check_drift_mode(drift)
     if baseline is None and rules is None:
         raise UsageError("nothing to check against: give a baseline, a rules file, or both")
     reference = (
@@ -121,7 +121,7 @@ def run_check(
             profile,
             reference.constraints,
             reference.statistics,
-            mode=mode,
+            drift=drift,
             drift_settings=drift_settings,
         )
         outcome.violations.extend(judgement.violations)
@@ -154,7 +154,7 @@ def write_outcome(
             outcome.profile,
             baseline=outcome.baseline.statistics if outcome.baseline else None,
             violations=[violation.to_dict() for violation in outcome.violations],
-            drift=outcome.drift,
+            drift={name: verdict_view(value) for name, value in outcome.drift.items()},
             title=title or "watchkeeper check",
             subtitle=outcome.source,
             plotly_src=plotly_src,

@@ -1,4 +1,9 @@
-"""Violations and ``constraint_violations.json``."""
+"""The one violation type every check returns, and ``constraint_violations.json``.
+
+Data-quality constraints and rules, drift, model quality, bias drift, attribution drift
+and the dashboard's monitors all judge into :class:`Violation`; the report, the JSON
+files, the alert and the dashboard show its figures under its names.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +39,13 @@ ALLOWED_VALUES = "allowed_values_check"
 REGEX = "regex_check"
 RULE_CHECKS = (ROW_COUNT, MISSING_VALUES, SINGLE_VALUE, RANGE, ALLOWED_VALUES, REGEX)
 
+# the dashboard's drift against the batch before (against the baseline: BASELINE_DRIFT)
+PREVIOUS_DRIFT = "previous_batch_drift_check"
+
+# SageMaker's model monitors
+BIAS_DRIFT = "bias_drift_check"
+ATTRIBUTION_DRIFT = "feature_attribution_drift_check"
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -43,6 +55,11 @@ class Violation:
     writes. ``observed`` and ``threshold`` are the figures behind the description (the
     measured value and the limit it broke), ``details`` anything else worth showing
     (p-value, the test that decided, unexpected values ...).
+
+    ``sagemaker`` is the entry SageMaker's own monitor writes for it in
+    ``constraint_violations.json`` when that is not the data-quality shape (a model-quality
+    metric's ``metric_name``, a bias metric's ``facet``/``facet_value``, an attribution
+    label); ``feature_name`` then names what was judged, for people.
     """
 
     feature_name: str
@@ -51,8 +68,11 @@ class Violation:
     observed: float | None = None
     threshold: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    sagemaker: dict[str, str] | None = None
 
     def to_sagemaker(self) -> dict[str, str]:
+        if self.sagemaker is not None:
+            return dict(self.sagemaker)
         return {
             "feature_name": self.feature_name,
             "constraint_check_type": self.constraint_check_type,
@@ -67,9 +87,25 @@ class Violation:
             "details": dict(self.details),
         }
 
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> Violation:
+        """The violation :meth:`to_dict` wrote."""
+        return cls(
+            str(document["feature_name"]),
+            str(document["constraint_check_type"]),
+            str(document.get("description") or ""),
+            document.get("observed"),
+            document.get("threshold"),
+            dict(document.get("details") or {}),
+        )
 
-def violations_document(violations: list[Violation]) -> dict[str, Any]:
-    return {"violations": [violation.to_sagemaker() for violation in violations]}
+
+def violations_document(
+    violations: list[Violation], version: str | None = None
+) -> dict[str, Any]:
+    """``constraint_violations.json``'s content (Clarify's monitors also write a version)."""
+    head = {} if version is None else {"version": version}
+    return {**head, "violations": [violation.to_sagemaker() for violation in violations]}
 
 
 def violations_json(violations: list[Violation]) -> str:

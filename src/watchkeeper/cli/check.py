@@ -71,7 +71,7 @@ def command(
                 baseline,
                 rules=rules,
                 output=output,
-                mode=drift.value,
+                drift=drift.value,
                 format=format.value if format else None,
                 csv=options,
                 progress=progress,

@@ -151,7 +151,7 @@ def _judge(
         corrupt_lines=captured.corrupt_lines,
         violations=len(outcome.violations),
         artifacts=artifacts,
-        metrics=metric_points(outcome, baseline),
+        metrics=metric_points(outcome),
     )
     log.info("%s: %s (%d records)", schedule.name, finished.exit_message, captured.records)
     _to_dataset(store, schedule, execution, outcome.profile, baseline)

@@ -2,26 +2,25 @@
 
 Per feature: ``feature_data_<name>`` (numeric features: SampleCount, Sum, Minimum,
 Maximum), ``feature_non_null_<name>`` (completeness), ``feature_baseline_drift_<name>``
-(SageMaker's L-infinity distance with the constraints' method, so the series means what
-SageMaker's does) and ``feature_drift_score_<name>`` (watchkeeper's detector score:
-at 1 or more the feature drifted).
+(the figure the drift check judged: with ``--drift sagemaker`` SageMaker's distance with
+the constraints' method, as SageMaker's series; by default the effect of the detector's
+deciding test, the ``observed`` of its violation) and ``feature_drift_score_<name>``
+(the detector's score: at 1 or more the feature drifted).
 """
 
 from __future__ import annotations
 
 import math
 
-from watchkeeper.baseline import Baseline
 from watchkeeper.checks.pipeline import CheckOutcome
-from watchkeeper.drift import DriftResult, baseline_drift_distance
+from watchkeeper.drift import DriftResult
 
 VALUE = "Value"
 
 
-def metric_points(outcome: CheckOutcome, baseline: Baseline) -> list[tuple[str, str, float]]:
+def metric_points(outcome: CheckOutcome) -> list[tuple[str, str, float]]:
     """(metric name, statistic, value) for every feature of a check's outcome."""
     points: list[tuple[str, str, float]] = []
-    config = baseline.constraints.config
     for name, column in outcome.profile.columns.items():
         if column.is_numeric and column.moments.n:
             moments = column.moments
@@ -32,14 +31,11 @@ def metric_points(outcome: CheckOutcome, baseline: Baseline) -> list[tuple[str, 
                 (f"feature_data_{name}", "Maximum", moments.max),
             ]
         points.append((f"feature_non_null_{name}", VALUE, column.completeness))
-        reference = baseline.statistics.columns.get(name) if baseline.statistics else None
-        if reference is not None:
-            distance = baseline_drift_distance(
-                reference, column, config.comparison_method, config.categorical_drift_method
-            )
-            if not math.isnan(distance):
-                points.append((f"feature_baseline_drift_{name}", VALUE, distance))
         verdict = outcome.drift.get(name)
-        if isinstance(verdict, DriftResult) and verdict.test is not None:
-            points.append((f"feature_drift_score_{name}", VALUE, verdict.score))
+        if isinstance(verdict, DriftResult):
+            if verdict.test is not None:
+                points.append((f"feature_baseline_drift_{name}", VALUE, verdict.effect))
+                points.append((f"feature_drift_score_{name}", VALUE, verdict.score))
+        elif verdict is not None:
+            points.append((f"feature_baseline_drift_{name}", VALUE, float(verdict)))
     return [point for point in points if math.isfinite(point[2])]

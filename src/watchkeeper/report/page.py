@@ -262,7 +262,10 @@ def _violation(item: Any) -> dict[str, Any]:
 
 
 def _verdict(value: Any) -> dict[str, Any]:
-    """A drift verdict as the page shows it: a distance, or a test's judgement."""
+    """A drift verdict as the page shows it: a distance, a test's judgement, or an
+    already worded one (a mapping with ``drifted`` and ``text``)."""
+    if isinstance(value, Mapping):
+        return {"drifted": value.get("drifted"), "text": str(value.get("text", ""))}
     if isinstance(value, int | float) and not isinstance(value, bool):
         return {"drifted": None, "text": f"distance {formatting.number(float(value))}"}
     drifted = bool(getattr(value, "drifted", False))

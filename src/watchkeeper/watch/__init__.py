@@ -67,7 +67,7 @@ def make_settings(
     baseline: Baseline | str | os.PathLike[str] | None = None,
     reports: str = "reports",
     report_url: str | None = None,
-    mode: str = "default",
+    drift: str = "default",
     csv: CsvOptions | None = None,
     storage_options: dict | None = None,
 ) -> WatchSettings:
@@ -81,7 +81,7 @@ def make_settings(
         baseline=baseline,
         reports=reports,
         report_url=report_url,
-        mode=mode,
+        drift=drift,
         csv=csv,
         storage_options=storage_options,
     )

@@ -42,7 +42,7 @@ class WatchSettings:
     baseline: Baseline | None = None
     reports: str = "reports"
     report_url: str | None = None
-    mode: str = "default"
+    drift: str = "default"
     csv: CsvOptions | None = None
     storage_options: dict | None = None
     title: str = "watchkeeper: landed file"
@@ -79,7 +79,7 @@ def judge(uri: str, settings: WatchSettings, folder: str, plotly_src: str) -> Ve
         baseline=settings.baseline,
         rules=settings.rules,
         output=folder,
-        mode=settings.mode,
+        drift=settings.drift,
         csv=settings.csv,
         storage_options=settings.storage_options,
         title=settings.title,
