@@ -45,7 +45,8 @@ def test_swapping_the_top_two_costs_more_than_the_bottom_two():
 def test_violation_entry_below_threshold():
     drift = attribution_drift(BASELINE, REVERSED, label="label0")
     assert drift.violated
-    assert drift.violation() == {
+    assert drift.violation().observed == drift.ndcg < drift.violation().threshold == 0.9
+    assert drift.violation().to_sagemaker() == {
         "label": "label0",
         "metric_name": "shap",
         "constraint_check_type": "feature_attribution_drift_check",
@@ -68,7 +69,7 @@ def test_violations_of_two_analysis_documents():
         }
 
     violations = attribution_drift_violations(document(BASELINE), document(REVERSED))
-    assert [entry["label"] for entry in violations] == ["label0"]
+    assert [entry.to_sagemaker()["label"] for entry in violations] == ["label0"]
 
 
 def test_bad_inputs():

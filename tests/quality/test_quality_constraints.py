@@ -39,12 +39,18 @@ def test_binary_constraints_use_the_baseline_values_and_directions():
 def test_a_worse_model_violates_the_baseline_and_a_same_one_does_not():
     constraints = suggest_quality_constraints(binary_statistics(0.1))
     assert check_quality(binary_statistics(0.1), constraints) == []
-    violations = check_quality(binary_statistics(0.4, seed=5), constraints)
+    found = check_quality(binary_statistics(0.4, seed=5), constraints)
+    violations = [violation.to_sagemaker() for violation in found]
     names = {v["metric_name"] for v in violations}
     assert {"accuracy", "f1", "false_positive_rate"} <= names
     f1 = next(v for v in violations if v["metric_name"] == "f1")
     assert f1["constraint_check_type"] == "LessThanThreshold"
     assert f1["description"].startswith("Metric f1 with 0.")
+    # the one violation type: the figure judged and its limit, named as the metric
+    worse = next(v for v in found if v.feature_name == "f1")
+    assert worse.observed < worse.threshold == constraints["binary_classification_constraints"][
+        "f1"
+    ]["threshold"]
 
 
 def test_documents_print_as_json_with_nan_as_text():

@@ -54,7 +54,8 @@ def test_suggested_constraints_equal_the_good_case():
 
 def test_bad_case_constraints_are_violated_by_mse():
     bad = json.loads((GOLDEN / "bad_cases/constraints.json").read_text())
-    assert check_quality(statistics("sagemaker"), bad) == [
+    found = check_quality(statistics("sagemaker"), bad)
+    assert [violation.to_sagemaker() for violation in found] == [
         {
             "constraint_check_type": "GreaterThanThreshold",
             "description": "Metric mse with 0.33364933609800973 was GreaterThanThreshold "

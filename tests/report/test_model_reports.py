@@ -170,13 +170,13 @@ def test_quality_binary_shows_metrics_baseline_and_violations(binary):
         assert value_text(before) in row.group(1)
     # the best constant classifier is a column beside its metric, not a row of its own
     assert 'id="metric-f1_best_constant_classifier"' not in page
-    violated = {item["metric_name"] for item in binary["violations"]}
+    violated = {item.feature_name for item in binary["violations"]}
     assert page.count('<span class="badge bad"') == len(binary["violations"])
     for name in violated:
         assert re.search(rf'<tr id="metric-{name}" class="flagged">', page), name
     assert f"{len(binary['violations'])} violations" in page
     for item in binary["violations"]:
-        assert item["description"] in page
+        assert item.description in page
     # the confusion matrix: actual rows, predicted columns
     matrix = metrics["confusion_matrix"]
     for row in matrix.values():

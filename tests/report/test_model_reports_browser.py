@@ -112,7 +112,7 @@ def written(tmp_path_factory) -> dict:
         "shared": folder / "shared" / "report.html",
         "bias": folder / "bias" / "report.html",
         "explanations": folder / "explanations" / "report.html",
-        "violated": {item["metric_name"] for item in violations},
+        "violated": {item.feature_name for item in violations},
     }
 
 

@@ -80,8 +80,12 @@ class Violation:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """watchkeeper's form, the same for every kind of check (reports, ``--json``,
+        alerts, the dashboard)."""
         return {
-            **self.to_sagemaker(),
+            "feature_name": self.feature_name,
+            "constraint_check_type": self.constraint_check_type,
+            "description": self.description,
             "observed": self.observed,
             "threshold": self.threshold,
             "details": dict(self.details),

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from watchkeeper.checks.violations import ATTRIBUTION_DRIFT, Violation
 from watchkeeper.errors import SchemaError, UsageError
 from watchkeeper.explain.output import parse_explanations
 
@@ -42,18 +43,24 @@ class AttributionDrift:
     def violated(self) -> bool:
         return self.ndcg < self.threshold
 
-    def violation(self) -> dict[str, str] | None:
-        """The ``constraint_violations.json`` entry when the drift is too large, else None."""
+    def violation(self) -> Violation | None:
+        """The violation when the drift is too large, else None (``observed`` is the nDCG,
+        which violates when it falls below ``threshold``)."""
         if not self.violated:
             return None
-        return {
+        description = (
+            f"Feature attribution drift {self.ndcg!r} exceeds threshold {self.threshold!r}"
+        )
+        sagemaker = {
             "label": self.label,
             "metric_name": "shap",
-            "constraint_check_type": "feature_attribution_drift_check",
-            "description": (
-                f"Feature attribution drift {self.ndcg!r} exceeds threshold {self.threshold!r}"
-            ),
+            "constraint_check_type": ATTRIBUTION_DRIFT,
+            "description": description,
         }
+        return Violation(
+            self.label, ATTRIBUTION_DRIFT, description, self.ndcg, self.threshold,
+            {"metric_name": "nDCG"}, sagemaker,
+        )  # fmt: skip
 
 
 def ndcg(baseline: Mapping[str, float], current: Mapping[str, float]) -> float:
@@ -98,7 +105,7 @@ def attribution_drift(
 
     >>> drift = attribution_drift({"a": 0.70, "b": 0.50, "c": 0.05},
     ...                           {"a": 0.05, "b": 0.50, "c": 0.70})
-    >>> drift.violated, drift.violation()["constraint_check_type"]
+    >>> drift.violated, drift.violation().constraint_check_type
     (True, 'feature_attribution_drift_check')
     """
     if not _is_finite(threshold) or not 0 <= threshold <= 1:
@@ -110,7 +117,7 @@ def attribution_drift_violations(
     baseline_analysis: Mapping[str, Any],
     current_analysis: Mapping[str, Any],
     threshold: float = DEFAULT_THRESHOLD,
-) -> list[dict[str, str]]:
+) -> list[Violation]:
     """The violations of every label of two explainability ``analysis.json`` documents."""
     baseline = _kernel_shap(baseline_analysis, "baseline")
     current = _kernel_shap(current_analysis, "current")

@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from watchkeeper.capture import read_capture
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
+from watchkeeper.checks.violations import BIAS_DRIFT, Violation, violations_document
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.io.storage import join
 from watchkeeper.monitor.artifacts import write_artifacts
@@ -163,9 +164,7 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
         "report.html": render_bias_html(
             current, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}"
         ),
-        "constraint_violations.json": json.dumps(
-            {"version": "1.0", "violations": violations}, indent=4
-        ),
+        "constraint_violations.json": json.dumps(violations_document(violations, "1.0"), indent=4),
     }
     artifacts = write_artifacts(folder, files, storage_options)
     finished = store.finish_execution(
@@ -177,24 +176,21 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
         artifacts=artifacts,
         metrics=_bias_points(current),
     )
-    return finished, [
-        {**v, "feature_name": f"{v['facet']}={v['facet_value']}"} for v in violations
-    ]
+    return finished, violations
 
 
-def bias_drift_violations(
-    baseline: dict, current: dict, tolerance: float = 0.0
-) -> list[dict[str, str]]:
+def bias_drift_violations(baseline: dict, current: dict, tolerance: float = 0.0) -> list[Violation]:
     """SageMaker's bias-drift check: a metric farther from its neutral value than in the
     baseline (0, or 1 for DI), by more than ``tolerance``, violates; a metric the
-    baseline could not compute is not judged.
+    baseline could not compute is not judged. ``observed`` is the current distance from
+    neutral, ``threshold`` the baseline's plus the tolerance.
 
     >>> section = lambda value: {"label": "y", "facets": {"sex": [{"value_or_threshold": "0",
     ...     "metrics": [{"name": "DPPL", "description": "", "value": value}]}]}}
     >>> base = {"post_training_bias_metrics": section(0.2)}
     >>> bias_drift_violations(base, {"post_training_bias_metrics": section(0.1)})
     []
-    >>> [v["metric_name"] for v in bias_drift_violations(
+    >>> [v.to_sagemaker()["metric_name"] for v in bias_drift_violations(
     ...     base, {"post_training_bias_metrics": section(-0.3)})]
     ['DPPL']
     """
@@ -208,17 +204,28 @@ def bias_drift_violations(
             if then is None or now is None:
                 continue
             neutral = NEUTRAL.get(name, 0.0)
-            if abs(_number(now) - neutral) > abs(_number(then) - neutral) + tolerance:
-                found.append(
-                    {
-                        "facet": facet,
-                        "facet_value": value,
-                        "metric_name": name,
-                        "constraint_check_type": "bias_drift_check",
-                        "description": f"Value {now} does not meet the constraint requirement",
-                    }
-                )
+            distance = abs(_number(now) - neutral)
+            limit = abs(_number(then) - neutral) + tolerance
+            if distance > limit:
+                found.append(_bias_violation(facet, value, name, now, distance, limit))
     return found
+
+
+def _bias_violation(
+    facet: str, value: str, name: str, now: Any, distance: float, limit: float
+) -> Violation:
+    description = f"Value {now} does not meet the constraint requirement"
+    sagemaker = {
+        "facet": facet,
+        "facet_value": value,
+        "metric_name": name,
+        "constraint_check_type": BIAS_DRIFT,
+        "description": description,
+    }
+    return Violation(
+        f"{facet}={value}", BIAS_DRIFT, description, distance, limit,
+        {"metric_name": name}, sagemaker,
+    )  # fmt: skip
 
 
 def _values(section: dict) -> dict[tuple[str, str, str], Any]:
@@ -307,9 +314,7 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
         "report.html": render_explanations_html(
             current, local=explanation, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}"
         ),
-        "constraint_violations.json": json.dumps(
-            {"version": "1.0", "violations": violations}, indent=4
-        ),
+        "constraint_violations.json": json.dumps(violations_document(violations, "1.0"), indent=4),
     }
     artifacts = write_artifacts(folder, files, storage_options)
     points = []
@@ -327,7 +332,7 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
         artifacts=artifacts,
         metrics=[p for p in points if isinstance(p[2], float) and math.isfinite(p[2])],
     )
-    return finished, [{**v, "feature_name": v["label"]} for v in violations]
+    return finished, violations
 
 
 # -- shared ----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from watchkeeper.catalog import (
     Schedule,
 )
 from watchkeeper.checks.pipeline import run_check, write_outcome
+from watchkeeper.checks.violations import Violation
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io.storage import join
 from watchkeeper.monitor.clarify_jobs import (
@@ -79,7 +80,7 @@ def run_job(
     execution = store.start_execution(schedule, scheduled_for, window)
     if execution is None:
         return None
-    violations: list[dict] = []
+    violations: list[Violation] = []
     try:
         judge = JUDGES.get(schedule.kind)
         if judge is None:
@@ -155,7 +156,7 @@ def _judge(
     )
     log.info("%s: %s (%d records)", schedule.name, finished.exit_message, captured.records)
     _to_dataset(store, schedule, execution, outcome.profile, baseline)
-    return finished, [violation.to_dict() for violation in outcome.violations]
+    return finished, outcome.violations
 
 
 def _to_dataset(store, schedule, execution, profile, baseline) -> None:
@@ -197,7 +198,7 @@ def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
     return table.rename_columns(renamed)
 
 
-def alert(notifier: Notifier | None, execution: Execution, violations: list[dict]) -> None:
+def alert(notifier: Notifier | None, execution: Execution, violations: list[Violation]) -> None:
     """Tell the team about a failed execution, or one with violations. A channel or
     outbox that fails is logged: it never fails the execution."""
     if notifier is None:
@@ -212,7 +213,13 @@ def alert(notifier: Notifier | None, execution: Execution, violations: list[dict
         elif execution.status == COMPLETED_WITH_VIOLATIONS:
             report = execution.artifacts.get("html")
             notifier.send(
-                check_alert(where, f"window {window}", execution.records, violations, report)
+                check_alert(
+                    where,
+                    f"window {window}",
+                    execution.records,
+                    [violation.to_dict() for violation in violations],
+                    report,
+                )
             )
     except Exception as exc:  # the execution stands; its alert is what failed
         log.error("%s: could not queue the alert: %s", execution.schedule, failure_reason(exc))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from watchkeeper.catalog import (
     MonitoringStore,
     Schedule,
 )
+from watchkeeper.checks.violations import Violation, violations_document
 from watchkeeper.errors import FormatError, UsageError, WatchkeeperError
 from watchkeeper.io.storage import join, read_json
 from watchkeeper.monitor.artifacts import write_artifacts
@@ -136,7 +138,7 @@ def judge_model_quality(
     if estimate is not None:
         points += [(f"estimated_{name}", "Value", estimate[name]) for name in ESTIMATED]
     files: dict[str, str] = {}
-    violations: list[dict] = []
+    violations: list[Violation] = []
     if merged.table.num_rows:
         statistics = model_quality(
             merged.table,
@@ -170,7 +172,7 @@ def judge_model_quality(
             corrupt_lines=captured.corrupt_lines, metrics=points,
         )  # fmt: skip
         return finished, []
-    files["constraint_violations.json"] = json.dumps({"violations": violations}, indent=4)
+    files["constraint_violations.json"] = json.dumps(violations_document(violations), indent=4)
     artifacts = write_artifacts(folder, files, storage_options)
     finished = store.finish_execution(
         execution.id,
@@ -182,10 +184,7 @@ def judge_model_quality(
         metrics=[point for point in points if np.isfinite(point[2])],
     )
     log.info("%s: %s", schedule.name, finished.exit_message)
-    # alerts speak of features: a metric is named where a feature would be
-    return finished, [
-        {**violation, "feature_name": violation["metric_name"]} for violation in violations
-    ]
+    return finished, violations
 
 
 def _baseline_statistics(schedule: Schedule, storage_options: dict | None) -> dict | None:
@@ -233,15 +232,18 @@ def _estimate(options: dict, table: pa.Table, storage_options: dict | None) -> d
     return estimator.estimate(current[np.isfinite(current)])
 
 
-def _estimated_violations(estimate: dict, constraints: dict) -> list[dict]:
+def _estimated_violations(estimate: dict, constraints: dict) -> list[Violation]:
     metrics = {name: {"value": estimate[name]} for name in ESTIMATED}
     rules = constraints.get("binary_classification_constraints", {})
     found = check_quality(
         {"binary_classification_metrics": metrics},
         {"binary_classification_constraints": {n: r for n, r in rules.items() if n in metrics}},
     )
-    return [
-        {**violation, "description": f"Estimated (no ground truth yet): {violation['description']}"}
-        for violation in found
-    ]
+    return [_estimated(violation) for violation in found]
+
+
+def _estimated(violation: Violation) -> Violation:
+    description = f"Estimated (no ground truth yet): {violation.description}"
+    sagemaker = {**(violation.sagemaker or {}), "description": description}
+    return replace(violation, description=description, sagemaker=sagemaker)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from watchkeeper.baseline.jackson import JavaDouble, java_double
+from watchkeeper.checks.violations import Violation
 from watchkeeper.errors import FormatError
 
 KINDS = ("binary_classification", "multiclass_classification", "regression")
@@ -58,15 +59,17 @@ def suggest_quality_constraints(statistics: dict) -> dict:
     return {"version": JavaDouble(0.0), f"{kind}_constraints": constraints}
 
 
-def check_quality(statistics: dict, constraints: dict) -> list[dict]:
-    """The violations of ``constraints`` by ``statistics``, in SageMaker's format.
+def check_quality(statistics: dict, constraints: dict) -> list[Violation]:
+    """The violations of ``constraints`` by ``statistics`` (``to_sagemaker()`` gives
+    SageMaker's entries).
 
     A metric whose current value is ``"NaN"`` (undefined for the data) is not judged.
 
     >>> constraints = {"regression_constraints": {
     ...     "mae": {"threshold": 0.4, "comparison_operator": "GreaterThanThreshold"}}}
     >>> statistics = {"regression_metrics": {"mae": {"value": 0.5}}}
-    >>> check_quality(statistics, constraints)  # doctest: +NORMALIZE_WHITESPACE
+    >>> [v.to_sagemaker() for v in check_quality(statistics, constraints)]
+    ... # doctest: +NORMALIZE_WHITESPACE
     [{'constraint_check_type': 'GreaterThanThreshold',
       'description': 'Metric mae with 0.5 was GreaterThanThreshold 0.4', 'metric_name': 'mae'}]
     """
@@ -86,13 +89,19 @@ def check_quality(statistics: dict, constraints: dict) -> list[dict]:
             continue
         broken = value < threshold if operator == "LessThanThreshold" else value > threshold
         if broken:
-            violations.append({
-                "constraint_check_type": operator,
-                "description": f"Metric {name} with {java_double(float(value))} was "
-                               f"{operator} {java_double(float(threshold))}",
-                "metric_name": name,
-            })  # fmt: skip
+            violations.append(_violation(name, float(value), threshold, operator))
     return violations
+
+
+def _violation(name: str, value: float, threshold: float, operator: str) -> Violation:
+    description = (
+        f"Metric {name} with {java_double(value)} was {operator} {java_double(threshold)}"
+    )
+    return Violation(
+        name, operator, description, value, threshold,
+        sagemaker={"constraint_check_type": operator, "description": description,
+                   "metric_name": name},
+    )  # fmt: skip
 
 
 def _rule(name: str, rule: Any) -> tuple[float, str]:
