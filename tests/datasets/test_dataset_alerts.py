@@ -45,13 +45,14 @@ def test_three_violating_days_make_one_digest(alerting, webhook_server):
     assert post.json["title"] == "watchkeeper: shop: 1 feature flagged (2026-11-20 to 2026-11-22)"
     lines = post.json["message"].splitlines()
     assert lines[0] == "Dataset **shop**, 3 batch(es) with violations:"
-    assert [line.split(" **")[0] for line in lines[1:]] == [
+    assert [line.split(" `")[0] for line in lines[1:]] == [
         "- 2026-11-20",
         "- 2026-11-21",
         "- 2026-11-22",
     ]
-    assert all("**price**: drift score" in line for line in lines[1:])
-    assert all("against the baseline (location test" in line for line in lines[1:])
+    # each violation in the one line every alert writes
+    assert all("`price` (baseline_drift_check): location moved " in line for line in lines[1:])
+    assert all("(floor 0.10 sd), p = " in line for line in lines[1:])
     batches = service.store.batches("shop", granularity=DAY)
     assert all(batch.alerted and batch.violations for batch in batches)
     assert service.store.last_alert("shop") == at(23, 9)
@@ -115,14 +116,15 @@ def test_the_digest_names_segments_and_every_feature(database_url, webhook_serve
     assert post.json["title"] == "watchkeeper: shop: 2 features flagged (2026-11-22)"
     lines = post.json["message"].splitlines()
     assert lines[0] == "Dataset **shop**, 2 batch(es) with violations:"
-    whole = [line for line in lines[1:] if line.startswith("- 2026-11-22 **")]
-    german = [line for line in lines[1:] if line.startswith("- 2026-11-22 [country=DE] **")]
+    whole = [line for line in lines[1:] if line.startswith("- 2026-11-22 `")]
+    german = [line for line in lines[1:] if line.startswith("- 2026-11-22 [country=DE] `")]
     assert len(whole) + len(german) == len(lines) - 1
     for found in (whole, german):
-        assert any("**price**: drift score" in line for line in found)
+        assert any("`price` (baseline_drift_check): location moved" in line for line in found)
     # the share of missing quantities: 30% in DE, half that over both countries
-    assert any("**quantity**: 3" in line and "(threshold 10.0%)" in line for line in german)
-    assert any("**quantity**: 1" in line and "(threshold 10.0%)" in line for line in whole)
+    missing = "`quantity` (missing_values_check): "
+    assert any(missing + "3" in line and "the limit is 10%" in line for line in german)
+    assert any(missing + "1" in line and "the limit is 10%" in line for line in whole)
     assert "country=FR" not in post.json["message"]
 
 

@@ -116,7 +116,7 @@ def test_each_window_joins_the_endpoint_dataset(endpoint):
     hours = service.store.batches("churn", granularity=HOUR)
     assert [(b.start, b.rows) for b in hours] == [(at(20, 9), 1000), (at(20, 10), 500)]
     # the score is computed from the monthly charge: it moved with it
-    assert sorted(v["feature"] for v in hours[1].violations) == ["monthly_charge", "score"]
+    assert sorted(v["feature_name"] for v in hours[1].violations) == ["monthly_charge", "score"]
     [day] = service.store.batches("churn", granularity=DAY)
     assert (day.rows, day.parts) == (1500, 2)
 

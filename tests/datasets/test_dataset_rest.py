@@ -179,7 +179,7 @@ def test_baselines_from_a_profile_and_from_a_sagemaker_statistics_file(api):
     post_profile(api, "shop", orders(rng, 400), timestamp="2026-11-20T09:00:00Z")
     post_profile(api, "shop", orders(rng, 400, price_shift=SHIFT), timestamp="2026-11-21T09:00:00Z")
     days = api.get("/api/v1/datasets/shop/batches").json()
-    assert [[v["feature"] for v in day["violations"]] for day in days] == [[], ["price"]]
+    assert [[v["feature_name"] for v in day["violations"]] for day in days] == [[], ["price"]]
     assert days[1]["max_drift"] == pytest.approx(days[1]["metrics"]["price"]["hellinger_baseline"])
 
     # SageMaker's statistics.json of the baseline dataset beside it
@@ -200,7 +200,7 @@ def test_baselines_from_a_profile_and_from_a_sagemaker_statistics_file(api):
     same, shifted = api.get("/api/v1/datasets/quality/batches").json()
     assert same["violations"] == []
     assert same["metrics"]["_c0"]["hellinger_baseline"] == pytest.approx(0.0, abs=0.05)
-    assert [v["feature"] for v in shifted["violations"]] == ["_c0"]
+    assert [v["feature_name"] for v in shifted["violations"]] == ["_c0"]
     assert shifted["metrics"]["_c0"]["mean"] == pytest.approx(2.31 + 3.0)
 
     garbage = api.put("/api/v1/datasets/shop/baseline", content=b"%PDF-1.7", headers=PROFILE)
@@ -229,8 +229,8 @@ def test_monitor_settings_round_trip(api):
     ]
     # the tiny threshold flags the second day's price against the first
     days = api.get("/api/v1/datasets/shop/batches").json()
-    assert [[v["feature"] for v in day["violations"]] for day in days] == [[], ["price"]]
-    assert days[1]["violations"][0]["compare_to"] == "previous"  # no baseline
+    assert [[v["feature_name"] for v in day["violations"]] for day in days] == [[], ["price"]]
+    assert days[1]["violations"][0]["constraint_check_type"] == "previous_batch_drift_check"
 
     bad = api.put(
         "/api/v1/datasets/shop/monitors",

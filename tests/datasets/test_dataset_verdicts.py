@@ -43,7 +43,7 @@ def flagged(service, segment: str = "") -> dict:
             assert not batch.metrics_stale and not batch.verdict_stale
             if batch.violations:
                 found[(granularity, batch.start)] = [
-                    (v["feature"], v["check"]) for v in batch.violations
+                    (v["feature_name"], v["constraint_check_type"]) for v in batch.violations
                 ]
     return found
 
@@ -61,16 +61,19 @@ def count_metric_computations(monkeypatch) -> list[int]:
 
 def test_the_default_detector_flags_the_shifted_batches_only(shop):
     assert flagged(shop) == {
-        (HOUR, at(*SHIFTED)): [("price", "drift")],
-        (DAY, at(22, 0)): [("price", "drift")],
+        (HOUR, at(*SHIFTED)): [("price", "baseline_drift_check")],
+        (DAY, at(22, 0)): [("price", "baseline_drift_check")],
     }
     hour = shop.store.batch("shop", "", HOUR, at(*SHIFTED))
     [violation] = hour.violations
-    assert violation["method"] == "detector" and violation["compare_to"] == "baseline"
-    assert violation["threshold"] == 1.0 and violation["value"] >= 1.0
-    assert violation["value"] == hour.metrics["price"]["drift_baseline"]["score"]
-    assert hour.metrics["price"]["drift_baseline"]["test"] == "location"
-    assert "against the baseline (location test" in violation["description"]
+    # the figure a check of the same profiles reports: the deciding test's effect
+    # against its floor, in the same words
+    figures = hour.metrics["price"]["drift_baseline"]
+    assert figures["test"] == "location" and figures["score"] >= 1.0
+    assert violation["observed"] == figures["effect"] and violation["threshold"] == 0.1
+    assert violation["details"]["score"] == figures["score"]
+    assert violation["description"].startswith("location moved ")
+    assert "(floor 0.10 sd), p = " in violation["description"]
     assert hour.metrics["price"]["mean"] == pytest.approx(50 + SHIFT, abs=1.5)
     assert hour.max_score == max(m["hellinger_baseline"] for m in hour.metrics.values())
     # the unchanged batches stay below the threshold for every feature
@@ -139,14 +142,15 @@ def test_hellinger_against_the_previous_batch(shop):
     shop.refresh("shop")
     # the shifted hour moved away from the hour before it, and the hour after it back
     assert flagged(shop) == {
-        (HOUR, at(22, 10)): [("price", "drift")],
-        (HOUR, at(22, 11)): [("price", "drift")],
+        (HOUR, at(22, 10)): [("price", "previous_batch_drift_check")],
+        (HOUR, at(22, 11)): [("price", "previous_batch_drift_check")],
     }
     for batch in shop.store.batches("shop", granularity=HOUR):
         for violation in batch.violations:
-            assert violation["method"] == "hellinger" and violation["compare_to"] == "previous"
-            assert violation["value"] == batch.metrics["price"]["hellinger_previous"] >= 0.3
-            assert violation["description"].endswith("≥ 0.3 to the previous batch")
+            assert violation["details"]["method"] == "hellinger"
+            assert violation["constraint_check_type"] == "previous_batch_drift_check"
+            assert violation["observed"] == batch.metrics["price"]["hellinger_previous"] >= 0.3
+            assert violation["description"].endswith("(threshold 0.3) against the previous batch")
         if not batch.violations and batch.metrics["price"]["hellinger_previous"] is not None:
             assert batch.metrics["price"]["hellinger_previous"] < 0.3
     # the first batch has nothing before it, so nothing to compare with
@@ -157,7 +161,10 @@ def test_hellinger_against_the_previous_batch(shop):
     shop.refresh("shop")
     assert set(flagged(shop)) == {(HOUR, at(*SHIFTED))}
     [violation] = shop.store.batch("shop", "", HOUR, at(*SHIFTED)).violations
-    assert (violation["threshold"], violation["compare_to"]) == (0.2, "baseline")
+    assert (violation["threshold"], violation["constraint_check_type"]) == (
+        0.2,
+        "baseline_drift_check",
+    )
 
 
 def test_null_fraction_threshold(database_url):
@@ -176,12 +183,14 @@ def test_null_fraction_threshold(database_url):
     [quiet, missing] = service.store.batches("shop", granularity=DAY)
     assert quiet.violations == []
     [violation] = missing.violations
+    # the rules file's max_missing and this monitor are one check
     assert violation == {
-        "feature": "quantity",
-        "check": "null_fraction",
-        "value": 0.2,
+        "feature_name": "quantity",
+        "constraint_check_type": "missing_values_check",
+        "observed": 0.2,
         "threshold": 0.1,
-        "description": "20.0% of values are missing (threshold 10.0%)",
+        "description": "20% of values are missing (200 of 1000 rows); the limit is 10%.",
+        "details": {},
     }
     service.set_monitor("shop", {"null_fraction_threshold": 0.25, "drift_threshold": 1e6})
     service.refresh("shop")
@@ -202,8 +211,8 @@ def test_a_segment_setting_applies_to_that_segment_only(database_url):
     service.refresh("shop")
     for segment in ("", de, fr):
         assert flagged(service, segment) == {
-            (HOUR, at(21, 9)): [("price", "drift")],
-            (DAY, at(21, 0)): [("price", "drift")],
+            (HOUR, at(21, 9)): [("price", "baseline_drift_check")],
+            (DAY, at(21, 0)): [("price", "baseline_drift_check")],
         }
     service.set_monitor("shop", {"enabled": False}, segment=de, feature="price")
     service.refresh("shop")
@@ -262,7 +271,7 @@ def test_settings_that_only_clash_once_merged_are_refused(shop):
     assert shop.store.monitor_settings("shop") == {("*", "price"): {"drift_threshold": 5}}
     # evaluation goes on under the stored settings
     shop.refresh("shop")
-    assert flagged(shop) == {(HOUR, at(*SHIFTED)): [("price", "drift")]}
+    assert flagged(shop) == {(HOUR, at(*SHIFTED)): [("price", "baseline_drift_check")]}
     # nor may removing a setting leave a clash behind
     shop.set_monitor("shop", {"drift_method": "detector"}, feature="price")
     shop.set_monitor("shop", {"drift_method": "hellinger"})

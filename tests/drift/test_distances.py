@@ -25,6 +25,7 @@ from watchkeeper.drift import (
     wasserstein,
 )
 from watchkeeper.drift.divergence import PSI_EPSILON
+from watchkeeper.drift.numeric import pooled_bins
 from watchkeeper.errors import UsageError
 from watchkeeper.profile.column import ColumnProfile
 
@@ -155,7 +156,7 @@ def test_category_divergences_match_hand_computations():
     assert hellinger(baseline, baseline) == 0.0
 
 
-def test_numeric_divergences_use_baseline_deciles():
+def test_psi_uses_baseline_deciles():
     baseline = column(np.arange(1000.0))
     current = column(np.arange(1000.0) + 50)
     first, second = quantile_bins(baseline, current)
@@ -164,16 +165,40 @@ def test_numeric_divergences_use_baseline_deciles():
     edges = np.arange(99, 900, 100)
     counts = np.histogram(np.arange(1000.0) + 50, np.concatenate(([-1e9], edges + 0.5, [1e9])))
     np.testing.assert_allclose(second, counts[0] / 1000)
+    smooth = [(s + PSI_EPSILON) / (1 + 10 * PSI_EPSILON) for s in (first, second)]
+    assert psi(baseline, current) == pytest.approx(
+        np.sum((smooth[1] - smooth[0]) * np.log(smooth[1] / smooth[0]))
+    )
+
+
+def test_symmetric_distances_use_pooled_bins():
+    baseline = column(np.arange(1000.0))
+    current = column(np.arange(1000.0) + 50)
+    first, second = pooled_bins(baseline, current)
+    # the pooled values 0..1049 (50..999 twice) cut in ten bins of equal mixture mass
+    assert len(first) == len(second) == 10
+    assert first.sum() == pytest.approx(1.0) and second.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose((first + second) / 2, np.full(10, 0.1), atol=0.01)
     assert jensen_shannon(baseline, current) == pytest.approx(
         jensenshannon(first, second, base=2) ** 2
     )
     assert hellinger(baseline, current) == pytest.approx(
         np.sqrt(max(0.0, 1 - np.sum(np.sqrt(first * second))))
     )
-    smooth = [(s + PSI_EPSILON) / (1 + 10 * PSI_EPSILON) for s in (first, second)]
-    assert psi(baseline, current) == pytest.approx(
-        np.sum((smooth[1] - smooth[0]) * np.log(smooth[1] / smooth[0]))
-    )
+
+
+def test_hellinger_and_jensen_shannon_are_symmetric():
+    rng = np.random.default_rng(RNG_SEED)
+    pairs = [
+        (column(rng.normal(0, 1, 5000)), column(rng.normal(0.4, 1.6, 800))),
+        (column(rng.exponential(1.0, 300)), column(rng.exponential(2.0, 20_000))),
+        (column(rng.integers(0, 5, 2000)), column(rng.integers(1, 7, 900))),
+        (column(rng.choice(["a", "b", "c"], 400)), column(rng.choice(["a", "b", "d"], 700))),
+    ]
+    for one, other in pairs:
+        assert hellinger(one, other) == pytest.approx(hellinger(other, one), abs=1e-12)
+        assert hellinger(one, other) > 0.05
+        assert jensen_shannon(one, other) == pytest.approx(jensen_shannon(other, one), abs=1e-12)
 
 
 def test_quantile_bins_merge_for_discrete_columns():

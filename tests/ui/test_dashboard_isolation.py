@@ -107,7 +107,7 @@ def test_bad_profiles_in_the_catalog_fail_only_their_own_dataset(dashboard, webh
     for name in GOOD:
         [day] = client.get(f"/api/v1/datasets/{name}/batches").json()
         assert (day["rows"], day["profiles"], day["error"]) == (800, 1, None)
-        assert [v["feature"] for v in day["violations"]] == ["price"]
+        assert [v["feature_name"] for v in day["violations"]] == ["price"]
         assert client.get(f"/datasets/{name}").status_code == 200
         assert client.get(f"/datasets/{name}/features/price").status_code == 200
     titles = sorted(post.json["title"] for post in webhook_server.posts)
@@ -156,7 +156,7 @@ def test_bad_profiles_in_the_catalog_fail_only_their_own_dataset(dashboard, webh
     assert client.get("/").status_code == 200
     assert client.get(f"/api/v1/datasets/{BAD_BASELINE}").json()["error"] is None
     [day] = client.get(f"/api/v1/datasets/{BAD_BASELINE}/batches").json()
-    assert [v["feature"] for v in day["violations"]] == ["price"]
+    assert [v["feature_name"] for v in day["violations"]] == ["price"]
 
 
 def test_a_corrupt_batch_shows_an_error_state_not_a_server_error(dashboard):

@@ -246,7 +246,7 @@ def batch_of(row: BatchRow, with_profile: bool) -> Batch:
         rows=row.rows,
         parts=row.parts,
         metrics=json.loads(row.metrics) if row.metrics else None,
-        violations=json.loads(row.violations or "[]"),
+        violations=[_violation(item) for item in json.loads(row.violations or "[]")],
         max_score=row.max_score,
         metrics_stale=row.metrics_stale,
         verdict_stale=row.verdict_stale,
@@ -255,3 +255,19 @@ def batch_of(row: BatchRow, with_profile: bool) -> Batch:
         updated_at=row.updated_at,
         error=row.error,
     )
+
+
+# how verdicts stored by earlier versions named a violation's fields
+_LEGACY = {"feature": "feature_name", "check": "constraint_check_type", "value": "observed"}
+_LEGACY_CHECKS = {"drift": "baseline_drift_check", "null_fraction": "missing_values_check"}
+
+
+def _violation(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored violation in today's form (``Violation.to_dict()``), whenever it was stored."""
+    if "feature_name" in item:
+        return item
+    found = {_LEGACY.get(key, key): value for key, value in item.items()}
+    check = found.get("constraint_check_type")
+    found["constraint_check_type"] = _LEGACY_CHECKS.get(check, check)
+    found.setdefault("details", {})
+    return found

@@ -36,10 +36,10 @@ import pyarrow.compute as pc
 import yaml
 
 from watchkeeper.baseline.fields import SHOWN_LENGTH, count, number, shown
+from watchkeeper.checks.missing_values import MissingValues, percent
 from watchkeeper.checks.violations import (
     ALLOWED_VALUES,
     MISSING_COLUMN,
-    MISSING_VALUES,
     RANGE,
     REGEX,
     ROW_COUNT,
@@ -330,21 +330,11 @@ def _row_count(rows: int, rules: Rules) -> list[Violation]:
     return []
 
 
-def _percent(share: float) -> str:
-    return f"{share * 100:.4g}%"
-
-
 def _missing(name: str, column: ColumnProfile, rule: ColumnRules) -> list[Violation]:
-    if rule.max_missing is None or column.count == 0:
+    if rule.max_missing is None:
         return []
-    share = column.null_fraction
-    if share <= rule.max_missing:
-        return []
-    text = (
-        f"{_percent(share)} of values are missing ({column.null_count} of {column.count} rows); "
-        f"the limit is {_percent(rule.max_missing)}."
-    )
-    return [Violation(name, MISSING_VALUES, text, share, rule.max_missing)]
+    found = MissingValues(rule.max_missing).judge(name, MissingValues.measure(column))
+    return [found] if found else []
 
 
 def _single_value(
@@ -377,7 +367,7 @@ def _range(name: str, column: ColumnProfile, rule: ColumnRules) -> list[Violatio
         if share > rule.tolerance:
             text = (
                 f"Minimum {_number_text(column.moments.min)} is below the allowed minimum "
-                f"{_number_text(rule.min)} (about {_percent(share)} of values below)."
+                f"{_number_text(rule.min)} (about {percent(share)} of values below)."
             )
             violations.append(
                 Violation(name, RANGE, text, column.moments.min, rule.min, {"share": share})
@@ -387,7 +377,7 @@ def _range(name: str, column: ColumnProfile, rule: ColumnRules) -> list[Violatio
         if share > rule.tolerance:
             text = (
                 f"Maximum {_number_text(column.moments.max)} is above the allowed maximum "
-                f"{_number_text(rule.max)} (about {_percent(share)} of values above)."
+                f"{_number_text(rule.max)} (about {percent(share)} of values above)."
             )
             violations.append(
                 Violation(name, RANGE, text, column.moments.max, rule.max, {"share": share})
@@ -407,7 +397,7 @@ def _allowed(name: str, column: ColumnProfile, rule: ColumnRules) -> list[Violat
         return []
     unexpected = [(value, count) for value, count in listed if value not in allowed][:_EXAMPLES]
     shown = ", ".join(f"{value!r} ({count})" for value, count in unexpected)
-    text = f"{_percent(share_outside)} of values are not allowed"
+    text = f"{percent(share_outside)} of values are not allowed"
     text += f" (unexpected: {shown})." if shown else "."
     details = {"unexpected_values": [v for v, _ in unexpected], "exact": categories.is_exact}
     return [Violation(name, ALLOWED_VALUES, text, share_outside, rule.tolerance, details)]
@@ -425,7 +415,7 @@ def _regex_violation(
         return []
     shown = ", ".join(repr(value) for value in tally.examples)
     text = (
-        f"{tally.mismatched} of {tally.present} values ({_percent(share)}) do not match "
+        f"{tally.mismatched} of {tally.present} values ({percent(share)}) do not match "
         f"{rule.regex!r}" + (f" (e.g. {shown})." if shown else ".")
     )
     details = {"examples": list(tally.examples), "mismatched": tally.mismatched}

@@ -2,10 +2,12 @@
 
 :func:`batch_metrics` reads three profiles (the batch, the batch before it, the
 baseline) once and keeps, per feature, what the pages and the monitors need: counts,
-null fraction, type, distinct count, moments and quantiles, the Hellinger distance to
-the previous batch and to the baseline, and the default drift detector's judgement
-against each. :func:`judge` applies
-the monitor settings to those numbers, so a changed threshold needs no profile.
+null fraction, type, distinct count, moments and quantiles, and what the drift check
+units measure against the previous batch and the baseline (the default detector's
+figures, the Hellinger distance). :func:`judge` runs the units the monitor settings
+configure on those figures, so a changed threshold needs no profile, and a batch reads
+as the same check on a file or a scheduled job reads: the same units, the same
+:class:`~watchkeeper.checks.violations.Violation`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from watchkeeper.datasets.monitors import (
-    BASELINE,
-    DETECTOR,
-    PREVIOUS,
-    MonitorSettings,
-    resolve,
-)
-from watchkeeper.drift import detect, hellinger
+from watchkeeper.checks.drift_checks import BASELINE, PREVIOUS, DetectorDrift, HellingerDrift
+from watchkeeper.checks.missing_values import MissingValues
+from watchkeeper.checks.violations import Violation
+from watchkeeper.datasets.monitors import DETECTOR, MonitorSettings, resolve
 from watchkeeper.profile import ColumnProfile, DatasetProfile
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -37,26 +35,26 @@ def batch_metrics(
         entry = _statistics(column)
         before = previous.columns.get(name) if previous is not None else None
         reference = baseline.columns.get(name) if baseline is not None else None
-        entry["hellinger_previous"] = _finite(hellinger(before, column)) if before else None
-        entry["hellinger_baseline"] = (
-            _finite(hellinger(reference, column)) if reference else None
-        )
-        entry["drift_previous"] = _detected(before, column)
-        entry["drift_baseline"] = _detected(reference, column)
+        for against, other in ((PREVIOUS, before), (BASELINE, reference)):
+            entry[f"hellinger_{against}"] = _HELLINGER.measure(other, column) if other else None
+            entry[f"drift_{against}"] = _DETECTOR.measure(other, column) if other else None
         figures[name] = entry
     return figures
 
 
-def _detected(reference: ColumnProfile | None, column: ColumnProfile) -> dict | None:
-    if reference is None:
-        return None
-    result = detect(reference, column)
-    return {
-        "score": _finite(result.score),
-        "test": result.test,
-        "p_value": _finite(result.p_value),
-        "effect": _finite(result.effect),
-    }
+_DETECTOR, _HELLINGER = DetectorDrift(), HellingerDrift()
+
+
+def current(metrics: dict[str, dict[str, Any]] | None) -> bool:
+    """Whether stored figures hold what today's units judge (older ones are measured
+    again)."""
+    if metrics is None:
+        return False
+    return all(
+        entry.get(f"drift_{against}") is None or "floor" in entry[f"drift_{against}"]
+        for entry in metrics.values()
+        for against in (PREVIOUS, BASELINE)
+    )
 
 
 def _statistics(column: ColumnProfile) -> dict[str, Any]:
@@ -82,7 +80,7 @@ def judge(
     metrics: dict[str, dict[str, Any]],
     stored_settings: dict[tuple[str, str], dict[str, Any]],
     segment: str,
-) -> tuple[list[dict[str, Any]], float | None]:
+) -> tuple[list[Violation], float | None]:
     """The violations of a batch under the monitor settings, and its largest drift
     distance (Hellinger to the baseline, else to the previous batch) for sparklines."""
     violations = []
@@ -100,55 +98,27 @@ def judge(
         if found is not None:
             violations.append(found)
         limit = settings.null_fraction_threshold
-        if limit is not None and entry["null_fraction"] > limit:
-            violations.append(
-                {
-                    "feature": feature,
-                    "check": "null_fraction",
-                    "value": entry["null_fraction"],
-                    "threshold": limit,
-                    "description": (
-                        f"{entry['null_fraction']:.1%} of values are missing "
-                        f"(threshold {limit:.1%})"
-                    ),
-                }
-            )
+        if limit is not None:
+            figures = {
+                "share": entry["null_fraction"],
+                "missing": round(entry["null_fraction"] * entry["count"]),
+                "rows": entry["count"],
+            }
+            found = MissingValues(limit).judge(feature, figures)
+            if found is not None:
+                violations.append(found)
     return violations, largest
 
 
-def _drift(feature: str, entry: dict[str, Any], settings: MonitorSettings) -> dict | None:
-    threshold = settings.threshold
+def _drift(feature: str, entry: dict[str, Any], settings: MonitorSettings) -> Violation | None:
     against = settings.compare_to
     if against == BASELINE and entry.get("hellinger_baseline") is None:
         against = PREVIOUS  # no baseline (or the feature is new): judge the change
     if settings.drift_method == DETECTOR:
-        found = entry.get(f"drift_{against}")
-        value = None if found is None else found["score"]
-        if value is None or value < threshold:
-            return None
-        detail = f"{found['test']} test, p={_short(found['p_value'])}"
-        text = f"drift score {value:.3g} ≥ {threshold:g} against the {_NAMES[against]} ({detail})"
-    else:
-        value = entry.get(f"hellinger_{against}")
-        if value is None or value < threshold:
-            return None
-        text = f"Hellinger distance {value:.3f} ≥ {threshold:g} to the {_NAMES[against]}"
-    return {
-        "feature": feature,
-        "check": "drift",
-        "method": settings.drift_method,
-        "compare_to": against,
-        "value": value,
-        "threshold": threshold,
-        "description": text,
-    }
-
-
-_NAMES = {BASELINE: "baseline", PREVIOUS: "previous batch"}
-
-
-def _short(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
+        unit = DetectorDrift(multiple=settings.threshold, against=against)
+        return unit.judge(feature, entry.get(f"drift_{against}"))
+    unit = HellingerDrift(settings.threshold, against)
+    return unit.judge(feature, entry.get(f"hellinger_{against}"))
 
 
 def _finite(value: Any) -> float | None:

@@ -18,11 +18,11 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from watchkeeper.checks.drift_checks import BASELINE, PREVIOUS
 from watchkeeper.errors import UsageError
 
 DETECTOR, HELLINGER = "detector", "hellinger"
 DRIFT_METHODS = (DETECTOR, HELLINGER)
-BASELINE, PREVIOUS = "baseline", "previous"
 COMPARE_TO = (BASELINE, PREVIOUS)
 DEFAULT_THRESHOLDS = {DETECTOR: 1.0, HELLINGER: 0.2}
 ANY = "*"
@@ -33,10 +33,10 @@ class MonitorSettings:
     """How a feature is judged.
 
     * ``enabled``: judge it at all.
-    * ``drift_method``: ``detector`` (watchkeeper's default drift detector; the
-      threshold applies to its score, where 1 means a significant change of the
-      minimal meaningful size) or ``hellinger`` (Hellinger distance, 0..1, over
-      quantile bins or categories).
+    * ``drift_method``: ``detector`` (watchkeeper's default drift detector, the check
+      a file or a scheduled job runs; the threshold multiplies its minimal meaningful
+      effects: 1 flags what ``watchkeeper check`` flags, 2 asks for twice the size) or
+      ``hellinger`` (Hellinger distance, 0..1, over quantile bins or categories).
     * ``drift_threshold``: a feature drifts when the method's value reaches it
       (``None``: the method's default, 1.0 for the detector and 0.2 for Hellinger).
     * ``compare_to``: ``baseline`` (the reference profile; the previous batch when the

@@ -39,7 +39,7 @@ from watchkeeper.catalog.datasets import (
     DatasetStore,
 )
 from watchkeeper.catalog.times import as_utc
-from watchkeeper.datasets.evaluate import batch_metrics, judge
+from watchkeeper.datasets.evaluate import batch_metrics, current, judge
 from watchkeeper.datasets.merging import (
     ParsedParts,
     batch_deltas,
@@ -61,6 +61,7 @@ from watchkeeper.datasets.segments import (
 )
 from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.notify.alert import Alert
+from watchkeeper.notify.messages import violation_line
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
 
 log = logging.getLogger("watchkeeper.datasets")
@@ -337,7 +338,7 @@ class DatasetService:
 
     def _evaluate_batch(self, batch: Batch, settings, baseline: DatasetProfile | None) -> None:
         metrics = batch.metrics
-        if batch.metrics_stale or metrics is None:
+        if batch.metrics_stale or not current(metrics):
             full = self.store.batch_by_id(batch.id)
             if full is None:
                 return
@@ -350,7 +351,7 @@ class DatasetService:
             if not self.store.save_metrics(batch.id, full.updated_at, metrics):
                 return  # changed meanwhile: the next refresh evaluates it again
         violations, largest = judge(metrics, settings, batch.segment)
-        self.store.save_verdict(batch.id, violations, largest)
+        self.store.save_verdict(batch.id, [found.to_dict() for found in violations], largest)
 
     def _alert(self, name: str) -> None:
         batches = self.store.unalerted_violations(name)
@@ -421,7 +422,7 @@ class DatasetService:
 
 def digest(name: str, batches: list[Batch]) -> Alert:
     """One message for every violation found since the last one."""
-    features = sorted({v["feature"] for batch in batches for v in batch.violations})
+    features = sorted({v["feature_name"] for batch in batches for v in batch.violations})
     days = sorted({batch.start.date() for batch in batches})
     span = str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
     title = (
@@ -434,7 +435,7 @@ def digest(name: str, batches: list[Batch]) -> Alert:
             f" [{segment_label(batch.segment)}]" if batch.segment else ""
         )
         for violation in batch.violations:
-            lines.append(f"- {where} **{violation['feature']}**: {violation['description']}")
+            lines.append(f"- {where} {violation_line(violation)}")
     if len(lines) > MAX_ALERT_LINES:
         rest = len(lines) - MAX_ALERT_LINES
         lines = [*lines[:MAX_ALERT_LINES], f"- … and {rest} more"]

@@ -77,22 +77,26 @@ def psi(baseline: ColumnProfile, current: ColumnProfile, bins: int = numeric.DEF
 def jensen_shannon(
     baseline: ColumnProfile, current: ColumnProfile, bins: int = numeric.DEFAULT_BINS
 ) -> float:
-    """Jensen–Shannon divergence in bits (0..1) over quantile bins or categories."""
-    shares = _shares(baseline, current, bins)
+    """Jensen–Shannon divergence in bits (0..1, symmetric) over pooled bins or categories."""
+    shares = _shares(baseline, current, bins, pooled=True)
     return math.nan if shares is None else jensen_shannon_of(*shares)
 
 
 def hellinger(
     baseline: ColumnProfile, current: ColumnProfile, bins: int = numeric.DEFAULT_BINS
 ) -> float:
-    """Hellinger distance (0..1) over quantile bins or categories."""
-    shares = _shares(baseline, current, bins)
+    """Hellinger distance (0..1, symmetric) over pooled quantile bins or categories."""
+    shares = _shares(baseline, current, bins, pooled=True)
     return math.nan if shares is None else hellinger_of(*shares)
 
 
-def _shares(baseline: ColumnProfile, current: ColumnProfile, bins: int):
+def _shares(baseline: ColumnProfile, current: ColumnProfile, bins: int, pooled: bool = False):
+    # PSI's usual thresholds were set on the baseline's quantile bins; the symmetric
+    # distances bin both sides alike
     kind = comparison_kind(baseline, current)
     if kind == NUMERIC:
+        if pooled:
+            return numeric.pooled_bins(baseline, current, bins)
         return numeric.quantile_bins(baseline, current, bins)
     if kind == CATEGORICAL:
         return categorical.category_shares(baseline, current)

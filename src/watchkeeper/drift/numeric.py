@@ -134,6 +134,29 @@ def quantile_bins(
     return tuple(_bin_shares(cdf, edges) for cdf in pair)
 
 
+def pooled_bins(
+    first: ColumnProfile, second: ColumnProfile, bins: int = DEFAULT_BINS
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Share of each column in ``bins`` quantile bins of the two columns pooled.
+
+    The edges are quantiles of the even mixture of both sides (each weighted alike,
+    whatever its size), taken from both sketches' quantiles, so swapping the columns
+    swaps the shares and leaves the edges: a distance over these bins is symmetric.
+    """
+    if bins < 2:
+        raise ValueError(f"bins must be at least 2, got {bins}")
+    pair = cdf_pair(first, second)
+    if pair is None:
+        return None
+    fine = np.arange(1, 4 * bins) / (4 * bins)
+    candidates = np.unique(np.concatenate([first.kll.quantiles(fine), second.kll.quantiles(fine)]))
+    mixture = sum(cdf.rank(candidates) / cdf.total for cdf in pair) / 2.0
+    wanted = np.arange(1, bins) / bins
+    positions = np.minimum(np.searchsorted(mixture, wanted), len(candidates) - 1)
+    edges = np.unique(candidates[positions])
+    return tuple(_bin_shares(cdf, edges) for cdf in pair)
+
+
 def _bin_shares(cdf: StepCDF, edges: np.ndarray) -> np.ndarray:
     ranks = np.concatenate(([0], cdf.rank(edges), [cdf.total]))
     return np.diff(ranks) / cdf.total

@@ -120,14 +120,21 @@ def _where(location: str, file: str, rows: int) -> str:
 
 def _violation_list(violations: list[dict[str, Any]]) -> str:
     shown = violations[:MAX_VIOLATIONS]
-    lines = [f"{number}. {_violation_line(v)}" for number, v in enumerate(shown, start=1)]
+    lines = [f"{number}. {violation_line(v)}" for number, v in enumerate(shown, start=1)]
     hidden = len(violations) - len(shown)
     if hidden:
         lines.append(f"\n…and {hidden} more (see the report).")
     return "\n".join(lines)
 
 
-def _violation_line(violation: dict[str, Any]) -> str:
+def violation_line(violation: dict[str, Any]) -> str:
+    """One violation (``Violation.to_dict()``) in one line: every alert writes it so.
+
+    >>> violation_line({"feature_name": "age", "constraint_check_type": "missing_values_check",
+    ...                 "description": "12.5% of values are missing", "observed": 0.125,
+    ...                 "threshold": 0.05})
+    '`age` (missing_values_check): 12.5% of values are missing. Observed 0.125, threshold 0.05.'
+    """
     feature, check = _pair(violation)
     # backticks keep a column's name intact whatever characters it has
     name = feature.replace("`", "'")
