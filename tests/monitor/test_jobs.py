@@ -152,7 +152,11 @@ def test_corrupt_capture_lines_are_counted(world):
 
 
 @pytest.mark.parametrize(
-    "broken", ["watchkeeper.report.writer.render_html", "watchkeeper.monitor.job.constraints_json"]
+    "broken",
+    [
+        "watchkeeper.report.writer.render_html",
+        "watchkeeper.monitor.data_quality_job.constraints_json",
+    ],
 )
 def test_a_window_whose_results_fail_to_render_leaves_none_of_them(world, monkeypatch, broken):
     path, clock, store, notifier = world

@@ -17,7 +17,7 @@ from racing import race
 from watchkeeper.catalog import FAILED, Catalog, MonitoringStore, Schedule
 from watchkeeper.errors import UsageError
 from watchkeeper.monitor import Scheduler, create_schedule
-from watchkeeper.monitor.job import JUDGES
+from watchkeeper.monitor.kinds import REGISTRY, Kind
 from watchkeeper.notify import Notifier
 
 UTC = dt.UTC
@@ -46,7 +46,8 @@ def test_a_window_that_raises_fails_alone(
 ):
     """A job that raises a bug's exception, a schedule whose offsets give no window and
     one with a broken cron: each fails alone, and the others run."""
-    monkeypatch.setitem(JUDGES, "divides-by-zero", divide_by_zero)
+    broken = Kind("divides-by-zero", "a bug", lambda *_: None, divide_by_zero)
+    monkeypatch.setitem(REGISTRY, "divides-by-zero", broken)
     catalog = Catalog(database_url)
     store = MonitoringStore(catalog)
     store.create_schedule(schedule(tmp_path, "a-divides", kind="divides-by-zero"))

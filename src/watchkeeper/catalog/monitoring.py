@@ -34,7 +34,12 @@ COMPLETED = "Completed"
 COMPLETED_WITH_VIOLATIONS = "CompletedWithViolations"
 FAILED = "Failed"
 STATUSES = (IN_PROGRESS, COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED)
+# what a schedule judges (its kind); :mod:`watchkeeper.monitor.kinds` says how
 DATA_QUALITY = "data-quality"
+MODEL_QUALITY = "model-quality"
+MODEL_BIAS = "model-bias"
+MODEL_EXPLAINABILITY = "model-explainability"
+KINDS = (DATA_QUALITY, MODEL_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY)
 
 
 class _Schedule(Base):

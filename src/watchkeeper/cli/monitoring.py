@@ -59,7 +59,11 @@ def create(
     ] = None,
     window_end: Annotated[str | None, typer.Option(help="Window end offset, e.g. -PT0H.")] = None,
     kind: Annotated[
-        str, typer.Option(help="What is judged: data-quality or model-quality.")
+        str,
+        typer.Option(
+            help="What is judged: data-quality, model-quality, model-bias or "
+            "model-explainability."
+        ),
     ] = "data-quality",
     problem_type: Annotated[
         str | None,

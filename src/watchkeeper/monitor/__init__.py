@@ -10,21 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from watchkeeper.baseline import load_baseline
 from watchkeeper.capture.layout import check_name
 from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
 from watchkeeper.catalog.monitoring import DATA_QUALITY
 from watchkeeper.errors import UsageError
-from watchkeeper.io.storage import join, read_json
-from watchkeeper.monitor.clarify_jobs import (
-    MODEL_BIAS,
-    MODEL_EXPLAINABILITY,
-    check_bias_options,
-    check_explain_options,
-)
-from watchkeeper.monitor.job import output_folder, run_job
+from watchkeeper.monitor.artifacts import output_folder
+from watchkeeper.monitor.job import run_job
+from watchkeeper.monitor.kinds import REGISTRY, Kind, kind_of
 from watchkeeper.monitor.metrics import metric_points
-from watchkeeper.monitor.quality_job import MODEL_QUALITY, check_options
 from watchkeeper.monitor.scheduler import Scheduler
 from watchkeeper.monitor.timing import (
     last_firing,
@@ -36,10 +29,13 @@ from watchkeeper.monitor.timing import (
 )
 
 __all__ = [
+    "REGISTRY",
+    "Kind",
     "Scheduler",
     "check_location",
     "check_schedule_name",
     "create_schedule",
+    "kind_of",
     "last_firing",
     "metric_points",
     "next_firing",
@@ -118,9 +114,10 @@ def create_schedule(
     kind's options are checked now, so that a mistake is an error at creation, not a
     failed run at 3 a.m.
 
-    ``kind`` is ``data-quality`` (a profile of the captured inputs against a data
-    baseline), ``model-quality`` (captured predictions joined to ground truth, judged
-    against a model-quality baseline's ``constraints.json``; ``options`` as
+    ``kind`` is one of :data:`REGISTRY` (:mod:`watchkeeper.monitor.kinds`):
+    ``data-quality`` (a profile of the captured inputs against a data baseline),
+    ``model-quality`` (captured predictions joined to ground truth, judged against a
+    model-quality baseline's ``constraints.json``; ``options`` as
     :mod:`watchkeeper.monitor.quality_job` lists them), ``model-bias`` or
     ``model-explainability`` (against a Clarify ``analysis.json``; options as
     :mod:`watchkeeper.monitor.clarify_jobs` lists them).
@@ -138,32 +135,7 @@ def create_schedule(
         if offset:
             parse_duration(offset)
     options = dict(options or {})
-    if kind == DATA_QUALITY:
-        if options:
-            raise UsageError(
-                f"option(s) {', '.join(map(repr, sorted(options)))} apply to model-quality "
-                "schedules; a data-quality schedule has none"
-            )
-        load_baseline(baseline, storage_options)
-    elif kind == MODEL_QUALITY:
-        check_options(options)
-        read_json(join(baseline, "constraints.json"), storage_options)
-    elif kind == MODEL_BIAS:
-        from watchkeeper.fairness.analysis import read_analysis
-
-        check_bias_options(options)
-        read_analysis(join(baseline, "analysis.json"), storage_options)
-    elif kind == MODEL_EXPLAINABILITY:
-        from watchkeeper.explain.output import read_explanations
-
-        check_explain_options(options)
-        read_explanations(join(baseline, "analysis.json"), storage_options)
-        from watchkeeper.serve.models import load_model
-
-        load_model(options["model"])  # a model that does not load fails now, not at 3 a.m.
-    else:
-        kinds = ", ".join((DATA_QUALITY, MODEL_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY))
-        raise UsageError(f"kind must be one of {kinds}; got {kind!r}")
+    kind_of(kind).check(baseline, options, storage_options)
     schedule = Schedule(
         name=name,
         endpoint=endpoint,

@@ -7,9 +7,11 @@ beside a Failed execution.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
-from watchkeeper.io.storage import write_files
+from watchkeeper.catalog import Schedule
+from watchkeeper.io.storage import join, write_files
 
 # file → the name an execution lists it under (``executions show``, the dashboard)
 NAMES = {
@@ -28,3 +30,14 @@ def write_artifacts(
     execution's artefacts, name → URI."""
     written = write_files(folder, files, storage_options)
     return {NAMES.get(name, name): uri for name, uri in written.items()}
+
+
+def output_folder(schedule: Schedule, window_end: dt.datetime) -> str:
+    """``{report}/{endpoint}/{schedule}/yyyy/mm/dd/HH`` as SageMaker lays executions out;
+    a window that does not end on the hour gets a ``MM-SS`` folder below, so that runs
+    over shorter windows do not overwrite each other."""
+    parts = [window_end.strftime("%Y"), window_end.strftime("%m"), window_end.strftime("%d")]
+    parts.append(window_end.strftime("%H"))
+    if window_end.minute or window_end.second:
+        parts.append(window_end.strftime("%M-%S"))
+    return join(schedule.report, schedule.endpoint, schedule.name, *parts)

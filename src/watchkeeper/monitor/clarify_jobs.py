@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from watchkeeper.capture import read_capture
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
+from watchkeeper.catalog.monitoring import MODEL_BIAS, MODEL_EXPLAINABILITY
 from watchkeeper.checks.violations import BIAS_DRIFT, Violation, violations_document
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.io.storage import join
@@ -42,8 +43,6 @@ from watchkeeper.monitor.artifacts import write_artifacts
 from watchkeeper.report.bias_page import render_bias_html
 from watchkeeper.report.explanations_page import render_explanations_html
 
-MODEL_BIAS = "model-bias"
-MODEL_EXPLAINABILITY = "model-explainability"
 LABEL = "groundTruth"
 NEUTRAL = {"DI": 1.0}
 

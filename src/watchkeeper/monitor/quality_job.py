@@ -50,7 +50,6 @@ from watchkeeper.report.quality_page import render_quality_html
 
 log = logging.getLogger("watchkeeper.monitor")
 
-MODEL_QUALITY = "model-quality"
 LABEL = "groundTruth"
 # estimated metrics, named as SageMaker names them in binary_classification_metrics
 ESTIMATED = ("accuracy", "precision", "recall", "f1", "auc")

@@ -1,0 +1,128 @@
+"""The data-quality kind: a window of captured traffic judged against a data baseline.
+
+Captured records of the window → profile → the same check a file gets against the
+baseline → artefacts (``statistics.json``, the window's suggested ``constraints.json``,
+``constraint_violations.json`` and the report) → metric rows; the window's profile also
+joins the endpoint's dataset, so the dashboard shows captured traffic over time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+import pyarrow as pa
+
+from watchkeeper.baseline import Baseline, constraints_json, load_baseline, suggest_constraints
+from watchkeeper.capture import read_capture
+from watchkeeper.catalog import (
+    COMPLETED,
+    COMPLETED_WITH_VIOLATIONS,
+    FAILED,
+    Execution,
+    MonitoringStore,
+    Schedule,
+)
+from watchkeeper.checks.pipeline import run_check, write_outcome
+from watchkeeper.checks.violations import Violation
+from watchkeeper.monitor.metrics import metric_points
+from watchkeeper.notify.messages import failure_reason
+
+log = logging.getLogger("watchkeeper.monitor")
+
+_POSITIONAL = re.compile(r"_c\d+")
+
+
+def judge_data_quality(
+    store: MonitoringStore,
+    schedule: Schedule,
+    execution: Execution,
+    storage_options: dict | None,
+    folder: str,
+    now: dt.datetime,
+) -> tuple[Execution, list[Violation]]:
+    """Profile the window's captured inputs and judge them against the data baseline."""
+    baseline = load_baseline(schedule.baseline, storage_options)
+    captured = read_capture(
+        schedule.capture,
+        schedule.endpoint,
+        schedule.variant,
+        start=execution.window_start,
+        end=execution.window_end,
+        storage_options=storage_options,
+    )
+    if captured.records == 0:
+        empty = store.finish_execution(
+            execution.id,
+            status=FAILED,
+            failure_reason=(
+                f"no captured records for {schedule.endpoint} between "
+                f"{execution.window_start:%Y-%m-%dT%H:%M}Z and "
+                f"{execution.window_end:%Y-%m-%dT%H:%M}Z"
+            ),
+            corrupt_lines=captured.corrupt_lines,
+        )
+        return empty, []
+    table = features_of(captured.table, baseline)
+    outcome = run_check(table, baseline=baseline, storage_options=storage_options)
+    artifacts = write_outcome(
+        outcome,
+        folder,
+        storage_options,
+        title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
+        extra={"constraints.json": constraints_json(suggest_constraints(outcome.profile))},
+    )
+    outcome.artifacts = artifacts
+    status = COMPLETED_WITH_VIOLATIONS if outcome.violations else COMPLETED
+    finished = store.finish_execution(
+        execution.id,
+        status=status,
+        records=captured.records,
+        corrupt_lines=captured.corrupt_lines,
+        violations=len(outcome.violations),
+        artifacts=artifacts,
+        metrics=metric_points(outcome),
+    )
+    log.info("%s: %s (%d records)", schedule.name, finished.exit_message, captured.records)
+    _to_dataset(store, schedule, execution, outcome.profile, baseline)
+    return finished, outcome.violations
+
+
+def _to_dataset(store, schedule, execution, profile, baseline) -> None:
+    """The window's profile joins the endpoint's dataset (named after the endpoint), so
+    the dashboard shows captured traffic over time; the schedule's baseline becomes the
+    dataset's baseline when it has none. The execution stands whatever happens here."""
+    from watchkeeper.datasets.service import DatasetService
+
+    try:
+        service = DatasetService(store.catalog)
+        service.receive(schedule.endpoint, profile, timestamp=execution.window_start)
+        dataset = service.store.get(schedule.endpoint)
+        if not dataset.has_baseline and baseline.statistics is not None:
+            service.set_baseline(schedule.endpoint, baseline.statistics, schedule.baseline)
+    except Exception as exc:  # the execution stands whatever happens here
+        log.warning(
+            "%s: profile not added to dataset %s: %s",
+            schedule.name, schedule.endpoint, failure_reason(exc),
+        )  # fmt: skip
+
+
+def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
+    """The captured columns to judge: metadata dropped; positional names (``_c0`` …, from
+    CSV payloads and unnamed predictions) replaced by the baseline's names at the same
+    positions, as SageMaker matches features by position, when the counts agree."""
+    keep = [name for name in table.column_names if not name.startswith("__")]
+    table = table.select(keep)
+    names = list(baseline.constraints.features) or (
+        list(baseline.statistics.columns) if baseline.statistics else []
+    )
+    if len(names) != table.num_columns:
+        return table
+    renamed = [
+        names[position]
+        if _POSITIONAL.fullmatch(current) and names[position] not in keep
+        else current
+        for position, current in enumerate(table.column_names)
+    ]
+    return table.rename_columns(renamed)
