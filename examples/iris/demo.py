@@ -34,7 +34,7 @@ from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
 from watchkeeper.catalog import Catalog
-from watchkeeper.datasets.service import DatasetService
+from watchkeeper.datasets.service import DatasetService, default_notify
 from watchkeeper.logger import Logger
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
@@ -88,10 +88,13 @@ def main(output: Path) -> None:
          "--baseline", str(output / "baseline"), "--capture", str(output / "capture"),
          "--report", str(output / "monitoring"), "--cron", "0 0 * * *", quiet=True)  # fmt: skip
     executions = []
+    # alerts go where WATCHKEEPER_NOTIFY says (apprise URLs, e.g. a Slack webhook)
+    notify = [arg for url in os.environ.get("WATCHKEEPER_NOTIFY", "").split()
+              for arg in ("--notify", url)]  # fmt: skip
     for day, start, end in windows:
         window = f"{start:%Y-%m-%dT%H:%M:%S}/{end:%Y-%m-%dT%H:%M:%S}"
         result = _run(env, "monitor", "run", "--schedule", "iris-daily",
-                      "--window", window, "--json", check=False)  # fmt: skip
+                      "--window", window, "--json", *notify, check=False)  # fmt: skip
         execution = json.loads(result.stdout)
         executions.append(execution)
         print(f"\n   day {day}: {execution['records']} records, {execution['exit_message']}")
@@ -116,10 +119,12 @@ def main(output: Path) -> None:
             logger.log(rows, timestamp=today - dt.timedelta(days=3 - day))
     _run(env, "datasets", "baseline", "iris-traffic", data, quiet=True)
     _run(env, "datasets", "import", "iris-traffic", str(profiles), quiet=True)
-    service = DatasetService(Catalog(f"sqlite:///{output.resolve()}/workspace/catalog.db"))
+    service = DatasetService(
+        Catalog(f"sqlite:///{output.resolve()}/workspace/catalog.db"), notify=default_notify()
+    )
     service.refresh("iris-traffic")
     for batch in service.store.batches("iris-traffic"):
-        flagged = sorted({v["feature"] for v in batch.violations}) or ["nothing flagged"]
+        flagged = sorted({v["feature_name"] for v in batch.violations}) or ["nothing flagged"]
         print(f"   {batch.start:%Y-%m-%d}: {batch.rows} rows, {', '.join(flagged)}")
     print(
         "\nthe dashboard: WATCHKEEPER_HOME="

@@ -202,11 +202,14 @@ class SageMakerDrift:
 
 
 def verdict_view(verdict: DriftResult | float) -> dict[str, Any]:
-    """A feature's drift verdict as the report shows it, in the violation's words:
-    ``drifted`` (None for a SageMaker distance, judged against the constraints) and
-    ``text``."""
+    """A feature's drift verdict as the reports show it, in the violation's words and
+    figure: ``drifted`` (None for a SageMaker distance, judged against the
+    constraints), ``text`` and ``figure``."""
     if isinstance(verdict, DriftResult):
         if verdict.test is None:
-            return {"drifted": False, "text": "no drift test applies (no values to compare)"}
-        return {"drifted": verdict.drifted, "text": describe(measurement(verdict))}
-    return {"drifted": None, "text": f"distance {java_double(float(verdict))}"}
+            text = "no drift test applies (no values to compare)"
+            return {"drifted": False, "text": text, "figure": None}
+        figures = measurement(verdict)
+        return {"drifted": verdict.drifted, "text": describe(figures), "figure": figures["effect"]}
+    distance = float(verdict)
+    return {"drifted": None, "text": f"distance {java_double(distance)}", "figure": distance}

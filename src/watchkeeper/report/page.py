@@ -67,7 +67,7 @@ def render_html(
     """
     _check_arguments(current, baseline, drift, max_charts, max_categories)
     found = [_violation(item) for item in violations]
-    verdicts = {name: _verdict(value) for name, value in (drift or {}).items()}
+    verdicts = {name: drift_verdict(value) for name, value in (drift or {}).items()}
     context = {
         "title": title,
         "subtitle": subtitle,
@@ -261,24 +261,34 @@ def _violation(item: Any) -> dict[str, Any]:
     }
 
 
-def _verdict(value: Any) -> dict[str, Any]:
-    """A drift verdict as the page shows it: a distance, a test's judgement, or an
-    already worded one (a mapping with ``drifted`` and ``text``)."""
+def drift_verdict(value: Any) -> dict[str, Any]:
+    """A drift verdict as the reports show it (``drifted``, ``text`` and the ``figure``
+    judged): from a distance, a test's judgement, or an already worded one (a mapping
+    with those keys, as the checks word their verdicts)."""
     if isinstance(value, Mapping):
-        return {"drifted": value.get("drifted"), "text": str(value.get("text", ""))}
+        return {
+            "drifted": value.get("drifted"),
+            "text": str(value.get("text", "")),
+            "figure": value.get("figure"),
+        }
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return {"drifted": None, "text": f"distance {formatting.number(float(value))}"}
+        figure = float(value)
+        return {"drifted": None, "text": f"distance {formatting.number(figure)}", "figure": figure}
     drifted = bool(getattr(value, "drifted", False))
     test = getattr(value, "test", None)
     if test is None:
-        return {"drifted": drifted, "text": "no drift test applies (no values to compare)"}
+        return {
+            "drifted": drifted,
+            "text": "no drift test applies (no values to compare)",
+            "figure": None,
+        }
     text = (
         f"{test}: effect {formatting.number(getattr(value, 'effect', None))} "
         f"(threshold {formatting.number(getattr(value, 'threshold', None))}), "
         f"p = {_p_value(getattr(value, 'p_value', None))}, "
         f"score {formatting.number(getattr(value, 'score', None))}"
     )
-    return {"drifted": drifted, "text": text}
+    return {"drifted": drifted, "text": text, "figure": getattr(value, "effect", None)}
 
 
 def _p_value(value: Any) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from watchkeeper.errors import UsageError
 from watchkeeper.io.storage import exists, join, write_files, write_text
 from watchkeeper.profile import DatasetProfile
-from watchkeeper.report.page import plotly_bundle_name, plotly_js, render_html
+from watchkeeper.report.page import drift_verdict, plotly_bundle_name, plotly_js, render_html
 from watchkeeper.report.table import feature_table, table_csv, table_json
 
 REPORT_NAMES = ("html", "csv", "json")
@@ -35,7 +35,9 @@ def write_report(
 
     ``html`` is the page of :func:`render_html` (the other arguments, ``plotly_src``
     included, are its own),
-    ``csv`` and ``json`` the feature table of :func:`feature_table`. Every file is
+    ``csv`` and ``json`` the feature table of :func:`feature_table` (with ``drift``,
+    three more fields: ``drifted``, ``drift_figure`` and ``drift``, the verdict's
+    words). Every file is
     rendered before any is written, and they are written as one set
     (:func:`watchkeeper.io.storage.write_files`): a failure leaves the folder as it was.
 
@@ -78,6 +80,9 @@ def render_report(
     if isinstance(names, str) or unknown:
         raise UsageError(f"report names must be some of {', '.join(REPORT_NAMES)}; got {names!r}")
     rows = feature_table(current) if {"csv", "json"} & set(names) else []
+    if drift is not None:
+        # the drift verdict of each compared feature, in the words and figure of the page
+        rows = [{**row, **_drift_fields(drift.get(row["feature"]))} for row in rows]
     texts = {
         "csv": lambda: table_csv(rows),
         "json": lambda: table_json(rows),
@@ -93,6 +98,13 @@ def render_report(
         ),
     }
     return {f"report.{name}": texts[name]() for name in dict.fromkeys(names)}
+
+
+def _drift_fields(verdict: Any) -> dict[str, Any]:
+    if verdict is None:
+        return {"drifted": None, "drift_figure": None, "drift": None}
+    shown = drift_verdict(verdict)
+    return {"drifted": shown["drifted"], "drift_figure": shown["figure"], "drift": shown["text"]}
 
 
 def write_plotly_bundle(
