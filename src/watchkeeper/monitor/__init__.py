@@ -158,7 +158,7 @@ def create_schedule(
 
         check_explain_options(options)
         read_explanations(join(baseline, "analysis.json"), storage_options)
-        from watchkeeper.serve.models import load_model
+        from watchkeeper.model import load_model
 
         load_model(options["model"])  # a model that does not load fails now, not at 3 a.m.
     else:
