@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from watchkeeper.artifacts import (
+    ANALYSIS,
+    CONSTRAINT_VIOLATIONS,
+    CONSTRAINTS,
+    REPORT_HTML,
+    STATISTICS,
+)
 from watchkeeper.io.storage import write_files
 
 # file → the name an execution lists it under (``executions show``, the dashboard)
 NAMES = {
-    "statistics.json": "statistics",
-    "constraints.json": "constraints",
-    "constraint_violations.json": "violations",
-    "analysis.json": "analysis",
-    "report.html": "html",
+    STATISTICS: "statistics",
+    CONSTRAINTS: "constraints",
+    CONSTRAINT_VIOLATIONS: "violations",
+    ANALYSIS: "analysis",
+    REPORT_HTML: "html",
 }
 
 
