@@ -64,9 +64,8 @@ def suggest_baseline(
     (plus ``report.csv`` and ``report.json``) there, as one set: all are rendered before
     any is written, and a failure leaves ``output`` as it was.
     """
+    from watchkeeper.artifacts import CONSTRAINTS, STATISTICS
     from watchkeeper.baseline import (
-        CONSTRAINTS,
-        STATISTICS,
         Baseline,
         constraints_json,
         statistics_json,

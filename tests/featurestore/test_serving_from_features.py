@@ -14,8 +14,8 @@ from sklearn.linear_model import LinearRegression
 from live import LiveServer
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.featurestore import FeatureStore
+from watchkeeper.model import load_model
 from watchkeeper.serve import create_app
-from watchkeeper.serve.models import load_model
 
 
 def test_a_request_of_ids_is_answered_from_stored_features(tmp_path):

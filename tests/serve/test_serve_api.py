@@ -5,16 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from serving import (
-    IRIS_FEATURES,
-    SETOSA,
-    SETOSA_CSV,
-    VIRGINICA,
-    VIRGINICA_CSV,
-    running,
-)
+from serving import SETOSA, SETOSA_CSV, VIRGINICA, VIRGINICA_CSV, running
 
-from watchkeeper.serve import create_app, load_model
+from model_files import IRIS_FEATURES
+from watchkeeper.model import load_model
+from watchkeeper.serve import create_app
 
 CSV = {"content-type": "text/csv"}
 

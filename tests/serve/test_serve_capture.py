@@ -16,7 +16,8 @@ import pytest
 from serving import HOST, SETOSA, SETOSA_CSV, VIRGINICA_CSV, running
 
 from watchkeeper.capture import CaptureWriter
-from watchkeeper.serve import INFERENCE_ID_HEADER, create_app, load_model
+from watchkeeper.model import load_model
+from watchkeeper.serve import INFERENCE_ID_HEADER, create_app
 
 CSV = {"content-type": "text/csv"}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from contracts import run_contract
 from watchkeeper.capture import CaptureWriter
-from watchkeeper.serve import create_app, load_model
+from watchkeeper.model import load_model
+from watchkeeper.serve import create_app
 
 
 def test_no_request_makes_the_prediction_api_fail(models, iris_baseline, serve, tmp_path):

@@ -12,7 +12,8 @@ import pytest
 from serving import SETOSA_CSV, running
 
 from watchkeeper.errors import UsageError
-from watchkeeper.serve import LoadedModel, create_app, load_model
+from watchkeeper.model import LoadedModel, load_model
+from watchkeeper.serve import create_app
 
 CSV = {"content-type": "text/csv"}
 JSON = {"content-type": "application/json"}

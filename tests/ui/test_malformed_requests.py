@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from live import LiveServer
 from watchkeeper.catalog import Catalog
 from watchkeeper.errors import UsageError
+from watchkeeper.model import LoadedModel
 from watchkeeper.monitor import create_schedule
 from watchkeeper.profile import DatasetProfile, profile_to_bytes
-from watchkeeper.serve import LoadedModel, create_app
+from watchkeeper.serve import create_app
 from watchkeeper.ui import create_ui_app
 
 PROFILE = {"Content-Type": "application/octet-stream"}

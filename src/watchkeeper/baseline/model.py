@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from watchkeeper.artifacts import CONSTRAINTS, STATISTICS
 from watchkeeper.baseline.constraints import (
     Constraints,
     parse_constraints,
@@ -16,9 +17,6 @@ from watchkeeper.baseline.statistics import read_statistics, write_statistics
 from watchkeeper.errors import InputError
 from watchkeeper.io.storage import exists, join
 from watchkeeper.profile import DatasetProfile
-
-STATISTICS = "statistics.json"
-CONSTRAINTS = "constraints.json"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchkeeper.artifacts import CONSTRAINT_VIOLATIONS as VIOLATIONS
+from watchkeeper.artifacts import REPORT_FILES, STATISTICS
 from watchkeeper.baseline import Baseline, load_baseline, statistics_json
 from watchkeeper.checks.constraints import check_drift_mode, evaluate_constraints
 from watchkeeper.checks.drift_checks import verdict_view
@@ -23,9 +25,6 @@ from watchkeeper.io import CsvOptions
 from watchkeeper.io.storage import write_files
 from watchkeeper.profile import DatasetProfile, build_profile
 from watchkeeper.report import render_report
-
-STATISTICS = "statistics.json"
-VIOLATIONS = "constraint_violations.json"
 
 
 @dataclass
@@ -162,11 +161,12 @@ def write_outcome(
         **(extra or {}),
     }
     written = write_files(output, files, storage_options)
-    names = {STATISTICS: "statistics", VIOLATIONS: "violations"}
-    return {
-        names.get(file, file.removeprefix("report.").removesuffix(".json")): uri
-        for file, uri in written.items()
+    names = {
+        STATISTICS: "statistics",
+        VIOLATIONS: "violations",
+        **{file: name for name, file in REPORT_FILES.items()},
     }
+    return {names.get(file, file.removesuffix(".json")): uri for file, uri in written.items()}
 
 
 def describe(data: object) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from watchkeeper.api import suggest_baseline
+from watchkeeper.artifacts import CONSTRAINTS, REPORT_HTML, STATISTICS
 from watchkeeper.cli._common import (
     DelimiterOption,
     EncodingOption,
@@ -58,5 +59,5 @@ def command(
             )
             return
         console.print(feature_table(rows, f"{data}: {baseline.statistics.rows} rows"))
-        for name in ("statistics.json", "constraints.json", "report.html"):
+        for name in (STATISTICS, CONSTRAINTS, REPORT_HTML):
             console.print(f"wrote {join(output, name)}")

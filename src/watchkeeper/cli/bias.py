@@ -218,7 +218,7 @@ def posttraining(
     with handled():
         loaded = None
         if model is not None:
-            from watchkeeper.serve.models import load_model
+            from watchkeeper.model import load_model
 
             loaded = load_model(model)
         section = posttraining_bias(

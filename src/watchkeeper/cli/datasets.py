@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from watchkeeper.artifacts import STATISTICS
 from watchkeeper.cli._common import JsonOption, console, handled, print_json, say
 from watchkeeper.cli.monitoring import DatabaseOption
 from watchkeeper.errors import UsageError
@@ -145,9 +146,9 @@ def _reference(source: str):
     path = Path(source)
     if source.endswith(".wkp"):
         return read_profile(source)
-    if path.is_dir() or path.name == "statistics.json":
-        found = load_baseline(str(path.parent if path.name == "statistics.json" else path))
+    if path.is_dir() or path.name == STATISTICS:
+        found = load_baseline(str(path.parent if path.name == STATISTICS else path))
         if found.statistics is None:
-            raise UsageError(f"{source}: the baseline has no statistics.json")
+            raise UsageError(f"{source}: the baseline has no {STATISTICS}")
         return found.statistics
     return profile_file(source)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.baseline.jackson import dumps
 from watchkeeper.catalog.store import workspace
 from watchkeeper.cli._common import (
     DelimiterOption,
@@ -20,14 +19,7 @@ from watchkeeper.cli._common import (
     print_json,
 )
 from watchkeeper.errors import UsageError
-from watchkeeper.io.storage import write_files
-from watchkeeper.quality import (
-    PROBLEM_TYPES,
-    model_quality,
-    suggest_quality_constraints,
-    upload_ground_truth,
-)
-from watchkeeper.report.quality_page import render_quality_html
+from watchkeeper.quality import PROBLEM_TYPES, suggest_quality_baseline, upload_ground_truth
 
 quality_app = typer.Typer(help="Model quality against ground truth.", no_args_is_help=True)
 groundtruth_app = typer.Typer(help="Ground-truth labels of captured traffic.", no_args_is_help=True)
@@ -85,8 +77,9 @@ def baseline(
             raise UsageError(
                 f"--problem-type must be one of {', '.join(PROBLEM_TYPES)}, not {problem_type!r}"
             )
-        statistics = model_quality(
+        made = suggest_quality_baseline(
             data,
+            output,
             problem_type=problem_type,
             inference_attribute=inference_attribute,
             ground_truth_attribute=ground_truth_attribute,
@@ -98,20 +91,12 @@ def baseline(
             format=format.value if format else None,
             csv=csv_options(header, delimiter, encoding),
         )
-        constraints = suggest_quality_constraints(statistics)
-        # Every file is rendered before any is written: bad input writes nothing.
-        files = {
-            "statistics.json": dumps(statistics),
-            "constraints.json": dumps(constraints),
-            "report.html": render_quality_html(statistics, subtitle=str(data)),
-        }
-        paths = list(write_files(output, files).values())
+        rows = made.statistics["dataset"]["item_count"]
+        paths = list(made.files.values())
         if json:
-            print_json(
-                {"source": data, "rows": statistics["dataset"]["item_count"], "files": paths}
-            )
+            print_json({"source": data, "rows": rows, "files": paths})
             return
-        console.print(f"{data}: {statistics['dataset']['item_count']} rows")
+        console.print(f"{data}: {rows} rows")
         for path in paths:
             console.print(f"wrote {path}")
 

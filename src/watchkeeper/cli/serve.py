@@ -73,7 +73,8 @@ def command(
     """
     import uvicorn
 
-    from watchkeeper.serve import create_app, load_model
+    from watchkeeper.model import load_model
+    from watchkeeper.serve import create_app
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     with handled():

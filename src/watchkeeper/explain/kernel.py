@@ -21,16 +21,14 @@ import numbers
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.explain.table import feature_matrix
 from watchkeeper.io import CsvOptions
-
-if TYPE_CHECKING:
-    from watchkeeper.serve.models import LoadedModel
+from watchkeeper.model import LoadedModel, load_model
 
 __all__ = ["AGG_METHODS", "DEFAULT_CLUSTERS", "Explanation", "aggregate", "explain"]
 
@@ -107,8 +105,8 @@ def explain(
 
     Args:
         model: a fitted estimator or any object with ``predict`` (and ``predict_proba``),
-            a :class:`~watchkeeper.serve.models.LoadedModel`, or a model file or
-            ``module:attr`` that :func:`~watchkeeper.serve.models.load_model` loads.
+            a :class:`~watchkeeper.model.LoadedModel`, or a model file or
+            ``module:attr`` that :func:`~watchkeeper.model.load_model` loads.
         data: the rows to explain: a 2-D array, a DataFrame or Arrow table, or a file,
             folder or URI. Extra columns (the label, an id) are left out when the model
             or ``features`` names the features.
@@ -208,9 +206,6 @@ def _positive_int(value: Any) -> bool:
 
 
 def _loaded(model: Any) -> LoadedModel:
-    # imported here: the serving package brings FastAPI, which explaining does not need
-    from watchkeeper.serve.models import LoadedModel, load_model
-
     if isinstance(model, LoadedModel):
         return model
     if isinstance(model, str) or hasattr(model, "__fspath__"):

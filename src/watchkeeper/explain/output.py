@@ -19,6 +19,7 @@ import math
 import os
 from typing import Any
 
+from watchkeeper.artifacts import ANALYSIS
 from watchkeeper.baseline import fields
 from watchkeeper.baseline.fields import parse_json
 from watchkeeper.errors import FormatError
@@ -26,7 +27,6 @@ from watchkeeper.explain.kernel import Explanation
 from watchkeeper.io import storage
 
 __all__ = [
-    "ANALYSIS_FILE",
     "LOCAL_VALUES_FILE",
     "analysis_document",
     "parse_explanations",
@@ -34,7 +34,7 @@ __all__ = [
     "write_explanations",
 ]
 
-ANALYSIS_FILE = "analysis.json"
+
 LOCAL_VALUES_FILE = "explanations_shap/out.csv"
 
 
@@ -96,7 +96,7 @@ def write_explanations(
         storage.join(out_dir, *LOCAL_VALUES_FILE.split("/")), local, storage_options
     )
     analysis_uri = storage.write_text(
-        storage.join(out_dir, ANALYSIS_FILE), analysis, storage_options
+        storage.join(out_dir, ANALYSIS), analysis, storage_options
     )
     return {"analysis": analysis_uri, "local_values": local_uri}
 
@@ -109,7 +109,7 @@ def read_explanations(
     return parse_explanations(parse_json(storage.read_bytes(uri, storage_options), source), source)
 
 
-def parse_explanations(document: Any, source: str = ANALYSIS_FILE) -> dict[str, Any]:
+def parse_explanations(document: Any, source: str = ANALYSIS) -> dict[str, Any]:
     """An explainability ``analysis.json`` document whose ``kernel_shap`` section is sound.
 
     Every label holds ``global_shap_values`` (feature → finite number, or null where the

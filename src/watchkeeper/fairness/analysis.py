@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from watchkeeper.artifacts import ANALYSIS
 from watchkeeper.baseline import fields
 from watchkeeper.baseline.fields import parse_json
 from watchkeeper.errors import FormatError, UsageError
@@ -71,7 +72,7 @@ def write_analysis(
     """Write ``analysis.json`` to ``path`` (a file, or a folder to hold one) atomically."""
     target = Path(path)
     if target.is_dir() or not target.suffix:
-        target = target / "analysis.json"
+        target = target / ANALYSIS
     text = dumps(bias_report(pre=pre, post=post))
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".analysis-", suffix=".tmp")
@@ -96,7 +97,7 @@ def read_analysis(
     return parse_analysis(parse_json(read_bytes(uri, storage_options), source), source)
 
 
-def parse_analysis(document: Any, source: str = "analysis.json") -> dict[str, Any]:
+def parse_analysis(document: Any, source: str = ANALYSIS) -> dict[str, Any]:
     """A bias ``analysis.json`` document, checked field by field, infinities as floats.
 
     Each section maps every facet to its groups, each group lists its metrics, and a

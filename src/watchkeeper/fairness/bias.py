@@ -20,6 +20,7 @@ from watchkeeper.fairness.metrics import (
     flip_test,
 )
 from watchkeeper.io import CsvOptions, read_batches
+from watchkeeper.model import LoadedModel
 
 Values = Sequence[Any] | str | int | float | bool | None
 
@@ -264,8 +265,6 @@ def _predictions(
         return columns.above(column, cut, probability), [probability]
     if not hasattr(model, "predict"):
         raise UsageError(f"model must have a predict method; got a {type(model).__name__}")
-    from watchkeeper.serve.models import LoadedModel
-
     loaded = model if isinstance(model, LoadedModel) else LoadedModel.from_object(model)
     answers = np.asarray(loaded.predict(table.drop_columns([label])))
     if answers.ndim != 1 or len(answers) != table.num_rows:
@@ -298,9 +297,9 @@ def posttraining_bias(
     Arguments as for :func:`pretraining_bias`, and the model's answers from one of:
     ``predicted_label``, a column of predicted labels (positive as the label is);
     ``probability``, a column of scores, positive above ``probability_threshold``; or
-    ``model``, an object with ``predict`` (or a :class:`~watchkeeper.serve.models.
-    LoadedModel`) run on every column but the label. ``methods`` are among AD, CDDPL,
-    DAR, DCA, DCR, DI, DPPL, DRR, FT, GE, RD, SD, TE. FT (the flip test) trains a
+    ``model``, an object with ``predict`` (or a :class:`~watchkeeper.model.LoadedModel`)
+    run on every column but the label. ``methods`` are among AD, CDDPL, DAR, DCA, DCR,
+    DI, DPPL, DRR, FT, GE, RD, SD, TE. FT (the flip test) trains a
     k-nearest-neighbours classifier on group a's numeric columns (all but the facet,
     label and prediction columns) and fails on non-numeric ones, as Clarify does.
 

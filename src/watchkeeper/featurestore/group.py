@@ -6,13 +6,17 @@ Parquet files, then commit the call (by the online write, in one transaction, wh
 group has an online store) and rename the files into place (see
 :mod:`watchkeeper.featurestore.commit`). A call is either in both stores or in neither,
 also when its process is killed: the next opening of the store settles it.
+
+A group reaches its store only through :class:`GroupStore`, the few things it needs of
+it; :class:`~watchkeeper.featurestore.store.FeatureStore` is one, and this module does
+not import it (the store makes its groups, so the import goes the other way).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -21,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import InputError, UsageError
+from watchkeeper.featurestore.commit import Call, Staging
 from watchkeeper.featurestore.definitions import (
     TIME_TYPE,
     IngestReport,
@@ -31,11 +36,8 @@ from watchkeeper.featurestore.definitions import (
     to_pandas,
     validate_frame,
 )
+from watchkeeper.featurestore.online import OnlineStore
 from watchkeeper.io import storage
-
-if TYPE_CHECKING:
-    from watchkeeper.featurestore.commit import Call
-    from watchkeeper.featurestore.store import FeatureStore
 
 EXTRA_COLUMNS = ("write_time", "api_invocation_time", "is_deleted")
 
@@ -49,6 +51,35 @@ def _iso(times: pa.Array) -> pa.Array:
     return pc.strftime(times, format="%Y-%m-%dT%H:%M:%SZ")
 
 
+class GroupStore(Protocol):
+    """What a feature group needs of the store it belongs to."""
+
+    uri: str
+    storage_options: dict | None
+
+    @property
+    def staging(self) -> Staging:
+        """Where the group's calls are staged before they are committed."""
+        ...
+
+    @property
+    def online_store(self) -> OnlineStore:
+        """The online store, opened on first use."""
+        ...
+
+    def recover(self, again: bool = False) -> int:
+        """Settle the calls that killed writers left behind."""
+        ...
+
+    def remove(self, uri: str) -> None:
+        """Remove a file or a folder of the store, if it is there."""
+        ...
+
+    def profile_batch(self, name: str, table: pa.Table, when: dt.datetime) -> None:
+        """Add an ingested batch's profile to the group's dataset."""
+        ...
+
+
 class FeatureGroup:
     """A named set of features keyed by a record identifier and versioned by event time.
 
@@ -56,7 +87,7 @@ class FeatureGroup:
     :meth:`load_feature_definitions` and :meth:`create`, then :meth:`ingest` frames.
     """
 
-    def __init__(self, store: FeatureStore, name: str) -> None:
+    def __init__(self, store: GroupStore, name: str) -> None:
         self.store = store
         self.name = check_group_name(name)
         self.feature_definitions: list[dict[str, str]] = []
@@ -383,4 +414,4 @@ def _dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
 
-__all__ = ["FeatureGroup", "parse_event_times"]
+__all__ = ["FeatureGroup", "GroupStore", "parse_event_times"]

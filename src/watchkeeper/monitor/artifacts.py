@@ -10,16 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from watchkeeper.artifacts import (
+    ANALYSIS,
+    CONSTRAINT_VIOLATIONS,
+    CONSTRAINTS,
+    REPORT_HTML,
+    STATISTICS,
+)
 from watchkeeper.catalog import Schedule
 from watchkeeper.io.storage import join, write_files
 
 # file → the name an execution lists it under (``executions show``, the dashboard)
 NAMES = {
-    "statistics.json": "statistics",
-    "constraints.json": "constraints",
-    "constraint_violations.json": "violations",
-    "analysis.json": "analysis",
-    "report.html": "html",
+    STATISTICS: "statistics",
+    CONSTRAINTS: "constraints",
+    CONSTRAINT_VIOLATIONS: "violations",
+    ANALYSIS: "analysis",
+    REPORT_HTML: "html",
 }
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from watchkeeper.artifacts import ANALYSIS, CONSTRAINT_VIOLATIONS, REPORT_HTML
 from watchkeeper.capture import read_capture
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
 from watchkeeper.catalog.monitoring import MODEL_BIAS, MODEL_EXPLAINABILITY
@@ -116,7 +117,7 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
     from watchkeeper.quality import merge_with_captures, read_ground_truth
 
     options = schedule.options
-    baseline = read_analysis(join(schedule.baseline, "analysis.json"), storage_options)
+    baseline = read_analysis(join(schedule.baseline, ANALYSIS), storage_options)
     captured = _captured(schedule, execution, storage_options)
     if isinstance(captured, str):
         return store.finish_execution(execution.id, status=FAILED, failure_reason=captured), []
@@ -159,11 +160,11 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
     tolerance = float(options.get("tolerance", DEFAULT_TOLERANCE))
     violations = bias_drift_violations(baseline, current, tolerance)
     files = {
-        "analysis.json": dumps(current),
-        "report.html": render_bias_html(
+        ANALYSIS: dumps(current),
+        REPORT_HTML: render_bias_html(
             current, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}"
         ),
-        "constraint_violations.json": json.dumps(violations_document(violations, "1.0"), indent=4),
+        CONSTRAINT_VIOLATIONS: json.dumps(violations_document(violations, "1.0"), indent=4),
     }
     artifacts = write_artifacts(folder, files, storage_options)
     finished = store.finish_execution(
@@ -282,7 +283,7 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
     from watchkeeper.explain.output import analysis_document, read_explanations
 
     options = schedule.options
-    baseline = read_explanations(join(schedule.baseline, "analysis.json"), storage_options)
+    baseline = read_explanations(join(schedule.baseline, ANALYSIS), storage_options)
     captured = _captured(schedule, execution, storage_options)
     if isinstance(captured, str):
         return store.finish_execution(execution.id, status=FAILED, failure_reason=captured), []
@@ -309,11 +310,11 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
         baseline, current, float(options.get("threshold", 0.9))
     )
     files = {
-        "analysis.json": json.dumps(current, indent=4),
-        "report.html": render_explanations_html(
+        ANALYSIS: json.dumps(current, indent=4),
+        REPORT_HTML: render_explanations_html(
             current, local=explanation, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}"
         ),
-        "constraint_violations.json": json.dumps(violations_document(violations, "1.0"), indent=4),
+        CONSTRAINT_VIOLATIONS: json.dumps(violations_document(violations, "1.0"), indent=4),
     }
     artifacts = write_artifacts(folder, files, storage_options)
     points = []

@@ -14,6 +14,7 @@ import re
 
 import pyarrow as pa
 
+from watchkeeper.artifacts import CONSTRAINTS
 from watchkeeper.baseline import Baseline, constraints_json, load_baseline, suggest_constraints
 from watchkeeper.capture import read_capture
 from watchkeeper.catalog import (
@@ -71,7 +72,7 @@ def judge_data_quality(
         folder,
         storage_options,
         title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
-        extra={"constraints.json": constraints_json(suggest_constraints(outcome.profile))},
+        extra={CONSTRAINTS: constraints_json(suggest_constraints(outcome.profile))},
     )
     outcome.artifacts = artifacts
     status = COMPLETED_WITH_VIOLATIONS if outcome.violations else COMPLETED

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from watchkeeper.artifacts import ANALYSIS, CONSTRAINTS
 from watchkeeper.catalog.monitoring import (
     DATA_QUALITY,
     KINDS,
@@ -46,30 +47,30 @@ def _data_quality(baseline: str, options: dict[str, Any], storage_options: dict 
 
     if options:
         raise UsageError(
-            f"option(s) {', '.join(map(repr, sorted(options)))} do not apply to a "
-            f"{DATA_QUALITY} schedule, which has none"
+            f"option(s) {', '.join(map(repr, sorted(options)))} apply to model-quality "
+            "schedules; a data-quality schedule has none"
         )
     load_baseline(baseline, storage_options)
 
 
 def _model_quality(baseline: str, options: dict[str, Any], storage_options: dict | None) -> None:
     quality_job.check_options(options)
-    read_json(join(baseline, "constraints.json"), storage_options)
+    read_json(join(baseline, CONSTRAINTS), storage_options)
 
 
 def _model_bias(baseline: str, options: dict[str, Any], storage_options: dict | None) -> None:
     from watchkeeper.fairness.analysis import read_analysis
 
     clarify_jobs.check_bias_options(options)
-    read_analysis(join(baseline, "analysis.json"), storage_options)
+    read_analysis(join(baseline, ANALYSIS), storage_options)
 
 
 def _explainability(baseline: str, options: dict[str, Any], storage_options: dict | None) -> None:
     from watchkeeper.explain.output import read_explanations
-    from watchkeeper.serve import load_model
+    from watchkeeper.model import load_model
 
     clarify_jobs.check_explain_options(options)
-    read_explanations(join(baseline, "analysis.json"), storage_options)
+    read_explanations(join(baseline, ANALYSIS), storage_options)
     load_model(options["model"])  # a model that does not load fails now, not at 3 a.m.
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from watchkeeper.artifacts import CONSTRAINT_VIOLATIONS, CONSTRAINTS, REPORT_HTML, STATISTICS
 from watchkeeper.capture import read_capture
 from watchkeeper.catalog import (
     COMPLETED,
@@ -101,7 +102,7 @@ def judge_model_quality(
     now: dt.datetime,
 ) -> tuple[Execution, list[dict]]:
     options = schedule.options
-    constraints = read_json(join(schedule.baseline, "constraints.json"), storage_options)
+    constraints = read_json(join(schedule.baseline, CONSTRAINTS), storage_options)
     captured = read_capture(
         schedule.capture,
         schedule.endpoint,
@@ -149,8 +150,8 @@ def judge_model_quality(
             positive_label=options.get("positive_label", 1),
         )
         violations = check_quality(statistics, constraints)
-        files["statistics.json"] = json.dumps(statistics, indent=4)
-        files["report.html"] = render_quality_html(
+        files[STATISTICS] = json.dumps(statistics, indent=4)
+        files[REPORT_HTML] = render_quality_html(
             statistics,
             baseline=_baseline_statistics(schedule, storage_options),
             violations=violations,
@@ -171,7 +172,7 @@ def judge_model_quality(
             corrupt_lines=captured.corrupt_lines, metrics=points,
         )  # fmt: skip
         return finished, []
-    files["constraint_violations.json"] = json.dumps(violations_document(violations), indent=4)
+    files[CONSTRAINT_VIOLATIONS] = json.dumps(violations_document(violations), indent=4)
     artifacts = write_artifacts(folder, files, storage_options)
     finished = store.finish_execution(
         execution.id,
@@ -190,7 +191,7 @@ def _baseline_statistics(schedule: Schedule, storage_options: dict | None) -> di
     """The baseline's statistics.json, drawn beside the window's in the report (a
     baseline folder may hold only its constraints)."""
     try:
-        return read_json(join(schedule.baseline, "statistics.json"), storage_options)
+        return read_json(join(schedule.baseline, STATISTICS), storage_options)
     except WatchkeeperError:
         return None
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from watchkeeper.artifacts import REPORT_HTML
 from watchkeeper.errors import UsageError
 from watchkeeper.io.storage import join, write_text
 from watchkeeper.report import charts, formatting
@@ -134,4 +135,4 @@ def render_page(
 
 def write_page(directory: str | os.PathLike[str], text: str, storage_options: dict | None) -> str:
     """Write ``text`` atomically as ``report.html`` under ``directory``; returns its URI."""
-    return write_text(join(os.fspath(directory), "report.html"), text, storage_options)
+    return write_text(join(os.fspath(directory), REPORT_HTML), text, storage_options)

@@ -7,13 +7,14 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from watchkeeper.artifacts import REPORT_FILES
 from watchkeeper.errors import UsageError
 from watchkeeper.io.storage import exists, join, write_files, write_text
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.report.page import drift_verdict, plotly_bundle_name, plotly_js, render_html
 from watchkeeper.report.table import feature_table, table_csv, table_json
 
-REPORT_NAMES = ("html", "csv", "json")
+REPORT_NAMES = tuple(REPORT_FILES)
 
 
 def write_report(
@@ -59,7 +60,7 @@ def write_report(
         plotly_src=plotly_src,
     )
     written = write_files(directory, texts, storage_options)
-    return {file.removeprefix("report."): uri for file, uri in written.items()}
+    return {name: written[REPORT_FILES[name]] for name in dict.fromkeys(names)}
 
 
 def render_report(
@@ -97,7 +98,7 @@ def render_report(
             plotly_src=plotly_src,
         ),
     }
-    return {f"report.{name}": texts[name]() for name in dict.fromkeys(names)}
+    return {REPORT_FILES[name]: texts[name]() for name in dict.fromkeys(names)}
 
 
 def _drift_fields(verdict: Any) -> dict[str, Any]:

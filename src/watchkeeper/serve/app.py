@@ -1,7 +1,8 @@
 """The prediction API: a FastAPI app serving one model, capturing a sample of its traffic.
 
 >>> from sklearn.linear_model import LinearRegression
->>> from watchkeeper.serve import LoadedModel, create_app
+>>> from watchkeeper.model import LoadedModel
+>>> from watchkeeper.serve import create_app
 >>> model = LoadedModel.from_object(LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0]))
 >>> app = create_app(model, name="doubler")
 >>> sorted(route.path for route in app.routes if "{" in route.path)
@@ -50,8 +51,8 @@ from watchkeeper.capture import CaptureWriter
 from watchkeeper.capture.layout import check_name
 from watchkeeper.capture.middleware import INFERENCE_ID_HEADERS
 from watchkeeper.errors import UsageError
+from watchkeeper.model import LoadedModel
 from watchkeeper.serve.metrics import CaptureCollector, RequestMetrics, ServingMetrics
-from watchkeeper.serve.models import LoadedModel
 from watchkeeper.serve.payload import (
     CSV,
     JSON,

@@ -36,8 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from watchkeeper.io.messages import excerpt, first_line
-from watchkeeper.serve.backends import INTEGER, NUMBER, TEXT, Inference
-from watchkeeper.serve.models import LoadedModel
+from watchkeeper.model import INTEGER, NUMBER, TEXT, Inference, LoadedModel
 
 JSON, CSV = "application/json", "text/csv"
 MAX_DETAIL = 50

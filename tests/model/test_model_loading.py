@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pyarrow as pa
 import pytest
-from serving import IRIS_FEATURES
 
+from model_files import IRIS_FEATURES
 from watchkeeper.errors import InputError, UsageError
-from watchkeeper.serve import LoadedModel, load_model
+from watchkeeper.model import LoadedModel, load_model
 
 
 def test_sklearn_pipeline_saved_with_joblib(models, iris):

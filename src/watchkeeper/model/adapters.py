@@ -1,8 +1,8 @@
 """Adapters that give every kind of saved model the same small face.
 
-An adapter takes the request's columns (one NumPy array per feature, in the model's
-feature order, already of the right dtype) and returns predictions and, when the model
-has them, class probabilities. It also says what it knows about its inputs: feature
+An adapter takes the columns of the rows to predict (one NumPy array per feature, in the
+model's feature order, already of the right dtype) and returns predictions and, when the
+model has them, class probabilities. It also says what it knows about its inputs: feature
 names, their number, the kind of value each takes, the classes, and whether missing
 values (NaN) are allowed.
 """

@@ -46,7 +46,7 @@ import numpy as np
 
 from watchkeeper.errors import InputError, UsageError, WatchkeeperError
 from watchkeeper.io.messages import first_line
-from watchkeeper.serve.backends import (
+from watchkeeper.model.adapters import (
     INTEGER,
     NUMBER,
     TEXT,
@@ -296,6 +296,8 @@ def _described(
 
 
 def _baseline_features(location: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    # the baseline package is the one reader of statistics.json; imported on use, as
+    # most models are loaded without a baseline and predicting needs none of it
     from watchkeeper.baseline import load_baseline
 
     try:
