@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from watchkeeper.catalog import MonitoringStore
+from watchkeeper.catalog import MAX_ID, MonitoringStore
 from watchkeeper.catalog.datasets import DAY, HOUR, Batch
 from watchkeeper.datasets.merging import one_line
 from watchkeeper.datasets.monitors import (
@@ -28,7 +28,6 @@ from watchkeeper.datasets.segments import (
 )
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.monitor.rest import MAX_ID
 from watchkeeper.notify.urls import redact
 from watchkeeper.report import formatting
 from watchkeeper.report.charts import (
