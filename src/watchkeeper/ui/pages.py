@@ -48,7 +48,6 @@ from watchkeeper.ui.views import (
 )
 
 MAX_COMPARED = 3
-MAX_COOLDOWN = 10 * 365 * 24 * 60  # minutes
 
 log = logging.getLogger("watchkeeper.ui")
 
@@ -118,8 +117,8 @@ def pages_router(
     def overview(request: Request) -> Response:
         service.refresh()
         rows = []
-        for dataset in service.store.all():
-            days = service.store.batches(dataset.name, granularity=DAY)
+        for dataset in service.datasets():
+            days = service.batches(dataset.name, granularity=DAY)
             latest = days[-1] if days else None
             open_violations = _open_violations(service, dataset.name, latest)
             recent = days[-30:]
@@ -158,7 +157,7 @@ def pages_router(
         dataset, batches = _batches_in(service, name, view)
         chosen = _chosen(batches, view.batch)
         segments = _segments(service, name, view)
-        failed_count, failed_parts = service.store.failed_parts(name, 5)
+        failed_count, failed_parts = service.failed_parts(name, 5)
         features = []
         if chosen is not None:
             for feature, entry in (chosen.metrics or {}).items():
@@ -254,7 +253,7 @@ def pages_router(
     ) -> Response:
         dataset, segment, date = dataset or [], segment or [], date or []
         service.refresh()
-        names = [d.name for d in service.store.all()]
+        names = [d.name for d in service.datasets()]
         chosen, problems = [], []
         for index, name in enumerate(dataset[:MAX_COMPARED]):
             when = date[index] if index < len(date) else ""
@@ -278,11 +277,11 @@ def pages_router(
         choices = {
             name: {
                 "segments": [
-                    (key, segment_label(key)) for key in service.store.segments(name)
+                    (key, segment_label(key)) for key in service.segments(name)
                 ],
                 "dates": [
                     b.start.date().isoformat()
-                    for b in service.store.batches(name, granularity=DAY)
+                    for b in service.batches(name, granularity=DAY)
                 ],
             }
             for name in names
@@ -349,9 +348,9 @@ def pages_router(
     ) -> Response:
         dataset = _dataset(service, name)
         service.refresh(name)
-        latest = service.store.batches(name, granularity=DAY, limit=1, newest_first=True)
-        features = sorted((latest[0].metrics or {}) if latest else {})
-        stored = service.store.monitor_settings(name)
+        latest = service.latest_batch(name)
+        features = sorted((latest.metrics or {}) if latest else {})
+        stored = service.monitor_settings(name)
         return page(
             "monitors.html",
             request,
@@ -359,11 +358,11 @@ def pages_router(
             dataset=dataset,
             stored=sorted(stored.items()),
             features=features,
-            segments=[(key, segment_label(key)) for key in service.store.segments(name) if key],
+            segments=[(key, segment_label(key)) for key in service.segments(name) if key],
             methods=DRIFT_METHODS,
             compare_to=COMPARE_TO,
             defaults=settings_in_force(service, name, ANY, ANY)[0],
-            channels=[(url, redact(url)) for url in service.store.channels(name)],
+            channels=[(url, redact(url)) for url in service.channels(name)],
             server_channels=[redact(url) for url in service.notify],
             message=message,
             error=error,
@@ -413,24 +412,14 @@ def pages_router(
         _dataset(service, name)
         try:
             if action == "add":
-                import apprise
-
-                from watchkeeper.notify.urls import open_channel  # validates the URL
-
-                open_channel(url.strip(), apprise.AppriseAsset(), 10.0)
-                service.store.add_channel(name, url.strip())
+                service.add_channel(name, url.strip())
                 return _back(name, message=f"added {redact(url.strip())}")
             if action == "remove":
-                service.store.remove_channel(name, url)
+                service.remove_channel(name, url)
                 return _back(name, message=f"removed {redact(url)}")
             if action == "cooldown":
-                minutes = _number(cooldown_minutes, "cooldown")
-                if minutes is None or not 0 <= minutes <= MAX_COOLDOWN or minutes % 1:
-                    raise WatchkeeperError(
-                        f"the cooldown is a whole number of minutes from 0 to {MAX_COOLDOWN}"
-                    )
-                service.store.update(name, cooldown_minutes=int(minutes))
-                return _back(name, message=f"alerts at most every {int(minutes)} minutes")
+                minutes = service.set_cooldown(name, _number(cooldown_minutes, "cooldown"))
+                return _back(name, message=f"alerts at most every {minutes} minutes")
             if action == "test":
                 results = service.test_channels(name)
                 failed = [shown for shown, ok in results.items() if not ok]
@@ -452,7 +441,7 @@ def _dataset(service: DatasetService, name: str):
         check_dataset_id(name)
     except WatchkeeperError as exc:
         raise HTTPException(404, f"no dataset named {name[:200]!r}: {exc}") from None
-    found = service.store.find(name)
+    found = service.dataset(name)
     if found is None:
         raise HTTPException(404, f"no dataset named {name!r}")
     return found
@@ -462,7 +451,7 @@ def _batches_in(service: DatasetService, name: str, view: PageRange):
     """The dataset and its batches of the page's segment and range, up to date."""
     dataset = _dataset(service, name)
     service.refresh(name)
-    batches = service.store.batches(
+    batches = service.batches(
         name, segment=view.segment, granularity=view.granularity, start=view.start, end=view.end
     )
     return dataset, batches
@@ -486,20 +475,20 @@ def _when(batch: Batch) -> str:
 def _segments(service: DatasetService, name: str, view: PageRange) -> list[dict[str, Any]]:
     """Each segment with its violation count in the range."""
     counts: dict[str, int] = {}
-    for batch in service.store.batches(
+    for batch in service.batches(
         name, segment=None, granularity=view.granularity, start=view.start, end=view.end
     ):
         counts[batch.segment] = counts.get(batch.segment, 0) + len(batch.violations)
     return [
         {"key": key, "label": segment_label(key), "violations": counts.get(key, 0)}
-        for key in service.store.segments(name)
+        for key in service.segments(name)
     ]
 
 
 def _open_violations(service: DatasetService, name: str, latest: Batch | None) -> int:
     if latest is None:
         return 0
-    every = service.store.batches(
+    every = service.batches(
         name, segment=None, granularity=DAY, start=latest.start, end=latest.end
     )
     return sum(len(batch.violations) for batch in every)

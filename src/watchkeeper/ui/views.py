@@ -65,14 +65,14 @@ def problem_of(service: DatasetService, dataset) -> str | None:
     profiles were set aside."""
     if dataset.error:
         return dataset.error
-    failed, _ = service.store.failed_parts(dataset.name, 0)
+    failed, _ = service.failed_parts(dataset.name, 0)
     return f"{failed} received profile(s) could not be merged" if failed else None
 
 
 def settings_in_force(service: DatasetService, name: str, segment: str, feature: str):
     """The monitor settings in force, and a note when the stored ones cannot be read."""
     try:
-        return resolve(service.store.monitor_settings(name), segment, feature), None
+        return resolve(service.monitor_settings(name), segment, feature), None
     except WatchkeeperError as exc:
         return MonitorSettings(), f"The stored monitor settings are not valid: {exc}"
 
@@ -91,7 +91,7 @@ def _compared_profile(service: DatasetService, name: str, key: str, when: str):
         check_dataset_id(name)
     except WatchkeeperError:
         return f"no dataset named {name[:200]!r}"
-    if service.store.find(name) is None:
+    if service.dataset(name) is None:
         return f"no dataset named {name!r}"
     if when == "baseline":
         profile = service.baseline(name)
@@ -107,13 +107,10 @@ def _compared_profile(service: DatasetService, name: str, key: str, when: str):
     except WatchkeeperError as exc:
         return str(exc)
     if day is None:
-        found = service.store.batches(
-            name, segment=key, granularity=DAY, limit=1, newest_first=True
-        )
-        batch = service.store.batch_by_id(found[0].id) if found else None
+        batch = service.latest_batch(name, key)
     else:
         moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-        batch = service.store.batch(name, key, DAY, moment)
+        batch = service.batch(name, key, DAY, moment)
     if batch is None:
         return f"{name} [{segment_label(key)}] has no batch on {when or 'any day'}"
     label = f"{name} · {segment_label(key)} · {batch.start.date().isoformat()}"
