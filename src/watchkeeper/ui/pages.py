@@ -30,16 +30,17 @@ from watchkeeper.datasets.service import DatasetService
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.notify.urls import redact
 from watchkeeper.report import formatting
+from watchkeeper.report.batch_charts import feature_figures, overview_figure
 from watchkeeper.report.charts import (
     BASELINE_COLOUR,
-    grouped_category_figure,
-    overlaid_numeric_figure,
+    COMPARED_COLOURS,
+    CURRENT_COLOUR,
+    distribution_figure,
     script_json,
 )
 from watchkeeper.report.page import template_environment
+from watchkeeper.report.sparkline import sparkline
 from watchkeeper.ui.auth import COOKIE, LoginThrottle, Tokens, client_address, safe_next
-from watchkeeper.ui.figures import PALETTE, compare_features, feature_figures, overview_figure
-from watchkeeper.ui.sparkline import sparkline
 from watchkeeper.ui.views import (
     PageRange,
     compared,
@@ -303,7 +304,7 @@ def pages_router(
             choices=choices,
             slots=slots,
             labels=[label for label, _ in profiles],
-            colours=PALETTE,
+            colours=COMPARED_COLOURS,
             features=features,
             problems=problems,
         )
@@ -519,10 +520,47 @@ def _distribution(service: DatasetService, name: str, chosen: Batch, feature: st
     reference = service.baseline(name)
     base = reference.columns.get(feature) if reference is not None else None
     sides = [("baseline", base, BASELINE_COLOUR)] if base is not None else []
-    sides.append((f"batch {_when(chosen)}", column, PALETTE[0]))
+    sides.append((f"batch {_when(chosen)}", column, CURRENT_COLOUR))
     sides = [side for side in sides if side[1] is not None]
-    figure = overlaid_numeric_figure(sides) if _numeric(chosen, feature) else None
-    return figure or grouped_category_figure(sides)
+    return distribution_figure(sides, _numeric(chosen, feature))
+
+
+def compare_features(profiles: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Each feature of the compared (label, profile) pairs: a row of figures per profile
+    (None where it lacks the feature) and their distributions in one chart."""
+    names: list[str] = []
+    for _, profile in profiles:
+        names.extend(name for name in profile.columns if name not in names)
+    features = []
+    for feature in names:
+        columns = [profile.columns.get(feature) for _, profile in profiles]
+        sides = [
+            (label, column, COMPARED_COLOURS[index])
+            for index, ((label, _), column) in enumerate(zip(profiles, columns, strict=True))
+            if column is not None
+        ]
+        numeric = any(column is not None and column.is_numeric for column in columns)
+        figure = distribution_figure(sides, numeric)
+        rows = []
+        for column in columns:
+            if column is None:
+                rows.append(None)
+                continue
+            quantile = column.quantiles([0.5])[0] if column.kll.n else None
+            rows.append(
+                {
+                    "type": column.inferred_type,
+                    "count": column.count,
+                    "null_fraction": column.null_fraction,
+                    "distinct": column.distinct_count(),
+                    "mean": column.mean if column.moments.n else None,
+                    "median": None if quantile is None else float(quantile),
+                }
+            )
+        features.append(
+            {"name": feature, "rows": rows, "figure": script_json(figure) if figure else None}
+        )
+    return features
 
 
 def _scope(segment: str, feature: str) -> str:
