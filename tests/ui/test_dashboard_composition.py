@@ -165,3 +165,46 @@ def test_the_dashboard_package_imports_no_face_beside_or_above_it(face):
     chain = graph.find_shortest_chain(importer="watchkeeper.ui", imported=f"watchkeeper.{face}",
                                       as_packages=True)  # fmt: skip
     assert chain is None, " -> ".join(chain)
+
+
+def test_each_page_is_a_router_of_its_own(tmp_path):
+    from watchkeeper.datasets.service import DatasetService
+    from watchkeeper.ui.auth import LoginThrottle, Tokens
+    from watchkeeper.ui.pages import (
+        compare,
+        dataset,
+        executions,
+        feature,
+        login,
+        monitors,
+        overview,
+        shared,
+    )
+
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    service, tokens = DatasetService(catalog), Tokens([])
+    pages = shared.Pages(tokens)
+    routers = {
+        "login": login.login_router(pages, tokens, LoginThrottle()),
+        "overview": overview.overview_router(service, pages),
+        "dataset": dataset.dataset_router(service, pages),
+        "feature": feature.feature_router(service, pages),
+        "compare": compare.compare_router(service, pages),
+        "executions": executions.executions_router(catalog, pages),
+        "monitors": monitors.monitors_router(service, pages),
+    }
+    served = {
+        page: {(route.path, method) for route in router.routes for method in route.methods}
+        for page, router in routers.items()
+    }
+    assert served == {
+        "login": {("/login", "GET"), ("/login", "POST"), ("/logout", "POST")},
+        "overview": {("/", "GET")},
+        "dataset": {("/datasets/{name}", "GET")},
+        "feature": {("/datasets/{name}/features/{feature:path}", "GET")},
+        "compare": {("/compare", "GET")},
+        "executions": {("/executions", "GET"),
+                       ("/executions/{execution_id}/artifacts/{artifact}", "GET")},
+        "monitors": {("/datasets/{name}/monitors", "GET"), ("/datasets/{name}/monitors", "POST"),
+                     ("/datasets/{name}/alerts", "POST")},
+    }  # fmt: skip
