@@ -159,11 +159,15 @@ def test_the_dashboard_alone_serves_only_what_it_is_given(tmp_path):
             server.stop()
 
 
+@pytest.fixture(scope="module")
+def imports():
+    return grimp.build_graph("watchkeeper", cache_dir=None)
+
+
 @pytest.mark.parametrize("face", ["monitor", "featurestore", "cli", "serve"])
-def test_the_dashboard_package_imports_no_face_beside_or_above_it(face):
-    graph = grimp.build_graph("watchkeeper", cache_dir=None)
-    chain = graph.find_shortest_chain(importer="watchkeeper.ui", imported=f"watchkeeper.{face}",
-                                      as_packages=True)  # fmt: skip
+def test_the_dashboard_package_imports_no_face_beside_or_above_it(imports, face):
+    chain = imports.find_shortest_chain(importer="watchkeeper.ui", imported=f"watchkeeper.{face}",
+                                        as_packages=True)  # fmt: skip
     assert chain is None, " -> ".join(chain)
 
 
