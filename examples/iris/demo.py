@@ -123,7 +123,7 @@ def main(output: Path) -> None:
         Catalog(f"sqlite:///{output.resolve()}/workspace/catalog.db"), notify=default_notify()
     )
     service.refresh("iris-traffic")
-    for batch in service.store.batches("iris-traffic"):
+    for batch in service.batches("iris-traffic"):
         flagged = sorted({v["feature_name"] for v in batch.violations}) or ["nothing flagged"]
         print(f"   {batch.start:%Y-%m-%d}: {batch.rows} rows, {', '.join(flagged)}")
     print(

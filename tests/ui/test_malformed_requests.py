@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from live import LiveServer
 from watchkeeper.catalog import Catalog
+from watchkeeper.cli.ui import dashboard_app
 from watchkeeper.errors import UsageError
 from watchkeeper.model import LoadedModel
 from watchkeeper.monitor import create_schedule
 from watchkeeper.profile import DatasetProfile, profile_to_bytes
 from watchkeeper.serve import create_app
-from watchkeeper.ui import create_ui_app
 
 PROFILE = {"Content-Type": "application/octet-stream"}
 
@@ -35,7 +35,7 @@ def profile_bytes(rows: int = 50) -> bytes:
 @pytest.fixture
 def client(database_url, tmp_path, monkeypatch) -> Iterator:
     monkeypatch.setenv("WATCHKEEPER_HOME", str(tmp_path / "home"))
-    app = create_ui_app(Catalog(database_url), tokens=[], refresh_seconds=None)
+    app = dashboard_app(Catalog(database_url), tokens=[], refresh_seconds=None)
     server = LiveServer(app).start()
     with server.client() as http:
         created = http.post("/api/v1/datasets", json={"name": "shop", "segment_columns": ["c"]})

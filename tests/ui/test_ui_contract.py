@@ -10,9 +10,9 @@ import pyarrow as pa
 from contracts import run_contract
 from live import LiveServer
 from watchkeeper.catalog import Catalog
+from watchkeeper.cli.ui import dashboard_app
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.profile import DatasetProfile
-from watchkeeper.ui import create_ui_app
 
 
 def test_no_request_makes_the_dashboard_api_fail(database_url, tmp_path, monkeypatch):
@@ -26,7 +26,7 @@ def test_no_request_makes_the_dashboard_api_fail(database_url, tmp_path, monkeyp
     service.receive("model-1", profile, timestamp="2026-11-20T09:00:00Z")
     service.set_baseline("model-1", profile, "training sample")
     service.refresh()
-    server = LiveServer(create_ui_app(catalog, tokens=[], refresh_seconds=None)).start()
+    server = LiveServer(dashboard_app(catalog, tokens=[], refresh_seconds=None)).start()
     try:
         found = run_contract(server.url)
     finally:

@@ -26,6 +26,7 @@ from watchkeeper.catalog.monitoring import (
     Schedule,
 )
 from watchkeeper.catalog.store import (
+    MAX_ID,
     Catalog,
     Message,
     ProcessedObject,
@@ -38,6 +39,7 @@ __all__ = [
     "COMPLETED_WITH_VIOLATIONS",
     "FAILED",
     "IN_PROGRESS",
+    "MAX_ID",
     "Batch",
     "Catalog",
     "Dataset",

@@ -40,6 +40,9 @@ PENDING, SENT = "pending", "sent"
 # a watched object's row while a process checks it; done and failed rows are final
 CHECKING = "checking"
 FINISHED = ("done", "failed")
+# every table's id is an Integer primary key: 32 bits on PostgreSQL, so a larger id
+# from a request is refused before it reaches a query that the database would reject
+MAX_ID = 2**31 - 1
 
 
 def workspace() -> Path:

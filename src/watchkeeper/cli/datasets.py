@@ -54,8 +54,8 @@ def list_datasets(database: DatabaseOption = None, json_output: JsonOption = Fal
         service = _service(database)
         service.refresh()
         rows = []
-        for dataset in service.store.all():
-            days = service.store.batches(dataset.name, granularity="day")
+        for dataset in service.datasets():
+            days = service.batches(dataset.name, granularity="day")
             latest = days[-1] if days else None
             rows.append(
                 {

@@ -1,14 +1,63 @@
-"""``watchkeeper ui``: the dashboard server."""
+"""``watchkeeper ui``: the dashboard server, composed of the dashboard and the faces
+beside it (the monitoring API, the feature store's records, the executions' metrics)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from watchkeeper.cli._common import console, handled
 from watchkeeper.cli.listening import exit_quietly_after_stop, warn_if_exposed
 from watchkeeper.errors import UsageError
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
+
+    from watchkeeper.catalog import Catalog
+
+
+def dashboard_app(
+    catalog: Catalog | None = None,
+    *,
+    feature_store: Any = None,
+    routers: Sequence[APIRouter] = (),
+    collectors: Sequence[Any] = (),
+    **options: Any,
+) -> FastAPI:
+    """The server ``watchkeeper ui`` runs: :func:`watchkeeper.ui.create_ui_app` with the
+    monitoring API (``/api/v1/schedules``, ``/api/v1/executions``,
+    ``/api/v1/groundtruth``), a feature group's latest records
+    (``/api/v1/feature-groups/{name}/records/{id}``, from ``feature_store``, by default
+    the workspace's) and the latest executions' metrics on ``/metrics``, besides any
+    further ``routers`` and ``collectors``. ``options`` go to ``create_ui_app``.
+
+    >>> import tempfile
+    >>> from watchkeeper.catalog import Catalog
+    >>> app = dashboard_app(Catalog(f"sqlite:///{tempfile.mkdtemp()}/c.db"), tokens=[])
+    >>> [path for path in app.openapi()["paths"] if not path.startswith("/api/v1/d")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['/api/v1/groundtruth', '/api/v1/schedules', '/api/v1/schedules/{name}',
+     '/api/v1/schedules/{name}/run', '/api/v1/executions', '/api/v1/executions/{execution_id}',
+     '/api/v1/feature-groups/{name}/records/{record_id}', '/api/v1/health']
+    """
+    from watchkeeper.catalog import Catalog
+    from watchkeeper.featurestore.rest import feature_store_router
+    from watchkeeper.monitor.rest import ExecutionMetrics, monitoring_router
+    from watchkeeper.ui import create_ui_app
+
+    catalog = catalog or Catalog()
+    return create_ui_app(
+        catalog,
+        routers=[
+            monitoring_router(catalog),
+            feature_store_router(feature_store, catalog=catalog),
+            *routers,
+        ],
+        collectors=[ExecutionMetrics(catalog), *collectors],
+        **options,
+    )
 
 
 def command(
@@ -31,7 +80,8 @@ def command(
         float, typer.Option(help="Largest accepted profile upload, in MiB.")
     ] = 64.0,
 ) -> None:
-    """Serve the dashboard and the datasets API (profiles, baselines, monitors).
+    """Serve the dashboard with the datasets API (profiles, baselines, monitors), the
+    monitoring API, feature groups' latest records and /metrics.
 
     With WATCHKEEPER_TOKEN set (one token or a comma-separated list), pages need a
     login and the API a bearer token.
@@ -41,12 +91,11 @@ def command(
 
         from watchkeeper.catalog import Catalog
         from watchkeeper.datasets.service import default_notify
-        from watchkeeper.ui import create_ui_app
 
         catalog = Catalog(database)
         if refresh_seconds <= 0:
             raise UsageError("--refresh-seconds must be positive")
-        app = create_ui_app(
+        app = dashboard_app(
             catalog,
             notify=notify if notify else default_notify(),
             refresh_seconds=refresh_seconds,

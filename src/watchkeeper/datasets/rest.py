@@ -83,19 +83,19 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
 
     @router.get("/datasets")
     def list_datasets() -> list[dict[str, Any]]:
-        return [dataset_dict(dataset) for dataset in service.store.all()]
+        return [dataset_dict(dataset) for dataset in service.datasets()]
 
     @router.post("/datasets", status_code=201)
     def create_dataset(body: DatasetIn) -> dict[str, Any]:
         _checked(check_dataset_id, body.name)
-        if service.store.find(body.name) is not None:
+        if service.dataset(body.name) is not None:
             raise HTTPException(409, f"a dataset named {body.name!r} exists already")
         try:
             created = service.create(
                 body.name, segment_columns=body.segment_columns, description=body.description
             )
         except WatchkeeperError as exc:
-            status = 409 if service.store.find(body.name) is not None else 422
+            status = 409 if service.dataset(body.name) is not None else 422
             raise HTTPException(status, str(exc)) from None
         return dataset_dict(created)
 
@@ -143,7 +143,7 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
             await run_in_threadpool(service.set_baseline, name, profile, "uploaded")
         except WatchkeeperError as exc:
             raise HTTPException(422, str(exc)) from None
-        return dataset_dict(service.store.get(name))
+        return dataset_dict(_dataset(service, name))
 
     @router.get("/datasets/{name}/batches")
     def list_batches(
@@ -159,7 +159,7 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
         _checked(check_segment_key, segment)
         start, end = _checked(as_time, start, "start"), _checked(as_time, end, "end")
         service.refresh(name)
-        batches = service.store.batches(
+        batches = service.batches(
             name, segment=segment, granularity=granularity, start=start, end=end
         )
         return [batch_dict(batch) for batch in batches]
@@ -168,7 +168,7 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
     def list_failures(name: str, limit: int = Query(20, ge=1, le=1000)) -> dict[str, Any]:
         """Received profiles that could not be merged (set aside, with the reason)."""
         _dataset(service, name)
-        count, parts = service.store.failed_parts(name, limit)
+        count, parts = service.failed_parts(name, limit)
         return {"count": count, "profiles": [failed_part_dict(part) for part in parts]}
 
     @router.post("/datasets/{name}/evaluate")
@@ -176,12 +176,12 @@ def datasets_router(service: DatasetService, max_body: int = DEFAULT_MAX_BODY) -
         """Merge what was received and evaluate now (the server also does so by itself)."""
         _dataset(service, name)
         service.refresh(name)
-        return {"pending": service.store.pending_parts(name)}
+        return {"pending": service.pending_parts(name)}
 
     @router.get("/datasets/{name}/monitors")
     def list_monitors(name: str) -> list[dict[str, Any]]:
         _dataset(service, name)
-        stored = service.store.monitor_settings(name)
+        stored = service.monitor_settings(name)
         return [
             {"segment": segment, "feature": feature, "settings": settings}
             for (segment, feature), settings in sorted(stored.items())
@@ -243,7 +243,7 @@ def _checked(check, *args):
 
 def _dataset(service: DatasetService, name: str) -> Dataset:
     _checked(check_dataset_id, name)
-    found = service.store.find(name)
+    found = service.dataset(name)
     if found is None:
         raise HTTPException(404, f"no dataset named {name!r}")
     return found

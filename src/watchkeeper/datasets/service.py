@@ -10,10 +10,10 @@
 >>> for hour in ("09", "10"):
 ...     _ = service.receive("model-1", profile, timestamp=f"2026-11-20T{hour}:15Z")
 >>> service.refresh("model-1")
->>> hours = service.store.batches("model-1", granularity="hour")
+>>> hours = service.batches("model-1", granularity="hour")
 >>> [(batch.start.hour, batch.rows) for batch in hours]
 [(9, 3), (10, 3)]
->>> [batch.rows for batch in service.store.batches("model-1", granularity="day")]
+>>> [batch.rows for batch in service.batches("model-1", granularity="day")]
 [6]
 """
 
@@ -48,6 +48,7 @@ from watchkeeper.datasets.merging import (
     one_line,
 )
 from watchkeeper.datasets.monitors import ANY, check_feature, check_settings, resolve
+from watchkeeper.datasets.reads import DatasetReads
 from watchkeeper.datasets.segments import (
     META_PROFILE_ID,
     META_SEGMENT,
@@ -70,6 +71,7 @@ COMPACT_LIMIT = 500  # parts merged per transaction: bounds memory and lock time
 KNOWN_SECONDS = 5.0
 PARSED_CACHE = 512  # received profiles kept parsed until merged (a few hundred KB each)
 MAX_ALERT_LINES = 30
+MAX_COOLDOWN = 10 * 365 * 24 * 60  # minutes
 # received timestamps: a batch's hour and day, and their ends, stay valid datetimes
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
@@ -95,8 +97,9 @@ class Received:
         }
 
 
-class DatasetService:
-    """The datasets of a catalog: receive profiles, merge, evaluate, alert.
+class DatasetService(DatasetReads):
+    """The datasets of a catalog: receive profiles, merge, evaluate, alert; and read
+    them (:class:`~watchkeeper.datasets.reads.DatasetReads`).
 
     ``notify`` gives the alert channels (apprise URLs) used for every dataset besides
     each dataset's own. ``clock`` gives the current time (UTC).
@@ -411,6 +414,29 @@ class DatasetService:
         checked = None if settings is None else check_settings(settings)
         _check_combined(self.store.monitor_settings(name), segment, feature, checked)
         self.store.set_monitor(name, segment, feature, checked)
+
+    # -- alert channels ---------------------------------------------------------------
+
+    def add_channel(self, name: str, url: str) -> None:
+        """Send the dataset's alerts to ``url`` (an apprise URL, checked now) too."""
+        import apprise
+
+        from watchkeeper.notify.urls import open_channel
+
+        self.store.get(name)
+        open_channel(url, apprise.AppriseAsset(), 10.0)
+        self.store.add_channel(name, url)
+
+    def remove_channel(self, name: str, url: str) -> None:
+        self.store.remove_channel(name, url)
+
+    def set_cooldown(self, name: str, minutes: float | None) -> int:
+        """Send the dataset's alerts at most every ``minutes`` (a whole number from 0 to
+        ten years); returns it."""
+        if minutes is None or not 0 <= minutes <= MAX_COOLDOWN or minutes % 1:
+            raise UsageError(f"the cooldown is a whole number of minutes from 0 to {MAX_COOLDOWN}")
+        self.store.update(name, cooldown_minutes=int(minutes))
+        return int(minutes)
 
     # -- reading ----------------------------------------------------------------------
 

@@ -99,8 +99,8 @@ def _to_dataset(store, schedule, execution, profile, baseline) -> None:
     try:
         service = DatasetService(store.catalog)
         service.receive(schedule.endpoint, profile, timestamp=execution.window_start)
-        dataset = service.store.get(schedule.endpoint)
-        if not dataset.has_baseline and baseline.statistics is not None:
+        dataset = service.dataset(schedule.endpoint)
+        if dataset is not None and not dataset.has_baseline and baseline.statistics is not None:
             service.set_baseline(schedule.endpoint, baseline.statistics, schedule.baseline)
     except Exception as exc:  # the execution stands whatever happens here
         log.warning(

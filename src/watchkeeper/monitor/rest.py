@@ -12,7 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
+from watchkeeper.catalog import MAX_ID, Catalog, MonitoringStore, Schedule
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.job import run_job
 from watchkeeper.monitor.timing import window_to_run
@@ -21,7 +21,6 @@ _UNSAFE = re.compile(r"[^a-zA-Z0-9_]")
 EXAMPLE_WINDOW = "2026-11-20T00:00/2026-11-20T01:00"
 MAX_LABELS_BODY = 256 * 1024 * 1024
 LABEL_TYPES = ("text/csv", "application/jsonlines", "application/x-ndjson", "application/json")
-MAX_ID = 2**31 - 1  # row ids are 32-bit integers in the catalog
 
 
 class ScheduleIn(BaseModel):

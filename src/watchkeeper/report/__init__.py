@@ -1,4 +1,8 @@
-"""Reports on a profile: the per-feature table (CSV, JSON) and a self-contained HTML page.
+"""Reports on a profile: the per-feature table (CSV, JSON) and a self-contained HTML page;
+the model pages (quality, bias, explanations); and the charts the reports and the
+dashboard share: the palette and distributions (:mod:`~watchkeeper.report.charts`),
+batches over time (:mod:`~watchkeeper.report.batch_charts`) and sparklines
+(:mod:`~watchkeeper.report.sparkline`).
 
 >>> import pyarrow as pa
 >>> from watchkeeper.profile import DatasetProfile

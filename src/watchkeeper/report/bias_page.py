@@ -10,9 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from watchkeeper.report import formatting
-from watchkeeper.report.charts import CURRENT_COLOUR
-from watchkeeper.report.model_pages import (
+from watchkeeper.report.charts import (
+    ALERT_COLOUR,
+    CURRENT_COLOUR,
     NEUTRAL_COLOUR,
+    SECOND_COLOUR,
+)
+from watchkeeper.report.model_pages import (
     add_figure,
     as_document,
     as_number,
@@ -137,7 +141,7 @@ def _bias_figure(metrics: list[dict[str, Any]], stage: str) -> dict[str, Any] | 
         "cliponaxis": False,
         "customdata": [chart_label(m["name"]) for m in drawn],
         "hovertemplate": "%{customdata}: %{text}<extra></extra>",
-        "marker": {"color": CURRENT_COLOUR if stage.startswith("Post") else "#5b8e7d"},
+        "marker": {"color": CURRENT_COLOUR if stage.startswith("Post") else SECOND_COLOUR},
     }
     shapes = [
         {
@@ -177,7 +181,7 @@ def _bias_figure(metrics: list[dict[str, Any]], stage: str) -> dict[str, Any] | 
                     "text": text,
                     "showarrow": False,
                     "xanchor": "left" if (metric["number"] or 0) >= 0 else "right",
-                    "font": {"color": "#b42318" if metric["infinite"] else NEUTRAL_COLOUR},
+                    "font": {"color": ALERT_COLOUR if metric["infinite"] else NEUTRAL_COLOUR},
                 }
             )
     layout = chart_layout(height=70 + 28 * len(metrics), shapes=shapes, annotations=annotations)

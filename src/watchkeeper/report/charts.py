@@ -1,4 +1,5 @@
-"""Baseline-versus-current distribution charts as plotly figure specifications.
+"""The charts' palette and look, and baseline-versus-current distribution charts, as
+plotly figure specifications: one palette for the reports and the dashboard.
 
 Figures are plain dicts in plotly's JSON schema (``data`` and ``layout``), built
 without plotly's Python objects: validating hundreds of figures through them costs
@@ -23,8 +24,21 @@ from watchkeeper.profile import ColumnProfile
 from watchkeeper.profile.kll import KLLSketch
 from watchkeeper.report.formatting import shorten
 
-CURRENT_COLOUR = "#2f6690"
-BASELINE_COLOUR = "#a3acb9"
+# the palette of every chart and sparkline, in the reports and on the dashboard
+CURRENT_COLOUR = "#2f6690"  # the data judged: the current batch, a drift figure
+BASELINE_COLOUR = "#a3acb9"  # the reference, and counts drawn behind the lines
+ACCENT_COLOUR = "#edae49"  # a second figure on the same axes: the mean, a detector score
+# profiles side by side, in their order (the current colour first)
+COMPARED_COLOURS = (CURRENT_COLOUR, "#d1495b", ACCENT_COLOUR)
+SECOND_COLOUR = "#5b8e7d"  # a second stage beside the current one (before training)
+ALERT_COLOUR = "#b42318"  # violations and what pushes the wrong way
+NEUTRAL_COLOUR = "#616e7c"  # reference lines and plain annotations
+QUANTILE_COLOUR = "#9fb8cc"  # the outer quantiles around the median
+PREVIOUS_COLOUR = "#7b8794"  # a distance to the previous batch
+PREVIOUS_SCORE_COLOUR = "#c9a227"  # a detector score against the previous batch
+WASH_COLOUR = "#f5f7fa"  # the low end of a colour scale
+BACKGROUND_COLOUR = "#ffffff"
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12}
 LABEL_LENGTH = 40
 OTHER_LABEL = "(all other values)"
 _LARGEST = np.finfo(np.float64).max
@@ -202,6 +216,15 @@ def grouped_category_figure(
     return {"data": traces, "layout": layout}
 
 
+def distribution_figure(
+    sides: Sequence[tuple[str, ColumnProfile, str]], numeric: bool
+) -> dict[str, Any] | None:
+    """Overlaid histograms of numeric columns (given as legend name, column, colour),
+    else grouped category bars: also when no numeric column holds a finite number."""
+    figure = overlaid_numeric_figure(sides) if numeric else None
+    return figure or grouped_category_figure(sides)
+
+
 def _sides(current, baseline) -> list[tuple[str, ColumnProfile, str]]:
     """(legend name, column, colour) for each side there is."""
     sides = [("baseline", baseline, BASELINE_COLOUR), ("current", current, CURRENT_COLOUR)]
@@ -211,9 +234,9 @@ def _sides(current, baseline) -> list[tuple[str, ColumnProfile, str]]:
 def _layout(**extra: Any) -> dict[str, Any]:
     return {
         "margin": {"l": 10, "r": 10, "t": 36, "b": 40},
-        "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
+        "font": dict(FONT),
+        "paper_bgcolor": BACKGROUND_COLOUR,
+        "plot_bgcolor": BACKGROUND_COLOUR,
         # above the plotting area, so it never covers the first bar
         "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         "bargap": 0.05,

@@ -16,7 +16,7 @@ import numpy as np
 
 from watchkeeper.errors import UsageError
 from watchkeeper.report import formatting
-from watchkeeper.report.charts import CURRENT_COLOUR
+from watchkeeper.report.charts import ALERT_COLOUR, CURRENT_COLOUR
 from watchkeeper.report.model_pages import (
     add_figure,
     as_document,
@@ -221,7 +221,7 @@ def _global_figure(charted: list[tuple[str, float]]) -> dict[str, Any] | None:
         "y": list(range(len(charted))),
         "x": [round(value, 9) for _, value in charted],
         "customdata": [chart_label(name) for name in names],
-        "marker": {"color": [CURRENT_COLOUR if v >= 0 else "#b42318" for _, v in charted]},
+        "marker": {"color": [CURRENT_COLOUR if v >= 0 else ALERT_COLOUR for _, v in charted]},
         "hovertemplate": "%{customdata}: %{x:.4g}<extra></extra>",
     }
     layout = chart_layout(height=90 + 24 * len(charted), showlegend=False)

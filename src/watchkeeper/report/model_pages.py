@@ -26,9 +26,9 @@ from watchkeeper.artifacts import REPORT_HTML
 from watchkeeper.errors import UsageError
 from watchkeeper.io.storage import join, write_text
 from watchkeeper.report import charts, formatting
+from watchkeeper.report.charts import BACKGROUND_COLOUR, FONT
 from watchkeeper.report.page import plotly_js, template_environment
 
-NEUTRAL_COLOUR = "#616e7c"
 LABEL_LENGTH = 40
 
 
@@ -93,9 +93,9 @@ def chart_layout(**extra: Any) -> dict[str, Any]:
     """The plotly layout every model page's chart starts from, with ``extra`` on top."""
     return {
         "margin": {"l": 10, "r": 10, "t": 40, "b": 40},
-        "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
+        "font": dict(FONT),
+        "paper_bgcolor": BACKGROUND_COLOUR,
+        "plot_bgcolor": BACKGROUND_COLOUR,
         "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         **extra,
     }

@@ -13,9 +13,13 @@ from typing import Any
 
 from watchkeeper.errors import UsageError
 from watchkeeper.report import formatting
-from watchkeeper.report.charts import BASELINE_COLOUR, CURRENT_COLOUR
-from watchkeeper.report.model_pages import (
+from watchkeeper.report.charts import (
+    BASELINE_COLOUR,
+    CURRENT_COLOUR,
     NEUTRAL_COLOUR,
+    WASH_COLOUR,
+)
+from watchkeeper.report.model_pages import (
     add_figure,
     as_document,
     as_number,
@@ -253,7 +257,7 @@ def _heatmap(labels: list[str], counts: list[list[float]]) -> dict[str, Any]:
         "z": counts,
         "text": texts,
         "texttemplate": "%{text}",
-        "colorscale": [[0, "#f5f7fa"], [1, CURRENT_COLOUR]],
+        "colorscale": [[0, WASH_COLOUR], [1, CURRENT_COLOUR]],
         "customdata": [[[names[i], names[j]] for j in positions] for i in positions],
         "hovertemplate": "actual %{customdata[0]}, predicted %{customdata[1]}: %{text}"
         "<extra></extra>",

@@ -1,4 +1,10 @@
-"""The dashboard server: pages, the datasets and monitoring APIs, and ``/metrics``."""
+"""The dashboard server: its pages, the datasets API and ``/metrics``.
+
+The dashboard knows nothing of the faces beside it: the monitoring API, the feature
+store's records and the executions' metrics are mounted by the command that composes the
+whole server (:func:`watchkeeper.cli.ui.dashboard_app`), through ``routers`` and
+``collectors``.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,16 @@ import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import FileResponse
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.registry import Collector
 
 from watchkeeper import __version__
 from watchkeeper.catalog import Catalog
 from watchkeeper.datasets.rest import DEFAULT_MAX_BODY, datasets_router
 from watchkeeper.datasets.service import DatasetService
-from watchkeeper.errors import WatchkeeperError
-from watchkeeper.monitor.rest import ExecutionMetrics, monitoring_router
 from watchkeeper.ui.auth import AccessControl, LoginThrottle, Tokens, tokens_from_env
 from watchkeeper.ui.pages import pages_router
 
@@ -43,18 +47,24 @@ def create_ui_app(
     notify: Sequence[str] = (),
     refresh_seconds: float | None = 5.0,
     max_body: int = DEFAULT_MAX_BODY,
-    feature_store: Any = None,
     login_throttle: LoginThrottle | None = None,
+    routers: Sequence[APIRouter] = (),
+    collectors: Sequence[Collector] = (),
 ) -> FastAPI:
     """The dashboard application.
 
     ``tokens`` (default: ``WATCHKEEPER_TOKEN``) turn on access control; ``notify`` are
     apprise URLs that receive every dataset's alerts; every ``refresh_seconds`` a
     background thread merges received profiles, evaluates and alerts (``None``: only
-    when a page or the API asks). ``feature_store`` (default: the workspace's) answers
-    ``GET /api/v1/feature-groups/{name}/records/{id}``. ``login_throttle`` (default:
-    5 wrong tokens a minute per client address) limits guessing at the login form and
-    with bearer tokens.
+    when a page or the API asks). ``login_throttle`` (default: 5 wrong tokens a minute
+    per client address) limits guessing at the login form and with bearer tokens.
+    ``routers`` are served beside the dashboard's own, behind the same access control,
+    and ``collectors`` (Prometheus collectors) answer on ``/metrics``.
+
+    >>> import tempfile
+    >>> app = create_ui_app(Catalog(f"sqlite:///{tempfile.mkdtemp()}/c.db"), tokens=[])
+    >>> sorted(path for path in app.openapi()["paths"] if not path.startswith("/api/v1/d"))
+    ['/api/v1/health']
     """
     catalog = catalog or Catalog()
     service = DatasetService(catalog, notify=notify)
@@ -90,10 +100,12 @@ def create_ui_app(
     app.state.tokens = access
     app.add_middleware(AccessControl, tokens=access, throttle=throttle)
     app.include_router(datasets_router(service, max_body))
-    app.include_router(monitoring_router(catalog))
+    for router in routers:
+        app.include_router(router)
     app.include_router(pages_router(service, access, throttle))
     registry = CollectorRegistry()
-    registry.register(ExecutionMetrics(catalog))
+    for collector in collectors:
+        registry.register(collector)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -102,25 +114,6 @@ def create_ui_app(
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.get("/api/v1/feature-groups/{name}/records/{record_id}", tags=["feature store"])
-    def feature_record(
-        name: str, record_id: str, feature: Annotated[list[str] | None, Query()] = None
-    ) -> dict[str, Any]:
-        """The latest record of an id from a feature group's online store."""
-        from watchkeeper.featurestore import FeatureStore
-
-        try:
-            store = feature_store if feature_store is not None else FeatureStore(catalog=catalog)
-            group = store.feature_group(name)  # checks the name
-            if not group.exists():
-                raise HTTPException(404, f"no feature group named {name!r}")
-            record = group.get_record(record_id, feature_names=feature)
-        except WatchkeeperError as exc:
-            raise HTTPException(422, str(exc)) from None
-        if record is None:
-            raise HTTPException(404, f"feature group {name!r} has no record {record_id!r}")
-        return record
 
     script = plotly_path()
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
+from watchkeeper.report.charts import ALERT_COLOUR, CURRENT_COLOUR
+
 WIDTH, HEIGHT, PAD = 120, 24, 3
 
 
@@ -45,13 +47,13 @@ def sparkline(
     if run:
         runs.append(run)
     lines = "".join(
-        '<polyline fill="none" stroke="#2f6690" stroke-width="1.5" points="'
+        f'<polyline fill="none" stroke="{CURRENT_COLOUR}" stroke-width="1.5" points="'
         + " ".join(f"{x:.1f},{y:.1f}" for x, y in points_)
         + '"/>'
         for points_ in runs
     )
     dots = "".join(
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#b42318"/>'
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{ALERT_COLOUR}"/>'
         for index, value in enumerate(points)
         if value is not None and index < len(flagged) and flagged[index]
         for x, y in [xy(index, value)]

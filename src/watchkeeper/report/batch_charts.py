@@ -1,23 +1,30 @@
-"""The dashboard's charts: plotly figures (as dicts) built from batches' stored figures
-and from profiles."""
+"""Charts of a dataset's batches over time, as plotly figure specifications: records,
+drift and violations per batch, and a feature's counts, quantiles and drift. They read
+the figures stored with each batch, never its profile, so a chart of a year of batches
+costs what its points cost.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from watchkeeper.catalog.datasets import Batch
+from watchkeeper.catalog import Batch
 from watchkeeper.report.charts import (
-    grouped_category_figure,
-    overlaid_numeric_figure,
-    script_json,
+    ACCENT_COLOUR,
+    ALERT_COLOUR,
+    BACKGROUND_COLOUR,
+    BASELINE_COLOUR,
+    CURRENT_COLOUR,
+    FONT,
+    PREVIOUS_COLOUR,
+    PREVIOUS_SCORE_COLOUR,
+    QUANTILE_COLOUR,
 )
-
-PALETTE = ("#2f6690", "#d1495b", "#edae49")
-BAD = "#b42318"
 
 
 def overview_figure(batches: list[Batch]) -> dict[str, Any]:
+    """Records per batch (bars), the largest drift (a line) and the flagged batches."""
     times = [b.start.isoformat() for b in batches]
     flagged = [b for b in batches if b.violations]
     return {
@@ -27,7 +34,7 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
                 "name": "records",
                 "x": times,
                 "y": [b.rows for b in batches],
-                "marker": {"color": "#a3acb9"},
+                "marker": {"color": BASELINE_COLOUR},
                 "hovertemplate": "%{x}: %{y:,} records<extra></extra>",
             },
             {
@@ -37,7 +44,7 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
                 "x": times,
                 "y": [b.max_score for b in batches],
                 "yaxis": "y2",
-                "line": {"color": PALETTE[0]},
+                "line": {"color": CURRENT_COLOUR},
                 "hovertemplate": "%{x}: %{y:.3f}<extra></extra>",
             },
             {
@@ -47,7 +54,7 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
                 "x": [b.start.isoformat() for b in flagged],
                 "y": [b.max_score for b in flagged],
                 "yaxis": "y2",
-                "marker": {"color": BAD, "size": 11, "symbol": "x"},
+                "marker": {"color": ALERT_COLOUR, "size": 11, "symbol": "x"},
                 "text": [f"{len(b.violations)} violation(s)" for b in flagged],
                 "hovertemplate": "%{x}: %{text}<extra></extra>",
             },
@@ -68,9 +75,11 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
 
 
 def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
+    """A feature over the batches: records and missing values, mean and quantiles (when
+    numeric), and its drift distances and scores, with the flagged batches marked."""
     times = [b.start.isoformat() for b in batches]
     entries = [(b.metrics or {}).get(feature, {}) for b in batches]
-    flagged = [b for b in batches if any(v["feature"] == feature for v in b.violations)]
+    flagged = [b for b in batches if any(v["feature_name"] == feature for v in b.violations)]
     shapes = _highlights(flagged)
     nulls = [entry.get("null_fraction") or 0.0 for entry in entries]
 
@@ -95,9 +104,9 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                     "name": "records",
                     "x": times,
                     "y": [entry.get("count") for entry in entries],
-                    "marker": {"color": "#a3acb9"},
+                    "marker": {"color": BASELINE_COLOUR},
                 },
-                line("null fraction", "null_fraction", BAD, yaxis="y2"),
+                line("null fraction", "null_fraction", ALERT_COLOUR, yaxis="y2"),
             ],
             "layout": _time_layout(
                 yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
@@ -120,19 +129,20 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                 "id": "values",
                 "title": "Mean and quantiles (p5, p50, p95)",
                 "data": [
-                    line("p95", "p95", "#9fb8cc", line_dash="dot"),
-                    line("p50", "p50", PALETTE[0]),
-                    line("p5", "p5", "#9fb8cc"),
-                    line("mean", "mean", PALETTE[2]),
+                    line("p95", "p95", QUANTILE_COLOUR, line_dash="dot"),
+                    line("p50", "p50", CURRENT_COLOUR),
+                    line("p5", "p5", QUANTILE_COLOUR),
+                    line("mean", "mean", ACCENT_COLOUR),
                 ],
                 "layout": _time_layout(shapes=shapes),
             }
         )
     drift_traces = [
-        line("Hellinger to previous batch", "hellinger_previous", "#7b8794"),
-        line("Hellinger to baseline", "hellinger_baseline", PALETTE[0]),
+        line("Hellinger to previous batch", "hellinger_previous", PREVIOUS_COLOUR),
+        line("Hellinger to baseline", "hellinger_baseline", CURRENT_COLOUR),
     ]
-    for against, colour, dash in (("baseline", PALETTE[2], None), ("previous", "#c9a227", "dot")):
+    scores = (("baseline", ACCENT_COLOUR, None), ("previous", PREVIOUS_SCORE_COLOUR, "dot"))
+    for against, colour, dash in scores:
         drift_traces.append(
             {
                 "type": "scatter",
@@ -151,9 +161,9 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
             "name": "violation",
             "x": [b.start.isoformat() for b in flagged],
             "y": [_get((b.metrics or {}).get(feature, {}), "hellinger_baseline") for b in flagged],
-            "marker": {"color": BAD, "size": 12, "symbol": "x"},
+            "marker": {"color": ALERT_COLOUR, "size": 12, "symbol": "x"},
             "text": [
-                "; ".join(v["description"] for v in b.violations if v["feature"] == feature)
+                "; ".join(v["description"] for v in b.violations if v["feature_name"] == feature)
                 for b in flagged
             ],
             "hovertemplate": "%{x}: %{text}<extra></extra>",
@@ -208,7 +218,7 @@ def _highlights(flagged: list[Batch]) -> list[dict[str, Any]]:
             "x1": (batch.start + (batch.end - batch.start) / 2).isoformat(),
             "y0": 0,
             "y1": 1,
-            "fillcolor": BAD,
+            "fillcolor": ALERT_COLOUR,
             "opacity": 0.12,
             "line": {"width": 0},
             "layer": "below",
@@ -221,48 +231,11 @@ def _time_layout(height: int = 240, **extra: Any) -> dict[str, Any]:
     return {
         "height": height,
         "margin": {"l": 60, "r": 60, "t": 10, "b": 40},
-        "font": {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12},
+        "font": dict(FONT),
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "xaxis": {"type": "date"},
         "hovermode": "x unified",
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": BACKGROUND_COLOUR,
+        "plot_bgcolor": BACKGROUND_COLOUR,
         **extra,
     }
-
-
-def compare_features(profiles: list[tuple[str, Any]]) -> list[dict[str, Any]]:
-    names: list[str] = []
-    for _, profile in profiles:
-        names.extend(name for name in profile.columns if name not in names)
-    features = []
-    for feature in names:
-        columns = [profile.columns.get(feature) for _, profile in profiles]
-        sides = [
-            (label, column, PALETTE[index])
-            for index, ((label, _), column) in enumerate(zip(profiles, columns, strict=True))
-            if column is not None
-        ]
-        numeric = any(column is not None and column.is_numeric for column in columns)
-        figure = overlaid_numeric_figure(sides) if numeric else None
-        figure = figure or grouped_category_figure(sides)
-        rows = []
-        for column in columns:
-            if column is None:
-                rows.append(None)
-                continue
-            quantile = column.quantiles([0.5])[0] if column.kll.n else None
-            rows.append(
-                {
-                    "type": column.inferred_type,
-                    "count": column.count,
-                    "null_fraction": column.null_fraction,
-                    "distinct": column.distinct_count(),
-                    "mean": column.mean if column.moments.n else None,
-                    "median": None if quantile is None else float(quantile),
-                }
-            )
-        features.append(
-            {"name": feature, "rows": rows, "figure": script_json(figure) if figure else None}
-        )
-    return features

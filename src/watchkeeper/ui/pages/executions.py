@@ -1,0 +1,51 @@
+"""Monitoring executions: each scheduled run with its status, and its artefacts
+(statistics, violations, the report) read back from where the run wrote them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import Response
+
+from watchkeeper.catalog import MAX_ID, Catalog, MonitoringStore
+from watchkeeper.errors import WatchkeeperError
+from watchkeeper.io.storage import read_bytes
+from watchkeeper.ui.pages.shared import Pages
+
+
+def executions_router(catalog: Catalog, pages: Pages) -> APIRouter:
+    """``/executions`` (optionally of one ``schedule``) and
+    ``/executions/{id}/artifacts/{name}``."""
+    router = APIRouter(include_in_schema=False)
+    monitoring = MonitoringStore(catalog)
+
+    @router.get("/executions")
+    def executions_page(request: Request, schedule: str | None = None) -> Response:
+        runs = monitoring.executions(schedule, limit=500)
+        return pages.render(
+            "executions.html",
+            request,
+            title="Executions · watchkeeper",
+            executions=runs,
+            schedules=monitoring.schedules(),
+            schedule=schedule,
+        )
+
+    @router.get("/executions/{execution_id}/artifacts/{artifact}")
+    def artifact(execution_id: Annotated[int, Path(ge=1, le=MAX_ID)], artifact: str) -> Response:
+        try:
+            execution = monitoring.execution(execution_id)
+        except WatchkeeperError:
+            raise HTTPException(404, f"no execution {execution_id}") from None
+        uri = execution.artifacts.get(artifact)
+        if uri is None:
+            raise HTTPException(404, f"execution {execution_id} has no artifact {artifact!r}")
+        try:
+            data = read_bytes(uri)
+        except (OSError, WatchkeeperError) as exc:
+            raise HTTPException(404, f"artifact {artifact!r} cannot be read: {exc}") from None
+        media = "text/html" if uri.endswith(".html") else "application/json"
+        return Response(data, media_type=f"{media}; charset=utf-8")
+
+    return router

@@ -1,0 +1,134 @@
+"""A dataset's monitors: the drift and missing-value settings per segment and feature,
+its alert channels (with a test message) and the cooldown between alerts; each change
+answered with a redirect back to the page carrying a message or the error."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from watchkeeper.datasets.monitors import ANY, COMPARE_TO, DRIFT_METHODS
+from watchkeeper.datasets.segments import segment_label
+from watchkeeper.datasets.service import DatasetService
+from watchkeeper.errors import WatchkeeperError
+from watchkeeper.notify.urls import redact
+from watchkeeper.ui.pages.shared import Pages, dataset_or_404, settings_in_force
+
+
+def monitors_router(service: DatasetService, pages: Pages) -> APIRouter:
+    """``/datasets/{name}/monitors`` (the page, and saving or removing a setting) and
+    ``/datasets/{name}/alerts`` (channels and the cooldown)."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/datasets/{name}/monitors")
+    def monitors_page(
+        request: Request, name: str, message: str | None = None, error: str | None = None
+    ) -> Response:
+        dataset = dataset_or_404(service, name)
+        service.refresh(name)
+        latest = service.latest_batch(name)
+        features = sorted((latest.metrics or {}) if latest else {})
+        stored = service.monitor_settings(name)
+        return pages.render(
+            "monitors.html",
+            request,
+            title=f"Monitors · {name} · watchkeeper",
+            dataset=dataset,
+            stored=sorted(stored.items()),
+            features=features,
+            segments=[(key, segment_label(key)) for key in service.segments(name) if key],
+            methods=DRIFT_METHODS,
+            compare_to=COMPARE_TO,
+            defaults=settings_in_force(service, name, ANY, ANY)[0],
+            channels=[(url, redact(url)) for url in service.channels(name)],
+            server_channels=[redact(url) for url in service.notify],
+            message=message,
+            error=error,
+        )
+
+    @router.post("/datasets/{name}/monitors")
+    def save_monitor(
+        name: str,
+        segment: str = Form(ANY),
+        feature: str = Form(ANY),
+        enabled: str | None = Form(None),
+        drift_method: str = Form("detector"),
+        drift_threshold: str = Form(""),
+        compare_to: str = Form("baseline"),
+        null_fraction_threshold: str = Form(""),
+        action: str = Form("save"),
+    ) -> Response:
+        dataset_or_404(service, name)
+        try:
+            if action == "remove":
+                service.set_monitor(name, None, segment=segment, feature=feature)
+                note = f"removed the setting for {_scope(segment, feature)}"
+            else:
+                settings = {
+                    "enabled": enabled is not None,
+                    "drift_method": drift_method,
+                    "drift_threshold": _number(drift_threshold, "drift threshold"),
+                    "compare_to": compare_to,
+                    "null_fraction_threshold": _number(
+                        null_fraction_threshold, "null fraction threshold"
+                    ),
+                }
+                service.set_monitor(name, settings, segment=segment, feature=feature)
+                note = f"saved the setting for {_scope(segment, feature)}"
+            service.refresh(name)
+        except WatchkeeperError as exc:
+            return _back(name, error=str(exc))
+        return _back(name, message=note)
+
+    @router.post("/datasets/{name}/alerts")
+    def save_alerts(
+        name: str,
+        action: str = Form(...),
+        url: str = Form(""),
+        cooldown_minutes: str = Form(""),
+    ) -> Response:
+        dataset_or_404(service, name)
+        try:
+            if action == "add":
+                service.add_channel(name, url.strip())
+                return _back(name, message=f"added {redact(url.strip())}")
+            if action == "remove":
+                service.remove_channel(name, url)
+                return _back(name, message=f"removed {redact(url)}")
+            if action == "cooldown":
+                minutes = service.set_cooldown(name, _number(cooldown_minutes, "cooldown"))
+                return _back(name, message=f"alerts at most every {minutes} minutes")
+            if action == "test":
+                results = service.test_channels(name)
+                failed = [shown for shown, ok in results.items() if not ok]
+                if failed:
+                    return _back(name, error=f"test message not accepted by {', '.join(failed)}")
+                return _back(name, message=f"test message sent to {len(results)} channel(s)")
+        except WatchkeeperError as exc:
+            return _back(name, error=str(exc))
+        raise HTTPException(422, f"unknown action {action!r}")
+
+    return router
+
+
+def _scope(segment: str, feature: str) -> str:
+    where = "every segment" if segment == ANY else segment_label(segment)
+    what = "every feature" if feature == ANY else feature
+    return f"{what} of {where}"
+
+
+def _number(text: str, what: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise WatchkeeperError(f"{what} {text!r} is not a number") from None
+    return value
+
+
+def _back(name: str, **message: str) -> Response:
+    return RedirectResponse(f"/datasets/{name}/monitors?{urlencode(message)}", status_code=303)
