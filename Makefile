@@ -37,6 +37,7 @@ demo-fairness: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # The searches for bad inputs, with thousands of random examples each instead of the

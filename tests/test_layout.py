@@ -19,3 +19,13 @@ def test_module_names_are_unique():
         if path.name != "conftest.py" and "__pycache__" not in path.parts
     )
     assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_no_module_is_over_six_hundred_lines():
+    source = TESTS.parent / "src" / "watchkeeper"
+    long = {
+        str(path.relative_to(source)): lines
+        for path in source.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 600
+    }
+    assert long == {}

@@ -31,6 +31,38 @@ def test_no_import_cycle_between_modules():
     assert [sorted(cycle) for cycle in _cycles(imports)] == []
 
 
+def test_the_longest_chain_of_imports_between_parts_is_at_most_nine():
+    """Parts are the subpackages and top-level modules; a chain is a path of imports
+    between them (``__main__ → cli → ui → datasets → checks → ...``)."""
+    graph = grimp.build_graph("watchkeeper", include_external_packages=False, cache_dir=None)
+    parts: dict[str, set[str]] = {}
+    for module in graph.modules:
+        part = _part(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if part and _part(imported) and _part(imported) != part:
+                parts.setdefault(part, set()).add(_part(imported))
+    assert _cycles(parts) == []
+    chain = _longest_chain(parts)
+    assert len(chain) <= 9, " → ".join(chain)
+
+
+def _part(module: str) -> str | None:
+    names = module.split(".")
+    return names[1] if len(names) > 1 else None
+
+
+def _longest_chain(edges: dict[str, set[str]]) -> list[str]:
+    longest: dict[str, list[str]] = {}
+
+    def from_part(part: str) -> list[str]:
+        if part not in longest:
+            below = [from_part(other) for other in sorted(edges.get(part, ()))]
+            longest[part] = [part, *max(below, key=len, default=[])]
+        return longest[part]
+
+    return max((from_part(part) for part in edges), key=len, default=[])
+
+
 def test_no_private_name_is_reached_across_modules():
     reached = [
         f"{path.relative_to(SOURCE.parent)}:{line}: {name}"
@@ -43,6 +75,7 @@ def test_no_private_name_is_reached_across_modules():
 def test_the_checks_find_what_they_look_for(tmp_path):
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+    assert _longest_chain({"a": {"b", "c"}, "b": {"c"}, "c": {"d"}}) == ["a", "b", "c", "d"]
     module = tmp_path / "watchkeeper" / "featurestore" / "group.py"
     module.parent.mkdir(parents=True)
     module.write_text(

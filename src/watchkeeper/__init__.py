@@ -15,13 +15,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 # The verbs are bound now: the function `profile` must shadow the subpackage of the
 # same name, which importing `watchkeeper.api` has loaded first. The other names are
 # loaded on first use, so that profiling a file never pays for the statistics
 # libraries that only checks need.
 from watchkeeper.api import check, profile, suggest_baseline
+from watchkeeper.version import __version__
 
 _EXPORTS = {
     "Baseline": "watchkeeper.baseline",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from watchkeeper import __version__
 from watchkeeper.cli import (
     baseline,
     bias,
@@ -19,6 +18,7 @@ from watchkeeper.cli import (
     ui,
     watch,
 )
+from watchkeeper.version import __version__
 
 app = typer.Typer(
     name="watchkeeper",

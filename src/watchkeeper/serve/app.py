@@ -46,7 +46,6 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from watchkeeper import __version__
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.capture.layout import check_name
 from watchkeeper.capture.middleware import INFERENCE_ID_HEADERS
@@ -63,6 +62,7 @@ from watchkeeper.serve.payload import (
     json_columns,
     media_type,
 )
+from watchkeeper.version import __version__
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "INFERENCE_ID_HEADER", "ServingApp", "create_app"]
 

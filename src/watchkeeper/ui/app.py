@@ -20,12 +20,12 @@ from fastapi.responses import FileResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.registry import Collector
 
-from watchkeeper import __version__
 from watchkeeper.catalog import Catalog
 from watchkeeper.datasets.rest import DEFAULT_MAX_BODY, datasets_router
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.ui.auth import AccessControl, LoginThrottle, Tokens, tokens_from_env
 from watchkeeper.ui.pages import pages_router
+from watchkeeper.version import __version__
 
 log = logging.getLogger("watchkeeper.ui")
 
