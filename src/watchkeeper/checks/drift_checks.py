@@ -133,11 +133,14 @@ def describe(figures: dict[str, Any], floor: float | None = None) -> str:
     else:
         text = f"category shares changed: total variation {effect:.3f} (floor {floor:.2f})"
     counts = f"{figures['baseline_count']:,} vs {figures['current_count']:,} values"
-    return f"{text}, p = {_p(figures['p_value'])}, {counts}"
+    return f"{text}, {_p(figures['p_value'])}, {counts}"
 
 
 def _p(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2g}"
+    if value is None:
+        return "p = n/a"
+    # below the smallest float the test's arithmetic gives 0: say what is known
+    return "p < 1e-300" if value == 0 else f"p = {value:.2g}"
 
 
 @dataclass(frozen=True)
