@@ -31,7 +31,6 @@ sample of a column with 5% missing values is below 95% complete half of the time
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from watchkeeper.baseline.constraints import Constraints, FeatureConstraints
@@ -235,13 +234,14 @@ def _drift(
     categorical = feature.inferred_type in (STRING, BOOLEAN)
     label = "Categorical" if categorical else "Numerical"
     if mode == "sagemaker":
-        distance = baseline_drift_distance(
+        drift = baseline_drift_distance(
             reference, column, config.comparison_method, config.categorical_drift_method
         )
+        distance = drift.judged
         threshold = (
             config.categorical_comparison_threshold if categorical else config.comparison_threshold
         )
-        if math.isnan(distance) or not _exceeds(distance, threshold, categorical, config):
+        if not drift.breaks(threshold):
             return distance, []
         description = (
             f"{label} distance: {java_double(distance)} exceeds "
@@ -265,13 +265,3 @@ def _drift(
     return verdict, [
         Violation(name, BASELINE_DRIFT, description, verdict.effect, verdict.threshold, details)
     ]
-
-
-def _exceeds(distance: float, threshold: float, categorical: bool, config) -> bool:
-    # Deequ's ChiSquared with the robust method returns a p-value: small means drift.
-    p_value = (
-        categorical
-        and config.categorical_drift_method == "ChiSquared"
-        and config.comparison_method == "Robust"
-    )
-    return distance < threshold if p_value else distance > threshold

@@ -36,7 +36,7 @@ def metric_points(outcome: CheckOutcome, baseline: Baseline) -> list[tuple[str, 
         if reference is not None:
             distance = baseline_drift_distance(
                 reference, column, config.comparison_method, config.categorical_drift_method
-            )
+            ).judged
             if not math.isnan(distance):
                 points.append((f"feature_baseline_drift_{name}", VALUE, distance))
         verdict = outcome.drift.get(name)
