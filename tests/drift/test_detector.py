@@ -210,6 +210,35 @@ def test_detect_all_covers_shared_columns():
     assert not results["a"].drifted
 
 
+def test_detect_takes_two_dataset_profiles_feature_by_feature():
+    rng = np.random.default_rng(5)
+    baseline, current = DatasetProfile(), DatasetProfile()
+    baseline.track(pa.table({"a": rng.normal(0, 1, 2000), "b": rng.normal(0, 1, 2000)}))
+    current.track(pa.table({"a": rng.normal(0.5, 1, 2000), "b": rng.normal(0, 1, 2000)}))
+    results = detect(baseline, current)
+    assert results == detect_all(baseline, current)
+    assert list(results) == ["a", "b"]
+    assert results["a"].drifted and results["a"].test == "location"
+    assert not results["b"].drifted
+    assert results["a"] == detect(baseline.columns["a"], current.columns["a"])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "named"),
+    [
+        (DatasetProfile(), ColumnProfile(), "DatasetProfile and ColumnProfile"),
+        (ColumnProfile(), DatasetProfile(), "ColumnProfile and DatasetProfile"),
+        ({"x": 1.0}, {"x": 2.0}, "dict and dict"),
+        (None, ColumnProfile(), "NoneType and ColumnProfile"),
+    ],
+)
+def test_detect_refuses_anything_but_two_profiles_of_a_kind(first, second, named):
+    with pytest.raises(UsageError, match=f"two ColumnProfiles or two DatasetProfiles; got {named}"):
+        detect(first, second)
+    with pytest.raises(UsageError, match=f"detect_all compares two DatasetProfiles; got {named}"):
+        detect_all(first, second)
+
+
 def test_thresholds_are_settings():
     rng = np.random.default_rng(6)
     a, b = column(rng.normal(0, 1, 20_000)), column(rng.normal(0.07, 1, 20_000))
@@ -249,12 +278,13 @@ def sagemaker_table(rng: np.random.Generator, n: int, shift: float = 0.0, tail: 
 
 
 def test_baseline_read_from_sagemaker_statistics_judges_like_a_profile():
-    # SageMaker's statistics.json keeps no fourth moment and at most 1000 categories;
-    # the detector must neither alarm on what the file leaves out nor miss real drift.
+    # SageMaker's statistics.json (without watchkeeper's key) keeps no fourth moment
+    # and at most 1000 categories; the detector must neither alarm on what the file
+    # leaves out nor miss real drift.
     rng = np.random.default_rng(12)
     built = DatasetProfile()
     built.track(sagemaker_table(rng, 50_000))
-    baseline = profile_from_statistics(statistics_document(built))
+    baseline = profile_from_statistics(statistics_document(built, sagemaker_only=True))
     assert baseline.columns["many"].categories.total < baseline.columns["many"].present
     assert math.isnan(baseline.columns["normal"].moments.m4)
     same, changed = DatasetProfile(), DatasetProfile()

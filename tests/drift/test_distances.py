@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -12,6 +13,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from watchkeeper.drift import (
+    BaselineDrift,
     baseline_drift_distance,
     chi_square,
     hellinger,
@@ -126,7 +128,13 @@ def test_chi_square_regroups_smallest_categories_like_deequ():
     assert sorted(result.categories) == ["a", "b", "c", "d+e+f"]
     simple = baseline_drift_distance(baseline, current, "Simple", "ChiSquared")
     robust = baseline_drift_distance(baseline, current, "Robust", "ChiSquared")
-    assert (simple, robust) == (result.statistic, result.p_value)
+    # both carry the statistic as the distance and the test's p-value; Deequ's Robust
+    # judges the p-value (drift below the threshold), Simple the statistic (above it)
+    assert simple == BaselineDrift(result.statistic, result.p_value, "chi_squared_simple")
+    assert robust == BaselineDrift(result.statistic, result.p_value, "chi_squared_robust")
+    assert (simple.judged, robust.judged) == (result.statistic, result.p_value)
+    assert robust.breaks(0.25) and not robust.breaks(0.2)  # p = 0.212
+    assert simple.breaks(4.4) and not simple.breaks(4.5)  # statistic 4.5
 
 
 def test_chi_square_two_categories_need_ten_expected_each():
@@ -233,17 +241,35 @@ def test_wasserstein_of_constant_baseline_uses_pooled_spread():
 def test_sagemaker_distance_dispatches_on_method_and_kind():
     rng = np.random.default_rng(RNG_SEED)
     a, b = column(rng.normal(0, 1, 500)), column(rng.normal(0.3, 1, 400))
-    assert baseline_drift_distance(a, b, "Simple") == linf_simple(a, b)
-    assert baseline_drift_distance(a, b, "linf_simple") == linf_simple(a, b)
-    assert baseline_drift_distance(a, b, "Robust") == linf_robust(a, b)
-    assert baseline_drift_distance(a, b, "linf_robust", "ChiSquared") == linf_robust(a, b)
+    simple = baseline_drift_distance(a, b, "Simple")
+    assert (simple.distance, simple.method) == (linf_simple(a, b), "linf_simple")
+    robust = baseline_drift_distance(a, b, "Robust")
+    assert (robust.distance, robust.method) == (linf_robust(a, b), "linf_robust")
+    assert baseline_drift_distance(a, b, "Robust", "ChiSquared") == robust  # numeric: L-inf
+    for drift in (simple, robust):
+        assert math.isnan(drift.p_value)  # a distance, not a test
+        assert drift.judged == drift.distance
+        assert drift.breaks(drift.distance - 1e-9) and not drift.breaks(drift.distance)
     x, y = counts_column({"p": 70, "q": 30}), counts_column({"p": 50, "q": 50})
-    assert baseline_drift_distance(x, y, "Simple", "LInfinity") == pytest.approx(0.2)
-    assert baseline_drift_distance(x, y, "robust", "linfinity") == linf_robust(x, y)
-    with pytest.raises(UsageError, match="comparison_method must be one of"):
-        baseline_drift_distance(a, b, "Median")
-    with pytest.raises(UsageError, match="categorical_drift_method"):
-        baseline_drift_distance(x, y, "Simple", "KS")
+    assert baseline_drift_distance(x, y, "Simple", "LInfinity").distance == pytest.approx(0.2)
+    assert baseline_drift_distance(x, y, "Robust", "LInfinity").distance == linf_robust(x, y)
+
+
+@pytest.mark.parametrize(
+    ("methods", "message"),
+    [
+        (("Median", "LInfinity"), "comparison_method must be 'Simple' or 'Robust'; got 'Median'"),
+        (("linf_simple",), "comparison_method must be 'Simple' or 'Robust'; got 'linf_simple'"),
+        (("robust",), "comparison_method must be 'Simple' or 'Robust'; got 'robust'"),
+        (("Simple", "KS"), "categorical_drift_method must be 'LInfinity' or 'ChiSquared'"),
+        (("Simple", "linfinity"), "categorical_drift_method must be 'LInfinity' or 'ChiSquared'"),
+    ],
+)
+def test_sagemaker_distance_takes_the_canonical_method_names_only(methods, message):
+    a = column(np.arange(10.0))
+    with pytest.raises(UsageError, match=re.escape(message)) as raised:
+        baseline_drift_distance(a, a, *methods)
+    assert "watchkeeper.baseline." in str(raised.value)  # where the other spellings are read
 
 
 def test_empty_sides_give_nan():
@@ -251,7 +277,13 @@ def test_empty_sides_give_nan():
     empty = ColumnProfile()
     for distance in (linf_simple, linf_robust, psi, jensen_shannon, hellinger, wasserstein):
         assert math.isnan(distance(a, empty)), distance.__name__
-    assert math.isnan(baseline_drift_distance(empty, empty))
+    for methods in (("Simple",), ("Robust",), ("Robust", "ChiSquared")):
+        drift = baseline_drift_distance(empty, empty, *methods)
+        assert math.isnan(drift.distance) and math.isnan(drift.p_value), methods
+        assert not drift.breaks(0.0) and not drift.breaks(1e300)
+    chi = baseline_drift_distance(counts_column({"a": 5}), counts_column({"a": 5}), "Robust",
+                                  "ChiSquared")  # fmt: skip
+    assert math.isnan(chi.p_value) and not chi.breaks(1.0)  # one category: no test
 
 
 def test_distances_are_deterministic():

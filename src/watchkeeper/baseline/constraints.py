@@ -12,6 +12,11 @@ Reading accepts the current layout, the legacy ``distribution_constraints``
 (``enable_comparisons`` / ``min_domain_mass``), and per-feature overrides written either
 as a feature-level ``monitoringConfigOverrides`` or as the SDK's
 ``string_constraints.monitoring_config_overrides`` / ``num_constraints....``.
+
+The drift methods are this format's vocabulary: ``comparison_method`` ``Simple`` or
+``Robust`` (also ``linf_simple`` / ``linf_robust``, any case) and
+``categorical_drift_method`` ``LInfinity`` or ``ChiSquared``. Reading turns every
+spelling into the one name :func:`watchkeeper.drift.baseline_drift_distance` takes.
 """
 
 from __future__ import annotations
@@ -23,11 +28,19 @@ from typing import Any
 from watchkeeper.baseline import fields
 from watchkeeper.baseline.fields import parse_json
 from watchkeeper.baseline.jackson import JavaDouble, dumps
-from watchkeeper.drift.sagemaker import categorical_method_name, comparison_method_name
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.io.storage import read_bytes, write_text
 from watchkeeper.profile import BOOLEAN, FRACTIONAL, INTEGRAL, STRING, UNKNOWN, DatasetProfile
 
+# The spellings of the drift methods that SageMaker's files and documents use, and the
+# one name each stands for (the name watchkeeper.drift takes).
+COMPARISON_METHOD_SPELLINGS = {
+    "simple": "Simple",
+    "linf_simple": "Simple",
+    "robust": "Robust",
+    "linf_robust": "Robust",
+}
+CATEGORICAL_DRIFT_METHOD_SPELLINGS = {"linfinity": "LInfinity", "chisquared": "ChiSquared"}
 DOMAIN_MAX_DISTINCT = 120
 DOMAIN_MAX_SINGLETON_RATIO = 0.1
 TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN)
@@ -228,13 +241,13 @@ def _parse_config(raw: Any, where: str) -> MonitoringConfig:
         f"{where}.distribution_constraints.comparison_threshold",
     )
     method = _method(
-        comparison_method_name,
+        COMPARISON_METHOD_SPELLINGS,
         distribution.get("comparison_method", defaults.comparison_method),
         f"{where}.distribution_constraints",
         "comparison_method",
     )
     categorical_method = _method(
-        categorical_method_name,
+        CATEGORICAL_DRIFT_METHOD_SPELLINGS,
         distribution.get("categorical_drift_method", defaults.categorical_drift_method),
         f"{where}.distribution_constraints",
         "categorical_drift_method",
@@ -268,9 +281,39 @@ def _parse_config(raw: Any, where: str) -> MonitoringConfig:
     )
 
 
-def _method(canonical: Any, value: Any, where: str, key: str) -> str:
+def comparison_method_name(value: str) -> str:
+    """The name (``Simple``/``Robust``) of a ``comparison_method`` as SageMaker's files
+    and documents spell it, in any case; UsageError naming the allowed spellings otherwise.
+
+    >>> comparison_method_name("linf_robust"), comparison_method_name("SIMPLE")
+    ('Robust', 'Simple')
+    """
+    return _choose(value, COMPARISON_METHOD_SPELLINGS, "comparison_method")
+
+
+def categorical_drift_method_name(value: str) -> str:
+    """The name (``LInfinity``/``ChiSquared``) of a ``categorical_drift_method``, in any case.
+
+    >>> categorical_drift_method_name("chisquared")
+    'ChiSquared'
+    """
+    return _choose(value, CATEGORICAL_DRIFT_METHOD_SPELLINGS, "categorical_drift_method")
+
+
+def _choose(value: str, allowed: dict[str, str], name: str) -> str:
+    choice = allowed.get(str(value).lower())
+    if choice is None:
+        names = sorted(set(allowed.values())) + sorted(
+            key for key in allowed if key.startswith("linf_")
+        )
+        raise UsageError(f"{name} must be one of {', '.join(names)}; got {value!r}")
+    return choice
+
+
+def _method(allowed: dict[str, str], value: Any, where: str, key: str) -> str:
+    shown = fields.text(value, f"{where}.{key}")[: fields.SHOWN_LENGTH]
     try:
-        return canonical(fields.text(value, f"{where}.{key}")[: fields.SHOWN_LENGTH])
+        return _choose(shown, allowed, key)
     except UsageError as exc:
         raise FormatError(f"{where}: {exc}") from None
 

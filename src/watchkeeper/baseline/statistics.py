@@ -11,6 +11,13 @@ column gets ``inferred_type: "Unknown"`` with string statistics and no buckets;
 categorical buckets list every value while counts are exact (up to 1,000 distinct
 values), most frequent first, then the most frequent values the sketch keeps.
 
+A file watchkeeper writes ends with one more top-level key, ``watchkeeper``, holding
+what the default drift detector and the constraint checks read but SageMaker's fields
+cannot (see :mod:`watchkeeper.baseline.extension`), so that a baseline read back from
+its file judges exactly as the profile it was written from. SageMaker's fields are
+written byte for byte as without it (``sagemaker_only=True`` leaves the key out), and
+a comparison with SageMaker's own files leaves out that key alone.
+
 Reading checks every field before it is used. A sketch no Deequ sketch could be (``k``
 outside 1..65536, ``c`` outside (0, 1], more than 63 levels, more items than its
 parameters allow) is refused, so a file cannot make a profile that grows without
@@ -26,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from watchkeeper.baseline import fields
+from watchkeeper.baseline.extension import KEY as EXTENSION_KEY
+from watchkeeper.baseline.extension import apply_extension, extension_document
 from watchkeeper.baseline.fields import parse_json
 from watchkeeper.baseline.jackson import JavaDouble, dumps
 from watchkeeper.errors import FormatError
@@ -48,24 +57,39 @@ MAX_CATEGORICAL_BUCKETS = 1000
 SOURCE_KEY = "baseline_source"
 
 
-def statistics_document(profile: DatasetProfile) -> dict[str, Any]:
-    """The ``statistics.json`` document of ``profile``."""
-    return {
+def statistics_document(profile: DatasetProfile, *, sagemaker_only: bool = False) -> dict[str, Any]:
+    """The ``statistics.json`` document of ``profile``.
+
+    SageMaker's fields, then watchkeeper's own key (:mod:`watchkeeper.baseline.extension`)
+    unless ``sagemaker_only``.
+    """
+    document = {
         "version": JavaDouble(0.0),
         "dataset": {"item_count": profile.rows},
         "features": [_feature(name, column) for name, column in profile.columns.items()],
     }
+    if not sagemaker_only:
+        document[EXTENSION_KEY] = extension_document(profile, MAX_CATEGORICAL_BUCKETS)
+    return document
 
 
-def statistics_json(profile: DatasetProfile) -> str:
-    """``statistics.json`` text, printed as SageMaker prints it."""
-    return dumps(statistics_document(profile))
+def statistics_json(profile: DatasetProfile, *, sagemaker_only: bool = False) -> str:
+    """``statistics.json`` text, printed as SageMaker prints it.
+
+    ``sagemaker_only`` leaves out watchkeeper's key: the file SageMaker's analyzer would
+    write, from which a baseline judges only approximately as ``profile`` does.
+    """
+    return dumps(statistics_document(profile, sagemaker_only=sagemaker_only))
 
 
 def write_statistics(
-    profile: DatasetProfile, uri: str | os.PathLike[str], storage_options: dict | None = None
+    profile: DatasetProfile,
+    uri: str | os.PathLike[str],
+    storage_options: dict | None = None,
+    *,
+    sagemaker_only: bool = False,
 ) -> str:
-    return write_text(uri, statistics_json(profile), storage_options)
+    return write_text(uri, statistics_json(profile, sagemaker_only=sagemaker_only), storage_options)
 
 
 def _feature(name: str, column: ColumnProfile) -> dict[str, Any]:
@@ -134,9 +158,12 @@ def profile_from_statistics(document: Any, source: str = "statistics.json") -> D
     """A profile holding what a ``statistics.json`` says about each feature.
 
     Counts, types, moments (mean, standard deviation, sum, min, max), the KLL sketch and
-    the categorical counts come back; what the file does not hold (higher moments,
-    distinct-count sketches of numeric columns) stays empty. Every field is checked
-    first: a bad one is a FormatError naming the file, the feature and the field.
+    the categorical counts come back. A file watchkeeper wrote also gives back, from its
+    ``watchkeeper`` key, everything the judge reads (exact and higher moments, counts by
+    type, the sketches' error): the profile then judges exactly as the one written.
+    What neither holds (higher moments in SageMaker's files, distinct-count sketches)
+    stays empty. Every field is checked first: a bad one is a FormatError naming the
+    file, the feature and the field.
     """
     if not isinstance(document, dict) or not isinstance(document.get("features"), list):
         raise FormatError(f'{source}: not a statistics file (no "features" list)')
@@ -151,6 +178,8 @@ def profile_from_statistics(document: Any, source: str = "statistics.json") -> D
         if name in profile.columns:
             raise FormatError(f"{where}: a feature of this name is listed before")
         profile.columns[name] = _column_from_feature(feature, profile.rows, where)
+    if document.get(EXTENSION_KEY) is not None:
+        apply_extension(document, profile, source, MAX_CATEGORICAL_BUCKETS)
     return profile
 
 

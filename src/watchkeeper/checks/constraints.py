@@ -244,9 +244,9 @@ def _drift(
             config.comparison_threshold,
             config.categorical_comparison_threshold,
         )
-        distance = unit.measure(reference, column)
-        found = unit.judge(name, distance, feature.inferred_type in (STRING, BOOLEAN))
-        return distance, [found] if found else []
+        measured = unit.measure(reference, column)
+        found = unit.judge(name, measured, feature.inferred_type in (STRING, BOOLEAN))
+        return measured.judged, [found] if found else []
     verdict = detect(reference, column, settings)
     found = DetectorDrift(settings).judge(name, measurement(verdict))
     return verdict, [found] if found else []

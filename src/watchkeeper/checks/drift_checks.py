@@ -30,7 +30,14 @@ from typing import Any
 
 from watchkeeper.baseline.jackson import java_double
 from watchkeeper.checks.violations import BASELINE_DRIFT, PREVIOUS_DRIFT, Violation
-from watchkeeper.drift import DriftResult, DriftSettings, baseline_drift_distance, detect, hellinger
+from watchkeeper.drift import (
+    BaselineDrift,
+    DriftResult,
+    DriftSettings,
+    baseline_drift_distance,
+    detect,
+    hellinger,
+)
 from watchkeeper.profile.column import ColumnProfile
 
 BASELINE, PREVIOUS = "baseline", "previous"
@@ -173,35 +180,26 @@ class SageMakerDrift:
     comparison_threshold: float = 0.1
     categorical_comparison_threshold: float = 0.1
 
-    def measure(self, reference: ColumnProfile, current: ColumnProfile) -> float:
+    def measure(self, reference: ColumnProfile, current: ColumnProfile) -> BaselineDrift:
         return baseline_drift_distance(
             reference, current, self.comparison_method, self.categorical_drift_method
         )
 
-    def judge(self, feature: str, distance: float, categorical: bool) -> Violation | None:
+    def judge(self, feature: str, drift: BaselineDrift, categorical: bool) -> Violation | None:
         threshold = (
             self.categorical_comparison_threshold if categorical else self.comparison_threshold
         )
-        if math.isnan(distance) or not self._exceeds(distance, threshold, categorical):
+        if not drift.breaks(threshold):
             return None
         label = "Categorical" if categorical else "Numerical"
         description = (
-            f"{label} distance: {java_double(distance)} exceeds "
+            f"{label} distance: {java_double(drift.judged)} exceeds "
             f"{label.lower()} threshold: {java_double(threshold)}"
         )
         details = {"method": self.comparison_method}
         if categorical:
             details["categorical_method"] = self.categorical_drift_method
-        return Violation(feature, BASELINE_DRIFT, description, distance, threshold, details)
-
-    def _exceeds(self, distance: float, threshold: float, categorical: bool) -> bool:
-        # Deequ's ChiSquared with the robust method returns a p-value: small means drift.
-        p_value = (
-            categorical
-            and self.categorical_drift_method == "ChiSquared"
-            and self.comparison_method == "Robust"
-        )
-        return distance < threshold if p_value else distance > threshold
+        return Violation(feature, BASELINE_DRIFT, description, drift.judged, threshold, details)
 
 
 def verdict_view(verdict: DriftResult | float) -> dict[str, Any]:

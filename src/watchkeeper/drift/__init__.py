@@ -1,13 +1,15 @@
-"""Drift: distances and a sample-size-aware judgement between two column profiles.
+"""Drift: distances and a sample-size-aware judgement between two profiles.
 
 Two families of functions, both reading profiles (never rows):
 
-* distances (:func:`linf_simple`, :func:`linf_robust`, :func:`ks_test`, :func:`psi`,
-  :func:`jensen_shannon`, :func:`hellinger`, :func:`wasserstein`, :func:`chi_square`)
-  and :func:`baseline_drift_distance`, the number SageMaker's ``baseline_drift_check``
-  compares with a fixed threshold;
-* :func:`detect`, watchkeeper's default judgement, which stays quiet on unchanged data
-  at any sample size and flags meaningful changes (see its docstring).
+* distances between two column profiles (:func:`linf_simple`, :func:`linf_robust`,
+  :func:`ks_test`, :func:`psi`, :func:`jensen_shannon`, :func:`hellinger`,
+  :func:`wasserstein`, :func:`chi_square`) and :func:`baseline_drift_distance`, the
+  :class:`BaselineDrift` SageMaker's ``baseline_drift_check`` judges with a fixed
+  threshold;
+* :func:`detect`, watchkeeper's default judgement of two column profiles or of every
+  feature of two dataset profiles, which stays quiet on unchanged data at any sample
+  size and flags meaningful changes (see its docstring).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from watchkeeper.drift.distances import (
 )
 from watchkeeper.drift.numeric import KSResult, ks_test, quantile_bins, wasserstein
 from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest
-from watchkeeper.drift.sagemaker import baseline_drift_distance
+from watchkeeper.drift.sagemaker import BaselineDrift, baseline_drift_distance
 
 __all__ = [
+    "BaselineDrift",
     "ChiSquareResult",
     "DriftResult",
     "DriftSettings",

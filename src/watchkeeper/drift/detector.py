@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import overload
 
 from watchkeeper.drift._support import CATEGORICAL, NUMERIC, comparison_kind
 from watchkeeper.drift.family import (
@@ -15,18 +16,31 @@ from watchkeeper.drift.family import (
     shape_test,
 )
 from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest
+from watchkeeper.errors import UsageError
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 
 DEFAULT_SETTINGS = DriftSettings()
 
 
+@overload
 def detect(
-    baseline: ColumnProfile,
-    current: ColumnProfile,
-    settings: DriftSettings | None = None,
-) -> DriftResult:
-    """Judge whether a feature drifted from its baseline.
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None = None
+) -> DriftResult: ...
+
+
+@overload
+def detect(
+    baseline: DatasetProfile, current: DatasetProfile, settings: DriftSettings | None = None
+) -> dict[str, DriftResult]: ...
+
+
+def detect(baseline, current, settings=None):
+    """Judge whether a feature drifted from its baseline, or every feature of a dataset.
+
+    Given two :class:`ColumnProfile` objects, the judgement of that feature (a
+    :class:`DriftResult`); given two :class:`DatasetProfile` objects, one per feature
+    (see :func:`detect_all`). Anything else is a UsageError.
 
     A small family of tests runs on the two profiles, each with an effect size (the
     threshold is the default minimal meaningful effect, see :class:`DriftSettings`):
@@ -53,7 +67,6 @@ def detect(
     the baseline has no value).
 
     >>> import numpy as np, pyarrow as pa
-    >>> from watchkeeper.profile import DatasetProfile
     >>> rng = np.random.default_rng(0)
     >>> def column(values):
     ...     profile = DatasetProfile()
@@ -64,11 +77,24 @@ def detect(
     >>> result = detect(column(rng.normal(0, 1, 5000)), column(rng.normal(0.3, 1, 5000)))
     >>> result.drifted, result.test
     (True, 'location')
+
+    Whole datasets, feature by feature:
+
+    >>> def dataset(shift):
+    ...     profile = DatasetProfile()
+    ...     profile.track(pa.table({"x": rng.normal(shift, 1, 5000), "y": rng.normal(0, 1, 5000)}))
+    ...     return profile
+    >>> {name: result.drifted for name, result in detect(dataset(0), dataset(0.3)).items()}
+    {'x': True, 'y': False}
     """
-    settings = DEFAULT_SETTINGS if settings is None else settings
-    kind = comparison_kind(baseline, current)
-    tests = _adjust(_run_family(baseline, current, kind, settings), settings.alpha)
-    return _verdict(tests, kind, baseline, current)
+    if isinstance(baseline, DatasetProfile) and isinstance(current, DatasetProfile):
+        return detect_all(baseline, current, settings)
+    if isinstance(baseline, ColumnProfile) and isinstance(current, ColumnProfile):
+        return _detect_column(baseline, current, settings)
+    raise UsageError(
+        "detect compares two ColumnProfiles or two DatasetProfiles; got "
+        f"{type(baseline).__name__} and {type(current).__name__}"
+    )
 
 
 def detect_all(
@@ -81,11 +107,25 @@ def detect_all(
     Columns missing on either side are a schema question (SageMaker's
     ``missing_column_check`` / ``extra_column_check``), not drift.
     """
+    if not (isinstance(baseline, DatasetProfile) and isinstance(current, DatasetProfile)):
+        raise UsageError(
+            "detect_all compares two DatasetProfiles; got "
+            f"{type(baseline).__name__} and {type(current).__name__}"
+        )
     return {
-        name: detect(column, current.columns[name], settings)
+        name: _detect_column(column, current.columns[name], settings)
         for name, column in baseline.columns.items()
         if name in current.columns
     }
+
+
+def _detect_column(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None
+) -> DriftResult:
+    settings = DEFAULT_SETTINGS if settings is None else settings
+    kind = comparison_kind(baseline, current)
+    tests = _adjust(_run_family(baseline, current, kind, settings), settings.alpha)
+    return _verdict(tests, kind, baseline, current)
 
 
 def _run_family(

@@ -131,6 +131,34 @@ def profile_from_dict(document: Any, source: str = "profile") -> DatasetProfile:
         raise FormatError(f"{source}: corrupt profile ({type(exc).__name__}: {exc})") from None
 
 
+# Parts of a column entry, for formats that carry some of a profile beside their own
+# fields (watchkeeper's key in statistics.json). ``where`` names the part in messages.
+
+
+def moments_from_dict(value: Any, where: str, present: int) -> Moments:
+    """Moments written by :func:`moments_to_dict`, checked; FormatError naming ``where``."""
+    return _checked(_moments, value, where, present)
+
+
+def type_counts_from_dict(value: Any, where: str, present: int) -> dict[str, int]:
+    """Counts of present values by Deequ type, adding up to at most ``present``."""
+    return _checked(_type_counts, value, where, present)
+
+
+def categories_from_dict(value: Any, where: str, present: int) -> CategoryCounts:
+    """Category counts written by :func:`categories_to_dict`, checked."""
+    return _checked(_categories, value, where, present)
+
+
+def _checked(read, value: Any, where: str, *args: Any) -> Any:
+    try:
+        return read(value, where, *args)
+    except _Invalid as exc:
+        raise FormatError(f"{exc.path}: {exc.problem}") from None
+    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:  # a check missed
+        raise FormatError(f"{where}: corrupt ({type(exc).__name__}: {exc})") from None
+
+
 # -- reading, checked ---------------------------------------------------------------------
 
 
@@ -500,14 +528,14 @@ def _column_to_dict(name: str, column: ColumnProfile) -> dict[str, Any]:
         "type_counts": dict(column.type_counts),
         "integral_valued": column.integral_valued,
         "arrow_types": list(column.arrow_types),
-        "moments": _moments_to_dict(column.moments),
+        "moments": moments_to_dict(column.moments),
         "kll": _kll_to_dict(column.kll),
         "distinct": _b64(column.distinct.to_bytes()),
-        "categories": _categories_to_dict(column.categories),
+        "categories": categories_to_dict(column.categories),
     }
 
 
-def _moments_to_dict(moments: Moments) -> dict[str, Any]:
+def moments_to_dict(moments: Moments) -> dict[str, Any]:
     fields = {
         "n": moments.n,
         "total": moments.total,
@@ -533,7 +561,7 @@ def _kll_to_dict(sketch: KLLSketch) -> dict[str, Any]:
     }
 
 
-def _categories_to_dict(categories: CategoryCounts) -> dict[str, Any]:
+def categories_to_dict(categories: CategoryCounts) -> dict[str, Any]:
     entry: dict[str, Any] = {"cap": categories.cap, "lg_max_map_size": categories.lg_max_map_size}
     if categories.exact is not None:
         entry["exact"] = [[value, count] for value, count in sorted(categories.exact.items())]
