@@ -145,7 +145,7 @@ def test_baseline_drift_check(baseline, change, feature):
     # the default detector says what moved, by how much against which floor, and why
     # it is not noise; SageMaker's wording is kept for SageMaker's distance
     assert "distance: " not in found[0].description
-    assert "(floor " in found[0].description and ", p = " in found[0].description
+    assert "(floor " in found[0].description and ", p " in found[0].description
     assert "20,000 vs 2,000 values" in found[0].description
     assert abs(found[0].observed) > found[0].threshold
 

@@ -65,7 +65,7 @@ def test_day_two_reads_the_same_on_every_face(tmp_path, webhook_server):
         assert page.status_code == 200
         assert html.escape(text) in page.text
         days = client.get("/api/v1/datasets/iris-traffic/batches").json()
-    flagged = [v for day in days["batches"] for v in day["violations"]]
+    flagged = [v for day in days for v in day["violations"]]
     assert [(v["feature_name"], v["observed"], v["description"]) for v in flagged] == [
         ("sepal_width", figure, text)
     ]
