@@ -34,13 +34,13 @@ import numpy as np
 import pyarrow as pa
 
 from watchkeeper.artifacts import ANALYSIS, CONSTRAINT_VIOLATIONS, REPORT_HTML
-from watchkeeper.capture import read_capture
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
 from watchkeeper.catalog.monitoring import MODEL_BIAS, MODEL_EXPLAINABILITY
 from watchkeeper.checks.violations import BIAS_DRIFT, Violation, violations_document
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.io.storage import join
 from watchkeeper.monitor.artifacts import write_artifacts
+from watchkeeper.monitor.window import captured_window
 from watchkeeper.report.bias_page import render_bias_html
 from watchkeeper.report.explanations_page import render_explanations_html
 
@@ -118,9 +118,9 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
 
     options = schedule.options
     baseline = read_analysis(join(schedule.baseline, ANALYSIS), storage_options)
-    captured = _captured(schedule, execution, storage_options)
-    if isinstance(captured, str):
-        return store.finish_execution(execution.id, status=FAILED, failure_reason=captured), []
+    captured, empty = captured_window(store, schedule, execution, storage_options)
+    if empty is not None:
+        return empty, []
     labels = read_ground_truth(
         options["ground_truth"], schedule.endpoint, execution.window_start,
         max(now, execution.window_end), storage_options=storage_options,
@@ -284,9 +284,9 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
 
     options = schedule.options
     baseline = read_explanations(join(schedule.baseline, ANALYSIS), storage_options)
-    captured = _captured(schedule, execution, storage_options)
-    if isinstance(captured, str):
-        return store.finish_execution(execution.id, status=FAILED, failure_reason=captured), []
+    captured, empty = captured_window(store, schedule, execution, storage_options)
+    if empty is not None:
+        return empty, []
     shap = baseline["explanations"]["kernel_shap"]
     features = list(next(iter(shap.values()))["global_shap_values"])
     table = captured.table
@@ -333,23 +333,6 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
         metrics=[p for p in points if isinstance(p[2], float) and math.isfinite(p[2])],
     )
     return finished, violations
-
-
-# -- shared ----------------------------------------------------------------------------
-
-
-def _captured(schedule: Schedule, execution: Execution, storage_options):
-    captured = read_capture(
-        schedule.capture, schedule.endpoint, schedule.variant,
-        start=execution.window_start, end=execution.window_end,
-        storage_options=storage_options,
-    )  # fmt: skip
-    if captured.records == 0:
-        return (
-            f"no captured records for {schedule.endpoint} between "
-            f"{execution.window_start:%Y-%m-%dT%H:%M}Z and {execution.window_end:%Y-%m-%dT%H:%M}Z"
-        )
-    return captured
 
 
 __all__ = [

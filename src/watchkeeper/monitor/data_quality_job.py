@@ -16,11 +16,9 @@ import pyarrow as pa
 
 from watchkeeper.artifacts import CONSTRAINTS
 from watchkeeper.baseline import Baseline, constraints_json, load_baseline, suggest_constraints
-from watchkeeper.capture import read_capture
 from watchkeeper.catalog import (
     COMPLETED,
     COMPLETED_WITH_VIOLATIONS,
-    FAILED,
     Execution,
     MonitoringStore,
     Schedule,
@@ -28,6 +26,7 @@ from watchkeeper.catalog import (
 from watchkeeper.checks.pipeline import run_check, write_outcome
 from watchkeeper.checks.violations import Violation
 from watchkeeper.monitor.metrics import metric_points
+from watchkeeper.monitor.window import captured_window
 from watchkeeper.notify.messages import failure_reason
 
 log = logging.getLogger("watchkeeper.monitor")
@@ -45,25 +44,8 @@ def judge_data_quality(
 ) -> tuple[Execution, list[Violation]]:
     """Profile the window's captured inputs and judge them against the data baseline."""
     baseline = load_baseline(schedule.baseline, storage_options)
-    captured = read_capture(
-        schedule.capture,
-        schedule.endpoint,
-        schedule.variant,
-        start=execution.window_start,
-        end=execution.window_end,
-        storage_options=storage_options,
-    )
-    if captured.records == 0:
-        empty = store.finish_execution(
-            execution.id,
-            status=FAILED,
-            failure_reason=(
-                f"no captured records for {schedule.endpoint} between "
-                f"{execution.window_start:%Y-%m-%dT%H:%M}Z and "
-                f"{execution.window_end:%Y-%m-%dT%H:%M}Z"
-            ),
-            corrupt_lines=captured.corrupt_lines,
-        )
+    captured, empty = captured_window(store, schedule, execution, storage_options)
+    if empty is not None:
         return empty, []
     table = features_of(captured.table, baseline)
     outcome = run_check(table, baseline=baseline, storage_options=storage_options)

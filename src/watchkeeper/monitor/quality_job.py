@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from watchkeeper.artifacts import CONSTRAINT_VIOLATIONS, CONSTRAINTS, REPORT_HTML, STATISTICS
-from watchkeeper.capture import read_capture
 from watchkeeper.catalog import (
     COMPLETED,
     COMPLETED_WITH_VIOLATIONS,
@@ -45,6 +44,7 @@ from watchkeeper.checks.violations import Violation, violations_document
 from watchkeeper.errors import FormatError, UsageError, WatchkeeperError
 from watchkeeper.io.storage import join, read_json
 from watchkeeper.monitor.artifacts import write_artifacts
+from watchkeeper.monitor.window import captured_window
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
 from watchkeeper.report.quality_page import render_quality_html
@@ -100,27 +100,12 @@ def judge_model_quality(
     storage_options: dict | None,
     folder: str,
     now: dt.datetime,
-) -> tuple[Execution, list[dict]]:
+) -> tuple[Execution, list[Violation]]:
     options = schedule.options
     constraints = read_json(join(schedule.baseline, CONSTRAINTS), storage_options)
-    captured = read_capture(
-        schedule.capture,
-        schedule.endpoint,
-        schedule.variant,
-        start=execution.window_start,
-        end=execution.window_end,
-        storage_options=storage_options,
-    )
-    if captured.records == 0:
-        reason = (
-            f"no captured records for {schedule.endpoint} between "
-            f"{execution.window_start:%Y-%m-%dT%H:%M}Z and {execution.window_end:%Y-%m-%dT%H:%M}Z"
-        )
-        finished = store.finish_execution(
-            execution.id, status=FAILED, failure_reason=reason,
-            corrupt_lines=captured.corrupt_lines,
-        )  # fmt: skip
-        return finished, []
+    captured, empty = captured_window(store, schedule, execution, storage_options)
+    if empty is not None:
+        return empty, []
     labels = read_labels(
         options["ground_truth"],
         schedule.endpoint,
