@@ -135,7 +135,9 @@ def query(
     INSTALL/LOAD, SET and statements that change anything are refused (exit 2).
     """
     with handled():
-        frame = _store(uri, None).query(sql, allow_external_access=unsafe_sql)
+        from watchkeeper.featurestore.definitions import with_iso_times
+
+        frame = with_iso_times(_store(uri, None).query(sql, allow_external_access=unsafe_sql))
         if json_output:
             print_json(frame.to_dict("records"))
             return

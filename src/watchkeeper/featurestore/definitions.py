@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from watchkeeper.errors import SchemaError, UsageError
 
@@ -158,6 +159,53 @@ def parse_event_times(values: pd.Series, kind: str) -> pd.Series:
             by_number = pd.to_datetime(numbers, unit="s", utc=True, errors="coerce")
             parsed = parsed.fillna(by_number)
     return parsed.astype("datetime64[us, UTC]")
+
+
+def format_event_times(times: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """UTC timestamps as ISO-8601 text ending in ``Z``, exact to the microsecond and with
+    no more fraction than the instant needs: whole seconds, milliseconds or microseconds.
+
+    >>> import pandas as pd
+    >>> stamps = pd.to_datetime(["2024-05-01T11:30:15.250Z", "2024-05-01T11:30:15Z",
+    ...     "1969-12-31T23:59:59.999999Z"], utc=True, format="ISO8601")
+    >>> format_event_times(pa.array(stamps, TIME_TYPE)).to_pylist()
+    ['2024-05-01T11:30:15.250Z', '2024-05-01T11:30:15Z', '1969-12-31T23:59:59.999999Z']
+    """
+    if isinstance(times, pa.ChunkedArray):
+        times = times.combine_chunks()
+    micros = times.cast(TIME_TYPE).cast(pa.int64())
+    valid = micros.is_valid()
+    values = micros.fill_null(0).to_numpy()
+    seconds, fraction = np.divmod(values, 1_000_000)
+    # Arrow's %S prints a timestamp's fraction too, so format whole seconds only
+    whole = pa.array(seconds, pa.int64()).cast(pa.timestamp("s", tz="UTC"))
+    stem = pc.strftime(whole, format="%Y-%m-%dT%H:%M:%S")
+    millis = fraction % 1000 == 0
+    digits = np.where(millis, fraction // 1000, fraction)
+    padded = pc.if_else(
+        pa.array(millis),
+        pc.utf8_lpad(pa.array(digits).cast(pa.string()), width=3, padding="0"),
+        pc.utf8_lpad(pa.array(digits).cast(pa.string()), width=6, padding="0"),
+    )
+    tail = pc.if_else(pa.array(fraction == 0), "", pc.binary_join_element_wise(".", padded, ""))
+    text = pc.binary_join_element_wise(stem, tail, "Z", "")
+    return pc.if_else(valid, text, pa.scalar(None, pa.string()))
+
+
+def with_iso_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each timezone-aware time column as :func:`format_event_times` text,
+    for showing query results (``fs query``, a query's CSV) to the microsecond."""
+    shown = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            utc = column.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+            shown[name] = pd.Series(
+                format_event_times(pa.array(utc, TIME_TYPE)).to_pandas(),
+                index=frame.index,
+                dtype="object",
+            )
+    return shown
 
 
 def validate_frame(

@@ -31,24 +31,22 @@ from watchkeeper.featurestore.definitions import (
     IngestReport,
     check_definitions,
     check_group_name,
+    format_event_times,
     infer_definitions,
     parse_event_times,
     to_pandas,
     validate_frame,
 )
-from watchkeeper.featurestore.online import OnlineStore
+from watchkeeper.featurestore.online import OnlineStore, event_time_us
 from watchkeeper.io import storage
 
 EXTRA_COLUMNS = ("write_time", "api_invocation_time", "is_deleted")
+# the ingested event times as they were written, carried beside the rows to the online store
+_TIME_TEXT = "__event_time_text"
 
 
 def _now() -> pd.Timestamp:
     return pd.Timestamp(dt.datetime.now(dt.UTC)).as_unit("us")
-
-
-def _iso(times: pa.Array) -> pa.Array:
-    # Arrow's %S already carries the microseconds of a microsecond timestamp
-    return pc.strftime(times, format="%Y-%m-%dT%H:%M:%SZ")
 
 
 class GroupStore(Protocol):
@@ -266,7 +264,9 @@ class FeatureGroup:
             online = self.store.online_store if self.online_enabled else None
             call.seal(online)
             if online is not None:
-                records = self._online_records(table)
+                records = self._online_records(
+                    table, _event_time_texts(frame[description["EventTimeFeatureName"]], rejected)
+                )
                 call.commit_online(
                     online,
                     lambda commit: online.write(
@@ -310,7 +310,7 @@ class FeatureGroup:
             call.seal(online)
             if online is not None:
                 record_id = str(table.column(id_name).to_pylist()[0])
-                time_text = _iso(table.column(time_name)).to_pylist()[0]
+                time_text = format_event_times(table.column(time_name)).to_pylist()[0]
                 removed = call.commit_online(
                     online,
                     lambda commit: online.delete(self.name, record_id, time_text, commit=commit),
@@ -318,9 +318,12 @@ class FeatureGroup:
             call.publish()
         return bool(removed)
 
-    def _online_records(self, table: pa.Table) -> list[dict[str, Any]]:
+    def _online_records(self, table: pa.Table, time_texts: pa.Array) -> list[dict[str, Any]]:
+        """The latest record of each id, its event time in the form it was written in
+        when that was text naming the same instant, else as :func:`format_event_times`."""
         id_name = self.record_identifier_name
         time_name = self.event_time_feature_name
+        table = table.append_column(_TIME_TEXT, time_texts)
         # only the latest event of each id can matter online
         order = pc.sort_indices(
             table, sort_keys=[(id_name, "ascending"), (time_name, "descending")]
@@ -331,8 +334,14 @@ class FeatureGroup:
         first[1:] = ids[1:] != ids[:-1]
         latest = ordered.filter(pa.array(first))
         times = latest.column(time_name)
-        latest = latest.set_column(latest.schema.get_field_index(time_name), time_name, _iso(times))
-        return latest.to_pylist()
+        written = latest.column(_TIME_TEXT).to_pylist()
+        latest = latest.drop_columns([_TIME_TEXT])
+        micros = times.cast(pa.int64()).to_pylist()
+        rendered = format_event_times(times).to_pylist()
+        records = latest.to_pylist()
+        for record, text, canonical, us in zip(records, written, rendered, micros, strict=True):
+            record[time_name] = text if _same_instant(text, us) else canonical
+        return records
 
     def _stage(
         self, call: Call, table: pa.Table, invoked: pd.Timestamp, deleted: bool
@@ -406,6 +415,27 @@ class FeatureGroup:
         for name in feature_names:
             if name not in known:
                 raise UsageError(f"feature '{name}' is not in feature group '{self.name}'")
+
+
+def _event_time_texts(values: pd.Series, rejected: list[tuple[int, str]]) -> pa.Array:
+    """The event times of the rows validation kept, in their order: the text as written,
+    null where it was not text (a datetime, epoch seconds)."""
+    keep = np.ones(len(values), dtype=bool)
+    keep[[row for row, _ in rejected]] = False
+    kept = values.reset_index(drop=True)[keep]
+    if pd.api.types.infer_dtype(kept, skipna=True) != "string":
+        return pa.nulls(len(kept), pa.string())
+    return pa.array(kept.astype("string"), pa.string(), from_pandas=True)
+
+
+def _same_instant(text: str | None, micros: int) -> bool:
+    """Whether ``text`` reads, as the online store reads it, as this very microsecond."""
+    if text is None:
+        return False
+    try:
+        return event_time_us(text) == micros
+    except UsageError:
+        return False
 
 
 def _dumps(document: dict[str, Any]) -> str:
