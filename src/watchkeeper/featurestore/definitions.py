@@ -139,6 +139,15 @@ class IngestReport:
         """How many rows the frame had."""
         return self.ingested + self.n_rejected
 
+    @property
+    def failed_rows(self) -> list[int]:
+        """The numbers of the rejected rows (SageMaker's ``failed_rows``)."""
+        return [row for row, _ in self.rejected]
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Return at once: the ingest was done when this report was made. For code written
+        against SageMaker's ``ingest(..., wait=False)`` followed by ``wait()``."""
+
 
 def _show(value: Any) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)

@@ -15,7 +15,10 @@ not import it (the store makes its groups, so the import goes the other way).
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import InputError, UsageError
+from watchkeeper.featurestore.athena import AthenaQuery
 from watchkeeper.featurestore.commit import Call, Staging
 from watchkeeper.featurestore.definitions import (
     TIME_TYPE,
@@ -39,6 +43,8 @@ from watchkeeper.featurestore.definitions import (
 )
 from watchkeeper.featurestore.online import OnlineStore, event_time_us
 from watchkeeper.io import storage
+
+log = logging.getLogger("watchkeeper.featurestore")
 
 EXTRA_COLUMNS = ("write_time", "api_invocation_time", "is_deleted")
 # the ingested event times as they were written, carried beside the rows to the online store
@@ -77,6 +83,10 @@ class GroupStore(Protocol):
         """Add an ingested batch's profile to the group's dataset."""
         ...
 
+    def query(self, sql_text: str, *, allow_external_access: bool = False) -> pd.DataFrame:
+        """Run one read-only SQL query over the offline stores."""
+        ...
+
 
 class FeatureGroup:
     """A named set of features keyed by a record identifier and versioned by event time.
@@ -109,7 +119,30 @@ class FeatureGroup:
     @property
     def offline_uri(self) -> str:
         """Where the group's offline Parquet files live."""
-        return storage.join(self.store.uri, self.name)
+        config = self.describe()["OfflineStoreConfig"]["S3StorageConfig"]
+        # groups registered before s3_uri was accepted record their folder as S3Uri
+        return config.get("ResolvedOutputS3Uri") or config["S3Uri"]
+
+    def _offline_root(self, s3_uri: Any) -> str:
+        """The folder the group's offline folder goes in: ``s3_uri``, checked to be on
+        the filesystem the store stages its writes on, or the store's own."""
+        if s3_uri is None:
+            return self.store.uri
+        if not isinstance(s3_uri, str | os.PathLike) or not os.fspath(s3_uri).strip():
+            raise UsageError(f"s3_uri must be a folder or an s3:// URI, got {s3_uri!r}")
+        root = os.fspath(s3_uri).rstrip("/")
+        if storage.is_local(root):
+            root = str(Path(root.removeprefix("file://")).resolve())
+        if storage.is_local(root) != storage.is_local(self.store.uri) or (
+            not storage.is_local(root)
+            and root.split("://")[0] != str(self.store.uri).split("://")[0]
+        ):
+            raise UsageError(
+                f"s3_uri '{s3_uri}' is on another filesystem than this feature store "
+                f"('{self.store.uri}'): open FeatureStore('{s3_uri}') to keep the offline "
+                "store there"
+            )
+        return root
 
     def exists(self) -> bool:
         """Whether the group is in the registry."""
@@ -123,8 +156,18 @@ class FeatureGroup:
         description: str | None = None,
         tags: list[dict[str, str]] | dict[str, str] | None = None,
         feature_definitions: list[dict[str, str]] | None = None,
+        *,
+        s3_uri: str | None = None,
+        role_arn: str | None = None,
     ) -> dict[str, Any]:
-        """Register the group; returns its description (see :meth:`describe`)."""
+        """Register the group; returns its description (see :meth:`describe`).
+
+        The offline files go to ``{s3_uri}/{name}/`` when ``s3_uri`` is given (a folder
+        or bucket prefix on the store's own filesystem, as SageMaker's offline store
+        location), else to the store's folder. ``role_arn`` is accepted so that
+        SageMaker code runs as written, and ignored: files are written with the
+        process's own credentials.
+        """
         definitions = check_definitions(feature_definitions or self.feature_definitions)
         if not definitions:
             raise UsageError(
@@ -157,6 +200,14 @@ class FeatureGroup:
             raise UsageError(f"feature name '{clash[0]}' is reserved by the offline store")
         if self.exists():
             raise UsageError(f"feature group '{self.name}' already exists")
+        offline_root = self._offline_root(s3_uri)
+        default_uri = storage.join(self.store.uri, self.name)
+        if role_arn is not None:
+            log.info(
+                "feature group %s: role_arn ignored; files are written with this process's "
+                "own credentials",
+                self.name,
+            )
         if isinstance(tags, dict):
             tags = [{"Key": k, "Value": v} for k, v in tags.items()]
         description_doc = {
@@ -167,7 +218,10 @@ class FeatureGroup:
             "FeatureDefinitions": definitions,
             "OnlineStoreConfig": {"EnableOnlineStore": bool(enable_online_store)},
             "OfflineStoreConfig": {
-                "S3StorageConfig": {"S3Uri": self.offline_uri},
+                "S3StorageConfig": {
+                    "S3Uri": offline_root if s3_uri is not None else default_uri,
+                    "ResolvedOutputS3Uri": storage.join(offline_root, self.name),
+                },
                 "DataCatalogConfig": {"TableName": self.name},
             },
             "CreationTime": dt.datetime.now(dt.UTC).isoformat(),
@@ -206,6 +260,15 @@ class FeatureGroup:
     def online_enabled(self) -> bool:
         return bool(self.describe()["OnlineStoreConfig"]["EnableOnlineStore"])
 
+    def athena_query(self) -> AthenaQuery:
+        """An object to run SQL over the offline store as SageMaker's ``athena_query()``
+        does: ``run(query_string, output_location)``, ``wait()``, ``as_dataframe()``;
+        its ``table_name`` names the group in the SQL (see
+        :mod:`watchkeeper.featurestore.athena`)."""
+        return AthenaQuery(
+            self.store, self.describe()["OfflineStoreConfig"]["DataCatalogConfig"]["TableName"]
+        )
+
     def feature_names(self) -> list[str]:
         """The names of the group's features, in definition order."""
         return [item["FeatureName"] for item in self.describe()["FeatureDefinitions"]]
@@ -224,8 +287,21 @@ class FeatureGroup:
 
     # -- writes -------------------------------------------------------------------------
 
-    def ingest(self, data_frame: Any, max_workers: int = 1) -> IngestReport:
+    def ingest(
+        self,
+        data_frame: Any,
+        max_workers: int = 1,
+        max_processes: int = 1,
+        wait: bool = True,
+        timeout: float | None = None,
+        profile_name: str | None = None,
+    ) -> IngestReport:
         """Validate a frame against the definitions and write the rows that fit.
+
+        The ingest is synchronous: it returns once the rows are in both stores, so
+        ``wait`` (and SageMaker's ``max_processes``, ``timeout``, ``profile_name``) is
+        accepted for SageMaker code to run as written and changes nothing; the report's
+        :meth:`~IngestReport.wait` returns at once.
 
         Rows with a missing record identifier, an event time that cannot be read, a value
         of the wrong type or a value in a column the group does not define are left out
