@@ -410,13 +410,24 @@ class FeatureGroup:
         first[1:] = ids[1:] != ids[:-1]
         latest = ordered.filter(pa.array(first))
         times = latest.column(time_name)
-        written = latest.column(_TIME_TEXT).to_pylist()
+        written = latest.column(_TIME_TEXT)
         latest = latest.drop_columns([_TIME_TEXT])
-        micros = times.cast(pa.int64()).to_pylist()
-        rendered = format_event_times(times).to_pylist()
+        rendered = format_event_times(times)
+        # text already in the rendered form needs no second reading; the rest is read
+        # as the online store reads it, row by row
+        other = pc.invert(pc.fill_null(pc.equal(written, rendered), False)).to_numpy(
+            zero_copy_only=False
+        ) & written.is_valid().to_numpy(zero_copy_only=False)
+        texts = rendered.to_pylist()
+        if other.any():
+            micros = times.cast(pa.int64()).to_numpy(zero_copy_only=False)
+            for row in np.flatnonzero(other).tolist():
+                text = written[row].as_py()
+                if _same_instant(text, int(micros[row])):
+                    texts[row] = text
         records = latest.to_pylist()
-        for record, text, canonical, us in zip(records, written, rendered, micros, strict=True):
-            record[time_name] = text if _same_instant(text, us) else canonical
+        for record, text in zip(records, texts, strict=True):
+            record[time_name] = text
         return records
 
     def _stage(
