@@ -54,6 +54,20 @@ def test_online_records_keep_the_event_time_as_written(store):
     assert [r["event_time"] for r in group.batch_get_record([4, 1])] == [WRITTEN[3], WRITTEN[0]]
 
 
+def test_rows_left_out_do_not_shift_the_event_times_of_the_others(store):
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "event_time": [WRITTEN[0], "later", WRITTEN[3], None],
+            "x": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    group = _group(store, frame)
+    assert group.get_record(1)["event_time"] == WRITTEN[0]
+    assert group.get_record(2) is None and group.get_record(4) is None
+    assert group.get_record(3) == {"id": 3, "event_time": WRITTEN[3], "x": 3.0}
+
+
 def test_event_times_given_as_datetimes_come_back_exact_in_utc(store):
     times = pd.to_datetime(
         ["2024-05-01T11:30:15.000001Z", "2024-05-01T11:30:15.250Z", "2024-05-01T11:30:00Z"],

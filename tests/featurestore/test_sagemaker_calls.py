@@ -82,8 +82,12 @@ def test_the_notebook_runs_as_written_on_s3(s3_bucket, tmp_path):
 
     def query_data(query_string):
         query = feature_group.athena_query()
-        query.run(query_string=query_string, output_location=output_location)
+        query_id = query.run(query_string=query_string, output_location=output_location)
         query.wait()
+        execution = query.get_query_execution()["QueryExecution"]
+        assert execution["ResultConfiguration"]["OutputLocation"] == (
+            f"{base}/query_results/{query_id}.csv"
+        )
         return query.as_dataframe()
 
     query = f"""SELECT approved, sex, math, science, technology, random1, random2 FROM "{table}" ORDER BY index ASC LIMIT 600"""  # noqa: E501

@@ -157,7 +157,7 @@ class FeatureGroup:
         tags: list[dict[str, str]] | dict[str, str] | None = None,
         feature_definitions: list[dict[str, str]] | None = None,
         *,
-        s3_uri: str | None = None,
+        s3_uri: str | os.PathLike[str] | None = None,
         role_arn: str | None = None,
     ) -> dict[str, Any]:
         """Register the group; returns its description (see :meth:`describe`).
