@@ -21,7 +21,8 @@ Routes:
   (as above), by default the request's own type; ``X-Amzn-SageMaker-Inference-Id``
   (or ``X-Inference-Id``) becomes the captured record's ``inferenceId``.
 - ``GET /metrics``: Prometheus text, from the app's own registry (``app.registry``).
-- ``GET /docs``: the OpenAPI documentation.
+- ``GET /docs`` (also ``/apidocs``) and ``GET /redoc``: the OpenAPI documentation,
+  working offline (see :mod:`watchkeeper.serve.docs`).
 
 Every error is JSON ``{"error": "<one line>", "detail": [...]}``; validation errors
 list each problem as ``{"row", "feature", "message"}``. Requests are checked before the
@@ -51,6 +52,7 @@ from watchkeeper.capture.layout import check_name
 from watchkeeper.capture.middleware import INFERENCE_ID_HEADERS
 from watchkeeper.errors import UsageError
 from watchkeeper.model import LoadedModel
+from watchkeeper.serve.docs import add_documentation
 from watchkeeper.serve.metrics import CaptureCollector, RequestMetrics, ServingMetrics
 from watchkeeper.serve.payload import (
     CSV,
@@ -185,6 +187,8 @@ def create_app(
         version=__version__,
         description=_description(model, name, variant),
         lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.model, app.endpoint, app.variant = model, name, variant
     app.capture, app.max_body_bytes = capture, max_body_bytes
@@ -195,6 +199,7 @@ def create_app(
         app.registry.register(CaptureCollector(capture, name, variant))
     _add_error_handlers(app)
     _add_routes(app)
+    add_documentation(app)
     return app
 
 
