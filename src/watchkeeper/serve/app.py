@@ -360,7 +360,7 @@ def _predict_and_capture(
 ) -> tuple[bytes, str]:
     model = app.model
     if app.feature_group is not None and kind != CSV:
-        body = _with_stored_features(app.feature_group, body)
+        body = _with_stored_features(app.feature_group, body, model.feature_names)
     columns = csv_columns(body, model) if kind == CSV else json_columns(body, model)
     rows = len(columns[0]) if columns else 0
     try:
@@ -387,9 +387,15 @@ def _predict_and_capture(
     return answer, answer_type
 
 
-def _with_stored_features(group: Any, body: bytes) -> bytes:
-    """A request of record ids only, made a request of those records' stored features
-    (the record id and event time left out); any other request as it came."""
+def _with_stored_features(group: Any, body: bytes, features: list[str] | None) -> bytes:
+    """A request of record ids only, made a request of those records' stored features;
+    any other request as it came.
+
+    A group often stores more than the model takes (the label, above all, in the layout
+    the model was trained from): with the model's feature names known, exactly those are
+    sent, in the model's order; otherwise every stored feature but the record id and the
+    event time.
+    """
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -404,8 +410,19 @@ def _with_stored_features(group: Any, body: bytes) -> bytes:
         raise RequestProblem(
             404, f"feature group {group.name!r} has no record {missing[0]!r}"
         )
-    dropped = {key, group.event_time_feature_name}
-    rows = [{k: v for k, v in record.items() if k not in dropped} for record in records]
+    if features is None:
+        dropped = {key, group.event_time_feature_name}
+        rows = [{k: v for k, v in record.items() if k not in dropped} for record in records]
+    else:
+        stored = set(group.feature_names())
+        lacking = [name for name in features if name not in stored]
+        if lacking:
+            raise RequestProblem(
+                422,
+                f"feature group {group.name!r} does not store the model's features "
+                + ", ".join(map(repr, lacking)),
+            )
+        rows = [{name: record.get(name) for name in features} for record in records]
     return json.dumps(rows if isinstance(document, list) else rows[0]).encode()
 
 
