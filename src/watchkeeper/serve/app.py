@@ -20,6 +20,8 @@ Routes:
   object); ``Accept`` ``text/csv`` (one prediction per line) or ``application/json``
   (as above), by default the request's own type; ``X-Amzn-SageMaker-Inference-Id``
   (or ``X-Inference-Id``) becomes the captured record's ``inferenceId``.
+- ``GET /api/v1/capture``, ``PUT /api/v1/capture``: the capture settings, changed
+  while the server runs (``{"enabled": false}``, ``{"sampling_percent": 10}``).
 - ``GET /metrics``: Prometheus text, from the app's own registry (``app.registry``).
 - ``GET /docs`` (also ``/apidocs``) and ``GET /redoc``: the OpenAPI documentation,
   working offline (see :mod:`watchkeeper.serve.docs`).
@@ -52,6 +54,7 @@ from watchkeeper.capture.layout import check_name
 from watchkeeper.capture.middleware import INFERENCE_ID_HEADERS
 from watchkeeper.errors import UsageError
 from watchkeeper.model import LoadedModel
+from watchkeeper.serve.capture_settings import add_capture_routes
 from watchkeeper.serve.docs import add_documentation
 from watchkeeper.serve.metrics import CaptureCollector, RequestMetrics, ServingMetrics
 from watchkeeper.serve.payload import (
@@ -199,6 +202,7 @@ def create_app(
         app.registry.register(CaptureCollector(capture, name, variant))
     _add_error_handlers(app)
     _add_routes(app)
+    add_capture_routes(app, ErrorAnswer)
     add_documentation(app)
     return app
 
