@@ -127,6 +127,21 @@ def test_instances_and_predictions_are_rows(tmp_path):
     ]
 
 
+def test_a_request_of_lists_is_positioned_after_the_prediction_alone(tmp_path):
+    answer = {"predictions": [2], "probabilities": [[0.1, 0.2, 0.7]], "classes": [0, 1, 2]}
+    write_records(tmp_path / HOUR / "a.jsonl", [
+        json_record({"instances": [[6.9, 3.1]]}, answer, T0),
+        csv_record("6.5,3.0", "2", T0),
+    ])  # fmt: skip
+    # as in the CSV record, whose answer is _c0: the request's fields are _c1 and _c2
+    assert features(window(tmp_path).table) == [
+        {"predictions": 2, "probabilities_0": 0.1, "probabilities_1": 0.2,
+         "probabilities_2": 0.7, "_c0": None, "_c1": 6.9, "_c2": 3.1},
+        {"predictions": None, "probabilities_0": None, "probabilities_1": None,
+         "probabilities_2": None, "_c0": 2, "_c1": 6.5, "_c2": 3.0},
+    ]  # fmt: skip
+
+
 def test_answers_are_named_as_they_name_themselves(tmp_path):
     answer = {"predictions": [1, 0], "probabilities": [[0.2, 0.8], [0.9, 0.1]],
               "classes": [0, 1]}  # fmt: skip

@@ -380,8 +380,14 @@ def _python_rows(texts: list[str | None], kinds: list[str], side: str) -> SideRo
 
 
 def _width(row: list[tuple[Key, str | None]]) -> int:
-    """Fields a row takes in the assembled row: all positions, or the names with a value."""
+    """Fields a row takes in the assembled row: all positions, or the names with a value.
+    An answer row (see :func:`_answer_rows`) takes the positions of its predictions only,
+    as its CSV form would, so the positions of a request's fields are the same whichever
+    form the answer took."""
     if row and isinstance(row[0][0], str):
+        if row[0][0] == WRAPPERS["output"] or row[0][0].startswith(WRAPPERS["output"] + "_"):
+            row = [(key, value) for key, value in row
+                   if isinstance(key, str) and key.startswith(WRAPPERS["output"])]  # fmt: skip
         return sum(value is not None for _, value in row)
     return len(row)
 
