@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pyarrow as pa
 
@@ -30,6 +31,8 @@ from watchkeeper.monitor.window import captured_window
 from watchkeeper.notify.messages import failure_reason
 
 log = logging.getLogger("watchkeeper.monitor")
+
+_POSITIONAL = re.compile(r"_c\d+")
 
 def judge_data_quality(
     store: MonitoringStore,
@@ -99,7 +102,9 @@ def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
     names = list(baseline.constraints.features) or (
         list(baseline.statistics.columns) if baseline.statistics else []
     )
-    if not names:
+    positions = [int(name[2:]) for name in keep if _POSITIONAL.fullmatch(name)]
+    if not names or (positions and max(positions) >= len(names)):
+        # rows wider than the baseline: no name is certain, every difference is reported
         return table
     table = named_by_position(table, names)
     answers = set(answer_columns(table)) - set(names)
