@@ -6,7 +6,7 @@
 >>> model = LoadedModel.from_object(LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0]))
 >>> app = create_app(model, name="doubler")
 >>> sorted(route.path for route in app.routes if "{" in route.path)
-['/endpoints/{name}/invocations']
+['/docs/static/{name}', '/endpoints/{name}/invocations']
 
 Routes:
 
