@@ -121,10 +121,42 @@ def test_instances_and_predictions_are_rows(tmp_path):
         json_record({"instances": [{"a": 1}]}, {"predictions": [{"label": "no"}]}, T0),
     ])  # fmt: skip
     assert features(window(tmp_path).table) == [
-        {"_c0": 0.5, "label": None, "_c1": 5, "_c2": 6, "a": None},
-        {"_c0": 0.6, "label": None, "_c1": 7, "_c2": 8, "a": None},
-        {"_c0": None, "label": "no", "_c1": None, "_c2": None, "a": 1},
+        {"predictions": 0.5, "label": None, "_c1": 5, "_c2": 6, "a": None},
+        {"predictions": 0.6, "label": None, "_c1": 7, "_c2": 8, "a": None},
+        {"predictions": None, "label": "no", "_c1": None, "_c2": None, "a": 1},
     ]
+
+
+def test_a_request_of_lists_is_positioned_after_the_prediction_alone(tmp_path):
+    answer = {"predictions": [2], "probabilities": [[0.1, 0.2, 0.7]], "classes": [0, 1, 2]}
+    write_records(tmp_path / HOUR / "a.jsonl", [
+        json_record({"instances": [[6.9, 3.1]]}, answer, T0),
+        csv_record("6.5,3.0", "2", T0),
+    ])  # fmt: skip
+    # as in the CSV record, whose answer is _c0: the request's fields are _c1 and _c2
+    assert features(window(tmp_path).table) == [
+        {"predictions": 2, "probabilities_0": 0.1, "probabilities_1": 0.2,
+         "probabilities_2": 0.7, "_c0": None, "_c1": 6.9, "_c2": 3.1},
+        {"predictions": None, "probabilities_0": None, "probabilities_1": None,
+         "probabilities_2": None, "_c0": 2, "_c1": 6.5, "_c2": 3.0},
+    ]  # fmt: skip
+
+
+def test_answers_are_named_as_they_name_themselves(tmp_path):
+    answer = {"predictions": [1, 0], "probabilities": [[0.2, 0.8], [0.9, 0.1]],
+              "classes": [0, 1]}  # fmt: skip
+    write_records(tmp_path / HOUR / "a.jsonl", [
+        json_record([{"x": 1.5}, {"x": 2.5}], answer, T0),
+        json_record({"x": 3.5}, {"predictions": [[1, 2]]}, T0),
+    ])  # fmt: skip
+    assert features(window(tmp_path).table) == [
+        {"predictions": 1, "probabilities_0": 0.2, "probabilities_1": 0.8,
+         "predictions_0": None, "predictions_1": None, "x": 1.5},
+        {"predictions": 0, "probabilities_0": 0.9, "probabilities_1": 0.1,
+         "predictions_0": None, "predictions_1": None, "x": 2.5},
+        {"predictions": None, "probabilities_0": None, "probabilities_1": None,
+         "predictions_0": 1, "predictions_1": 2, "x": 3.5},
+    ]  # fmt: skip
 
 
 def test_positional_input_after_a_named_answer_continues_the_numbering(tmp_path):
@@ -239,7 +271,8 @@ def test_sagemaker_sdk_json_capture(tmp_path):
     result = window(tmp_path, "2019-11-24T07:00:00", "2019-11-24T08:00:00")
     assert result.records == 2
     assert features(result.table) == [
-        {"_c0": 3.5, "_c1": 1.0}, {"_c0": 4.0, "_c1": 2.0}, {"_c0": 5.5, "_c1": 5.0},
+        {"predictions": 3.5, "_c1": 1.0}, {"predictions": 4.0, "_c1": 2.0},
+        {"predictions": 5.5, "_c1": 5.0},
     ] * 2  # fmt: skip
     assert result.table.schema.field("_c1").type == pa.float64()  # JSON wrote 1.0, not 1
     assert result.table["__inference_time"][0].as_py() == utc("2019-11-24T07:30:50")

@@ -9,22 +9,24 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
-import pytest
-from serving import HOST, SETOSA, SETOSA_CSV, VIRGINICA_CSV, running
+from serving import (
+    HOST,
+    SETOSA,
+    SETOSA_CSV,
+    VIRGINICA_CSV,
+    captured,
+    free_port,
+    running,
+    wait_for_server,
+)
 
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.model import load_model
 from watchkeeper.serve import INFERENCE_ID_HEADER, create_app
 
 CSV = {"content-type": "text/csv"}
-
-
-def captured(destination: Path, endpoint: str = "iris") -> list[dict]:
-    files = sorted((destination / endpoint / "AllTraffic").glob("*/*/*/*/*.jsonl"))
-    return [json.loads(line) for file in files for line in file.read_text().splitlines()]
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -134,7 +136,7 @@ def test_a_capture_that_raises_does_not_fail_the_request(models, tmp_path, caplo
 
 
 def test_serve_command_captures_and_stops_cleanly_on_sigterm(models, tmp_path):
-    port = _free_port()
+    port = free_port()
     script = "import typer; from watchkeeper.cli.serve import command; typer.run(command)"
     process = subprocess.Popen(
         [sys.executable, "-c", script, str(models["sklearn"]), "--port", str(port),
@@ -145,7 +147,7 @@ def test_serve_command_captures_and_stops_cleanly_on_sigterm(models, tmp_path):
     )  # fmt: skip
     try:
         url = f"http://{HOST}:{port}"
-        _wait_for(url, process)
+        wait_for_server(url, process)
         answer = httpx.post(f"{url}/endpoints/flowers/invocations", content=SETOSA_CSV, headers=CSV)
         assert answer.text == "0"
         process.send_signal(signal.SIGTERM)
@@ -171,24 +173,3 @@ def test_serve_command_errors_are_one_line(models, tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'missing.joblib'}: no such model file"
     ]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited: {process.stdout.read().decode()}")
-        try:
-            if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    pytest.fail("the server did not start")

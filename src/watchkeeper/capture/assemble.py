@@ -7,13 +7,22 @@ the record is counted as mismatched.
 
 Fields keep their JSON names; positional fields are named ``_c0, _c1, …`` by their
 place in the assembled row, output fields first, as SageMaker names a headerless CSV.
+A JSON answer ``{"predictions": [...], "probabilities": [[...]], ...}`` (the one
+``watchkeeper serve`` gives) is named as it names itself: ``predictions`` (or
+``predictions_0, …`` for several outputs) and ``probabilities_0, probabilities_1, …``
+(the probability of each class, in the order of the answer's ``classes``).
+:func:`named_by_position` gives a window mixing CSV and JSON records one set of
+names; the output columns are listed in the table's schema metadata
+(:func:`answer_columns`).
 A column whose every value reads as a whole number is int64, one whose every value reads
 as a number float64, any other is a string column.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +33,8 @@ from watchkeeper.capture.payloads import Key, SideRows, read_side, scatter
 
 _POSITIONAL = re.compile(r"_c[0-9]+")
 METADATA = ("__event_id", "__inference_id", "__inference_time")
+ANSWER = "predictions"  # the answer's column, where SageMaker's positional naming has _c0
+_ANSWERS_KEY = b"watchkeeper.answer_columns"
 
 
 @dataclass
@@ -42,6 +53,7 @@ def assemble(records: pa.Table) -> Assembled:
     bad = output.bad | inputs.bad
     pairing = _pair(output, inputs, bad)
     columns = _output_columns(output, pairing.output)
+    output_names = set(columns)
     for name, parts in _input_columns(
         inputs, pairing.input, _widths(output, pairing.output, pairing.record), taken=set(columns)
     ).items():
@@ -50,11 +62,13 @@ def assemble(records: pa.Table) -> Assembled:
     metadata = records.select(["event_id", "inference_id", "inference_time"]).take(pairing.record)
     # Built from arrays, not a dict, so that records whose payloads hold no fields at all
     # (`{}`) still give their rows.
+    names = [_unreserved(name, columns) for name in columns]
+    outputs = [name for name, key in zip(names, columns, strict=True) if key in output_names]
     table = pa.Table.from_arrays(
         features + [column.combine_chunks() for column in metadata.columns],
-        names=[*(_unreserved(name, columns) for name in columns), *METADATA],
+        names=[*names, *METADATA],
     )
-    return Assembled(table, bad, pairing.mismatched)
+    return Assembled(_with_answers(table, outputs), bad, pairing.mismatched)
 
 
 def _unreserved(name: str, taken: Parts) -> str:
@@ -165,3 +179,64 @@ def _typed(column: pa.Array) -> pa.Array:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
     return column
+
+
+# -- one set of names for a window --------------------------------------------------------
+
+
+def answer_columns(table: pa.Table) -> list[str]:
+    """The columns of ``table`` that came from the answers (the output side)."""
+    metadata = table.schema.metadata or {}
+    listed = json.loads(metadata.get(_ANSWERS_KEY, b"[]"))
+    return [name for name in listed if name in table.column_names]
+
+
+def _with_answers(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    metadata = dict(table.schema.metadata or {})
+    metadata[_ANSWERS_KEY] = json.dumps(list(names)).encode()
+    return table.replace_schema_metadata(metadata)
+
+
+def named_by_position(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """``table`` with positional columns named: ``_cK`` takes ``names[K]``, as SageMaker
+    matches a headerless CSV to a baseline, and the answer column ``predictions`` stands
+    for ``_c0`` unless ``names[0]`` is already a column of its own. A column that gets
+    the name of a column already there (a CSV record's field and a JSON record's named
+    one) becomes one column: each row keeps the value it has.
+
+    >>> window = pa.table({"_c0": [1, None], "predictions": [None, 0],
+    ...                    "_c1": [2.5, None], "income": [None, 3.0]})
+    >>> named_by_position(window, ["approved", "income"]).to_pylist()
+    [{'approved': 1, 'income': 2.5}, {'approved': 0, 'income': 3.0}]
+    """
+    present = set(table.column_names)
+    merged: dict[str, pa.Array] = {}
+    renamed: dict[str, str] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        target = _target(name, names, present)
+        renamed[name] = target
+        array = column.combine_chunks()
+        merged[target] = _coalesced(merged[target], array) if target in merged else array
+    answers = {renamed[name] for name in answer_columns(table)}
+    result = pa.Table.from_arrays(list(merged.values()), names=list(merged))
+    return _with_answers(result, [name for name in merged if name in answers])
+
+
+def _target(name: str, names: Sequence[str], present: set[str]) -> str:
+    if _POSITIONAL.fullmatch(name) and int(name[2:]) < len(names):
+        return names[int(name[2:])]
+    if name == ANSWER and names and names[0] != ANSWER and names[0] not in present:
+        return names[0]
+    return name
+
+
+def _coalesced(first: pa.Array, second: pa.Array) -> pa.Array:
+    """Each row's value from whichever column has one, in a type both fit."""
+    if first.type != second.type:
+        numeric = all(
+            pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
+            for t in (first.type, second.type)
+        )
+        kind = pa.float64() if numeric else pa.string()
+        first, second = first.cast(kind), second.cast(kind)
+    return pc.coalesce(first, second)

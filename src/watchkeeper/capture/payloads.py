@@ -380,8 +380,14 @@ def _python_rows(texts: list[str | None], kinds: list[str], side: str) -> SideRo
 
 
 def _width(row: list[tuple[Key, str | None]]) -> int:
-    """Fields a row takes in the assembled row: all positions, or the names with a value."""
+    """Fields a row takes in the assembled row: all positions, or the names with a value.
+    An answer row (see :func:`_answer_rows`) takes the positions of its predictions only,
+    as its CSV form would, so the positions of a request's fields are the same whichever
+    form the answer took."""
     if row and isinstance(row[0][0], str):
+        if row[0][0] == WRAPPERS["output"] or row[0][0].startswith(WRAPPERS["output"] + "_"):
+            row = [(key, value) for key, value in row
+                   if isinstance(key, str) and key.startswith(WRAPPERS["output"])]  # fmt: skip
         return sum(value is not None for _, value in row)
     return len(row)
 
@@ -391,7 +397,35 @@ def _payload_rows(text: str | None, kind: str, side: str) -> list[list[tuple[Key
         return []
     if kind == "base64-json":
         text = _base64_text(text)
-    return [_row(value) for value in _json_values(text) for value in _rows_of(value, side)]
+    rows = []
+    for value in _json_values(text):
+        answers = _answer_rows(value) if side == "output" else None
+        rows += answers if answers is not None else [_row(row) for row in _rows_of(value, side)]
+    return rows
+
+
+def _answer_rows(value: object) -> list[list[tuple[Key, str | None]]] | None:
+    """Rows of an answer ``{"predictions": [...], ...}`` whose predictions are values or
+    lists: each named as the answer names it (``predictions``, or ``predictions_0, …``
+    for several outputs), with the row's entry of every other list of one entry per
+    prediction (``probabilities`` → ``probabilities_0, …``). Lists that are not per row
+    (``classes``) are left out. None for any other answer."""
+    if not isinstance(value, dict):
+        return None
+    predictions = value.get(WRAPPERS["output"])
+    if not isinstance(predictions, list) or any(isinstance(p, dict) for p in predictions):
+        return None  # objects of named fields (SageMaker's own answers) are read as rows
+    rows = [list(_named({WRAPPERS["output"]: prediction}, "")) for prediction in predictions]
+    for key, items in value.items():
+        per_row = (
+            isinstance(items, list)
+            and len(items) == len(predictions)
+            and all(isinstance(item, list) for item in items)
+        )
+        if key != WRAPPERS["output"] and per_row:
+            for row, item in zip(rows, items, strict=True):
+                row += _named({key: item}, "")
+    return rows
 
 
 def _json_values(text: str) -> list[object]:

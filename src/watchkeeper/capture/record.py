@@ -8,6 +8,9 @@ encoded::
       "mode":"OUTPUT","data":"0.5","encoding":"CSV"}},
      "eventMetadata":{"eventId":"…","inferenceTime":"2024-05-01T10:00:00Z"},"eventVersion":"0"}
 
+A record of a writer that captures one side only (SageMaker's ``CaptureOptions`` with
+``Input`` or ``Output`` alone) has only that side under ``captureData``.
+
 Payloads whose content type is one of the CSV types are kept as text with encoding
 ``CSV``, those of a JSON type as text with ``JSON``; anything else (images, protobuf, a
 CSV body that is not UTF-8) is base64 with ``BASE64``.
@@ -30,6 +33,7 @@ JSON = "JSON"
 BASE64 = "BASE64"
 EVENT_VERSION = "0"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+INPUT, OUTPUT = "Input", "Output"  # SageMaker's CaptureMode values
 
 Payload = bytes | bytearray | memoryview | str
 
@@ -107,11 +111,13 @@ def capture_record(
     inference_id: str | None = None,
     csv_content_types: Collection[str] = ("text/csv",),
     json_content_types: Collection[str] = ("application/json",),
+    modes: Collection[str] = (INPUT, OUTPUT),
 ) -> dict[str, Any]:
     """One capture record as a dict, ready for :func:`record_line`.
 
     ``inference_time_seconds`` is seconds since the epoch (now when omitted); the
-    event id is a fresh uuid4 unless given; ``inferenceId`` is written only when given.
+    event id is a fresh uuid4 unless given; ``inferenceId`` is written only when given;
+    ``modes`` the sides written (``Input``, ``Output``).
 
     >>> record = capture_record(b"1,2", "text/csv", b"0.5", "text/csv",
     ...                         inference_time_seconds=0, event_id="e1")
@@ -123,11 +129,13 @@ def capture_record(
     metadata = {"eventId": event_id or new_event_id(), "inferenceTime": inference_time(seconds)}
     if inference_id is not None:
         metadata["inferenceId"] = inference_id
+    sides = {}
+    if INPUT in modes:
+        sides["endpointInput"] = _side("INPUT", input_data, input_content_type, *types)
+    if OUTPUT in modes:
+        sides["endpointOutput"] = _side("OUTPUT", output_data, output_content_type, *types)
     return {
-        "captureData": {
-            "endpointInput": _side("INPUT", input_data, input_content_type, *types),
-            "endpointOutput": _side("OUTPUT", output_data, output_content_type, *types),
-        },
+        "captureData": sides,
         "eventMetadata": metadata,
         "eventVersion": EVENT_VERSION,
     }

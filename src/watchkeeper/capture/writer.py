@@ -23,13 +23,15 @@ from types import FrameType
 from typing import Any
 
 from watchkeeper.capture.layout import check_name
-from watchkeeper.capture.record import Payload, capture_record, record_line
+from watchkeeper.capture.record import INPUT, OUTPUT, Payload, capture_record, record_line
 from watchkeeper.capture.spool import Counters, Rotation, Spool, sink_for
 from watchkeeper.errors import UsageError
 
 log = logging.getLogger("watchkeeper.capture")
 
 MIB = 1 << 20
+# What each capture mode writes, as SageMaker's CaptureOptions list them.
+CAPTURE_MODES = {"both": (INPUT, OUTPUT), "input": (INPUT,), "output": (OUTPUT,)}
 # Backoff between attempts on a failing destination, so a dead store is not hammered.
 MAX_RETRY_SECONDS = 30.0
 _BATCH = 10_000
@@ -97,7 +99,13 @@ class CaptureWriter:
     ``storage_options`` for fsspec (credentials, endpoint); ``clock`` the time source
     for inference times and file ages; ``queue_size`` the records waiting for the
     thread before ``capture()`` drops; ``max_buffer_bytes`` what is held while storage
-    is failing; ``close_timeout`` how long :meth:`close` keeps trying a failing store.
+    is failing; ``close_timeout`` how long :meth:`close` keeps trying a failing store;
+    ``capture_mode`` what a record holds: ``"both"`` the request and the answer,
+    ``"input"`` the request only, ``"output"`` the answer only (SageMaker's
+    ``CaptureOptions``).
+
+    A running writer is switched off and on, or given another sampling percentage, by
+    :meth:`configure`; records already queued are written either way.
 
     Example::
 
@@ -123,11 +131,14 @@ class CaptureWriter:
         queue_size: int = 10_000,
         max_buffer_bytes: int = 256 * MIB,
         close_timeout: float = 10.0,
+        capture_mode: str = "both",
     ) -> None:
         _check_settings(
             sampling_percent, max_file_bytes, max_file_seconds, flush_seconds,
             queue_size, max_buffer_bytes, close_timeout,
         )  # fmt: skip
+        self.capture_mode = check_capture_mode(capture_mode)
+        self.enabled = True
         self.destination = os.fspath(destination).rstrip("/") or "/"
         self.endpoint = check_name("endpoint", endpoint)
         self.variant = check_name("variant", variant)
@@ -184,6 +195,7 @@ class CaptureWriter:
                 input_data, input_content_type, output_data, output_content_type,
                 inference_time_seconds=at, event_id=event_id, inference_id=inference_id,
                 csv_content_types=self._types[0], json_content_types=self._types[1],
+                modes=CAPTURE_MODES[self.capture_mode],
             )
         )  # fmt: skip
         with self._counters.lock:
@@ -203,7 +215,39 @@ class CaptureWriter:
 
     def _sampled(self) -> bool:
         percent = self.sampling_percent
+        if not self.enabled:
+            return False
         return percent >= 100.0 or (percent > 0.0 and self._rng.random() * 100.0 < percent)
+
+    def configure(
+        self, *, enabled: bool | None = None, sampling_percent: float | None = None
+    ) -> None:
+        """Switch capture off or on, or change the share of requests captured, while
+        the writer runs; each setting left as it is when not given. Requests not
+        captured while switched off are counted ``sampled_out``.
+
+        >>> import tempfile
+        >>> writer = CaptureWriter(tempfile.mkdtemp(), "churn")
+        >>> writer.configure(enabled=False)
+        >>> writer.capture(b"1,2", "text/csv", b"0.5", "text/csv")
+        False
+        >>> writer.configure(enabled=True, sampling_percent=100)
+        >>> writer.capture(b"1,2", "text/csv", b"0.5", "text/csv")
+        True
+        >>> writer.close()
+        """
+        if enabled is not None and not isinstance(enabled, bool):
+            raise UsageError(f"enabled must be true or false, not {enabled!r}")
+        if sampling_percent is not None:
+            if isinstance(sampling_percent, bool) or not isinstance(sampling_percent, int | float):
+                raise UsageError(f"sampling_percent must be a number, not {sampling_percent!r}")
+            if not 0.0 <= sampling_percent <= 100.0:
+                raise UsageError(
+                    f"sampling_percent must be between 0 and 100, not {sampling_percent}"
+                )
+            self.sampling_percent = float(sampling_percent)
+        if enabled is not None:
+            self.enabled = enabled
 
     @property
     def stats(self) -> CaptureStats:
@@ -334,6 +378,20 @@ class CaptureWriter:
                 return
             if isinstance(item, _Flush):
                 item.done.set()
+
+
+def check_capture_mode(mode: str) -> str:
+    """The capture mode, in lower case: ``both``, ``input`` or ``output``.
+
+    >>> check_capture_mode("Input")
+    'input'
+    """
+    chosen = mode.lower() if isinstance(mode, str) else mode
+    if chosen not in CAPTURE_MODES:
+        raise UsageError(
+            f"capture mode must be one of {', '.join(CAPTURE_MODES)}, not {mode!r}"
+        )
+    return chosen
 
 
 def _check_settings(

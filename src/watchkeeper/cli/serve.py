@@ -38,6 +38,12 @@ def command(
         float,
         typer.Option(min=0.0, max=100.0, help="Share of requests captured, in percent."),
     ] = 100.0,
+    capture_mode: Annotated[
+        str,
+        typer.Option(help="What a captured record holds: both (request and answer), input "
+                     "(the request only) or output (the answer only), as SageMaker's "
+                     "CaptureOptions."),
+    ] = "both",
     baseline: Annotated[
         str | None,
         typer.Option(help="Baseline folder whose statistics.json names and types the features."),
@@ -65,14 +71,16 @@ def command(
     ] = None,
 ) -> None:
     """Serve MODEL over HTTP: /api/v1/predict, SageMaker's /endpoints/NAME/invocations,
-    /api/v1/health, /metrics and the API documentation at /docs.
+    /api/v1/health, /metrics and the API documentation at /docs (and /redoc).
 
     With --capture, a sample of requests and answers is written as SageMaker data
-    capture files. SIGTERM or Ctrl-C stops the server after the requests in flight and
-    writes the last captured records; the exit status is then 0.
+    capture files; PUT /api/v1/capture ({"enabled": false}, {"sampling_percent": 10})
+    changes that while the server runs. SIGTERM or Ctrl-C stops the server after the
+    requests in flight and writes the last captured records; the exit status is then 0.
     """
     import uvicorn
 
+    from watchkeeper.capture.writer import check_capture_mode
     from watchkeeper.model import load_model
     from watchkeeper.serve import create_app
 
@@ -80,10 +88,13 @@ def command(
     with handled():
         if capture is None and sampling_percent != 100.0:
             raise UsageError("--sampling-percent needs --capture")
+        if capture is None and capture_mode != "both":
+            raise UsageError("--capture-mode needs --capture")
+        mode = check_capture_mode(capture_mode)
         loaded = load_model(model, baseline=baseline)
         endpoint = name or default_name(model)
         group = _feature_group(feature_group, feature_store, online_store)
-        writer = _writer(capture, endpoint, variant, sampling_percent)
+        writer = _writer(capture, endpoint, variant, sampling_percent, mode)
         try:
             app = create_app(
                 loaded,
@@ -109,7 +120,12 @@ def command(
         "serving ",
         (endpoint, "bold"),
         f" ({loaded.kind}: {features}) on http://{host}:{port} — docs at /docs"
-        + (f"; capturing {sampling_percent:g}% to {capture}" if capture else ""),
+        + (
+            f"; capturing {sampling_percent:g}% to {capture}"
+            + ("" if capture_mode == "both" else f" ({capture_mode.lower()} only)")
+            if capture
+            else ""
+        ),
     )
     exit_quietly_after_stop()
     uvicorn.run(app, host=host, port=port, log_level="info")
@@ -137,12 +153,16 @@ def _feature_group(name: str | None, uri: str | None, online: str | None):
     return group
 
 
-def _writer(capture: str | None, endpoint: str, variant: str, sampling_percent: float):
+def _writer(
+    capture: str | None, endpoint: str, variant: str, sampling_percent: float, mode: str
+):
     if capture is None:
         return None
     from watchkeeper.capture import CaptureWriter
 
-    return CaptureWriter(capture, endpoint, variant, sampling_percent=sampling_percent)
+    return CaptureWriter(
+        capture, endpoint, variant, sampling_percent=sampling_percent, capture_mode=mode
+    )
 
 
 def default_name(spec: str) -> str:

@@ -15,25 +15,31 @@ as SageMaker's CloudWatch metrics, and alert like any other job.
   Options: ``ground_truth``, ``label_values`` or ``label_threshold``, ``facet``,
   ``facet_values`` or ``facet_threshold``, ``group_variable``, ``methods`` (``all`` or
   a list of metric names), ``tolerance``, and the answer column: ``predicted_label``,
-  or ``probability`` with ``probability_threshold``.
+  or ``probability`` with ``probability_threshold``. Captured answers are named as
+  they name themselves (``predictions``, ``probabilities_1`` … for the answers of
+  ``watchkeeper serve``; ``_c0`` from a CSV answer is ``predictions`` too, and either
+  name is accepted).
 * ``model-explainability``: Kernel SHAP values of the window's captured inputs
   (at most ``max_rows`` of them, drawn with the seed) with the schedule's ``model``;
   a label whose global ranking has an nDCG below ``threshold`` (0.9) against the
-  baseline's violates. Series ``feature_<name>`` and ``ExpectedValue``. Options:
-  ``model``, ``num_samples``, ``num_clusters``, ``agg_method``, ``seed``,
-  ``max_rows``, ``threshold``.
+  baseline's violates. Series ``feature_<name>`` and ``ExpectedValue``. CSV records'
+  fields take the baseline's feature names by position after the answer. Options:
+  ``model``, ``num_samples``, ``num_clusters``, ``agg_method``, ``seed``, ``max_rows``,
+  ``threshold``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from watchkeeper.artifacts import ANALYSIS, CONSTRAINT_VIOLATIONS, REPORT_HTML
+from watchkeeper.capture.assemble import ANSWER, named_by_position
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
 from watchkeeper.catalog.monitoring import MODEL_BIAS, MODEL_EXPLAINABILITY
 from watchkeeper.checks.violations import BIAS_DRIFT, Violation, violations_document
@@ -45,6 +51,7 @@ from watchkeeper.report.bias_page import render_bias_html
 from watchkeeper.report.explanations_page import render_explanations_html
 
 LABEL = "groundTruth"
+_POSITIONAL = re.compile(r"_c\d+")
 NEUTRAL = {"DI": 1.0}
 
 BIAS_OPTIONS = (
@@ -136,6 +143,8 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
         )
         return finished, []
     merged = merged.select([n for n in merged.column_names if not n.startswith("__")])
+    # a CSV answer is positional (_c0), a JSON one named: one column either way
+    merged = named_by_position(merged, [ANSWER])
     common = {
         "label": LABEL,
         "label_values": options.get("label_values"),
@@ -150,8 +159,8 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
     merged = _numeric_label(merged, options)
     post = posttraining_bias(
         merged,
-        predicted_label=options.get("predicted_label"),
-        probability=options.get("probability"),
+        predicted_label=answer_name(options.get("predicted_label")),
+        probability=answer_name(options.get("probability")),
         probability_threshold=float(options.get("probability_threshold", 0.5)),
         **common,
     )
@@ -256,6 +265,16 @@ def _bias_points(document: dict) -> list[tuple[str, str, float]]:
     return points
 
 
+def answer_name(column: str | None) -> str | None:
+    """The captured answer's column: ``predictions``, also when given by its positional
+    name ``_c0`` (the two name the same column once a window is assembled).
+
+    >>> answer_name("_c0"), answer_name("score")
+    ('predictions', 'score')
+    """
+    return ANSWER if column == "_c0" else column
+
+
 def _numeric_label(table: pa.Table, options: dict) -> pa.Table:
     values = options.get("label_values")
     wants_numbers = options.get("label_threshold") is not None or (
@@ -290,6 +309,9 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
     shap = baseline["explanations"]["kernel_shap"]
     features = list(next(iter(shap.values()))["global_shap_values"])
     table = captured.table
+    if not any(_POSITIONAL.fullmatch(name) for name in features):
+        # CSV records' fields take the model's feature names, after the one answer field
+        table = named_by_position(table, [ANSWER, *features])
     limit = int(options.get("max_rows", 100))
     seed = int(options.get("seed", 0))
     if table.num_rows > limit:

@@ -6,7 +6,7 @@
 >>> model = LoadedModel.from_object(LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0]))
 >>> app = create_app(model, name="doubler")
 >>> sorted(route.path for route in app.routes if "{" in route.path)
-['/endpoints/{name}/invocations']
+['/docs/static/{name}', '/endpoints/{name}/invocations']
 
 Routes:
 
@@ -20,8 +20,11 @@ Routes:
   object); ``Accept`` ``text/csv`` (one prediction per line) or ``application/json``
   (as above), by default the request's own type; ``X-Amzn-SageMaker-Inference-Id``
   (or ``X-Inference-Id``) becomes the captured record's ``inferenceId``.
+- ``GET /api/v1/capture``, ``PUT /api/v1/capture``: the capture settings, changed
+  while the server runs (``{"enabled": false}``, ``{"sampling_percent": 10}``).
 - ``GET /metrics``: Prometheus text, from the app's own registry (``app.registry``).
-- ``GET /docs``: the OpenAPI documentation.
+- ``GET /docs`` (also ``/apidocs``) and ``GET /redoc``: the OpenAPI documentation,
+  working offline (see :mod:`watchkeeper.serve.docs`).
 
 Every error is JSON ``{"error": "<one line>", "detail": [...]}``; validation errors
 list each problem as ``{"row", "feature", "message"}``. Requests are checked before the
@@ -51,6 +54,8 @@ from watchkeeper.capture.layout import check_name
 from watchkeeper.capture.middleware import INFERENCE_ID_HEADERS
 from watchkeeper.errors import UsageError
 from watchkeeper.model import LoadedModel
+from watchkeeper.serve.capture_settings import add_capture_routes
+from watchkeeper.serve.docs import add_documentation
 from watchkeeper.serve.metrics import CaptureCollector, RequestMetrics, ServingMetrics
 from watchkeeper.serve.payload import (
     CSV,
@@ -185,6 +190,8 @@ def create_app(
         version=__version__,
         description=_description(model, name, variant),
         lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.model, app.endpoint, app.variant = model, name, variant
     app.capture, app.max_body_bytes = capture, max_body_bytes
@@ -195,6 +202,8 @@ def create_app(
         app.registry.register(CaptureCollector(capture, name, variant))
     _add_error_handlers(app)
     _add_routes(app)
+    add_capture_routes(app, ErrorAnswer)
+    add_documentation(app)
     return app
 
 
@@ -355,7 +364,7 @@ def _predict_and_capture(
 ) -> tuple[bytes, str]:
     model = app.model
     if app.feature_group is not None and kind != CSV:
-        body = _with_stored_features(app.feature_group, body)
+        body = _with_stored_features(app.feature_group, body, model.feature_names)
     columns = csv_columns(body, model) if kind == CSV else json_columns(body, model)
     rows = len(columns[0]) if columns else 0
     try:
@@ -382,9 +391,15 @@ def _predict_and_capture(
     return answer, answer_type
 
 
-def _with_stored_features(group: Any, body: bytes) -> bytes:
-    """A request of record ids only, made a request of those records' stored features
-    (the record id and event time left out); any other request as it came."""
+def _with_stored_features(group: Any, body: bytes, features: list[str] | None) -> bytes:
+    """A request of record ids only, made a request of those records' stored features;
+    any other request as it came.
+
+    A group often stores more than the model takes (the label, above all, in the layout
+    the model was trained from): with the model's feature names known, exactly those are
+    sent, in the model's order; otherwise every stored feature but the record id and the
+    event time.
+    """
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -399,8 +414,19 @@ def _with_stored_features(group: Any, body: bytes) -> bytes:
         raise RequestProblem(
             404, f"feature group {group.name!r} has no record {missing[0]!r}"
         )
-    dropped = {key, group.event_time_feature_name}
-    rows = [{k: v for k, v in record.items() if k not in dropped} for record in records]
+    if features is None:
+        dropped = {key, group.event_time_feature_name}
+        rows = [{k: v for k, v in record.items() if k not in dropped} for record in records]
+    else:
+        stored = set(group.feature_names())
+        lacking = [name for name in features if name not in stored]
+        if lacking:
+            raise RequestProblem(
+                422,
+                f"feature group {group.name!r} does not store the model's features "
+                + ", ".join(map(repr, lacking)),
+            )
+        rows = [{name: record.get(name) for name in features} for record in records]
     return json.dumps(rows if isinstance(document, list) else rows[0]).encode()
 
 
