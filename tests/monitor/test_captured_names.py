@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -21,7 +22,7 @@ from watchkeeper.explain import explain, write_explanations
 from watchkeeper.fairness import posttraining_bias, write_analysis
 from watchkeeper.model import load_model
 from watchkeeper.monitor import Scheduler, create_schedule
-from watchkeeper.quality import upload_ground_truth
+from watchkeeper.quality import suggest_quality_baseline, upload_ground_truth
 from watchkeeper.serve import create_app
 
 UTC = dt.UTC
@@ -198,3 +199,44 @@ def test_bias_reads_the_answer_column_by_its_name(tmp_path, column):
     expected = {m["name"]: m["value"] for m in post["facets"]["sex"][0]["metrics"]}
     # the window is the reference itself: the same figures
     assert window["DPPL"] == pytest.approx(expected["DPPL"])
+
+
+@pytest.mark.parametrize("column", ["predictions", "_c0"])
+def test_model_quality_reads_the_answer_column_by_either_name(tmp_path, column):
+    rng = np.random.default_rng(8)
+    rows = 400
+    approved = (rng.random(rows) < 0.5).astype(int)
+    predicted = np.where(rng.random(rows) < 0.85, approved, 1 - approved)
+    reference = pd.DataFrame({"approved": approved, "predicted": predicted})
+    suggest_quality_baseline(
+        pa.Table.from_pandas(reference), tmp_path / "baseline",
+        problem_type="BinaryClassification", inference_attribute="predicted",
+        ground_truth_attribute="approved",
+    )  # fmt: skip
+    catalog = Catalog(f"sqlite:///{tmp_path}/catalog.db")
+    clock = Clock(at(9, 30))
+    create_schedule(
+        catalog, name="quality", endpoint="scholarship", capture=str(tmp_path / "capture"),
+        baseline=str(tmp_path / "baseline"), report=str(tmp_path / "monitoring"),
+        cron="0 * * * *", created_at=clock.now, kind="model-quality",
+        options={"problem_type": "BinaryClassification", "inference_attribute": column,
+                 "ground_truth": str(tmp_path / "groundtruth")},
+    )  # fmt: skip
+    clock.now = at(9, 40)
+    writer = CaptureWriter(str(tmp_path / "capture"), "scholarship", clock=clock.timestamp)
+    labels = ["inferenceId,label"]
+    for number, (truth, guess) in enumerate(zip(approved, predicted, strict=True)):
+        answer = {"predictions": [int(guess)], "classes": [0, 1]}
+        writer.capture(json.dumps({"grade": 1.0}), "application/json", json.dumps(answer),
+                       "application/json", inference_id=f"i{number}")  # fmt: skip
+        labels.append(f"i{number},{int(truth)}")
+    writer.close()
+    (tmp_path / "labels.csv").write_text("\n".join(labels) + "\n")
+    upload_ground_truth(tmp_path / "labels.csv", "scholarship", tmp_path / "groundtruth",
+                        collected_at=at(9, 50))  # fmt: skip
+    clock.now = at(10, 0, 5)
+    [execution] = Scheduler(MonitoringStore(catalog), clock=clock).run_pending()
+    assert execution.status == COMPLETED, execution.failure_reason
+    statistics = json.loads(Path(execution.artifacts["statistics"]).read_text())
+    accuracy = statistics["binary_classification_metrics"]["accuracy"]["value"]
+    assert accuracy == pytest.approx(float(np.mean(approved == predicted)))

@@ -240,3 +240,13 @@ def _coalesced(first: pa.Array, second: pa.Array) -> pa.Array:
         kind = pa.float64() if numeric else pa.string()
         first, second = first.cast(kind), second.cast(kind)
     return pc.coalesce(first, second)
+
+
+def answer_name(column: str | None) -> str | None:
+    """The captured answer's column: ``predictions``, also when given by its positional
+    name ``_c0`` (the two name the same column once a window is assembled).
+
+    >>> answer_name("_c0"), answer_name("score")
+    ('predictions', 'score')
+    """
+    return ANSWER if column == "_c0" else column

@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 
 from watchkeeper.artifacts import ANALYSIS, CONSTRAINT_VIOLATIONS, REPORT_HTML
-from watchkeeper.capture.assemble import ANSWER, named_by_position
+from watchkeeper.capture.assemble import ANSWER, answer_name, named_by_position
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, FAILED, Execution, Schedule
 from watchkeeper.catalog.monitoring import MODEL_BIAS, MODEL_EXPLAINABILITY
 from watchkeeper.checks.violations import BIAS_DRIFT, Violation, violations_document
@@ -263,16 +263,6 @@ def _bias_points(document: dict) -> list[tuple[str, str, float]]:
                 # the statistic column says which group the value is of
                 points.append((f"bias_metric_{name}", f"{facet}={value}"[:32], float(number)))
     return points
-
-
-def answer_name(column: str | None) -> str | None:
-    """The captured answer's column: ``predictions``, also when given by its positional
-    name ``_c0`` (the two name the same column once a window is assembled).
-
-    >>> answer_name("_c0"), answer_name("score")
-    ('predictions', 'score')
-    """
-    return ANSWER if column == "_c0" else column
 
 
 def _numeric_label(table: pa.Table, options: dict) -> pa.Table:

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from watchkeeper.artifacts import CONSTRAINT_VIOLATIONS, CONSTRAINTS, REPORT_HTML, STATISTICS
+from watchkeeper.capture.assemble import ANSWER, answer_name, named_by_position
 from watchkeeper.catalog import (
     COMPLETED,
     COMPLETED_WITH_VIOLATIONS,
@@ -114,9 +115,11 @@ def judge_model_quality(
         storage_options=storage_options,
     )
     merged = merge_with_captures(captured.table, labels, label_column=LABEL)
+    # the answer is named as it names itself (``predictions``) or by position (``_c0``)
+    table = named_by_position(merged.table, [ANSWER])
     points: list[tuple[str, str, float]] = [
         ("records_captured", "Value", float(captured.records)),
-        ("records_with_ground_truth", "Value", float(merged.table.num_rows)),
+        ("records_with_ground_truth", "Value", float(table.num_rows)),
         ("ground_truth_unmatched", "Value", float(merged.unmatched_ground_truth)),
     ]
     estimate = _estimate(options, captured.table, storage_options)
@@ -124,11 +127,11 @@ def judge_model_quality(
         points += [(f"estimated_{name}", "Value", estimate[name]) for name in ESTIMATED]
     files: dict[str, str] = {}
     violations: list[Violation] = []
-    if merged.table.num_rows:
+    if table.num_rows:
         statistics = model_quality(
-            merged.table,
+            table,
             problem_type=options["problem_type"],
-            inference_attribute=options.get("inference_attribute"),
+            inference_attribute=answer_name(options.get("inference_attribute")),
             ground_truth_attribute=LABEL,
             probability_attribute=options.get("probability_attribute"),
             probability_threshold=float(options.get("probability_threshold", 0.5)),
@@ -162,7 +165,7 @@ def judge_model_quality(
     finished = store.finish_execution(
         execution.id,
         status=COMPLETED_WITH_VIOLATIONS if violations else COMPLETED,
-        records=merged.table.num_rows or captured.records,
+        records=table.num_rows or captured.records,
         corrupt_lines=captured.corrupt_lines,
         violations=len(violations),
         artifacts=artifacts,
