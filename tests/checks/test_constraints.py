@@ -251,7 +251,7 @@ def test_decimals_injected_into_an_integer_column_are_counted_per_value(baseline
     [("good_cases", set()), ("bad_cases", {("_c5", "data_type_check")})],
 )
 def test_sagemaker_golden_data_quality_cases(tmp_path, case, expected):
-    """SageMaker's pipeline cases: ``_c5`` declared String over Fractional data is a type violation."""
+    """SageMaker's pipeline cases: ``_c5`` declared String over numbers is a type violation."""
     import shutil
 
     import watchkeeper
