@@ -339,7 +339,7 @@ def scheduler(
     import uvicorn
 
     from watchkeeper.catalog import MonitoringStore
-    from watchkeeper.cli.listening import warn_if_exposed
+    from watchkeeper.cli.listening import check_port_free, warn_if_exposed
     from watchkeeper.monitor import Scheduler
     from watchkeeper.monitor.rest import create_monitor_app
     from watchkeeper.notify import Notifier
@@ -348,6 +348,7 @@ def scheduler(
     with handled():
         from watchkeeper.catalog import Catalog
 
+        check_port_free(host, port)
         catalog = Catalog(database, lease=lease)
         running = Scheduler(
             MonitoringStore(catalog), notifier=Notifier(notify or [], catalog), tick=tick
