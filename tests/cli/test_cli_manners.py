@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +90,41 @@ def test_watch_once_reports_an_unreadable_file_once(tmp_path):
     both = result.stdout + result.stderr
     assert both.count("ragged.csv") == 1, both
     assert "could not read" in result.stdout and "ok " in result.stdout
+
+
+def _training_file(path: Path) -> Path:
+    path.write_text(
+        "amount,channel,note\n"
+        + "".join(f"{10 + i % 7},{('web', 'store', 'web')[i % 3]},{'' if i % 4 else 'x'}\n"
+                  for i in range(200))
+    )
+    return path
+
+
+def test_baseline_names_every_file_it_writes(tmp_path):
+    data = _training_file(tmp_path / "train.csv")
+    out = tmp_path / "baseline"
+    result = run_cli("baseline", str(data), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    written = sorted(line.removeprefix("wrote ") for line in lines if line.startswith("wrote "))
+    assert written == sorted(str(path) for path in out.iterdir())
+
+
+def test_the_baseline_report_lists_the_suggested_constraints_not_a_verdict(tmp_path):
+    import watchkeeper
+
+    data = _training_file(tmp_path / "train.csv")
+    watchkeeper.suggest_baseline(data, tmp_path / "baseline")
+    page = (tmp_path / "baseline" / "report.html").read_text()
+    assert "every check passed" not in page and "No violations" not in page
+    assert "Suggested constraints" in page and "nothing was checked" in page
+    rows = [
+        re.sub(r"<[^>]+>", "|", row).strip("|").replace("||", "|")
+        for row in re.findall(r"<tr><td class=\"name\">.*?</tr>", page)
+    ]
+    assert rows == [
+        "amount|Integral|at least 100%|not negative",
+        "channel|String|at least 100%|one of web, store",
+        "note|String|at least 25%|one of x",
+    ]

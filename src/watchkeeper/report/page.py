@@ -42,8 +42,12 @@ def render_html(
     max_charts: int = MAX_CHARTS,
     max_categories: int = MAX_CATEGORIES,
     plotly_src: str | None = None,
+    suggested: Mapping[str, Any] | None = None,
 ) -> str:
     """The report on ``current`` (optionally judged against ``baseline``) as one HTML page.
+
+    ``suggested`` (a ``constraints.json`` document) makes it a baseline's page: nothing
+    was judged, so in place of the violations it lists the constraints suggested.
 
     ``violations`` are dicts with ``feature_name``, ``constraint_check_type``,
     ``description`` and optionally ``observed`` and ``threshold`` (objects with a
@@ -76,12 +80,43 @@ def render_html(
         "baseline_rows": None if baseline is None else baseline.rows,
         "feature_count": len(current.columns),
         "violation_count": len(found),
+        "suggested": None if suggested is None else _suggested_rows(suggested),
         "drift_summary": _drift_summary(verdicts),
         "plotly_src": plotly_src,
         "plotly_js": Markup(plotly_js()) if plotly_src is None else "",
         **_body(current, baseline, found, verdicts, max_charts, max_categories),
     }
     return _template().render(**context)
+
+
+def _suggested_rows(document: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One row per feature of a ``constraints.json`` document, in words."""
+    rows = []
+    for feature in document.get("features", []):
+        numeric = feature.get("num_constraints") or {}
+        domains = (feature.get("string_constraints") or {}).get("domains")
+        completeness = feature.get("completeness")
+        rows.append(
+            {
+                "feature": str(feature.get("name", "")),
+                "type": str(feature.get("inferred_type", "")),
+                "completeness": "—"
+                if completeness is None
+                else f"at least {formatting.percent(float(completeness) * 100)}",
+                "allowed": _allowed_values(numeric.get("is_non_negative"), domains),
+            }
+        )
+    return rows
+
+
+def _allowed_values(non_negative: bool | None, domains: list | None) -> str:
+    if domains:
+        shown = ", ".join(str(value) for value in domains[:MAX_CATEGORIES])
+        more = len(domains) - MAX_CATEGORIES
+        return f"one of {shown}" + (f" and {more:,} more" if more > 0 else "")
+    if non_negative:
+        return "not negative"
+    return "—"
 
 
 def _check_arguments(current, baseline, drift, max_charts, max_categories) -> None:
