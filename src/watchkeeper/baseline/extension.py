@@ -147,7 +147,7 @@ def _complete(
         column.kll = _sketch(column.kll, entry.get("kll"), f"{where}.kll")
     if "categories" in entry:
         categories = categories_from_dict(entry["categories"], f"{where}.categories", present)
-        if dict(categories.items(bucket_limit)) != column.categories.as_dict():
+        if dict(categories.counted(bucket_limit)) != column.categories.as_dict():
             _disagree(where, "categories", "distribution.categorical.buckets")
         column.categories = categories
 

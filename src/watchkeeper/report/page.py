@@ -19,7 +19,7 @@ from markupsafe import Markup
 from watchkeeper.errors import UsageError
 from watchkeeper.profile import ColumnProfile, DatasetProfile
 from watchkeeper.report import charts, formatting
-from watchkeeper.report.table import feature_row, feature_table
+from watchkeeper.report.table import distinct_values, feature_row, feature_table
 
 MAX_CHARTS = 200
 MAX_CATEGORIES = 20
@@ -203,7 +203,21 @@ def _section(name, current, baseline, violated, verdicts, max_categories) -> dic
 
 
 def _row(name: str, column: ColumnProfile | None) -> dict[str, Any] | None:
-    return None if column is None else feature_row(name, column)
+    if column is None:
+        return None
+    return {**feature_row(name, column), **_distinct_texts(column)}
+
+
+def _distinct_texts(column: ColumnProfile) -> dict[str, str]:
+    """The distinct count in words: exact figures as they are, estimates marked ``≈``,
+    and, when every value is unique, that instead of a "most frequent" value."""
+    distinct = distinct_values(column)
+    count = formatting.number(distinct.count)
+    if distinct.count is not None and not distinct.exact:
+        count = f"≈ {count}"
+    if not distinct.all_unique:
+        return {"distinct_text": count, "unique_note": ""}
+    return {"distinct_text": f"{count}; all values unique", "unique_note": "all values unique"}
 
 
 def _kind(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
@@ -264,6 +278,10 @@ def _cell(row: dict[str, Any] | None, key: str) -> str:
     value = row[key]
     if key == "missing_pct":
         return formatting.percent(value)
+    if key == "distinct":
+        return row["distinct_text"]
+    if key == "top_value" and row["unique_note"]:
+        return f"none: {row['unique_note']}"
     if key == "top_value" and value is not None:
         return formatting.shorten(value, 60)
     return formatting.number(value) if not isinstance(value, str) else value
@@ -276,6 +294,7 @@ def _table(current, violated, verdicts, anchors) -> list[dict[str, Any]]:
         row["anchor"] = anchors.get(name)
         row["violation_count"] = len(violated.get(name, ()))
         row["drifted"] = bool(verdicts.get(name, {}).get("drifted"))
+        row.update(_distinct_texts(current.columns[name]))
         if row["top_value"] is not None:
             row["top_value"] = formatting.shorten(row["top_value"], 40)
     return rows
