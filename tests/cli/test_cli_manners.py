@@ -128,3 +128,28 @@ def test_the_baseline_report_lists_the_suggested_constraints_not_a_verdict(tmp_p
         "channel|String|at least 100%|one of web, store",
         "note|String|at least 25%|one of x",
     ]
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_help_shows_flags_as_flags_and_names_every_kind():
+    import typer
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli import app
+    from watchkeeper.monitor.kinds import REGISTRY
+
+    runner = CliRunner()
+    paths = [(), *_commands(typer.main.get_command(app))]
+    assert len(paths) > 20
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (path, result.output)
+        assert "<bool>" not in result.output, path
+    kinds = runner.invoke(app, ["schedule", "create", "--help"], env={"COLUMNS": "200"})
+    assert all(kind in kinds.output for kind in REGISTRY)
