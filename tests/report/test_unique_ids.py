@@ -60,3 +60,21 @@ def test_the_report_marks_estimates_and_unique_columns(baseline):
     assert not re.search(r"\b5,0[1-9]\d\b", text)  # no more distinct values than values
     assert "ord-000001" not in text  # no "most frequent" id
     assert "≈ 3" not in text  # a counted figure is shown as it is
+
+
+def test_a_baseline_that_lists_the_sketchs_estimates_still_reads(baseline, tmp_path):
+    """Files written before the buckets held the counts seen listed the estimates."""
+    import shutil
+
+    older = tmp_path / "older"
+    shutil.copytree(baseline, older)
+    document = json.loads((older / "statistics.json").read_text())
+    profile = watchkeeper.profile(baseline.parent / "orders.csv")
+    estimates = profile.columns["order_id"].categories.items(1000)
+    document["features"][0]["string_statistics"]["distribution"]["categorical"]["buckets"] = [
+        {"value": value, "count": count} for value, count in estimates
+    ]
+    assert {count for _, count in estimates} == {2}
+    (older / "statistics.json").write_text(json.dumps(document))
+    read = watchkeeper.load_baseline(older).statistics
+    assert read.columns["order_id"].categories.total == ROWS
