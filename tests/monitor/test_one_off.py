@@ -99,3 +99,17 @@ def test_the_command_line_creates_a_one_off_schedule(setting):
     assert "at 'NOW' (once, when the scheduler next looks)" in made.stdout
     [schedule] = MonitoringStore(catalog).schedules()
     assert (schedule.cron, schedule.window_start, schedule.window_end) == ("NOW", "-PT1H", "-PT0H")
+
+
+def test_running_a_one_off_schedule_by_hand_covers_its_window(setting):
+    from watchkeeper.monitor.timing import window_to_run
+
+    _, catalog, places = setting
+    created = dt.datetime(2026, 11, 20, 9, 47, tzinfo=UTC)
+    schedule = create_schedule(
+        catalog, name="adhoc", cron="NOW", window_start="-PT2H", window_end="-PT1H",
+        created_at=created, **places,
+    )  # fmt: skip
+    span, fired = window_to_run(schedule)
+    assert fired == created
+    assert span == (created - dt.timedelta(hours=2), created - dt.timedelta(hours=1))
