@@ -66,7 +66,7 @@ def taken_port():
 @pytest.mark.parametrize("command", ["ui", "scheduler"])
 def test_a_port_in_use_is_one_line_before_anything_is_served(tmp_path, taken_port, command):
     database = f"sqlite:///{tmp_path / 'catalog.db'}"
-    result = run_cli(command, "--port", str(taken_port), "--database", database, timeout=60)
+    result = run_cli(command, "--port", str(taken_port), "--database", database)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.splitlines() == [
         f"error: --port {taken_port}: another program is listening on 127.0.0.1:{taken_port}; "
