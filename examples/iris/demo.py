@@ -129,7 +129,7 @@ def main(output: Path) -> None:
     print(
         "\nthe dashboard: WATCHKEEPER_HOME="
         f"{output / 'workspace'} .venv/bin/watchkeeper ui\n"
-        "then open http://127.0.0.1:8080/datasets/iris-traffic/features/sepal_width "
+        "then open http://127.0.0.1:8082/datasets/iris-traffic/features/sepal_width "
         "(and /executions for the three jobs)"
     )
 

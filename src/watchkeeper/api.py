@@ -88,11 +88,15 @@ def suggest_baseline(
     location = None
     if output is not None:
         location = os.fspath(output)
+        suggested = suggest_constraints(reference)
         files = {
             STATISTICS: statistics_json(reference),
-            CONSTRAINTS: constraints_json(suggest_constraints(reference)),
+            CONSTRAINTS: constraints_json(suggested),
             **render_report(
-                reference, title=title or "watchkeeper baseline", subtitle=describe(data)
+                reference,
+                title=title or "watchkeeper baseline",
+                subtitle=describe(data),
+                suggested=suggested,
             ),
         }
         write_files(location, files, storage_options)

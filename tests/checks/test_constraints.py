@@ -244,3 +244,24 @@ def test_decimals_injected_into_an_integer_column_are_counted_per_value(baseline
     )
     [violation] = [v for v in judgement.violations if v.constraint_check_type == "data_type_check"]
     assert violation.observed == 0.0
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("good_cases", set()), ("bad_cases", {("_c5", "data_type_check")})],
+)
+def test_sagemaker_golden_data_quality_cases(tmp_path, case, expected):
+    """SageMaker's pipeline cases: ``_c5`` declared String over numbers is a type violation."""
+    import shutil
+
+    import watchkeeper
+
+    source = GOLDEN / "pipeline" / "quality_check_step" / "data_quality"
+    shutil.copy(source / "statistics.json", tmp_path / "statistics.json")
+    shutil.copy(source / case / "constraints.json", tmp_path / "constraints.json")
+    outcome = watchkeeper.check(source / "baseline_dataset.csv", tmp_path, drift="sagemaker")
+    assert {(v.feature_name, v.constraint_check_type) for v in outcome.violations} == expected
+    if expected:
+        [violation] = outcome.violations
+        assert violation.observed == 0.0
+        assert violation.description.endswith("Observed: Only 0.0% of data is String.")

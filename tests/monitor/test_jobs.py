@@ -171,3 +171,42 @@ def test_a_window_whose_results_fail_to_render_leaves_none_of_them(world, monkey
     [ran] = Scheduler(store, notifier=notifier, clock=clock).run_pending()
     assert ran.status == FAILED and "could not be rendered" in ran.failure_reason
     assert not (path / "monitoring").exists()  # no statistics without their report
+
+
+def _edit_constraints(path: Path, edit) -> None:
+    file = path / "baseline" / "constraints.json"
+    document = json.loads(file.read_text())
+    edit(document)
+    file.write_text(json.dumps(document))
+
+
+def _run_one_window(path: Path, clock: Clock, store, notifier):
+    clock.now = dt.datetime(2026, 11, 20, 9, 40, tzinfo=UTC)
+    capture_traffic(path, clock, rows(300, seed=7))
+    clock.now = dt.datetime(2026, 11, 20, 10, 0, 1, tzinfo=UTC)
+    [ran] = Scheduler(store, notifier=notifier, clock=clock).run_pending()
+    return ran
+
+
+def test_emit_metrics_disabled_records_no_metric_points(world):
+    path, clock, store, notifier = world
+    _edit_constraints(
+        path, lambda doc: doc["monitoring_config"].update({"emit_metrics": "Disabled"})
+    )
+    ran = _run_one_window(path, clock, store, notifier)
+    assert ran.records == 300 and ran.status in (COMPLETED, COMPLETED_WITH_VIOLATIONS)
+    assert store.metrics_of(ran.id) == []
+
+
+def test_a_feature_override_stops_only_that_features_metrics(world):
+    path, clock, store, notifier = world
+
+    def disable_plan(document):
+        [plan] = [f for f in document["features"] if f["name"] == "plan"]
+        plan["monitoringConfigOverrides"] = {"emit_metrics": "Disabled"}
+
+    _edit_constraints(path, disable_plan)
+    ran = _run_one_window(path, clock, store, notifier)
+    names = {point.name for point in store.metrics_of(ran.id)}
+    assert "feature_non_null_tenure" in names
+    assert not {name for name in names if name.endswith("_plan")}

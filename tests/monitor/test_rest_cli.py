@@ -123,6 +123,15 @@ def test_cli_schedules_runs_and_executions(tmp_path, baseline, database_url):
     )  # fmt: skip
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert json.loads(ran.stdout)["status"] == "Completed"
+    again = run_cli(
+        "monitor", "run", "--schedule", "churn-hourly",
+        "--window", "2026-11-20T09:00/2026-11-20T10:00", database=database_url,
+    )  # fmt: skip
+    assert again.returncode == 2
+    assert again.stderr.splitlines() == [
+        "error: the window 2026-11-20 09:00 to 2026-11-20 10:00 UTC has an execution already "
+        "(see `watchkeeper executions list`)"
+    ]
     described = run_cli("executions", "describe", "1", database=database_url)
     assert "Completed: Job completed successfully with no violations." in described.stdout
     empty = run_cli(

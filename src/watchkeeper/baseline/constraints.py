@@ -48,7 +48,16 @@ TYPES = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING, UNKNOWN)
 
 @dataclass(frozen=True)
 class MonitoringConfig:
-    """``monitoring_config``: which checks run and their thresholds."""
+    """``monitoring_config``: which checks run and their thresholds.
+
+    Where each is honoured: ``evaluate_constraints`` (no check at all when off, per
+    feature too), ``datatype_check_threshold`` and ``domain_content_threshold`` in
+    :mod:`watchkeeper.checks.constraints`; ``perform_comparison`` (no drift check when
+    off) there too, with ``comparison_*`` and ``categorical_*`` judging drift under
+    ``drift="sagemaker"`` (the default detector has its own floors);
+    ``emit_metrics`` (no metric series when off, per feature too) in
+    :mod:`watchkeeper.monitor.metrics`.
+    """
 
     evaluate_constraints: bool = True
     emit_metrics: bool = True

@@ -9,7 +9,10 @@ Choices where SageMaker's behaviour is not documented: a Boolean column is writt
 like a String column (its categories are ``true`` and ``false``); an all-missing
 column gets ``inferred_type: "Unknown"`` with string statistics and no buckets;
 categorical buckets list every value while counts are exact (up to 1,000 distinct
-values), most frequent first, then the most frequent values the sketch keeps.
+values), most frequent first, then the most frequent values the sketch keeps, each with
+the count it was seen at least (SageMaker's counts are exact: never one above the truth,
+so each value of a column of unique ids counts 1). ``distinct_count`` is an estimate
+beyond 4,096 values, as SageMaker's (an approximate count) is.
 
 A file watchkeeper writes ends with one more top-level key, ``watchkeeper``, holding
 what the default drift detector and the constraint checks read but SageMaker's fields
@@ -117,7 +120,7 @@ def _feature(name: str, column: ColumnProfile) -> dict[str, Any]:
     if kind != UNKNOWN:
         buckets = [
             {"value": value, "count": count}
-            for value, count in column.categories.items(limit=MAX_CATEGORICAL_BUCKETS)
+            for value, count in column.categories.counted(limit=MAX_CATEGORICAL_BUCKETS)
         ]
         statistics["distribution"] = {"categorical": {"buckets": buckets}}
     return {"name": name, "inferred_type": kind, "string_statistics": statistics}

@@ -4,8 +4,11 @@ The checks and their SageMaker semantics:
 
 * ``data_type_check``: the share of present values whose own type matches the
   baseline's ``inferred_type`` is below ``datatype_check_threshold``. Integral values
-  match a Fractional baseline (numbers widen), and any value matches a String baseline
-  (text can hold anything); missing values are left to the completeness check. In a
+  match a Fractional baseline (numbers widen). A String baseline accepts numbers beside
+  text (an id column may hold ``"A17"`` and ``"42"``), but a column whose present values
+  are now all numbers is no longer text: only its non-numeric values match, as in
+  SageMaker's own bad case (``_c5`` declared String, the data Fractional). Missing
+  values are left to the completeness check. In a
   floating-point column (typed data, text unknown) that mixes whole numbers and
   decimals, the whole numbers count as Integral, as they would have been written;
   one holding only whole numbers was written with decimal points (``3.0``) and counts
@@ -134,7 +137,8 @@ def matching_share(column: ColumnProfile, expected: str) -> float | None:
         return None
     counts = column.type_counts
     if expected == STRING:
-        matching = column.present
+        numbers = counts[INTEGRAL] + counts[FRACTIONAL]
+        matching = column.present if counts[STRING] else column.present - numbers
     elif expected == FRACTIONAL:
         matching = counts[FRACTIONAL] + counts[INTEGRAL]
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
 
 from watchkeeper.cli import (
     baseline,
@@ -20,7 +21,27 @@ from watchkeeper.cli import (
 )
 from watchkeeper.version import __version__
 
+
+class _Commands(TyperGroup):
+    """The command tree, its flags shown as flags: typer labels an on/off option with its
+    Python type (``--json <bool>``), which reads as if it took a value."""
+
+    def make_context(self, *args, **kwargs):
+        _untype_flags(self, self.context_class(self))
+        return super().make_context(*args, **kwargs)
+
+
+def _untype_flags(command, context) -> None:
+    # --help is made (and kept) on first use, so it is made here to be relabelled too
+    for param in [*command.params, command.get_help_option(context)]:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _untype_flags(sub, context)
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="watchkeeper",
     help="Profile data, build SageMaker-compatible baselines, check data against them, "
     "watch folders and buckets for new files, serve models with data capture, monitor "

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io import CsvOptions
+from watchkeeper.io.messages import encoding_hint
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 PROGRESS_DELAY = 1.0
@@ -42,6 +43,22 @@ TABLE_ROWS = 50
 def say(*parts: str | tuple[str, str], to: Console = console) -> None:
     """Print one message; a ``(text, style)`` part is styled, text is never markup."""
     to.print(Text.assemble(*parts), soft_wrap=True)
+
+
+# The readers tell Python callers which CsvOptions field to set; on the command line the
+# same advice is an option.
+CLI_ENCODING_HINT = (
+    "pass --encoding with the file's real encoding, e.g. --encoding latin-1 or --encoding cp1252"
+)
+
+
+def for_the_command_line(message: str) -> str:
+    """A reader's message with its advice in the command line's words.
+
+    >>> "--encoding latin-1" in for_the_command_line(f"d.csv: bad text; {encoding_hint()}")
+    True
+    """
+    return message.replace(encoding_hint(), CLI_ENCODING_HINT)
 
 
 def fail(message: str, status: int = 2) -> typer.Exit:
@@ -89,7 +106,7 @@ def handled() -> Iterator[None]:
     try:
         yield
     except WatchkeeperError as exc:
-        raise fail(str(exc), EXIT_ERROR) from None
+        raise fail(for_the_command_line(str(exc)), EXIT_ERROR) from None
     except KeyboardInterrupt:
         errors.print("interrupted")
         raise typer.Exit(130) from None

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from watchkeeper.api import suggest_baseline
-from watchkeeper.artifacts import CONSTRAINTS, REPORT_HTML, STATISTICS
+from watchkeeper.artifacts import CONSTRAINTS, REPORT_FILES, STATISTICS
 from watchkeeper.cli._common import (
     DelimiterOption,
     EncodingOption,
@@ -36,7 +36,8 @@ def command(
     encoding: EncodingOption = "utf-8",
     json: JsonOption = False,
 ) -> None:
-    """Build a baseline from DATA: statistics.json, constraints.json and report.html."""
+    """Build a baseline from DATA: statistics.json, constraints.json and the report
+    (report.html, report.csv, report.json)."""
     with handled():
         options = csv_options(header, delimiter, encoding)
         with progress_bar(not json) as progress:
@@ -59,5 +60,5 @@ def command(
             )
             return
         console.print(feature_table(rows, f"{data}: {baseline.statistics.rows} rows"))
-        for name in (STATISTICS, CONSTRAINTS, REPORT_HTML):
+        for name in (STATISTICS, CONSTRAINTS, *REPORT_FILES.values()):
             console.print(f"wrote {join(output, name)}")

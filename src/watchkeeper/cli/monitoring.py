@@ -49,15 +49,27 @@ def create(
     endpoint: Annotated[str, typer.Option(help="The endpoint whose captured traffic is judged.")],
     baseline: Annotated[str, typer.Option(help="Baseline folder or URI.")],
     cron: Annotated[
-        str, typer.Option(help="When: 5-field cron ('0 * * * *') or SageMaker's cron(0 * ? * * *).")
+        str,
+        typer.Option(
+            help="When: 5-field cron ('0 * * * *'), SageMaker's cron(0 * ? * * *), or NOW to "
+            "run once, over the window --start/--end give from now."
+        ),
     ] = "0 * * * *",
     report: Annotated[str, typer.Option(help="Where results go (folder or URI).")] = "",
     capture: Annotated[str, typer.Option(help="Where the endpoint's captures are.")] = "",
     variant: Annotated[str | None, typer.Option(help="Only this variant's captures.")] = None,
     window_start: Annotated[
-        str | None, typer.Option(help="Window start offset, e.g. -PT1H (default: previous firing).")
+        str | None,
+        typer.Option(
+            "--window-start",
+            "--start",
+            help="Window start offset, e.g. -PT1H (default: previous firing).",
+        ),
     ] = None,
-    window_end: Annotated[str | None, typer.Option(help="Window end offset, e.g. -PT0H.")] = None,
+    window_end: Annotated[
+        str | None,
+        typer.Option("--window-end", "--end", help="Window end offset, e.g. -PT0H."),
+    ] = None,
     kind: Annotated[
         str,
         typer.Option(
@@ -103,6 +115,7 @@ def create(
     """Create a schedule (the cron, the baseline and the options are checked now)."""
     from watchkeeper.catalog import workspace
     from watchkeeper.monitor import create_schedule, next_firing
+    from watchkeeper.monitor.timing import is_one_off
 
     with handled():
         schedule = create_schedule(
@@ -132,10 +145,13 @@ def create(
             }
             | _key_values(option or []),
         )
-        following = next_firing(schedule.cron, dt.datetime.now(dt.UTC))
+        if is_one_off(schedule.cron):
+            when = "once, when the scheduler next looks"
+        else:
+            following = next_firing(schedule.cron, dt.datetime.now(dt.UTC))
+            when = f"next run {following:%Y-%m-%d %H:%M} UTC"
         console.print(
-            f"schedule {schedule.name}: {schedule.endpoint} at '{schedule.cron}' "
-            f"(next run {following:%Y-%m-%d %H:%M} UTC)",
+            f"schedule {schedule.name}: {schedule.endpoint} at '{schedule.cron}' ({when})"
         )
 
 
@@ -339,7 +355,7 @@ def scheduler(
     import uvicorn
 
     from watchkeeper.catalog import MonitoringStore
-    from watchkeeper.cli.listening import warn_if_exposed
+    from watchkeeper.cli.listening import check_port_free, warn_if_exposed
     from watchkeeper.monitor import Scheduler
     from watchkeeper.monitor.rest import create_monitor_app
     from watchkeeper.notify import Notifier
@@ -348,6 +364,7 @@ def scheduler(
     with handled():
         from watchkeeper.catalog import Catalog
 
+        check_port_free(host, port)
         catalog = Catalog(database, lease=lease)
         running = Scheduler(
             MonitoringStore(catalog), notifier=Notifier(notify or [], catalog), tick=tick

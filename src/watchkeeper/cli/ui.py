@@ -9,8 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from watchkeeper.cli._common import console, handled
-from watchkeeper.cli.listening import exit_quietly_after_stop, warn_if_exposed
+from watchkeeper.cli.listening import check_port_free, exit_quietly_after_stop, warn_if_exposed
 from watchkeeper.errors import UsageError
+
+# Its own port, so that the dashboard runs beside `watchkeeper serve` (8080) and the
+# scheduler's monitoring API (8081) on one machine with the defaults.
+DEFAULT_PORT = 8082
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
@@ -62,7 +66,7 @@ def dashboard_app(
 
 def command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = DEFAULT_PORT,
     database: Annotated[
         str | None,
         typer.Option(help="Catalog database URL (default: WATCHKEEPER_DATABASE_URL, else SQLite "
@@ -95,6 +99,7 @@ def command(
         catalog = Catalog(database)
         if refresh_seconds <= 0:
             raise UsageError("--refresh-seconds must be positive")
+        check_port_free(host, port)
         app = dashboard_app(
             catalog,
             notify=notify if notify else default_notify(),

@@ -11,6 +11,9 @@ import typer
 from watchkeeper.cli._common import EXIT_OK, EXIT_VIOLATIONS, console, handled, say
 from watchkeeper.errors import UsageError
 
+# The name of the watcher's logger of each file's outcome (watchkeeper.watch.process.OUTCOMES):
+# this command prints a line per file itself.
+OUTCOMES_LOGGER = "watchkeeper.watch.outcomes"
 # The library's defaults (watchkeeper.watch.isolation.DEFAULT_TIME_LIMIT and
 # watchkeeper.catalog.leases.DEFAULT_LEASE), written out: importing the watch package
 # here would slow every command's start by most of a second.
@@ -103,6 +106,7 @@ def command(
 
     # a line per file is printed below; the log adds warnings (retries, unreadable files)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger(OUTCOMES_LOGGER).setLevel(logging.ERROR)
     found = {"problems": 0}
 
     def show(record) -> None:

@@ -20,6 +20,7 @@ from watchkeeper.monitor.kinds import REGISTRY, Kind, kind_of
 from watchkeeper.monitor.metrics import metric_points
 from watchkeeper.monitor.scheduler import Scheduler
 from watchkeeper.monitor.timing import (
+    check_window_offsets,
     last_firing,
     next_firing,
     normalise_cron,
@@ -131,9 +132,7 @@ def create_schedule(
     check_location("baseline", baseline)
     check_location("report folder", report)
     expression = normalise_cron(cron)
-    for offset in (window_start, window_end):
-        if offset:
-            parse_duration(offset)
+    check_window_offsets(expression, window_start, window_end)
     options = dict(options or {})
     kind_of(kind).check(baseline, options, storage_options)
     schedule = Schedule(

@@ -6,22 +6,34 @@ Maximum), ``feature_non_null_<name>`` (completeness), ``feature_baseline_drift_<
 the constraints' method, as SageMaker's series; by default the effect of the detector's
 deciding test, the ``observed`` of its violation) and ``feature_drift_score_<name>``
 (the detector's score: at 1 or more the feature drifted).
+
+As SageMaker, no series is emitted when the constraints' ``monitoring_config`` says
+``emit_metrics: Disabled``, nor for a feature whose override says so.
 """
 
 from __future__ import annotations
 
 import math
 
+from watchkeeper.baseline import Constraints
 from watchkeeper.checks.pipeline import CheckOutcome
 from watchkeeper.drift import DriftResult
 
 VALUE = "Value"
 
 
-def metric_points(outcome: CheckOutcome) -> list[tuple[str, str, float]]:
-    """(metric name, statistic, value) for every feature of a check's outcome."""
+def metric_points(
+    outcome: CheckOutcome, constraints: Constraints | None = None
+) -> list[tuple[str, str, float]]:
+    """(metric name, statistic, value) for every feature of a check's outcome whose
+    ``constraints`` (when given) let it emit metrics."""
+    if constraints is not None and not constraints.config.emit_metrics:
+        return []
+    features = constraints.features if constraints is not None else {}
     points: list[tuple[str, str, float]] = []
     for name, column in outcome.profile.columns.items():
+        if name in features and not features[name].emit_metrics:
+            continue
         if column.is_numeric and column.moments.n:
             moments = column.moments
             points += [

@@ -32,7 +32,13 @@ class ScheduleIn(BaseModel):
     baseline: str = Field(max_length=2048, examples=["baselines/churn"])
     report: str = Field(max_length=2048, examples=["monitoring"])
     capture: str = Field(max_length=2048, examples=[".watchkeeper/capture"])
-    cron: str = Field("0 * * * *", max_length=256, examples=["0 * * * *", "cron(0 * ? * * *)"])
+    cron: str = Field(
+        "0 * * * *",
+        max_length=256,
+        examples=["0 * * * *", "cron(0 * ? * * *)", "NOW"],
+        description="When it runs; NOW runs it once, over the window_start/window_end "
+        "offsets from its creation (both required), as SageMaker's one-time schedules.",
+    )
     variant: str | None = Field(None, max_length=256)
     window_start: str | None = Field(None, max_length=64, examples=["-PT1H"])
     window_end: str | None = Field(None, max_length=64, examples=["-PT0H"])

@@ -4,7 +4,7 @@ At every tick, for every schedule, the latest firing at or before now is due unl
 its window has an execution already (the catalog's unique key). So a scheduler that
 was down for a day runs the missed window once, not 24 times, and several schedulers
 sharing a catalog never run the same window twice. Firings before the schedule was
-created are not due.
+created are not due; a one-time schedule (``NOW``) is due once, at its creation.
 
 Each window is a unit of failure: whatever its job raises ends that execution as Failed
 with the reason (and its alert), and the next schedule and window go on. An execution
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from watchkeeper.catalog import Execution, MonitoringStore, Schedule
 from watchkeeper.catalog.times import utcnow
 from watchkeeper.monitor.job import alert, run_job
-from watchkeeper.monitor.timing import last_firing, window_for
+from watchkeeper.monitor.timing import due_firing, window_for
 from watchkeeper.notify import Notifier
 from watchkeeper.notify.messages import failure_reason
 
@@ -54,13 +54,12 @@ class Scheduler:
         found = []
         for schedule in self.store.schedules():
             try:
-                fired = last_firing(schedule.cron, now)
+                fired = due_firing(schedule, now)
             except Exception as exc:  # one broken schedule must not hide the others
                 log.error("%s: cron %r: %s", schedule.name, schedule.cron, failure_reason(exc))
                 continue
-            if schedule.created_at is not None and fired < schedule.created_at:
-                continue
-            found.append((schedule, fired))
+            if fired is not None:
+                found.append((schedule, fired))
         return found
 
     def run_pending(self, now: dt.datetime | None = None) -> list[Execution]:

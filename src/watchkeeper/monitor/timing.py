@@ -8,6 +8,12 @@ A run that fires at T covers, by default, the time since the schedule's previous
 firing: the previous whole hour for an hourly schedule, the previous day for a daily
 one. ``window_start``/``window_end`` offsets (ISO 8601 durations relative to T, such as
 SageMaker's ``-PT1H`` and ``-PT0H``, or ``-P8D``) choose another window.
+
+``NOW`` is SageMaker's one-time schedule: it fires once, at its creation, so it runs
+when a scheduler next looks and never again (its window, fixed by the creation time
+and the offsets, can have one execution only). Its window must be given by both
+offsets, as SageMaker requires: ``-PT2H`` to ``-PT0H`` is the two hours before it
+was created.
 """
 
 from __future__ import annotations
@@ -32,6 +38,16 @@ MAX_OFFSET_LENGTH = 64
 # croniter's R (a random value, drawn anew each time the expression is read) would make
 # every process fire at its own minute; H needs an id to hash. Neither is standard cron.
 _RANDOM_OR_HASHED = re.compile(r"(?<![a-z])[rh](?![a-z])", re.IGNORECASE)
+ONE_OFF = "NOW"
+
+
+def is_one_off(cron: str) -> bool:
+    """Whether ``cron`` is a one-time schedule's (``NOW``).
+
+    >>> is_one_off("NOW"), is_one_off("0 * * * *")
+    (True, False)
+    """
+    return cron == ONE_OFF
 
 
 def normalise_cron(text: str) -> str:
@@ -44,6 +60,8 @@ def normalise_cron(text: str) -> str:
             "a cron expression is five short fields"
         )
     expression = text.strip()
+    if expression.upper() == ONE_OFF:
+        return ONE_OFF
     aws = _AWS_CRON.fullmatch(expression)
     if aws:
         fields = aws.group(1).split()
@@ -95,6 +113,35 @@ def parse_duration(text: str) -> dt.timedelta:
     return -span if match.group("sign") == "-" else span
 
 
+def check_window_offsets(cron: str, start_offset: str | None, end_offset: str | None) -> None:
+    """UsageError unless the offsets are durations and a one-time schedule has both."""
+    for offset in (start_offset, end_offset):
+        if offset:
+            parse_duration(offset)
+    if is_one_off(cron) and not (start_offset and end_offset):
+        raise UsageError(
+            "cron NOW (run once) needs the window as offsets from now: give both the "
+            "window start and end, e.g. -PT1H and -PT0H for the last hour"
+        )
+    if is_one_off(cron) and parse_duration(start_offset) >= parse_duration(end_offset):
+        raise UsageError(
+            f"window offsets {start_offset} to {end_offset} give an empty window: "
+            "the start must come before the end"
+        )
+
+
+def due_firing(schedule: Schedule, now: dt.datetime) -> dt.datetime | None:
+    """The latest firing of ``schedule`` at or before ``now``; None when it has not
+    fired since it was created (a one-time schedule fires at its creation)."""
+    if is_one_off(schedule.cron):
+        created = schedule.created_at
+        return created if created is not None and created <= _utc(now) else None
+    fired = last_firing(schedule.cron, now)
+    if schedule.created_at is not None and fired < schedule.created_at:
+        return None
+    return fired
+
+
 def last_firing(cron: str, now: dt.datetime) -> dt.datetime:
     """The latest time at or before ``now`` the schedule fired."""
     at = _utc(now)
@@ -138,7 +185,9 @@ def window_to_run(
     if window:
         span = parse_window(window)
         return span, span[1]
-    fired = last_firing(schedule.cron, dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    fired = schedule.created_at if is_one_off(schedule.cron) else None
+    fired = fired or last_firing(schedule.cron, now)
     return window_for(schedule.cron, fired, schedule.window_start, schedule.window_end), fired
 
 

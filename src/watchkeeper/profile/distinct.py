@@ -303,6 +303,11 @@ class DistinctSketch:
     def library_sketch(self) -> datasketches.compact_theta_sketch:
         return datasketches.compact_theta_sketch.deserialize(self.to_bytes())
 
+    @property
+    def is_exact(self) -> bool:
+        """Whether every distinct value is still held, so :meth:`estimate` is a count."""
+        return self.theta == int(_MAX_THETA)
+
     def estimate(self) -> float:
         if self.theta == int(_MAX_THETA):
             return float(len(self.hashes))

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from watchkeeper.errors import UsageError
 from watchkeeper.profile import ColumnProfile, DatasetProfile
 from watchkeeper.report import charts, formatting
-from watchkeeper.report.table import feature_row, feature_table
+from watchkeeper.report.table import distinct_values, feature_row, feature_table
 
 MAX_CHARTS = 200
 MAX_CATEGORIES = 20
@@ -42,8 +42,12 @@ def render_html(
     max_charts: int = MAX_CHARTS,
     max_categories: int = MAX_CATEGORIES,
     plotly_src: str | None = None,
+    suggested: Mapping[str, Any] | None = None,
 ) -> str:
     """The report on ``current`` (optionally judged against ``baseline``) as one HTML page.
+
+    ``suggested`` (a ``constraints.json`` document) makes it a baseline's page: nothing
+    was judged, so in place of the violations it lists the constraints suggested.
 
     ``violations`` are dicts with ``feature_name``, ``constraint_check_type``,
     ``description`` and optionally ``observed`` and ``threshold`` (objects with a
@@ -76,12 +80,43 @@ def render_html(
         "baseline_rows": None if baseline is None else baseline.rows,
         "feature_count": len(current.columns),
         "violation_count": len(found),
+        "suggested": None if suggested is None else _suggested_rows(suggested),
         "drift_summary": _drift_summary(verdicts),
         "plotly_src": plotly_src,
         "plotly_js": Markup(plotly_js()) if plotly_src is None else "",
         **_body(current, baseline, found, verdicts, max_charts, max_categories),
     }
     return _template().render(**context)
+
+
+def _suggested_rows(document: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One row per feature of a ``constraints.json`` document, in words."""
+    rows = []
+    for feature in document.get("features", []):
+        numeric = feature.get("num_constraints") or {}
+        domains = (feature.get("string_constraints") or {}).get("domains")
+        completeness = feature.get("completeness")
+        rows.append(
+            {
+                "feature": str(feature.get("name", "")),
+                "type": str(feature.get("inferred_type", "")),
+                "completeness": "—"
+                if completeness is None
+                else f"at least {formatting.percent(float(completeness) * 100)}",
+                "allowed": _allowed_values(numeric.get("is_non_negative"), domains),
+            }
+        )
+    return rows
+
+
+def _allowed_values(non_negative: bool | None, domains: list | None) -> str:
+    if domains:
+        shown = ", ".join(str(value) for value in domains[:MAX_CATEGORIES])
+        more = len(domains) - MAX_CATEGORIES
+        return f"one of {shown}" + (f" and {more:,} more" if more > 0 else "")
+    if non_negative:
+        return "not negative"
+    return "—"
 
 
 def _check_arguments(current, baseline, drift, max_charts, max_categories) -> None:
@@ -168,7 +203,21 @@ def _section(name, current, baseline, violated, verdicts, max_categories) -> dic
 
 
 def _row(name: str, column: ColumnProfile | None) -> dict[str, Any] | None:
-    return None if column is None else feature_row(name, column)
+    if column is None:
+        return None
+    return {**feature_row(name, column), **_distinct_texts(column)}
+
+
+def _distinct_texts(column: ColumnProfile) -> dict[str, str]:
+    """The distinct count in words: exact figures as they are, estimates marked ``≈``,
+    and, when every value is unique, that instead of a "most frequent" value."""
+    distinct = distinct_values(column)
+    count = formatting.number(distinct.count)
+    if distinct.count is not None and not distinct.exact:
+        count = f"≈ {count}"
+    if not distinct.all_unique:
+        return {"distinct_text": count, "unique_note": ""}
+    return {"distinct_text": f"{count}; all values unique", "unique_note": "all values unique"}
 
 
 def _kind(now: ColumnProfile | None, before: ColumnProfile | None) -> str:
@@ -229,6 +278,10 @@ def _cell(row: dict[str, Any] | None, key: str) -> str:
     value = row[key]
     if key == "missing_pct":
         return formatting.percent(value)
+    if key == "distinct":
+        return row["distinct_text"]
+    if key == "top_value" and row["unique_note"]:
+        return f"none: {row['unique_note']}"
     if key == "top_value" and value is not None:
         return formatting.shorten(value, 60)
     return formatting.number(value) if not isinstance(value, str) else value
@@ -241,6 +294,7 @@ def _table(current, violated, verdicts, anchors) -> list[dict[str, Any]]:
         row["anchor"] = anchors.get(name)
         row["violation_count"] = len(violated.get(name, ()))
         row["drifted"] = bool(verdicts.get(name, {}).get("drifted"))
+        row.update(_distinct_texts(current.columns[name]))
         if row["top_value"] is not None:
             row["top_value"] = formatting.shorten(row["top_value"], 40)
     return rows

@@ -20,6 +20,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.profile import ColumnProfile, DatasetProfile
@@ -51,8 +52,9 @@ def feature_table(profile: DatasetProfile) -> list[dict[str, Any]]:
     ``missing_pct`` is in percent (0–100); ``std`` is the population standard
     deviation (ddof=0), as SageMaker reports it; ``mean``, ``std``, ``min``, ``max``
     and ``p50`` are given for numeric columns only, ``top_value`` (the most frequent
-    value) for text and boolean columns only; ``distinct`` is the rounded estimate
-    (exact for small cardinalities).
+    value) for text and boolean columns only, and not when every value is unique;
+    ``distinct`` is the rounded estimate (exact for small cardinalities, never more
+    than the present values: see :func:`distinct_values`).
 
     >>> import pyarrow as pa
     >>> p = DatasetProfile()
@@ -66,7 +68,8 @@ def feature_table(profile: DatasetProfile) -> list[dict[str, Any]]:
 def feature_row(name: str, column: ColumnProfile) -> dict[str, Any]:
     """The table row of one column (see :func:`feature_table`)."""
     numeric = column.is_numeric and column.moments.n > 0
-    top = column.categories.items(1) if not column.is_numeric else []
+    distinct = distinct_values(column)
+    top = column.categories.items(1) if not column.is_numeric and not distinct.all_unique else []
     return {
         "feature": name,
         "rows": column.count,
@@ -77,15 +80,58 @@ def feature_row(name: str, column: ColumnProfile) -> dict[str, Any]:
         "std": _number(column.std_dev) if numeric else None,
         "min": _number(column.min) if numeric else None,
         "max": _number(column.max) if numeric else None,
-        "distinct": _count(column.distinct_count()),
+        "distinct": distinct.count,
         "p50": _number(column.kll.quantiles([0.5])[0]) if numeric else None,
         "top_value": top[0][0] if top else None,
     }
 
 
-def _count(value: float) -> int | None:
-    # unknown for baselines read from SageMaker files, which omit it for numbers
-    return None if math.isnan(value) else round(value)
+@dataclass(frozen=True)
+class DistinctValues:
+    """How many distinct values a column holds, as a report may state it.
+
+    ``count`` is None when unknown (a SageMaker file omits it for numbers); ``exact``
+    says whether it is a count or an estimate; ``all_unique`` whether no value occurs
+    twice (an estimate too when ``exact`` is False).
+    """
+
+    count: int | None
+    exact: bool
+    all_unique: bool
+
+
+def distinct_values(column: ColumnProfile) -> DistinctValues:
+    """The distinct values of ``column``: counted exactly up to 4,096, estimated beyond
+    (the estimate capped at the present values: a column of 5,000 ids holds at most
+    5,000), and whether every value is unique.
+
+    >>> import pyarrow as pa
+    >>> p = DatasetProfile()
+    >>> p.track(pa.table({"id": [f"id-{i}" for i in range(5000)]}))
+    >>> distinct_values(p.columns["id"])
+    DistinctValues(count=5000, exact=False, all_unique=True)
+    """
+    estimate = column.distinct_count()
+    if math.isnan(estimate):
+        return DistinctValues(None, False, False)
+    exact = column.stated_distinct is None and (
+        column.distinct.is_exact
+        or (column.categories.is_exact and column.categories.total == column.present)
+    )
+    count = min(round(estimate), column.present)
+    if exact:
+        return DistinctValues(count, True, column.present > 1 and count == column.present)
+    # unique unless the estimate is more than one standard error short of every value
+    # being distinct, or a value is known to repeat
+    high = column.distinct.bounds(1)[1] if column.stated_distinct is None else estimate
+    unique = column.present > 1 and high >= column.present and not _a_value_repeats(column)
+    return DistinctValues(count, False, unique)
+
+
+def _a_value_repeats(column: ColumnProfile) -> bool:
+    """Whether some value is known to occur more than once (text values only)."""
+    counted = column.categories.counted(1)
+    return bool(counted) and counted[0][1] > 1
 
 
 def _number(value: float) -> float | None:

@@ -23,6 +23,10 @@ from watchkeeper.watch.isolation import ChildProcess, InProcess, UnitFailed
 from watchkeeper.watch.objects import LandedObject, Location
 
 log = logging.getLogger("watchkeeper.watch")
+# Each object's outcome has its own logger: a face that prints a line per object itself
+# (the watch command) silences it rather than showing every outcome twice.
+OUTCOMES = "watchkeeper.watch.outcomes"
+outcomes = logging.getLogger(OUTCOMES)
 
 ASSETS = "_assets"
 DONE, FAILED = "done", "failed"
@@ -128,12 +132,12 @@ class FileChecker:
             log.info("%s: another process recorded it first", item.uri)
             return None
         if record.status == DONE:
-            log.info(
+            outcomes.info(
                 "%s: %d rows, %d violations, report %s",
                 item.uri, record.rows, record.violations, record.report,
             )  # fmt: skip
         else:
-            log.warning("could not read %s: %s", item.uri, record.error)
+            outcomes.warning("could not read %s: %s", item.uri, record.error)
         return record
 
     def _judged(self, item: LandedObject) -> tuple[ProcessedObject, list]:
