@@ -75,6 +75,16 @@ def test_a_port_in_use_is_one_line_before_anything_is_served(tmp_path, taken_por
     assert "http://" not in result.stdout  # it never said it was serving
 
 
+def test_serve_on_a_port_in_use_is_one_line_before_anything_is_served(taken_port, models):
+    result = run_cli("serve", str(models["sklearn"]), "--port", str(taken_port))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"error: --port {taken_port}: another program is listening on 127.0.0.1:{taken_port}; "
+        "stop it or choose another port with --port"
+    ]
+    assert "serving" not in result.stdout
+
+
 def test_watch_once_reports_an_unreadable_file_once(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()

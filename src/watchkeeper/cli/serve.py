@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from watchkeeper.cli._common import handled, say
-from watchkeeper.cli.listening import exit_quietly_after_stop, warn_if_exposed
+from watchkeeper.cli.listening import check_port_free, exit_quietly_after_stop, warn_if_exposed
 from watchkeeper.errors import UsageError
 
 MIB = 1 << 20
@@ -91,6 +91,7 @@ def command(
         if capture is None and capture_mode != "both":
             raise UsageError("--capture-mode needs --capture")
         mode = check_capture_mode(capture_mode)
+        check_port_free(host, port)
         loaded = load_model(model, baseline=baseline)
         endpoint = name or default_name(model)
         group = _feature_group(feature_group, feature_store, online_store)
