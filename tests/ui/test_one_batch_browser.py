@@ -61,6 +61,12 @@ def test_the_one_batch_page_draws_its_bar_across_its_day(page, server):
     assert bar == pytest.approx(0.45 * drawn["plot"], rel=0.05)
     [band] = drawn["bands"]
     assert band == pytest.approx(0.5 * drawn["plot"], rel=0.05)
+    # the drift axis ticks at round values (0.2, 0.4 …), not at the records axis's grid
+    ticks = page.locator("#overview-chart .y2tick text").evaluate_all(
+        "texts => texts.map((text) => text.textContent)"
+    )
+    assert len(ticks) >= 3
+    assert all(len(text.partition(".")[2]) <= 2 for text in ticks), ticks
     screenshot(page, "dataset-one-batch")
 
 

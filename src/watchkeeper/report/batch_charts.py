@@ -23,6 +23,10 @@ from watchkeeper.report.charts import (
     QUANTILE_COLOUR,
 )
 
+# a second y axis over the first; plotly would line its ticks up with the first axis's
+# grid, at odd values (0.251, 0.503, …): it gets ticks of its own instead
+RIGHT_AXIS = {"overlaying": "y", "tickmode": "auto"}
+
 
 def overview_figure(batches: list[Batch]) -> dict[str, Any]:
     """Records per batch (bars), the largest drift (a line) and the flagged batches."""
@@ -66,7 +70,7 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
             yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
             yaxis2={
                 "title": {"text": "drift"},
-                "overlaying": "y",
+                **RIGHT_AXIS,
                 "side": "right",
                 "rangemode": "tozero",
                 "showgrid": False,
@@ -117,7 +121,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                 yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
                 yaxis2={
                     "title": {"text": "null fraction"},
-                    "overlaying": "y",
+                    **RIGHT_AXIS,
                     "side": "right",
                     "tickformat": ".0%",
                     # a column without missing values shows a flat line at 0, not noise
@@ -184,7 +188,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                 yaxis={"title": {"text": "Hellinger distance"}, "range": [0, 1]},
                 yaxis2={
                     "title": {"text": "detector score"},
-                    "overlaying": "y",
+                    **RIGHT_AXIS,
                     "side": "right",
                     "rangemode": "tozero",
                     "showgrid": False,
