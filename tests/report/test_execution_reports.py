@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import watchkeeper
+from browser import screenshot
 from live import LiveServer
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.catalog import Catalog, MonitoringStore
@@ -117,22 +118,28 @@ def quality_schedule(tmp_path):
     return catalog, clock, rng
 
 
-def test_the_model_quality_report_shows_the_estimates_beside_the_realized(
-    tmp_path, quality_schedule
-):
+def judged_hour(folder, quality_schedule):
+    """An hour of captured answers with their labels, judged: the execution and store."""
     catalog, clock, rng = quality_schedule
     chance = rng.beta(2, 2, 600)
     labels = rng.random(600) < chance
     rows = [(f"9-{i}", {"x": float(p)}, {"prediction": int(p >= 0.5), "probability": float(p)})
             for i, p in enumerate(chance)]  # fmt: skip
-    capture_hour(tmp_path, clock, 9, rows)
-    csv = tmp_path / "labels.csv"
+    capture_hour(folder, clock, 9, rows)
+    csv = folder / "labels.csv"
     lines = "".join(f"9-{i},{int(v)}\n" for i, v in enumerate(labels))
     csv.write_text("inferenceId,label\n" + lines)
-    upload_ground_truth(csv, "churn", tmp_path / "groundtruth", collected_at=at(9, 50))
+    upload_ground_truth(csv, "churn", folder / "groundtruth", collected_at=at(9, 50))
     clock.now = at(10, 0, 5)
     store = MonitoringStore(catalog)
     [run] = Scheduler(store, clock=clock).run_pending()
+    return run, store
+
+
+def test_the_model_quality_report_shows_the_estimates_beside_the_realized(
+    tmp_path, quality_schedule
+):
+    run, store = judged_hour(tmp_path, quality_schedule)
     page = read(run.artifacts["html"])
     assert subtitle(page).startswith(
         "endpoint churn · schedule churn-quality (0 * * * *) · "
@@ -169,3 +176,19 @@ def test_a_window_shorter_than_a_minute_shows_its_seconds(tmp_path):
         "2026-11-20 14:35:10 – 2026-11-20 14:35:40",
         "2026-11-20 15:00 – 2026-11-20 16:00",
     ]
+
+
+def test_the_model_quality_report_draws_with_its_estimates(page, tmp_path, quality_schedule):
+    run, _ = judged_hour(tmp_path, quality_schedule)
+    page.goto(Path(run.artifacts["html"].removeprefix("file://")).as_uri())
+    assert page.locator("p.subtitle").inner_text().startswith("endpoint churn · schedule")
+    assert page.locator("#metric-accuracy td.estimate").count() == 1
+    assert page.locator("#estimates-note").count() == 1
+    for chart in page.locator("[data-chart]").all():
+        chart.scroll_into_view_if_needed()
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll("[data-chart]"))
+                      .every((el) => el.querySelector(".main-svg"))"""
+    )
+    assert page.locator("[data-chart] .main-svg").count() >= 2  # the ROC and PR curves
+    screenshot(page, "quality-report-execution")
