@@ -448,8 +448,7 @@ def test_each_bias_metric_gets_one_plain_sentence_and_a_bar_from_zero():
         "(1 would be as often).",
         "The positive prediction is 20 percentage points less common for sex = 0 than for "
         "the others.",
-        "0.05 below its neutral value 0: sex = 0 is treated differently by this measure; "
-        "the further, the more.",
+        "0.05 below neutral (0): the further, the more sex = 0 differs.",
     ]
     [figure] = figures(page)
     assert figure["data"][0]["x"] == pytest.approx([-0.4, 0.2, -0.05])

@@ -164,13 +164,11 @@ def metric_sentence(metric: Mapping[str, Any], group: str) -> str:
         )
     neutral = metric.get("neutral_number", 0.0)
     if number == neutral:
-        return f"At its neutral value {formatting.number(neutral)}: no difference for {group}."
+        return f"At neutral ({formatting.number(neutral)}): no difference for {group}."
     distance = formatting.number(abs(number - neutral))
     side = "above" if number > neutral else "below"
-    return (
-        f"{distance} {side} its neutral value {formatting.number(neutral)}: "
-        f"{group} is treated differently by this measure; the further, the more."
-    )
+    where = f"{distance} {side} neutral ({formatting.number(neutral)})"
+    return f"{where}: the further, the more {group} differs."
 
 
 def _bias_figure(metrics: list[dict[str, Any]], stage: str) -> dict[str, Any] | None:
