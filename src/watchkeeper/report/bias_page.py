@@ -1,5 +1,6 @@
 """The offline HTML page on a model's bias: from Clarify's bias ``analysis.json``,
-every metric per facet value beside its neutral value, and a bar chart per stage.
+every metric per facet value beside its neutral value, and a bar chart per stage of
+each metric's distance from neutral.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def render_bias_html(
     """Clarify's bias ``analysis.json`` document ``analysis`` as one HTML page.
 
     For each facet and facet value, every metric of each stage (pre- and post-training)
-    beside its neutral value (0, or 1 for the disparate impact DI), and a horizontal
-    bar per metric from its neutral value to its value. Infinite values (floats or
+    beside its neutral value (0, or 1 for the disparate impact DI) with one sentence
+    saying what its value means, and a horizontal bar per metric of its distance from
+    its neutral value, so all read on one scale around 0. Infinite values (floats or
     Clarify's ``"Infinity"`` strings) are written out and marked in the chart instead
     of drawn; metrics without a value show their error text.
 
