@@ -59,7 +59,12 @@ def applicants(rng: np.random.Generator, rows: int, *, math_counts: bool = False
     return frame
 
 
+SHOWN_VIOLATIONS = 4
+
+
 def main(output: Path) -> None:
+    # each step's lines go out as it ends, also when the output is piped (make, tee, CI)
+    sys.stdout.reconfigure(line_buffering=True)
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
@@ -127,6 +132,12 @@ def main(output: Path) -> None:
          "--ground-truth", str(output / "groundtruth"), "--reference",
          str(output / "held_out.csv"), "--reference-label", "approved",
          quiet=True)  # fmt: skip
+    pages = [
+        ("pre-training bias", str(output / "bias-pre" / "report.html")),
+        ("post-training bias", str(output / "bias-post" / "report.html")),
+        ("explanations", str(output / "shap" / "report.html")),
+        ("model-quality baseline", str(output / "quality-baseline" / "report.html")),
+    ]
     for number, hour in enumerate(hours, start=1):
         window = f"{hour:%Y-%m-%dT%H:%M}/{hour + dt.timedelta(hours=1):%Y-%m-%dT%H:%M}"
         result = _run(env, "monitor", "run", "--schedule", "scholarship-quality",
@@ -136,14 +147,23 @@ def main(output: Path) -> None:
               f"{execution['exit_message']}")  # fmt: skip
         found = execution["artifacts"].get("violations")
         if found:
-            for violation in json.loads(Path(found).read_text())["violations"][:4]:
+            violations = json.loads(Path(found).read_text())["violations"]
+            for violation in violations[:SHOWN_VIOLATIONS]:
                 print(f"     - {violation['description']}")
+            if len(violations) > SHOWN_VIOLATIONS:
+                print(f"     … and {len(violations) - SHOWN_VIOLATIONS} more")
+        page = execution["artifacts"].get("html")
+        if page:
+            pages.append((f"model quality, hour {number}", page.removeprefix("file://")))
     print("\n   the second hour's metrics, realized and estimated from the scores alone "
           "(the estimate cannot see new rules; the labels can):")  # fmt: skip
     described = _run(env, "executions", "describe", "2", quiet=True).stdout
     print(described[described.index("┏") :])
     print(f"\nanalysis.json files: {output / 'bias-pre'}, {output / 'bias-post'}, "
           f"{output / 'shap'}; model-quality results under {output / 'monitoring'}")
+    print("\nreport pages (open them in a browser):")
+    for what, page in pages:
+        print(f"   {what}: {page}")
 
 
 def _serve_hour(output: Path, model, frame: pd.DataFrame, hour: dt.datetime) -> None:

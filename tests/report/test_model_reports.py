@@ -279,7 +279,7 @@ def test_bias_page_shows_values_beside_neutral_values(bias_analysis):
     assert '<td class="num infinite">Infinity</td>' in page
 
 
-def test_bias_charts_bars_from_the_neutral_value(bias_analysis):
+def test_bias_charts_draw_each_metrics_distance_from_its_neutral_value(bias_analysis):
     page = render_bias_html(bias_analysis)
     drawn = figures(page)
     # pre-training for both facet values, post-training for the one asked for
@@ -293,10 +293,13 @@ def test_bias_charts_bars_from_the_neutral_value(bias_analysis):
         metric for metric in metrics if metric["value"] is not None and np.isfinite(metric["value"])
     ]
     assert len(bars["y"]) == len(finite)
-    for position, length, base in zip(bars["y"], bars["x"], bars["base"], strict=True):
+    # one scale for all: every bar starts at 0 and is the value's distance from neutral
+    assert "base" not in bars
+    for position, length in zip(bars["y"], bars["x"], strict=True):
         metric = metrics[position]
-        assert base == (1.0 if metric["name"] == "DI" else 0.0)
-        assert base + length == pytest.approx(metric["value"])
+        neutral = 1.0 if metric["name"] == "DI" else 0.0
+        assert length == pytest.approx(metric["value"] - neutral)
+    assert "distance from neutral" in post["layout"]["title"]["text"]
     # what cannot be drawn is written where its bar would start
     notes = {names[note["y"]]: note["text"] for note in post["layout"]["annotations"]}
     missing = {metric["name"]: "no value" for metric in metrics if metric["value"] is None}
@@ -427,3 +430,27 @@ def test_pages_without_charts_still_read():
     unknown = {"explanations": {"kernel_shap": {"l": {"global_shap_values": {"a": None}}}}}
     page = render_explanations_html(unknown, plotly_src="plotly.js")
     assert figures(page) == [] and '<td class="name">a</td>' in page
+
+
+def test_each_bias_metric_gets_one_plain_sentence_and_a_bar_from_zero():
+    analysis = {"version": "1.0", "post_training_bias_metrics": {
+        "label": "approved", "label_value_or_threshold": "1", "facets": {"sex": [
+            {"value_or_threshold": "0", "metrics": [
+                {"name": "DI", "description": "Disparate Impact (DI)", "value": 0.6},
+                {"name": "DPPL", "description": "Difference in Positive Proportions in "
+                 "Predicted Labels (DPPL)", "value": 0.2},
+                {"name": "AD", "description": "Accuracy Difference (AD)", "value": -0.05},
+            ]}]}}}  # fmt: skip
+    page = render_bias_html(analysis, plotly_src="plotly.js")
+    sentences = re.findall(r'<td class="sentence">([^<]*)</td>', page)
+    assert sentences == [
+        "sex = 0 gets the positive outcome 0.6 times as often as the others "
+        "(1 would be as often).",
+        "The positive prediction is 20 percentage points less common for sex = 0 than for "
+        "the others.",
+        "0.05 below neutral (0): the further, the more sex = 0 differs.",
+    ]
+    [figure] = figures(page)
+    assert figure["data"][0]["x"] == pytest.approx([-0.4, 0.2, -0.05])
+    low, high = figure["layout"]["xaxis"]["range"]
+    assert low < -0.4 and 0.2 < high < 1  # one scale around 0, DI's 1 not on it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -131,3 +132,42 @@ def test_infinite_current_values_fall_into_the_outer_bins_of_the_baseline_range(
     baseline, current = figure["data"]
     assert baseline["x"] == current["x"] == [1.0, 2.0, 3.0]
     assert current["y"] == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+
+
+def test_charts_are_written_without_float_noise():
+    figure = {
+        "data": [
+            {"type": "scatter", "name": "mean", "y": [-2.1e-15, 0.1 + 0.2, 1.6]},
+            {"type": "scatter", "name": "p5", "y": [-1.6, -1.6, -1.6]},
+            # another axis keeps its own scale: small shares beside large values stay
+            {"type": "bar", "x": [1e9, 2e9], "y": [1e-6, 0.5], "yaxis": "y2"},
+        ],
+        "layout": {"yaxis": {"range": [-1.6000000000000003, 2.0]}},
+    }
+    written = json.loads(script_json(figure))
+    assert written["data"][0]["y"] == [0.0, 0.3, 1.6]
+    assert written["data"][2]["y"] == [1e-6, 0.5]
+    assert written["layout"]["yaxis"]["range"] == [-1.6, 2.0]
+    # a list of figures, as the feature page writes them, is tidied figure by figure
+    [again] = json.loads(script_json([figure]))
+    assert again == written
+    assert "e-15" not in script_json(figure)
+
+
+def test_a_second_axis_gets_ticks_of_its_own(tmp_path):
+    from watchkeeper.catalog import Catalog
+    from watchkeeper.datasets.service import DatasetService
+    from watchkeeper.report.batch_charts import feature_figures, overview_figure
+
+    service = DatasetService(Catalog(f"sqlite:///{tmp_path / 'catalog.db'}"))
+    profile = DatasetProfile()
+    profile.track(pa.table({"price": np.arange(100.0)}))
+    service.receive("shop", profile, timestamp="2026-11-20T09:00:00Z")
+    service.refresh("shop")
+    batches = service.batches("shop")
+    layouts = [overview_figure(batches)["layout"]]
+    layouts += [figure["layout"] for figure in feature_figures(batches, "price")]
+    seconds = [layout["yaxis2"] for layout in layouts if "yaxis2" in layout]
+    assert len(seconds) == 3
+    # plotly's default for an overlaying axis ("sync") puts its ticks at odd values
+    assert all(axis["tickmode"] == "auto" for axis in seconds)

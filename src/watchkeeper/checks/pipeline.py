@@ -139,12 +139,14 @@ def write_outcome(
     title: str | None = None,
     plotly_src: str | None = None,
     extra: Mapping[str, str] | None = None,
+    subtitle: str | None = None,
 ) -> dict[str, str]:
     """Write a check's artefacts under ``output`` as one set; returns name → URI.
 
     Everything is rendered before anything is written, so a statistic or a page that
     cannot be rendered leaves ``output`` as it was. ``extra`` (file name → text) are
-    further files of the same set, named by their stem.
+    further files of the same set, named by their stem. The report's ``subtitle``
+    defaults to what the data was (its source).
     """
     files = {
         STATISTICS: statistics_json(outcome.profile),
@@ -155,7 +157,7 @@ def write_outcome(
             violations=[violation.to_dict() for violation in outcome.violations],
             drift={name: verdict_view(value) for name, value in outcome.drift.items()},
             title=title or "watchkeeper check",
-            subtitle=outcome.source,
+            subtitle=subtitle or outcome.source,
             plotly_src=plotly_src,
         ),
         **(extra or {}),

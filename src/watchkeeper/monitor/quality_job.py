@@ -48,6 +48,7 @@ from watchkeeper.monitor.artifacts import write_artifacts
 from watchkeeper.monitor.window import captured_window
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
+from watchkeeper.report.formatting import execution_subtitle
 from watchkeeper.report.quality_page import render_quality_html
 
 log = logging.getLogger("watchkeeper.monitor")
@@ -144,8 +145,16 @@ def judge_model_quality(
             baseline=_baseline_statistics(schedule, storage_options),
             violations=violations,
             title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
-            subtitle=f"{execution.window_start:%Y-%m-%d %H:%M} – "
-            f"{execution.window_end:%Y-%m-%d %H:%M} UTC",
+            subtitle=execution_subtitle(
+                endpoint=schedule.endpoint,
+                schedule=schedule.name,
+                cron=schedule.cron,
+                start=execution.window_start,
+                end=execution.window_end,
+                execution_id=execution.id,
+                ran_at=now,
+            ),
+            estimates=estimate,
         )
         points += _metric_points(statistics)
     elif estimate is not None:

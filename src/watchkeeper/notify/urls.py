@@ -7,8 +7,10 @@ never stored or logged: the outbox keeps ``channel_id(url)`` and logs show
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -99,24 +101,52 @@ def _instantiate(url: str, asset: apprise.AppriseAsset | None = None):
     return apprise.Apprise.instantiate(url, asset=asset, suppress_exceptions=True)
 
 
+# a few services named when a scheme is unknown, rather than all of apprise's
+_COMMON_SCHEMES = ("slack", "mailto", "json", "msteams", "discord", "pagerduty")
+_EVERY_SERVICE = "https://github.com/caronc/apprise/wiki"
+
+
 def _invalid_url_message(url: str) -> str:
+    """One line naming the part of ``url`` that is wrong: the scheme, or what the
+    service's own check refused."""
     shown = redact(url)
-    scheme = url.strip().partition("://")[0].lower() if "://" in url else ""
+    text = url.strip()
+    if "://" not in text:
+        return (
+            f"notification URL {shown!r} has no scheme: start it with the service, "
+            "as in slack://…, mailto://… or json://…"
+        )
+    scheme = text.partition("://")[0].lower()
     service = _services().get(scheme)
     if service is not None:
         name, help_url = service
-        return f"notification URL {shown!r} is not a valid {name} URL; see {help_url}"
+        reason = _refusal(text)
+        because = f": {reason}" if reason else ""
+        return f"notification URL {shown!r} is not a valid {name} URL{because}; see {help_url}"
     if scheme in ("http", "https"):
         return (
             f"notification URL {shown!r} is not a web address apprise recognises "
             "(such as a Slack webhook); for a plain JSON webhook write json:// or jsons:// "
             "instead of http:// or https://"
         )
-    known = ", ".join(sorted(_services()))
+    close = difflib.get_close_matches(scheme, list(_services()), n=1, cutoff=0.75)
+    guess = f"did you mean {close[0]}://? " if close else ""
+    common = ", ".join(f"{name}://" for name in _COMMON_SCHEMES)
     return (
-        f"notification URL {shown!r} has a scheme apprise does not know "
-        f"({scheme or 'none'!r}); known schemes: {known}"
+        f"notification URL {shown!r} has a scheme apprise does not know ({scheme or 'none'!r}); "
+        f"{guess}services are written as {common} … (every one: {_EVERY_SERVICE})"
     )
+
+
+def _refusal(url: str) -> str:
+    """Why apprise refused ``url``, in its own words (its first warning), with any
+    credential of the URL masked."""
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+        _instantiate(url)
+    lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return scrub(lines[0], url).rstrip(".: ")
 
 
 @cache

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from watchkeeper.catalog import Batch
+from watchkeeper.catalog.datasets import HOUR
 from watchkeeper.report.charts import (
     ACCENT_COLOUR,
     ALERT_COLOUR,
@@ -22,10 +23,14 @@ from watchkeeper.report.charts import (
     QUANTILE_COLOUR,
 )
 
+# a second y axis over the first; plotly would line its ticks up with the first axis's
+# grid, at odd values (0.251, 0.503, …): it gets ticks of its own instead
+RIGHT_AXIS = {"overlaying": "y", "tickmode": "auto"}
+
 
 def overview_figure(batches: list[Batch]) -> dict[str, Any]:
     """Records per batch (bars), the largest drift (a line) and the flagged batches."""
-    times = [b.start.isoformat() for b in batches]
+    times = _middles(batches)
     flagged = [b for b in batches if b.violations]
     return {
         "data": [
@@ -34,6 +39,7 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
                 "name": "records",
                 "x": times,
                 "y": [b.rows for b in batches],
+                "width": _widths(batches),
                 "marker": {"color": BASELINE_COLOUR},
                 "hovertemplate": "%{x}: %{y:,} records<extra></extra>",
             },
@@ -51,7 +57,7 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
                 "type": "scatter",
                 "mode": "markers",
                 "name": "violations",
-                "x": [b.start.isoformat() for b in flagged],
+                "x": _middles(flagged),
                 "y": [b.max_score for b in flagged],
                 "yaxis": "y2",
                 "marker": {"color": ALERT_COLOUR, "size": 11, "symbol": "x"},
@@ -64,12 +70,13 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
             yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
             yaxis2={
                 "title": {"text": "drift"},
-                "overlaying": "y",
+                **RIGHT_AXIS,
                 "side": "right",
                 "rangemode": "tozero",
                 "showgrid": False,
             },
             shapes=_highlights(flagged),
+            xaxis=_period_axis(batches),
         ),
     }
 
@@ -77,7 +84,8 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
 def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
     """A feature over the batches: records and missing values, mean and quantiles (when
     numeric), and its drift distances and scores, with the flagged batches marked."""
-    times = [b.start.isoformat() for b in batches]
+    times = _middles(batches)
+    axis = _period_axis(batches)
     entries = [(b.metrics or {}).get(feature, {}) for b in batches]
     flagged = [b for b in batches if any(v["feature_name"] == feature for v in b.violations)]
     shapes = _highlights(flagged)
@@ -104,6 +112,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                     "name": "records",
                     "x": times,
                     "y": [entry.get("count") for entry in entries],
+                    "width": _widths(batches),
                     "marker": {"color": BASELINE_COLOUR},
                 },
                 line("null fraction", "null_fraction", ALERT_COLOUR, yaxis="y2"),
@@ -112,7 +121,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                 yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
                 yaxis2={
                     "title": {"text": "null fraction"},
-                    "overlaying": "y",
+                    **RIGHT_AXIS,
                     "side": "right",
                     "tickformat": ".0%",
                     # a column without missing values shows a flat line at 0, not noise
@@ -120,6 +129,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                     "showgrid": False,
                 },
                 shapes=shapes,
+                xaxis=axis,
             ),
         }
     ]
@@ -134,7 +144,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                     line("p5", "p5", QUANTILE_COLOUR),
                     line("mean", "mean", ACCENT_COLOUR),
                 ],
-                "layout": _time_layout(shapes=shapes),
+                "layout": _time_layout(shapes=shapes, xaxis=axis),
             }
         )
     drift_traces = [
@@ -159,7 +169,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
             "type": "scatter",
             "mode": "markers",
             "name": "violation",
-            "x": [b.start.isoformat() for b in flagged],
+            "x": _middles(flagged),
             "y": [_get((b.metrics or {}).get(feature, {}), "hellinger_baseline") for b in flagged],
             "marker": {"color": ALERT_COLOUR, "size": 12, "symbol": "x"},
             "text": [
@@ -178,12 +188,13 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                 yaxis={"title": {"text": "Hellinger distance"}, "range": [0, 1]},
                 yaxis2={
                     "title": {"text": "detector score"},
-                    "overlaying": "y",
+                    **RIGHT_AXIS,
                     "side": "right",
                     "rangemode": "tozero",
                     "showgrid": False,
                 },
                 shapes=shapes,
+                xaxis=axis,
             ),
         }
     )
@@ -207,15 +218,46 @@ def _get(entry: dict[str, Any], key: str) -> float | None:
     return value
 
 
+def _middles(batches: list[Batch]) -> list[str]:
+    # a batch's bar spans its period and plotly centres a bar on its x: each point
+    # stands in the middle of its period, so bars, points and bands line up
+    return [(b.start + (b.end - b.start) / 2).isoformat() for b in batches]
+
+
+def _widths(batches: list[Batch]) -> list[float]:
+    # a date axis measures bar widths in milliseconds; a little gap keeps bars apart
+    return [0.9 * (b.end - b.start).total_seconds() * 1000 for b in batches]
+
+
+def _period_axis(batches: list[Batch]) -> dict[str, Any]:
+    """A date axis over the batches' whole periods and half a period either side:
+    without it plotly frames a single batch around a point of no width, and a band
+    over that batch fills the whole plot."""
+    if not batches:
+        return {"type": "date"}
+    first = min(batches, key=lambda b: b.start)
+    last = max(batches, key=lambda b: b.start)
+    hourly = any(b.granularity == HOUR for b in batches)
+    return {
+        "type": "date",
+        "range": [
+            (first.start - (first.end - first.start) / 2).isoformat(),
+            (last.end + (last.end - last.start) / 2).isoformat(),
+        ],
+        # points stand mid-period: hovering names the period, not its middle
+        "hoverformat": "%Y-%m-%d %H:00" if hourly else "%Y-%m-%d",
+    }
+
+
 def _highlights(flagged: list[Batch]) -> list[dict[str, Any]]:
-    """A red band over each flagged batch, centred on its point (drawn at its start)."""
+    """A red band over each flagged batch's period."""
     return [
         {
             "type": "rect",
             "xref": "x",
             "yref": "paper",
-            "x0": (batch.start - (batch.end - batch.start) / 2).isoformat(),
-            "x1": (batch.start + (batch.end - batch.start) / 2).isoformat(),
+            "x0": batch.start.isoformat(),
+            "x1": batch.end.isoformat(),
             "y0": 0,
             "y1": 1,
             "fillcolor": ALERT_COLOUR,

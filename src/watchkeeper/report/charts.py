@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -244,13 +245,73 @@ def _layout(**extra: Any) -> dict[str, Any]:
     }
 
 
+# digits a chart shows at most; beyond them is the rounding of float arithmetic
+SIGNIFICANT_DIGITS = 12
+# a value this much smaller than the largest on its axis is that rounding too
+NOISE = 1e-11
+
+
+def tidy_numbers(figure: dict[str, Any]) -> dict[str, Any]:
+    """The figure without float noise: every float to 12 significant digits, and a
+    point smaller than 1e-11 of the largest on its axis drawn at 0, so a mean of
+    ``-2.1e-15`` among quantiles of ±1.6 reads 0 and ``0.30000000000000004`` 0.3.
+
+    >>> tidy_numbers({"data": [{"y": [-2.1e-15, 1.6, 0.1 + 0.2]}], "layout": {}})
+    {'data': [{'y': [0.0, 1.6, 0.3]}], 'layout': {}}
+    """
+    traces = [t for t in figure.get("data") or () if isinstance(t, dict)]
+    scales: dict[str, float] = {}
+    for trace, key, axis in _axis_arrays(traces):
+        largest = max((abs(v) for v in trace[key] if _finite(v)), default=0.0)
+        scales[axis] = max(scales.get(axis, 0.0), largest)
+    tidied = _rounded(figure)
+    for trace, key, axis in _axis_arrays([t for t in tidied["data"] if isinstance(t, dict)]):
+        floor = NOISE * scales.get(axis, 0.0)
+        trace[key] = [0.0 if _finite(v) and abs(v) < floor else v for v in trace[key]]
+    return tidied
+
+
+def _axis_arrays(traces: list[dict[str, Any]]):
+    """(trace, "x" or "y", the axis it is drawn on) for each numeric array."""
+    for trace in traces:
+        for key in ("x", "y"):
+            if isinstance(trace.get(key), list):
+                yield trace, key, str(trace.get(f"{key}axis", key))
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(item) for item in value]
+    if _finite(value):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}") + 0.0
+    return value
+
+
+def _tidy(value: Any) -> Any:
+    if isinstance(value, dict) and isinstance(value.get("data"), list):
+        return tidy_numbers(value)
+    if isinstance(value, dict):
+        return {key: _tidy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_tidy(item) for item in value]
+    return value
+
+
 def script_json(value: Any) -> str:
     """JSON that is safe inside an HTML ``<script>`` element.
 
     ``<``, ``>`` and ``&`` are written as ``\\u`` escapes, which JSON decodes to the
     same characters but the HTML parser never sees as ``</script>`` or a comment.
+    Figures in ``value`` (dicts with ``data``) are written without float noise
+    (:func:`tidy_numbers`).
     """
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = json.dumps(_tidy(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     for char, escape in (
         ("<", "\\u003c"),
         (">", "\\u003e"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -54,3 +55,43 @@ def share(value: Any) -> str:
 def shorten(text: str, length: int = 80) -> str:
     """``text`` cut to ``length`` characters, with an ellipsis when cut."""
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def window(start: dt.datetime, end: dt.datetime) -> str:
+    """A time window to the minute, or to the second when it is shorter than a minute
+    or does not fall on whole minutes, so its two ends never read the same.
+
+    >>> at = dt.datetime(2026, 11, 20, 14, 35)
+    >>> window(at, at + dt.timedelta(hours=1))
+    '2026-11-20 14:35 – 2026-11-20 15:35'
+    >>> window(at, at + dt.timedelta(seconds=20))
+    '2026-11-20 14:35:00 – 2026-11-20 14:35:20'
+    """
+    whole = not (start.second or start.microsecond or end.second or end.microsecond)
+    short = end - start < dt.timedelta(minutes=1)
+    pattern = "%Y-%m-%d %H:%M" if whole and not short else "%Y-%m-%d %H:%M:%S"
+    return f"{start.strftime(pattern)} – {end.strftime(pattern)}"
+
+
+def execution_subtitle(
+    *,
+    endpoint: str,
+    schedule: str,
+    cron: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    execution_id: int,
+    ran_at: dt.datetime,
+) -> str:
+    """What a monitoring execution's report is about, in one line.
+
+    >>> at = dt.datetime(2026, 11, 20, 9)
+    >>> execution_subtitle(endpoint="churn", schedule="churn-hourly", cron="0 * * * *",
+    ...     start=at, end=at + dt.timedelta(hours=1), execution_id=7,
+    ...     ran_at=at + dt.timedelta(hours=1, seconds=5))
+    'endpoint churn · schedule churn-hourly (0 * * * *) · window 2026-11-20 09:00 – 2026-11-20 10:00 UTC · execution 7, run 2026-11-20 10:00:05 UTC'
+    """  # noqa: E501
+    return (
+        f"endpoint {endpoint} · schedule {schedule} ({cron}) · window {window(start, end)} UTC"
+        f" · execution {execution_id}, run {ran_at:%Y-%m-%d %H:%M:%S} UTC"
+    )

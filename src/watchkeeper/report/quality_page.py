@@ -54,6 +54,7 @@ def render_quality_html(
     title: str = "watchkeeper model quality report",
     subtitle: str | None = None,
     plotly_src: str | None = None,
+    estimates: Mapping[str, float] | None = None,
 ) -> str:
     """The model-quality ``statistics.json`` document ``statistics`` as one HTML page.
 
@@ -63,8 +64,10 @@ def render_quality_html(
     ``constraint_violations.json``: dicts with ``metric_name`` or a description
     ``Metric <name> with …``); the confusion matrix of a classifier (a heatmap too for
     multiclass); the ROC and precision-recall curves of a binary classifier, with the
-    baseline's beside them. plotly's JavaScript is embedded unless ``plotly_src`` gives
-    the address of a shared copy, as for :func:`~watchkeeper.report.render_html`.
+    baseline's beside them. ``estimates`` (metric → value estimated from the scores
+    alone, before labels) stand beside the realized values. plotly's JavaScript is
+    embedded unless ``plotly_src`` gives the address of a shared copy, as for
+    :func:`~watchkeeper.report.render_html`.
 
     >>> statistics = {"version": 0.0, "dataset": {"item_count": 4},
     ...               "regression_metrics": {"mae": {"value": 0.5, "standard_deviation": "NaN"}}}
@@ -83,6 +86,8 @@ def render_quality_html(
             )
     found = [_quality_violation(item) for item in violations]
     rows = _metric_rows(metrics, before, found, baseline is not None)
+    for row in rows:
+        row["estimate"] = value_text((estimates or {}).get(row["name"]))
     known = {row["name"] for row in rows}
     for item in found:
         item["anchor"] = f"metric-{item['metric']}" if item["metric"] in known else None
@@ -103,6 +108,7 @@ def render_quality_html(
         "violations": found,
         "metrics": rows,
         "has_baseline": baseline is not None,
+        "has_estimates": bool(estimates),
         "has_constant": any(row["constant"] != formatting.MISSING for row in rows),
         "deviation_note": _deviation_note(rows),
         "matrix": matrix,

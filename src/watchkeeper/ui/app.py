@@ -24,7 +24,7 @@ from watchkeeper.catalog import Catalog
 from watchkeeper.datasets.rest import DEFAULT_MAX_BODY, datasets_router
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.ui.auth import AccessControl, LoginThrottle, Tokens, tokens_from_env
-from watchkeeper.ui.pages import pages_router
+from watchkeeper.ui.pages import install_not_found_page, pages_router
 from watchkeeper.version import __version__
 
 log = logging.getLogger("watchkeeper.ui")
@@ -103,6 +103,7 @@ def create_ui_app(
     for router in routers:
         app.include_router(router)
     app.include_router(pages_router(service, access, throttle))
+    install_not_found_page(app, access)
     registry = CollectorRegistry()
     for collector in collectors:
         registry.register(collector)

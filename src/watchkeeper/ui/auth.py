@@ -186,7 +186,7 @@ class AccessControl:
                 await self.app(scope, receive, send)
                 return
             self.throttle.failed(client)
-        if path.startswith("/api/") or path in ("/metrics", "/openapi.json"):
+        if is_api_path(path):
             response: Response = JSONResponse(
                 {"detail": "a valid bearer token is required (Authorization: Bearer <token>)"},
                 status_code=401,
@@ -195,6 +195,11 @@ class AccessControl:
         else:
             response = RedirectResponse(f"/login?next={_quote(_local(request))}", status_code=303)
         await response(scope, receive, send)
+
+
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` answers programs (JSON, metrics) rather than people (pages)."""
+    return path.startswith("/api/") or path in ("/metrics", "/openapi.json")
 
 
 def safe_next(target: str | None) -> str:

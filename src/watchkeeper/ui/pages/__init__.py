@@ -8,10 +8,13 @@ drawn (one batch and the baseline, or the compared profiles).
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
 
 from watchkeeper.datasets.service import DatasetService
-from watchkeeper.ui.auth import LoginThrottle, Tokens
+from watchkeeper.ui.auth import LoginThrottle, Tokens, is_api_path
 from watchkeeper.ui.pages.compare import compare_router
 from watchkeeper.ui.pages.dataset import dataset_router
 from watchkeeper.ui.pages.executions import executions_router
@@ -21,7 +24,7 @@ from watchkeeper.ui.pages.monitors import monitors_router
 from watchkeeper.ui.pages.overview import overview_router
 from watchkeeper.ui.pages.shared import Pages
 
-__all__ = ["pages_router"]
+__all__ = ["install_not_found_page", "pages_router"]
 
 
 def pages_router(
@@ -43,3 +46,25 @@ def pages_router(
     ):
         router.include_router(page)
     return router
+
+
+def install_not_found_page(app: FastAPI, tokens: Tokens) -> None:
+    """Answer a page's 404 (an unknown path, dataset, batch or artefact) with an HTML
+    page that says what was not found and keeps the navigation; the API's 404s stay
+    JSON for the programs that read them."""
+    pages = Pages(tokens)
+
+    async def not_found(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code != 404 or is_api_path(request.url.path):
+            return await http_exception_handler(request, exc)
+        detail = exc.detail if isinstance(exc.detail, str) else "Not Found"
+        message = "There is no page here." if detail == "Not Found" else f"{detail[:300]}."
+        return pages.render(
+            "not_found.html",
+            request,
+            status=404,
+            title="Not found · watchkeeper",
+            message=message,
+        )
+
+    app.add_exception_handler(HTTPException, not_found)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 
-from watchkeeper.catalog import MAX_ID, Catalog, MonitoringStore
+from watchkeeper.catalog import MAX_ID, Catalog, DatasetStore, MonitoringStore
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io.storage import read_bytes
 from watchkeeper.ui.pages.shared import Pages
@@ -19,6 +19,7 @@ def executions_router(catalog: Catalog, pages: Pages) -> APIRouter:
     ``/executions/{id}/artifacts/{name}``."""
     router = APIRouter(include_in_schema=False)
     monitoring = MonitoringStore(catalog)
+    datasets = DatasetStore(catalog)
 
     @router.get("/executions")
     def executions_page(request: Request, schedule: str | None = None) -> Response:
@@ -30,6 +31,8 @@ def executions_router(catalog: Catalog, pages: Pages) -> APIRouter:
             executions=runs,
             schedules=monitoring.schedules(),
             schedule=schedule,
+            # an endpoint links to its dataset page only when there is one
+            dataset_names={dataset.name for dataset in datasets.all()},
         )
 
     @router.get("/executions/{execution_id}/artifacts/{artifact}")

@@ -13,6 +13,7 @@ from watchkeeper.datasets.monitors import ANY, COMPARE_TO, DRIFT_METHODS
 from watchkeeper.datasets.segments import segment_label
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.notify import Notifier
 from watchkeeper.notify.urls import redact
 from watchkeeper.ui.pages.shared import Pages, dataset_or_404, settings_in_force
 
@@ -25,6 +26,16 @@ def monitors_router(service: DatasetService, pages: Pages) -> APIRouter:
     @router.get("/datasets/{name}/monitors")
     def monitors_page(
         request: Request, name: str, message: str | None = None, error: str | None = None
+    ) -> Response:
+        return render(request, name, message=message, error=error)
+
+    def render(
+        request: Request,
+        name: str,
+        *,
+        message: str | None = None,
+        error: str | None = None,
+        typed_url: str = "",
     ) -> Response:
         dataset = dataset_or_404(service, name)
         service.refresh(name)
@@ -46,6 +57,7 @@ def monitors_router(service: DatasetService, pages: Pages) -> APIRouter:
             server_channels=[redact(url) for url in service.notify],
             message=message,
             error=error,
+            typed_url=typed_url,
         )
 
     @router.post("/datasets/{name}/monitors")
@@ -84,16 +96,18 @@ def monitors_router(service: DatasetService, pages: Pages) -> APIRouter:
 
     @router.post("/datasets/{name}/alerts")
     def save_alerts(
+        request: Request,
         name: str,
         action: str = Form(...),
         url: str = Form(""),
         cooldown_minutes: str = Form(""),
     ) -> Response:
         dataset_or_404(service, name)
+        typed = url.strip()
         try:
             if action == "add":
-                service.add_channel(name, url.strip())
-                return _back(name, message=f"added {redact(url.strip())}")
+                service.add_channel(name, typed)
+                return _back(name, message=f"added {redact(typed)}")
             if action == "remove":
                 service.remove_channel(name, url)
                 return _back(name, message=f"removed {redact(url)}")
@@ -101,16 +115,33 @@ def monitors_router(service: DatasetService, pages: Pages) -> APIRouter:
                 minutes = service.set_cooldown(name, _number(cooldown_minutes, "cooldown"))
                 return _back(name, message=f"alerts at most every {minutes} minutes")
             if action == "test":
+                if typed:
+                    # the URL typed in the box is tried before it is added, and stays
+                    # there to be added or corrected
+                    [(shown, ok)] = _test_one(service, typed).items()
+                    note = f"test message {'sent to' if ok else 'not accepted by'} {shown}"
+                    outcome = {"message": note} if ok else {"error": note}
+                    return render(request, name, typed_url=typed, **outcome)
                 results = service.test_channels(name)
                 failed = [shown for shown, ok in results.items() if not ok]
                 if failed:
                     return _back(name, error=f"test message not accepted by {', '.join(failed)}")
                 return _back(name, message=f"test message sent to {len(results)} channel(s)")
         except WatchkeeperError as exc:
+            if typed and action in ("add", "test"):
+                # shown again in its box to be corrected; never put in a redirect's
+                # address, where it would reach logs with its credentials
+                return render(request, name, error=str(exc), typed_url=typed)
             return _back(name, error=str(exc))
         raise HTTPException(422, f"unknown action {action!r}")
 
     return router
+
+
+def _test_one(service: DatasetService, url: str) -> dict[str, bool]:
+    """Send the test message to ``url`` alone, without adding it: redacted URL → accepted."""
+    notifier = Notifier([url], service.catalog, attempts=1)
+    return {notifier.channels[key]: ok for key, ok in notifier.test_message().items()}
 
 
 def _scope(segment: str, feature: str) -> str:

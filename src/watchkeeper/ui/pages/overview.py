@@ -47,7 +47,14 @@ def overview_router(service: DatasetService, pages: Pages) -> APIRouter:
         for schedule in monitoring.schedules():
             runs = monitoring.executions(schedule.name, limit=1)
             schedules.append({"schedule": schedule, "last": runs[0] if runs else None})
-        return pages.render("overview.html", request, datasets=rows, schedules=schedules)
+        return pages.render(
+            "overview.html",
+            request,
+            datasets=rows,
+            schedules=schedules,
+            # an endpoint links to its dataset page only when there is one
+            dataset_names={row["name"] for row in rows},
+        )
 
     return router
 

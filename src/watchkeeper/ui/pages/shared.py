@@ -35,6 +35,7 @@ class Pages:
         environment = template_environment("watchkeeper.ui")
         environment.filters["share"] = formatting.share
         environment.filters["when"] = batch_label
+        environment.filters["window"] = formatting.window
         environment.filters["label"] = segment_label
         environment.filters["moment"] = lambda m: "—" if m is None else m.strftime("%Y-%m-%d %H:%M")
         self.templates = environment
