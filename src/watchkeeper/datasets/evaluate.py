@@ -20,6 +20,7 @@ from watchkeeper.checks.missing_values import MissingValues
 from watchkeeper.checks.violations import Violation
 from watchkeeper.datasets.monitors import DETECTOR, MonitorSettings, resolve
 from watchkeeper.profile import ColumnProfile, DatasetProfile
+from watchkeeper.report.table import distinct_values
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -62,8 +63,12 @@ def _statistics(column: ColumnProfile) -> dict[str, Any]:
         "type": column.inferred_type,
         "count": column.count,
         "null_fraction": column.null_fraction,
-        "distinct": _finite(column.distinct_count()),
     }
+    # counted exactly where the sketch knows, else an estimate capped at the values present
+    distinct = distinct_values(column)
+    entry.update(
+        distinct=distinct.count, distinct_exact=distinct.exact, all_unique=distinct.all_unique
+    )
     if column.moments.n:
         quantiles = column.quantiles(list(QUANTILES))
         entry.update(

@@ -21,6 +21,7 @@ from watchkeeper.datasets.segments import (
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.report.charts import COMPARED_COLOURS, distribution_figure, script_json
+from watchkeeper.report.table import distinct_values
 from watchkeeper.ui.pages.shared import Pages
 
 MAX_COMPARED = len(COMPARED_COLOURS)  # one colour of the palette per compared profile
@@ -164,7 +165,7 @@ def compare_features(profiles: list[tuple[str, Any]]) -> list[dict[str, Any]]:
                     "type": column.inferred_type,
                     "count": column.count,
                     "null_fraction": column.null_fraction,
-                    "distinct": column.distinct_count(),
+                    "distinct": distinct_values(column),
                     "mean": column.mean if column.moments.n else None,
                     "median": None if quantile is None else float(quantile),
                 }
