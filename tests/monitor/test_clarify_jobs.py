@@ -101,6 +101,9 @@ def test_a_window_more_biased_than_the_baseline_violates(tmp_path):
     assert unfair.artifacts["html"].endswith("report.html")
     page = tmp_path / "monitoring/scholarship/bias/2026/11/20/11/report.html"
     assert "DPPL" in page.read_text()
+    # the page names the run it reports, as every execution's report does
+    assert f"schedule bias (0 * * * *) · window 2026-11-20 10:00 – 2026-11-20 11:00 UTC · " \
+        f"execution {unfair.id}, run " in page.read_text()
     assert all((v["facet"], v["facet_value"]) == ("sex", "0") for v in found)
     analysis = json.loads((tmp_path / "monitoring/scholarship/bias/2026/11/20/11/analysis.json")
                           .read_text())  # fmt: skip
@@ -146,6 +149,8 @@ def test_an_attribution_ranking_that_changes_violates(tmp_path):
     )["violations"]
     assert violation["constraint_check_type"] == "feature_attribution_drift_check"
     assert drifted.artifacts["html"].endswith("report.html")
+    page = (tmp_path / "monitoring/scholarship/shap/2026/11/20/11/report.html").read_text()
+    assert f"· execution {drifted.id}, run " in page
     points = {(p.name, p.statistic): p.value
               for p in MonitoringStore(catalog).latest_metrics("shap")}  # fmt: skip
     assert points[("feature_c", "label0")] > points[("feature_a", "label0")]

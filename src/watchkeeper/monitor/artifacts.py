@@ -17,8 +17,9 @@ from watchkeeper.artifacts import (
     REPORT_HTML,
     STATISTICS,
 )
-from watchkeeper.catalog import Schedule
+from watchkeeper.catalog import Execution, Schedule
 from watchkeeper.io.storage import join, write_files
+from watchkeeper.report.formatting import execution_subtitle
 
 # file → the name an execution lists it under (``executions show``, the dashboard)
 NAMES = {
@@ -48,3 +49,20 @@ def output_folder(schedule: Schedule, window_end: dt.datetime) -> str:
     if window_end.minute or window_end.second:
         parts.append(window_end.strftime("%M-%S"))
     return join(schedule.report, schedule.endpoint, schedule.name, *parts)
+
+
+def report_heading(schedule: Schedule, execution: Execution, ran_at: dt.datetime) -> dict[str, str]:
+    """The title and subtitle of an execution's report page: which endpoint, schedule,
+    window and execution it judged, and when it ran (``render_*_html(**heading)``)."""
+    return {
+        "title": f"watchkeeper: {schedule.endpoint} / {schedule.name}",
+        "subtitle": execution_subtitle(
+            endpoint=schedule.endpoint,
+            schedule=schedule.name,
+            cron=schedule.cron,
+            start=execution.window_start,
+            end=execution.window_end,
+            execution_id=execution.id,
+            ran_at=ran_at,
+        ),
+    }

@@ -45,7 +45,7 @@ from watchkeeper.catalog.monitoring import MODEL_BIAS, MODEL_EXPLAINABILITY
 from watchkeeper.checks.violations import BIAS_DRIFT, Violation, violations_document
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.io.storage import join
-from watchkeeper.monitor.artifacts import write_artifacts
+from watchkeeper.monitor.artifacts import report_heading, write_artifacts
 from watchkeeper.monitor.window import captured_window
 from watchkeeper.report.bias_page import render_bias_html
 from watchkeeper.report.explanations_page import render_explanations_html
@@ -171,7 +171,7 @@ def judge_bias(store, schedule: Schedule, execution: Execution, storage_options,
     files = {
         ANALYSIS: dumps(current),
         REPORT_HTML: render_bias_html(
-            current, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}"
+            current, **report_heading(schedule, execution, now)
         ),
         CONSTRAINT_VIOLATIONS: json.dumps(violations_document(violations, "1.0"), indent=4),
     }
@@ -324,7 +324,7 @@ def judge_explainability(store, schedule: Schedule, execution: Execution, storag
     files = {
         ANALYSIS: json.dumps(current, indent=4),
         REPORT_HTML: render_explanations_html(
-            current, local=explanation, title=f"watchkeeper: {schedule.endpoint} / {schedule.name}"
+            current, local=explanation, **report_heading(schedule, execution, now)
         ),
         CONSTRAINT_VIOLATIONS: json.dumps(violations_document(violations, "1.0"), indent=4),
     }

@@ -26,10 +26,10 @@ from watchkeeper.catalog import (
 )
 from watchkeeper.checks.pipeline import run_check, write_outcome
 from watchkeeper.checks.violations import Violation
+from watchkeeper.monitor.artifacts import report_heading
 from watchkeeper.monitor.metrics import metric_points
 from watchkeeper.monitor.window import captured_window
 from watchkeeper.notify.messages import failure_reason
-from watchkeeper.report.formatting import execution_subtitle
 
 log = logging.getLogger("watchkeeper.monitor")
 
@@ -54,16 +54,7 @@ def judge_data_quality(
         outcome,
         folder,
         storage_options,
-        title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
-        subtitle=execution_subtitle(
-            endpoint=schedule.endpoint,
-            schedule=schedule.name,
-            cron=schedule.cron,
-            start=execution.window_start,
-            end=execution.window_end,
-            execution_id=execution.id,
-            ran_at=now,
-        ),
+        **report_heading(schedule, execution, now),
         extra={CONSTRAINTS: constraints_json(suggest_constraints(outcome.profile))},
     )
     outcome.artifacts = artifacts

@@ -44,11 +44,10 @@ from watchkeeper.catalog import (
 from watchkeeper.checks.violations import Violation, violations_document
 from watchkeeper.errors import FormatError, UsageError, WatchkeeperError
 from watchkeeper.io.storage import join, read_json
-from watchkeeper.monitor.artifacts import write_artifacts
+from watchkeeper.monitor.artifacts import report_heading, write_artifacts
 from watchkeeper.monitor.window import captured_window
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
-from watchkeeper.report.formatting import execution_subtitle
 from watchkeeper.report.quality_page import render_quality_html
 
 log = logging.getLogger("watchkeeper.monitor")
@@ -144,16 +143,7 @@ def judge_model_quality(
             statistics,
             baseline=_baseline_statistics(schedule, storage_options),
             violations=violations,
-            title=f"watchkeeper: {schedule.endpoint} / {schedule.name}",
-            subtitle=execution_subtitle(
-                endpoint=schedule.endpoint,
-                schedule=schedule.name,
-                cron=schedule.cron,
-                start=execution.window_start,
-                end=execution.window_end,
-                execution_id=execution.id,
-                ran_at=now,
-            ),
+            **report_heading(schedule, execution, now),
             estimates=estimate,
         )
         points += _metric_points(statistics)
