@@ -15,6 +15,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import watchkeeper
+from clocks import Clock, at
 from live import LiveServer
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, Catalog, MonitoringStore
@@ -29,19 +30,6 @@ UTC = dt.UTC
 FEATURES = ["income", "debt", "age"]
 
 
-def at(hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, 20, hour, minute, second, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def timestamp(self) -> float:
-        return self.now.timestamp()
 
 
 def applicants(rows: int, seed: int) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
+from clocks import Clock, at
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.catalog import COMPLETED, COMPLETED_WITH_VIOLATIONS, Catalog, MonitoringStore
 from watchkeeper.errors import UsageError
@@ -22,16 +23,6 @@ from watchkeeper.quality import upload_ground_truth
 UTC = dt.UTC
 
 
-def at(hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, 20, hour, minute, second, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def applicants(rng, rows: int, favour: float) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 import watchkeeper
+from clocks import Clock
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.catalog import (
     COMPLETED,
@@ -24,17 +25,6 @@ from watchkeeper.notify import Notifier
 
 UTC = dt.UTC
 FEATURES = ["tenure", "monthly_charge", "plan"]
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def timestamp(self) -> float:
-        return self.now.timestamp()
 
 
 def rows(count: int, seed: int, shift: float = 0.0) -> list[dict]:

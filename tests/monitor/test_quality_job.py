@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from clocks import Clock, at
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.catalog import (
     COMPLETED,
@@ -26,16 +27,6 @@ from watchkeeper.quality import model_quality, suggest_quality_constraints, uplo
 UTC = dt.UTC
 
 
-def at(hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, 20, hour, minute, second, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def traffic(rng, rows: int, flip: float = 0.0):

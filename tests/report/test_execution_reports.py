@@ -17,6 +17,7 @@ import pytest
 
 import watchkeeper
 from browser import screenshot
+from clocks import Clock, at
 from live import LiveServer
 from watchkeeper.capture import CaptureWriter
 from watchkeeper.catalog import Catalog, MonitoringStore
@@ -24,18 +25,6 @@ from watchkeeper.io.storage import write_text
 from watchkeeper.monitor import Scheduler, create_schedule
 from watchkeeper.quality import model_quality, suggest_quality_constraints, upload_ground_truth
 from watchkeeper.ui import create_ui_app
-
-
-def at(hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, 20, hour, minute, second, tzinfo=dt.UTC)
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def now() -> dt.datetime:
