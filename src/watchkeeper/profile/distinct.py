@@ -42,7 +42,8 @@ _C2 = np.uint64(0x4CF5AD432745937F)
 _F1 = np.uint64(0xFF51AFD7ED558CCD)
 _F2 = np.uint64(0xC4CEB9FE1A85EC53)
 _FLAGS_READ_ONLY, _FLAGS_EMPTY, _FLAGS_COMPACT, _FLAGS_ORDERED = 1 << 1, 1 << 2, 1 << 3, 1 << 4
-_SEED_HASH = datasketches.update_theta_sketch().compact().serialize()[6:8]
+# bytes 6-7 of every sketch serialised with the seed the hashes use
+SEED_HASH = datasketches.update_theta_sketch().compact().serialize()[6:8]
 
 
 def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
@@ -283,12 +284,12 @@ class DistinctSketch:
         estimating = self.theta < int(_MAX_THETA)
         flags = _FLAGS_READ_ONLY | _FLAGS_COMPACT | _FLAGS_ORDERED
         if count == 0 and not estimating:
-            return struct.pack("<BBBHB", 1, 3, 3, 0, flags | _FLAGS_EMPTY) + _SEED_HASH
+            return struct.pack("<BBBHB", 1, 3, 3, 0, flags | _FLAGS_EMPTY) + SEED_HASH
         if count == 1 and not estimating:
-            head = struct.pack("<BBBHB", 1, 3, 3, 0, flags) + _SEED_HASH
+            head = struct.pack("<BBBHB", 1, 3, 3, 0, flags) + SEED_HASH
             return head + self.hashes.astype("<u8").tobytes()
         longs = 3 if estimating else 2
-        head = struct.pack("<BBBHB", longs, 3, 3, 0, flags) + _SEED_HASH
+        head = struct.pack("<BBBHB", longs, 3, 3, 0, flags) + SEED_HASH
         head += struct.pack("<II", count, 0)
         if estimating:
             head += struct.pack("<Q", self.theta)
