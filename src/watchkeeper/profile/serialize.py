@@ -40,7 +40,9 @@ from typing import Any
 import datasketches
 import numpy as np
 
-from watchkeeper.errors import FormatError
+from watchkeeper.errors import FormatError, UsageError
+from watchkeeper.profile.binary import is_binary_profile, profile_to_binary
+from watchkeeper.profile.binary_read import profile_from_binary
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.distinct import DistinctSketch
@@ -86,6 +88,7 @@ _COLUMN_FIELDS = {
 _MOMENT_FIELDS = {"n", "total", "mean", "m2", "m3", "m4"}
 _KLL_FIELDS = {"k", "c", "levels", "compactions", "offsets", "error_weight"}
 
+
 def profile_to_dict(profile: DatasetProfile) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -96,14 +99,30 @@ def profile_to_dict(profile: DatasetProfile) -> dict[str, Any]:
     }
 
 
-def profile_to_bytes(profile: DatasetProfile) -> bytes:
-    """The profile file's bytes (UTF-8 JSON)."""
+def profile_to_bytes(profile: DatasetProfile, format: str = "binary") -> bytes:
+    """The profile file's bytes: the compact binary form, or JSON (``format="json"``).
+
+    >>> profile_to_bytes(DatasetProfile())[:4], profile_to_bytes(DatasetProfile(), "json")[:1]
+    (b'\\x89WKP', b'{')
+    """
+    if format == "binary":
+        return profile_to_binary(profile)
+    if format == "json":
+        return profile_to_json(profile)
+    raise UsageError(f"profile format must be 'binary' or 'json', got {format!r}")
+
+
+def profile_to_json(profile: DatasetProfile) -> bytes:
+    """The profile as UTF-8 JSON: readable, and read by every watchkeeper version."""
     text = json.dumps(profile_to_dict(profile), sort_keys=True, separators=(",", ":"))
     return text.encode()
 
 
 def profile_from_bytes(data: bytes, source: str = "profile") -> DatasetProfile:
-    """Read and check a profile file; ``source`` names it in error messages."""
+    """Read and check a profile file, binary or JSON (told apart by their first bytes);
+    ``source`` names it in error messages."""
+    if is_binary_profile(data):
+        return profile_from_binary(data, source)
     try:
         document = json.loads(data)
     except RecursionError:
@@ -323,10 +342,6 @@ def _fields(value: Any, path: str, required: set[str], optional: Collection[str]
         fail(path, f"unknown field {shown(min(unknown))}")
 
 
-
-
-
-
 def _counts(value: Any, path: str, length: int, high: int) -> list[int]:
     if not isinstance(value, list) or len(value) != length:
         fail(path, f"must be a list of {length} whole numbers (one per level)")
@@ -347,8 +362,6 @@ def _real(value: Any, path: str) -> float:
     fail(path, f"must be a number (or 'inf', '-inf', 'nan'), got {shown(value)}")
 
 
-
-
 def _base64(value: Any, path: str) -> bytes:
     if not isinstance(value, str):
         fail(path, f"must be base64 text, got {kind(value)}")
@@ -356,18 +369,6 @@ def _base64(value: Any, path: str) -> bytes:
         return base64.b64decode(value.encode("ascii"), validate=True)
     except (UnicodeEncodeError, binascii.Error):
         fail(path, "is not base64 text")
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # -- writing ------------------------------------------------------------------------------
