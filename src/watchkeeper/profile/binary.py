@@ -90,7 +90,7 @@ def profile_to_binary(profile: DatasetProfile, compress: bool = True) -> bytes:
     sections = [
         json.dumps(meta, separators=(",", ":"), ensure_ascii=False).encode(),
         np.array(parts.ints, dtype="<i8").tobytes(),
-        np.array(parts.floats, dtype="<f8").tobytes(),
+        _canonical(np.array(parts.floats, dtype="<f8")).tobytes(),
         np.array(parts.levels, dtype="<i8").tobytes(),
         _shuffled(_joined(parts.items, np.float64)),
         b"".join(parts.theta_heads),
@@ -217,6 +217,13 @@ def _split_frequent(native: bytes) -> tuple[bytes, list[bytes]]:
         items.append(native[position + 4 : position + 4 + size])
         position += 4 + size
     return head, items
+
+
+def _canonical(floats: np.ndarray) -> np.ndarray:
+    # one NaN bit pattern, as the JSON form's 'nan' reads back, so equal profiles give
+    # equal bytes however they were made
+    floats[np.isnan(floats)] = np.nan
+    return floats
 
 
 def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:

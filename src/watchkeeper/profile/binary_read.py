@@ -351,7 +351,11 @@ class _Reader:
         )
         try:
             decoded = blob.decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            # the culprit is the value holding the first byte that does not decode
+            where = np.searchsorted(ends, exc.start, side="right")
+            self._fail_first(np.arange(len(sizes)) == where, "categories",
+                             "a value is not UTF-8 text", owner)  # fmt: skip
             fail("texts", "are not UTF-8 text")
         exact_counts = _array(self.sections["counts"], "counts", "<i8")
         exact = form == EXACT
