@@ -1,6 +1,10 @@
-"""The profile file: versioned JSON, lossless, byte-for-byte deterministic.
+"""The profile file: binary by default, or versioned JSON; lossless, byte-for-byte
+deterministic. :func:`profile_from_bytes` tells the two forms apart by their first bytes
+(the binary form's layout: :mod:`watchkeeper.profile.binary`); this module writes and
+reads the JSON form.
 
-Layout (version 1)::
+JSON layout (version 1)::
+
 
     {"format": "watchkeeper-profile", "version": 1, "rows": N, "metadata": {...},
      "columns": [{"name": ..., "count": ..., "null_count": ..., "type_counts": {...},
