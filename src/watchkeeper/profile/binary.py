@@ -31,14 +31,13 @@ from __future__ import annotations
 import json
 import math
 import struct
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
-from watchkeeper.profile.distinct import DistinctSketch
+from watchkeeper.profile.distinct import sketches_of
 from watchkeeper.profile.types import BOOLEAN, FRACTIONAL, INTEGRAL, STRING
 from watchkeeper.profile.validation import (
     FREQUENT_HEADER,
@@ -186,23 +185,22 @@ def _theta_source(column: ColumnProfile) -> int:
     distinct = column.distinct
     if not distinct.is_exact or len(distinct.hashes) == 0:
         return STORED
-    items = [level for level in column.kll.levels if len(level)]
-    values = column.categories.exact
-    source = (FROM_ITEMS if items else 0) | (FROM_VALUES if values else 0)
+    values = pa.array(list(column.categories.exact or ()), pa.string())
+    source = (FROM_ITEMS if column.kll.n else 0) | (FROM_VALUES if len(values) else 0)
     if source == STORED:
         return STORED
-    again = rehashed(source, np.concatenate(items) if items else None, values)
+    numbers, texts = derived_from(source, column.kll.levels, values)
+    again = sketches_of([numbers], [texts])[0]
     same = np.array_equal(again.hashes, distinct.hashes) and again.theta == distinct.theta
     return source if same else STORED
 
 
-def rehashed(source: int, items: np.ndarray | None, values: Any) -> DistinctSketch:
-    sketch = DistinctSketch()
-    if source & FROM_ITEMS:
-        sketch.update_doubles(items)
-    if source & FROM_VALUES:
-        sketch.update_strings(pa.array(list(values), pa.string()))
-    return sketch
+def derived_from(
+    source: int, levels: list[np.ndarray], values: pa.Array
+) -> tuple[np.ndarray, pa.Array]:
+    """What a theta sketch of ``source`` is hashed from: KLL items and category values."""
+    numbers = np.concatenate(levels) if source & FROM_ITEMS else np.empty(0)
+    return numbers, values if source & FROM_VALUES else values.slice(0, 0)
 
 
 def _split_frequent(native: bytes) -> tuple[bytes, list[bytes]]:

@@ -16,6 +16,7 @@ from typing import Any
 import datasketches
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from watchkeeper.errors import FormatError
 from watchkeeper.profile.binary import (
@@ -25,7 +26,6 @@ from watchkeeper.profile.binary import (
     FLOAT_FIELDS,
     FLOAT_INDEX,
     FROM_BOTH,
-    FROM_ITEMS,
     HEADER,
     INT_FIELDS,
     INT_INDEX,
@@ -35,12 +35,12 @@ from watchkeeper.profile.binary import (
     STORED,
     TYPE_KEYS,
     VERSION,
-    rehashed,
+    derived_from,
     unshuffled,
 )
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
-from watchkeeper.profile.distinct import DistinctSketch
+from watchkeeper.profile.distinct import DistinctSketch, sketches_of
 from watchkeeper.profile.frequent import CategoryCounts
 from watchkeeper.profile.kll import KLLSketch, level_capacity
 from watchkeeper.profile.moments import Moments
@@ -153,18 +153,18 @@ class _Reader:
         distinct = self._distinct(ints, kll, values)
         profile = DatasetProfile(meta["metadata"])
         profile.rows = meta["rows"]
+        columns = profile.columns
         for index, (row, real) in enumerate(zip(ints.tolist(), floats.tolist(), strict=True)):
-            column = ColumnProfile()
-            column.count, column.null_count = row[0], row[1]
-            column.type_counts = dict(zip(TYPE_KEYS, row[2:6], strict=True))
-            column.integral_valued = row[6]
-            column.arrow_types = meta["arrow_types"][index]
             low, high = (real[5], real[6]) if row[7] else (math.inf, -math.inf)
-            column.moments = Moments(row[7], *real[:5], low, high)
-            column.kll = kll[index]
-            column.categories = categories[index]
-            column.distinct = distinct[index]
-            profile.columns[names[index]] = column
+            columns[names[index]] = ColumnProfile.assembled(
+                (row[0], row[1], row[6]),
+                dict(zip(TYPE_KEYS, row[2:6], strict=True)),
+                meta["arrow_types"][index],
+                Moments(row[7], *real[:5], low, high),
+                kll[index],
+                distinct[index],
+                categories[index],
+            )
         return profile
 
     def _meta(self) -> dict[str, Any]:
@@ -328,98 +328,97 @@ class _Reader:
             first = last
         return sketches
 
-    def _categories(self, ints: np.ndarray) -> tuple[list[CategoryCounts], list[list[str]]]:
+    def _categories(self, ints: np.ndarray) -> tuple[list[CategoryCounts], list[pa.Array]]:
+        """Each column's category counts, and the values an exact one counts."""
         form = ints[:, INT_INDEX["categories.form"]]
         entries = ints[:, INT_INDEX["categories.entries"]]
         sizes = _array(self.sections["text_sizes"], "text_sizes", "<i8")
-        blob = self.sections["texts"]
         if len(sizes) != int(entries.sum()):
             fail("text_sizes", f"must hold {int(entries.sum())} sizes, got {len(sizes)}")
         owner = np.repeat(np.arange(len(entries)), entries)
         self._fail_first(sizes < 0, "categories", "a value of negative size", owner)
-        ends = np.cumsum(sizes)
-        if (ends[-1] if len(ends) else 0) != len(blob):
-            fail("texts", f"must hold {int(sizes.sum())} bytes, has {len(blob)}")
-        starts = ends - sizes
-        raw = np.frombuffer(blob, dtype=np.uint8)
-        opening = starts[sizes > 0]
-        self._fail_first(
-            (raw[opening] & 0xC0) == 0x80,
-            "categories",
-            "a value is not UTF-8 text",
-            owner[sizes > 0],
-        )
-        try:
-            decoded = blob.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            # the culprit is the value holding the first byte that does not decode
-            where = np.searchsorted(ends, exc.start, side="right")
-            self._fail_first(np.arange(len(sizes)) == where, "categories",
-                             "a value is not UTF-8 text", owner)  # fmt: skip
-            fail("texts", "are not UTF-8 text")
+        strings = self._strings(sizes, owner)
+        exact = np.repeat(form == EXACT, entries)
+        if exact.any():
+            longest = int(pc.max(pc.utf8_length(strings.filter(pa.array(exact)))).as_py())
+            if longest > MAX_TEXT_LENGTH:
+                too_long = exact & (sizes > MAX_TEXT_LENGTH)
+                limit = f"values have at most {MAX_TEXT_LENGTH} characters"
+                self._fail_first(too_long, "categories.exact", limit, owner)
         exact_counts = _array(self.sections["counts"], "counts", "<i8")
-        exact = form == EXACT
-        if len(exact_counts) != int(entries[exact].sum()):
-            fail("counts", f"must hold {int(entries[exact].sum())} counts, got {len(exact_counts)}")
-        exact_owner = np.repeat(np.arange(len(entries))[exact], entries[exact])
+        if len(exact_counts) != int(exact.sum()):
+            fail("counts", f"must hold {int(exact.sum())} counts, got {len(exact_counts)}")
         self._fail_first(
             (exact_counts < 0) | (exact_counts > MAX_COUNT),
             "categories.exact",
             f"counts must be from 0 to {MAX_COUNT}",
-            exact_owner,
+            owner[exact],
         )
         heads = self.sections["frequent_heads"]
         head_sizes = ints[:, INT_INDEX["categories.header"]]
         if len(heads) != int(head_sizes.sum()):
             fail("frequent_heads", f"must hold {int(head_sizes.sum())} bytes, has {len(heads)}")
-        ascii = len(decoded) == len(blob)
         present = (ints[:, 0] - ints[:, 1]).tolist()
         caps = ints[:, INT_INDEX["categories.cap"]].tolist()
         lgs = ints[:, INT_INDEX["categories.lg_max_map_size"]].tolist()
         bounds = np.cumsum(np.append(0, entries)).tolist()
-        starts_list, ends_list = starts.tolist(), ends.tolist()
         counts_list = exact_counts.tolist()
+        raw = np.frombuffer(self.sections["texts"], dtype=np.uint8)
+        ends = np.cumsum(sizes)
         found: list[CategoryCounts] = []
-        values: list[list[str]] = []
+        values: list[pa.Array] = []
         at_count = at_head = 0
         for index, kind in enumerate(form.tolist()):
             path = f"{column_path(self.names[index], index)}.categories"
             first, last = bounds[index], bounds[index + 1]
+            own = strings.slice(first, last - first)
             if kind == EXACT:
-                pairs = zip(starts_list[first:last], ends_list[first:last], strict=True)
-                if ascii:
-                    texts = [decoded[a:b] for a, b in pairs]
-                else:
-                    texts = [blob[a:b].decode() for a, b in pairs]
+                texts = own.to_pylist()
                 seen = counts_list[at_count : at_count + len(texts)]
                 at_count += len(texts)
-                exact = dict(zip(texts, seen, strict=True))
-                if len(exact) != len(texts):
+                counted = dict(zip(texts, seen, strict=True))
+                if len(counted) != len(texts):
                     fail(f"{path}.exact", "a value appears twice")
-                if texts and max(map(len, texts)) > MAX_TEXT_LENGTH:
-                    fail(f"{path}.exact", f"values have at most {MAX_TEXT_LENGTH} characters")
                 total = sum(seen)
-                values.append(texts)
-                found.append(CategoryCounts(caps[index], lgs[index], exact=exact))
-            else:
-                head = heads[at_head : at_head + int(head_sizes[index])]
-                at_head += int(head_sizes[index])
-                spans = starts[first:last], ends[first:last]
-                texts = raw[spans[0][0] : spans[1][-1]] if last > first else raw[:0]
-                native, item_starts = _frequent_bytes(head, sizes[first:last], texts)
-                total = check_frequent(native, f"{path}.sketch", lgs[index], item_starts)
-                try:
-                    sketch = datasketches.frequent_strings_sketch.deserialize(native)
-                except Exception as exc:  # the library's own checks
-                    fail(f"{path}.sketch", f"not a frequent-items sketch ({reason(exc)})")
-                values.append([])
-                found.append(CategoryCounts(caps[index], lgs[index], sketch=sketch))
+                values.append(own)
+                found.append(CategoryCounts(caps[index], lgs[index], exact=counted))
+                continue
+            head = heads[at_head : at_head + int(head_sizes[index])]
+            at_head += int(head_sizes[index])
+            begin = int(ends[first - 1]) if first else 0
+            texts = raw[begin : int(ends[last - 1])] if last > first else raw[:0]
+            native, item_starts = _frequent_bytes(head, sizes[first:last], texts)
+            total = check_frequent(native, f"{path}.sketch", lgs[index], item_starts)
+            try:
+                sketch = datasketches.frequent_strings_sketch.deserialize(native)
+            except Exception as exc:  # the library's own checks
+                fail(f"{path}.sketch", f"not a frequent-items sketch ({reason(exc)})")
+            values.append(own.slice(0, 0))
+            found.append(CategoryCounts(caps[index], lgs[index], sketch=sketch))
             if total > present[index]:
                 fail(path, f"count {total} values, more than the {present[index]} present values")
         return found, values
 
+    def _strings(self, sizes: np.ndarray, owner: np.ndarray) -> pa.Array:
+        """The category values and frequent items as one Arrow array, its text checked."""
+        blob = self.sections["texts"]
+        ends = np.cumsum(sizes)
+        if (int(ends[-1]) if len(ends) else 0) != len(blob):
+            fail("texts", f"must hold {int(sizes.sum())} bytes, has {len(blob)}")
+        offsets = pa.py_buffer(np.append(0, ends).astype(np.int64))
+        strings = pa.LargeStringArray.from_buffers(len(sizes), offsets, pa.py_buffer(blob))
+        try:
+            strings.validate(full=True)
+        except pa.ArrowInvalid:
+            # the culprit is the first value that does not decode on its own
+            spans = zip(ends.tolist(), sizes.tolist(), strict=True)
+            bad = [not _is_utf8(blob[end - size : end]) for end, size in spans]
+            self._fail_first(np.array(bad), "categories", "a value is not UTF-8 text", owner)
+            fail("texts", "are not UTF-8 text")
+        return strings
+
     def _distinct(
-        self, ints: np.ndarray, kll: list[KLLSketch], values: list[list[str]]
+        self, ints: np.ndarray, kll: list[KLLSketch], values: list[pa.Array]
     ) -> list[DistinctSketch]:
         source = ints[:, INT_INDEX["distinct.source"]].tolist()
         head_sizes = ints[:, INT_INDEX["distinct.header"]].tolist()
@@ -431,11 +430,14 @@ class _Reader:
         # before the column, gives them back (exactly: uint64 arithmetic wraps around)
         running = np.cumsum(unshuffled(data, "<u8"), dtype=np.uint64)
         bounds = np.cumsum(np.append(0, held)).tolist()
+        derived = [i for i, kind in enumerate(source) if kind != STORED]
+        inputs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
+        numbers, texts = [item[0] for item in inputs], [item[1] for item in inputs]
+        hashed_again = dict(zip(derived, sketches_of(numbers, texts), strict=True))
         sketches, at = [], 0
         for index, kind in enumerate(source):
             if kind != STORED:
-                joined = np.concatenate(kll[index].levels) if kind & FROM_ITEMS else None
-                sketches.append(rehashed(kind, joined, values[index]))
+                sketches.append(hashed_again[index])
                 continue
             first, last = bounds[index], bounds[index + 1]
             hashes = running[first:last]
@@ -447,6 +449,14 @@ class _Reader:
             found, theta = check_theta(head + hashes.astype("<u8").tobytes(), path)
             sketches.append(DistinctSketch(hashes=found, theta=theta))
         return sketches
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _frequent_bytes(head: bytes, sizes: np.ndarray, texts: np.ndarray) -> tuple[bytes, np.ndarray]:

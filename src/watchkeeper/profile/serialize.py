@@ -5,7 +5,6 @@ reads the JSON form.
 
 JSON layout (version 1)::
 
-
     {"format": "watchkeeper-profile", "version": 1, "rows": N, "metadata": {...},
      "columns": [{"name": ..., "count": ..., "null_count": ..., "type_counts": {...},
                   "integral_valued": ..., "arrow_types": [...], "moments": {...},
