@@ -181,13 +181,14 @@ class _Parts:
 
 def _theta_source(column: ColumnProfile) -> int:
     """Whether the column's theta sketch is exactly the hashes of its KLL items and/or
-    category values, which the file holds anyway (the sketch in exact mode)."""
+    category values, which the file holds anyway (the sketch in exact mode), and few
+    enough of them that hashing them again costs little more than reading the hashes."""
     distinct = column.distinct
-    if not distinct.is_exact or len(distinct.hashes) == 0:
-        return STORED
     values = pa.array(list(column.categories.exact or ()), pa.string())
-    source = (FROM_ITEMS if column.kll.n else 0) | (FROM_VALUES if len(values) else 0)
-    if source == STORED:
+    retained = column.kll.num_retained
+    source = (FROM_ITEMS if retained else 0) | (FROM_VALUES if len(values) else 0)
+    held = len(distinct.hashes)
+    if not distinct.is_exact or not held or not source or retained + len(values) > 2 * held:
         return STORED
     numbers, texts = derived_from(source, column.kll.levels, values)
     again = sketches_of([numbers], [texts])[0]
