@@ -91,6 +91,51 @@ def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
     return h1
 
 
+def _murmur3_varied(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`_murmur3` of keys of different ``lengths`` (at least 1 byte each) at once:
+    a key stops taking blocks at its own length, and its tail words past its end are
+    zero, which the tail's mixing leaves as it was (``rotl(0 * c1) * c2`` is 0)."""
+    count = len(words)
+    words = np.concatenate((words, np.zeros((count, 2), dtype=np.uint64)), axis=1)
+    blocks = lengths // 16
+    rows = np.arange(count)
+    h1 = np.full(count, np.uint64(_SEED))
+    h2 = np.full(count, np.uint64(_SEED))
+    k = np.empty(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for block in range(int(blocks.max(initial=0))):
+            n1, n2 = h1.copy(), h2.copy()
+            _mix(words[:, 2 * block], _C1, 31, _C2, k)
+            n1 ^= k
+            _rotl_into(n1, 27)
+            n1 += n2
+            n1 *= np.uint64(5)
+            n1 += np.uint64(0x52DCE729)
+            _mix(words[:, 2 * block + 1], _C2, 33, _C1, k)
+            n2 ^= k
+            _rotl_into(n2, 31)
+            n2 += n1
+            n2 *= np.uint64(5)
+            n2 += np.uint64(0x38495AB5)
+            taking = blocks > block
+            np.copyto(h1, n1, where=taking)
+            np.copyto(h2, n2, where=taking)
+        _mix(words[rows, 2 * blocks + 1], _C2, 33, _C1, k)
+        h2 ^= k
+        _mix(words[rows, 2 * blocks], _C1, 31, _C2, k)
+        h1 ^= k
+        size = lengths.astype(np.uint64)
+        h1 ^= size
+        h2 ^= size
+        h1 += h2
+        h2 += h1
+        _fmix_into(h1, k)
+        _fmix_into(h2, k)
+        h1 += h2
+    h1 >>= np.uint64(1)
+    return h1
+
+
 def _mix(
     word: np.ndarray, first: np.uint64, rotation: int, second: np.uint64, out: np.ndarray
 ) -> None:
@@ -185,13 +230,13 @@ def hash_strings_each(values: pa.StringArray) -> np.ndarray:
         hashed[short] = hash_strings_each(values.filter(from_mask(short)))
         return hashed
     words = _padded_words(values, lengths)
+    if words is not None:
+        hashed[:] = _murmur3_varied(words, lengths)
+        return hashed
     offsets, data = values.buffers()[1:3]
     starts = np.frombuffer(offsets, dtype=np.int32)[values.offset : values.offset + len(values)]
     for length in np.unique(lengths).tolist():
         rows = lengths == length
-        if words is not None:
-            hashed[rows] = _murmur3(words[rows], length)
-            continue
         width = -(-length // 8) * 8
         matrix = np.zeros((int(rows.sum()), width), dtype=np.uint8)
         first = starts[rows].astype(np.int64)[:, None]
