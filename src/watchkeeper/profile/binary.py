@@ -78,8 +78,9 @@ def is_binary_profile(data: bytes) -> bool:
 def profile_to_binary(profile: DatasetProfile, compress: bool = True) -> bytes:
     """The binary profile file's bytes: deterministic, like the JSON form."""
     parts = _Parts()
-    for column in profile.columns.values():
-        parts.add(column)
+    columns = list(profile.columns.values())
+    for column, source in zip(columns, _theta_sources(columns), strict=True):
+        parts.add(column, source)
     meta = {
         "rows": profile.rows,
         "metadata": dict(sorted(profile.metadata.items())),
@@ -122,7 +123,7 @@ class _Parts:
         self.texts: list[bytes] = []
         self.counts: list[int] = []
 
-    def add(self, column: ColumnProfile) -> None:
+    def add(self, column: ColumnProfile, source: int) -> None:
         kll, moments, categories = column.kll, column.moments, column.categories
         for h, items in enumerate(kll.levels):
             self.levels.append((len(items), kll.compactions[h], kll.offsets[h]))
@@ -141,7 +142,6 @@ class _Parts:
             self.frequent_heads.append(head)
             self.text_sizes.extend(map(len, items))
             self.texts.extend(items)
-        source = _theta_source(column)
         theta_head = b""
         if source == STORED:
             native = column.distinct.to_bytes()
@@ -179,21 +179,27 @@ class _Parts:
         )
 
 
-def _theta_source(column: ColumnProfile) -> int:
-    """Whether the column's theta sketch is exactly the hashes of its KLL items and/or
+def _theta_sources(columns: list[ColumnProfile]) -> list[int]:
+    """Whether each column's theta sketch is exactly the hashes of its KLL items and/or
     category values, which the file holds anyway (the sketch in exact mode), and few
-    enough of them that hashing them again costs little more than reading the hashes."""
-    distinct = column.distinct
-    values = pa.array(list(column.categories.exact or ()), pa.string())
-    retained = column.kll.num_retained
-    source = (FROM_ITEMS if retained else 0) | (FROM_VALUES if len(values) else 0)
-    held = len(distinct.hashes)
-    if not distinct.is_exact or not held or not source or retained + len(values) > 2 * held:
-        return STORED
-    numbers, texts = derived_from(source, column.kll.levels, values)
-    again = sketches_of([numbers], [texts])[0]
-    same = np.array_equal(again.hashes, distinct.hashes) and again.theta == distinct.theta
-    return source if same else STORED
+    enough of them that hashing them again costs little more than reading the hashes;
+    the candidates are hashed again together, as a reader will."""
+    sources, candidates, inputs = [STORED] * len(columns), [], []
+    for index, column in enumerate(columns):
+        distinct = column.distinct
+        values = pa.array(list(column.categories.exact or ()), pa.string())
+        retained = column.kll.num_retained
+        source = (FROM_ITEMS if retained else 0) | (FROM_VALUES if len(values) else 0)
+        held = len(distinct.hashes)
+        if distinct.is_exact and held and source and retained + len(values) <= 2 * held:
+            candidates.append((index, source))
+            inputs.append(derived_from(source, column.kll.levels, values))
+    again = sketches_of([item[0] for item in inputs], [item[1] for item in inputs])
+    for (index, source), sketch in zip(candidates, again, strict=True):
+        distinct = columns[index].distinct
+        if np.array_equal(sketch.hashes, distinct.hashes) and sketch.theta == distinct.theta:
+            sources[index] = source
+    return sources
 
 
 def derived_from(
