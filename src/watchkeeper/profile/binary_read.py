@@ -86,7 +86,7 @@ def profile_from_binary(data: bytes, source: str = "profile") -> DatasetProfile:
         raise FormatError(f"{source}: corrupt profile ({type(exc).__name__}: {exc})") from None
 
 
-def _sections(data: bytes) -> dict[str, bytes]:
+def _sections(data: bytes) -> dict[str, memoryview]:
     if len(data) < HEADER.size:
         fail("header", f"a binary profile has at least {HEADER.size} bytes, got {len(data)}")
     magic, version, codec, size = HEADER.unpack_from(data)
@@ -123,10 +123,11 @@ def _sections(data: bytes) -> dict[str, bytes]:
     if table + sum(sizes) != len(body):
         fail("body", f"sections add up to {table + sum(sizes)} bytes, the body has {len(body)}")
     ends = np.cumsum((table, *sizes)).tolist()
-    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate(SECTIONS)}
+    view = memoryview(body)  # sections are views: nothing is copied until it is read
+    return {name: view[ends[i] : ends[i + 1]] for i, name in enumerate(SECTIONS)}
 
 
-def _array(data: bytes, name: str, dtype: str, width: int = 1) -> np.ndarray:
+def _array(data: memoryview, name: str, dtype: str, width: int = 1) -> np.ndarray:
     if len(data) % (8 * width):
         fail(name, f"must hold whole rows of {width} 8-byte numbers, has {len(data)} bytes")
     values = np.frombuffer(data, dtype=dtype)
@@ -136,7 +137,7 @@ def _array(data: bytes, name: str, dtype: str, width: int = 1) -> np.ndarray:
 class _Reader:
     """One file's sections, checked part by part, all columns at once where it can."""
 
-    def __init__(self, sections: dict[str, bytes]) -> None:
+    def __init__(self, sections: dict[str, memoryview]) -> None:
         self.sections = sections
         self.names: list[str] = []
 
@@ -169,7 +170,7 @@ class _Reader:
 
     def _meta(self) -> dict[str, Any]:
         try:
-            meta = json.loads(self.sections["meta"])
+            meta = json.loads(bytes(self.sections["meta"]))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             fail("meta", f"is not valid JSON ({reason(exc)})")
         if not isinstance(meta, dict) or set(meta) != {"rows", "metadata", "names", "arrow_types"}:
@@ -412,7 +413,7 @@ class _Reader:
         except pa.ArrowInvalid:
             # the culprit is the first value that does not decode on its own
             spans = zip(ends.tolist(), sizes.tolist(), strict=True)
-            bad = [not _is_utf8(blob[end - size : end]) for end, size in spans]
+            bad = [not _is_utf8(bytes(blob[end - size : end])) for end, size in spans]
             self._fail_first(np.array(bad), "categories", "a value is not UTF-8 text", owner)
             fail("texts", "are not UTF-8 text")
         return strings
@@ -446,7 +447,7 @@ class _Reader:
             head = heads[at : at + head_sizes[index]]
             at += head_sizes[index]
             path = f"{column_path(self.names[index], index)}.distinct"
-            found, theta = check_theta(head + hashes.astype("<u8").tobytes(), path)
+            found, theta = check_theta(bytes(head) + hashes.astype("<u8").tobytes(), path)
             sketches.append(DistinctSketch(hashes=found, theta=theta))
         return sketches
 
