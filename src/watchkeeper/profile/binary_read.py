@@ -340,7 +340,8 @@ class _Reader:
         self._fail_first(sizes < 0, "categories", "a value of negative size", owner)
         strings = self._strings(sizes, owner)
         exact = np.repeat(form == EXACT, entries)
-        if exact.any():
+        # a value of at most MAX_TEXT_LENGTH bytes has at most as many characters
+        if (exact & (sizes > MAX_TEXT_LENGTH)).any():
             longest = int(pc.max(pc.utf8_length(strings.filter(pa.array(exact)))).as_py())
             if longest > MAX_TEXT_LENGTH:
                 too_long = exact & (sizes > MAX_TEXT_LENGTH)
