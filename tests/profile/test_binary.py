@@ -74,6 +74,10 @@ PROFILES = {
         pa.table({"t": pa.array((np.arange(5000) * 60).astype("datetime64[s]"))})
     ),
     "~1M distinct strings": _many_distinct,
+    "odd names": lambda: profile_of(
+        pa.table({"prix €": [1.0, 2.0], "東京": ["a", "b"], "": [True, None]}),
+        **{"k\ud800": "lone surrogates \udfff", "é": "東"},
+    ),
     "wide": _wide,
 }
 
