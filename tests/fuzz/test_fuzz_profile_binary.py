@@ -108,7 +108,13 @@ def test_a_changed_binary_profile_is_used_or_refused_in_one_line(data):
     if isinstance(answer, WatchkeeperError):
         assert "corrupt profile" not in str(answer), f"a check missed: {answer}"
         return
-    # what is accepted is usable: shown, merged, written back and read again
+    # what is accepted keeps the invariants the JSON reader checks, and is usable: shown,
+    # merged, written back and read again
+    for column in answer.columns.values():
+        present = column.count - column.null_count
+        assert present >= 0 and sum(column.type_counts.values()) <= present
+        assert column.moments.n <= present and column.categories.total <= present
+        assert len(column.distinct.hashes) <= 4096 and not np.isnan(column.kll.levels[0]).any()
     statistics_json(answer)
     merged = answer.merge(answer)
     assert merged.rows == 2 * answer.rows

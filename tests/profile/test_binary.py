@@ -239,6 +239,8 @@ def shuffled_edit(dtype: str, index: int, value):
         ("texts", lambda part: b"\xff" + part[1:], "columns.city.categories: a value is not UTF"),
         ("texts", lambda part: b"b" + part[1:], "columns.city.categories.exact: a value appears"),
         ("counts", lambda part: b"\x7f" * 8 + part[8:], "columns.city.categories.exact: counts"),
+        ("counts", lambda part: struct.pack("<q", 10**6) + part[8:], "columns.city.categories: "
+         "count 1003"),
         ("theta_heads", lambda part: b"\x02\x03\x04" + part[3:], "compact theta sketch (DataS"),
         ("theta_heads", lambda part: part[:6] + b"\0\1" + part[8:], "its seed hash is not ours"),
         ("hashes", shuffled_edit("<u8", 1, 0), "columns.age.distinct: theta sketch hashes are not"),

@@ -384,19 +384,19 @@ class _Reader:
                 total = sum(seen)
                 values.append(own)
                 found.append(CategoryCounts(caps[index], lgs[index], exact=counted))
-                continue
-            head = heads[at_head : at_head + int(head_sizes[index])]
-            at_head += int(head_sizes[index])
-            begin = int(ends[first - 1]) if first else 0
-            texts = raw[begin : int(ends[last - 1])] if last > first else raw[:0]
-            native, item_starts = _frequent_bytes(head, sizes[first:last], texts)
-            total = check_frequent(native, f"{path}.sketch", lgs[index], item_starts)
-            try:
-                sketch = datasketches.frequent_strings_sketch.deserialize(native)
-            except Exception as exc:  # the library's own checks
-                fail(f"{path}.sketch", f"not a frequent-items sketch ({reason(exc)})")
-            values.append(own.slice(0, 0))
-            found.append(CategoryCounts(caps[index], lgs[index], sketch=sketch))
+            else:
+                head = heads[at_head : at_head + int(head_sizes[index])]
+                at_head += int(head_sizes[index])
+                begin = int(ends[first - 1]) if first else 0
+                texts = raw[begin : int(ends[last - 1])] if last > first else raw[:0]
+                native, item_starts = _frequent_bytes(head, sizes[first:last], texts)
+                total = check_frequent(native, f"{path}.sketch", lgs[index], item_starts)
+                try:
+                    sketch = datasketches.frequent_strings_sketch.deserialize(native)
+                except Exception as exc:  # the library's own checks
+                    fail(f"{path}.sketch", f"not a frequent-items sketch ({reason(exc)})")
+                values.append(own.slice(0, 0))
+                found.append(CategoryCounts(caps[index], lgs[index], sketch=sketch))
             if total > present[index]:
                 fail(path, f"count {total} values, more than the {present[index]} present values")
         return found, values
