@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.baseline import statistics_json
-from watchkeeper.errors import FormatError
+from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.profile import (
     DatasetProfile,
     profile_from_bytes,
@@ -125,7 +125,7 @@ def test_write_profile_chooses_the_form_by_the_name(tmp_path):
 
 
 def test_an_unknown_format_is_refused():
-    with pytest.raises(Exception, match="profile format must be 'binary' or 'json', got 'xml'"):
+    with pytest.raises(UsageError, match="profile format must be 'binary' or 'json', got 'xml'"):
         profile_to_bytes(DatasetProfile(), "xml")
 
 
