@@ -27,14 +27,24 @@ from watchkeeper.report import feature_table as table_rows
 
 def command(
     data: Annotated[str, typer.Argument(help="File, folder, glob or URI (s3://...) to profile.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the profile.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write the profile: compact binary, or JSON if the name ends in .json.",
+        ),
+    ],
     format: FormatOption = None,
     header: HeaderOption = None,
     delimiter: DelimiterOption = ",",
     encoding: EncodingOption = "utf-8",
     json: JsonOption = False,
 ) -> None:
-    """Profile DATA and write the profile (a mergeable summary) to a file."""
+    """Profile DATA and write the profile (a mergeable summary) to a file.
+
+    The file is compact binary (say profile.wkp), or JSON when its name ends in .json.
+    """
     with handled():
         options = csv_options(header, delimiter, encoding)
         with progress_bar(not json) as progress:
