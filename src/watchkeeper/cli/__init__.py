@@ -33,7 +33,12 @@ class _Commands(TyperGroup):
 
 def _untype_flags(command, context) -> None:
     # --help is made (and kept) on first use, so it is made here to be relabelled too
-    for param in [*command.params, command.get_help_option(context)]:
+    help_option = command.get_help_option(context)
+    if help_option is not None:
+        # Unset, a group's --help is None, which typer coerces with pydantic: showing a
+        # subcommand's help would import it for the group's flag nobody gave.
+        help_option.default = False
+    for param in [*command.params, help_option]:
         if getattr(param, "is_flag", False):
             param.metavar = ""
     for sub in getattr(command, "commands", {}).values():

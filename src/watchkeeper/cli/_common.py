@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -135,6 +134,8 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         if "bar" not in display:
             if time.monotonic() - started < PROGRESS_DELAY:
                 return
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
             bar = Progress(
                 "reading",
                 BarColumn(),
