@@ -22,7 +22,7 @@ from watchkeeper.version import __version__
 # Every name is imported on first use, so that `import watchkeeper` (and with it each
 # command of the CLI) pays only for what it calls: profiling a file never loads the
 # statistics libraries that only checks need, and `watchkeeper --help` loads no pyarrow.
-__getattr__, _names = lazy_exports(
+__getattr__ = lazy_exports(
     __name__,
     {
         "check": "watchkeeper.api",
@@ -43,7 +43,7 @@ __getattr__, _names = lazy_exports(
         "read_profile": "watchkeeper.profile",
         "write_profile": "watchkeeper.profile",
     },
-)
+)[0]
 
 
 class _Package(ModuleType):
