@@ -90,17 +90,33 @@ def import_seconds(stderr: str) -> float:
     return sum(int(m[1]) for line in stderr.splitlines() if (m := IMPORT_LINE.match(line))) / 1e6
 
 
-def measure(source: Path, work: Path, cache: Path, repeat: int) -> dict[str, tuple[float, float]]:
-    env = environment(source, cache)
-    run(["baseline", str(work / "data.csv"), "-o", str(work / "baseline")], env, work, False)
-    results = {}
+def measure(
+    trees: dict[str, Path], base: Path, repeat: int
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """{tree: {command: (import seconds, wall seconds)}}, best of ``repeat``. The trees
+    take turns run by run, so that a burst of load elsewhere falls on both alike."""
+    setups = {}
+    for number, (name, source) in enumerate(trees.items()):
+        work = base / f"work-{number}"
+        work.mkdir()
+        write_input(work)
+        env = environment(source, base / "pycache")
+        run(["baseline", str(work / "data.csv"), "-o", str(work / "baseline")], env, work, False)
+        setups[name] = (env, work)
+    best = {name: {} for name in trees}
     for command in COMMANDS:
-        args = arguments(command, work)
-        run(args, env, work, False)  # fills the bytecode cache
-        imports = min(import_seconds(run(args, env, work, True)[1]) for _ in range(repeat))
-        wall = min(run(args, env, work, False)[0] for _ in range(repeat))
-        results[command] = (imports, wall)
-    return results
+        for env, work in setups.values():
+            run(arguments(command, work), env, work, False)  # fills the bytecode cache
+        imports = {name: [] for name in trees}
+        walls = {name: [] for name in trees}
+        for _ in range(repeat):
+            for name, (env, work) in setups.items():
+                args = arguments(command, work)
+                imports[name].append(import_seconds(run(args, env, work, True)[1]))
+                walls[name].append(run(args, env, work, False)[0])
+        for name in trees:
+            best[name][command] = (min(imports[name]), min(walls[name]))
+    return best
 
 
 def export(ref: str, into: Path) -> Path:
@@ -121,12 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="wk-startup-") as folder:
         base = Path(folder)
         trees = {options.ref: export(options.ref, base / "ref"), "this checkout": ROOT / "src"}
-        figures = {}
-        for name, source in trees.items():
-            work = base / f"work-{len(figures)}"
-            work.mkdir()
-            write_input(work)
-            figures[name] = measure(source, work, base / "pycache", options.repeat)
+        figures = measure(trees, base, options.repeat)
     print(
         f"{dt.date.today()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
         f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; best of {options.repeat}\n"
