@@ -204,3 +204,31 @@ def test_import_watchkeeper_loads_no_data_library_and_profile_stays_the_verb():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["[]"]
+
+
+# The command line runs its start-up without the garbage collector; the command's work
+# runs with it, the objects of the start-up set aside (frozen).
+COLLECTOR_DURING_WORK = """
+import gc, sys
+from watchkeeper.cli import main
+sys.argv = ["watchkeeper", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(gc.isenabled(), gc.get_freeze_count() > 10_000)
+"""
+
+
+def test_a_command_works_with_the_garbage_collector_on(tmp_path):
+    data = tmp_path / "day.csv"
+    pacsv.write_csv(mixed_table(), data)
+    args = ["profile", str(data), "-o", str(tmp_path / "p.json")]
+    result = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_DURING_WORK, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["True", "True"]

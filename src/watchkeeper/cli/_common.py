@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -102,6 +103,9 @@ def _unescape(delimiter: str) -> str:
 @contextmanager
 def handled() -> Iterator[None]:
     """Turn every failure into one line on stderr and exit status 2, never a traceback."""
+    if not gc.isenabled():  # turned off by `main` for the imports, which are done now
+        gc.freeze()  # what the imports made is never garbage: no collection walks it again
+        gc.enable()
     try:
         yield
     except WatchkeeperError as exc:
