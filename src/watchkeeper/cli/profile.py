@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.api import profile as build
 from watchkeeper.cli._common import (
     DelimiterOption,
     EncodingOption,
@@ -21,8 +20,6 @@ from watchkeeper.cli._common import (
     print_json,
     progress_bar,
 )
-from watchkeeper.profile import write_profile
-from watchkeeper.report import feature_table as table_rows
 
 
 def command(
@@ -45,6 +42,10 @@ def command(
 
     The file is compact binary (say profile.wkp), or JSON when its name ends in .json.
     """
+    from watchkeeper.api import profile as build
+    from watchkeeper.profile import write_profile
+    from watchkeeper.report.table import feature_table as table_rows
+
     with handled():
         options = csv_options(header, delimiter, encoding)
         with progress_bar(not json) as progress:
