@@ -229,7 +229,7 @@ def _event_times_us(column: pa.ChunkedArray, offset: int, name: str) -> np.ndarr
         finite = np.isfinite(seconds)
         if not finite.all():
             position = offset + int(np.flatnonzero(~finite)[0])
-            bad = seconds[position - offset]
+            bad = float(seconds[position - offset])
             raise UsageError(f"record {position}: event time {bad!r} is not a time")
         return np.round(seconds * 1_000_000).astype(np.int64)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
