@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,6 +180,22 @@ def _table_chunks(
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             raise UsageError(f"column {field.name!r} ({field.type}) cannot be stored as JSON")
+    ids = _ids(table.column(id_column), id_column)
+    event_us = _event_times_us(table.column(time_column), 0, time_column)
+    # in key order a store appends to its index instead of splitting pages all over it;
+    # the sort is stable, so the records of one id keep their order
+    order = pc.sort_indices(ids)
+    table, ids, event_us = table.take(order), ids.take(order), event_us[order.to_numpy()]
+    chunks = _json_chunks(table, ids, event_us, rows)
+    try:
+        yield from _prefetched(chunks)
+    finally:
+        chunks.close()
+
+
+def _json_chunks(
+    table: pa.Table, ids: pa.Array, event_us: np.ndarray, rows: int
+) -> Iterator[PreparedChunk]:
     import duckdb
 
     # an in-memory database over the chunk alone: nothing outside it is reachable
@@ -187,28 +204,39 @@ def _table_chunks(
     )
     try:
         for start in range(0, table.num_rows, rows):
-            chunk = table.slice(start, rows)
-            ids = _ids(chunk.column(id_column), start, id_column)
-            event_us = _event_times_us(chunk.column(time_column), start, time_column)
-            documents = _documents(connection, chunk)
-            yield PreparedChunk(ids, event_us.tolist(), documents)
+            documents = _documents(connection, table.slice(start, rows))
+            yield PreparedChunk(
+                ids.slice(start, rows).to_pylist(),
+                event_us[start : start + rows].tolist(),
+                documents,
+            )
     finally:
         connection.close()
+
+
+def _prefetched(chunks: Iterator[PreparedChunk]) -> Iterator[PreparedChunk]:
+    """The chunks, the next one prepared in a thread while the caller writes this one
+    (DuckDB and the database drivers release the GIL while they work)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="online-json") as pool:
+        pending = pool.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
 
 
 def _first_null(column: pa.ChunkedArray, offset: int) -> int:
     return offset + int(np.flatnonzero(~column.is_valid().to_numpy(zero_copy_only=False))[0])
 
 
-def _ids(column: pa.ChunkedArray, offset: int, name: str) -> list[str]:
+def _ids(column: pa.ChunkedArray, name: str) -> pa.Array:
     if column.null_count:
-        position = _first_null(column, offset)
+        position = _first_null(column, 0)
         raise UsageError(f"record {position} has no value in the id column {name!r}")
     kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind):
-        return column.cast(pa.string()).to_pylist()
+        return column.cast(pa.string()).combine_chunks()
     # other kinds as Python writes them (a float id 7.0 is "7.0")
-    return [str(value) for value in column.to_pylist()]
+    return pa.array([str(value) for value in column.to_pylist()], pa.string())
 
 
 def _event_times_us(column: pa.ChunkedArray, offset: int, name: str) -> np.ndarray:

@@ -82,6 +82,9 @@ class SQLiteOnlineStore:
             connection = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
+            # large pages suit records of a few hundred bytes each (set on a new file
+            # only; an existing one keeps its own)
+            connection.execute("PRAGMA page_size=16384")
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
