@@ -1,21 +1,36 @@
-"""Latency of the online store's ``get``: SQLite and Redis, 10,000 random gets.
+"""The online store: latency of ``get`` (SQLite and Redis, 10,000 random gets) and, with
+``--ingest``, the whole ingest of 1M rows × 20 features with the online store on.
 
-    .venv/bin/python bench/online.py            # 100,000 records per store
+    .venv/bin/python bench/online.py            # gets: 100,000 records per store
     .venv/bin/python bench/online.py --records 20000
+    .venv/bin/python bench/online.py --ingest   # ingest: 1,000,000 rows
+    .venv/bin/python bench/online.py --ingest --rows 200000 --before ../main/src
 
-Each store receives the same records (an id, ten features and an event time) in batches
-of 1,000, then answers 10,000 ``get`` calls for ids drawn at random (seeded), one at a
-time from one thread; each call is timed on its own and the p50, p99 and maximum are
+Gets: each store receives the same records (an id, ten features and an event time) in
+batches of 1,000, then answers 10,000 ``get`` calls for ids drawn at random (seeded), one
+at a time from one thread; each call is timed on its own and the p50, p99 and maximum are
 printed. SQLite runs on a file in a temporary folder; Redis on Debian's ``redis-server``
 started on a free port of 127.0.0.1 without persistence (installed with apt-get when
 missing). Target: p99 under 2 ms on both.
+
+Ingest: the frame of ``bench/featurestore.py`` (an integer id, an ISO-8601 event time, 16
+floats, 2 integers, 2 strings), its ids repeating (``rows / 2`` ids, as there) or all
+distinct (every row reaches the online store). Each measurement runs in a fresh process:
+``fg.ingest(frame, max_workers=4)`` as the README shows (the call timed, peak RSS of the
+process), and ``watchkeeper fs ingest`` on the frame as a Parquet file (the whole
+process timed, start-up and reading included), with the online store on SQLite, on
+Redis, and off. ``--before SRC`` runs the same measurements a second time with another
+source tree on ``PYTHONPATH`` (the code before a change), in the same run. Target: under
+10 s on SQLite.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -97,11 +112,123 @@ def redis_server(folder: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.05)
 
 
+def ingest_call(folder: Path, rows: int, distinct: bool, online: str | None) -> dict:
+    """``fg.ingest`` of the benchmark frame, in this process (run in a fresh one)."""
+    from featurestore import ingest_frame
+    from watchkeeper.featurestore import FeatureStore
+
+    frame = ingest_frame(rows)
+    if distinct:
+        frame["id"] = range(rows)
+    fs = FeatureStore(folder / "store", online=online)
+    fg = fs.feature_group("ingest")
+    fg.load_feature_definitions(frame)
+    fg.create("id", "event_time", enable_online_store=online is not None)
+    started = time.perf_counter()
+    report = fg.ingest(frame, max_workers=4)
+    seconds = time.perf_counter() - started
+    assert report.ingested == rows, report.rejected[:3]
+    fs.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak)}
+
+
+def _child_env(source: str, folder: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": source, "WATCHKEEPER_HOME": str(folder / "home")}
+
+
+def ingest_cli(source: str, folder: Path, data: Path, online: str) -> float:
+    """Wall time of the whole ``watchkeeper fs ingest`` process; the group made first."""
+    env = _child_env(source, folder)
+    where = ["--uri", str(folder / "store"), "--online", online]
+    create = ["fs", "create", "ingest", str(data), "--record-identifier", "id",
+              "--event-time", "event_time", *where]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "watchkeeper", *create], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "watchkeeper", "fs", "ingest", "ingest", str(data), *where],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return round(time.perf_counter() - started, 2)
+
+
+def ingest_main(args: argparse.Namespace) -> None:
+    from featurestore import ingest_frame
+
+    here = Path(__file__).resolve().parent
+    sources = {"this tree": str(here.parent / "src")}
+    if args.before:
+        sources["before"] = str(Path(args.before).resolve())
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.rows:,} rows × 20 features")
+    lines = []
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        process, url = redis_server(scratch)
+        try:
+            for distinct in (False, True):
+                frame = ingest_frame(args.rows)
+                if distinct:
+                    frame["id"] = range(args.rows)
+                data = scratch / f"frame-{distinct}.parquet"
+                frame.to_parquet(data)
+                del frame
+                ids = "all distinct" if distinct else "repeating"
+                for name, source in sources.items():
+                    for store in ("sqlite", "redis", "off"):
+                        if store == "off" and distinct:
+                            continue  # the offline side does not depend on the ids
+                        run = scratch / f"{name}-{store}-{distinct}".replace(" ", "-")
+                        online = {"sqlite": f"sqlite:///{run}/online.db", "redis": url,
+                                  "off": None}[store]  # fmt: skip
+                        if store == "redis":
+                            subprocess.run(["redis-cli", "-u", url, "flushall"], check=True,
+                                           capture_output=True)  # fmt: skip
+                        step = [sys.executable, __file__, "--ingest-step", str(run),
+                                "--rows", str(args.rows), "--online", online or "-"]  # fmt: skip
+                        if distinct:
+                            step.append("--distinct")
+                        done = subprocess.run(step, env=_child_env(source, run), check=True,
+                                              capture_output=True, text=True)  # fmt: skip
+                        call = json.loads(done.stdout.strip().splitlines()[-1])
+                        cli = "-"
+                        if online is not None:
+                            if store == "redis":
+                                subprocess.run(["redis-cli", "-u", url, "flushall"],
+                                               check=True, capture_output=True)  # fmt: skip
+                            cli = ingest_cli(source, run / "cli", data, online)
+                        lines.append((ids, name, store, call["seconds"], call["peak_rss_mib"],
+                                      cli))  # fmt: skip
+                        shutil.rmtree(run, ignore_errors=True)
+        finally:
+            process.terminate()
+            process.wait()
+    print(f"{'ids':13} {'code':10} {'online':7} {'ingest s':>9} {'peak MiB':>9} {'CLI s':>7}")
+    for ids, name, store, seconds, peak, cli in lines:
+        print(f"{ids:13} {name:10} {store:7} {seconds:9.2f} {peak:9} {cli!s:>7}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--gets", type=int, default=10_000)
+    parser.add_argument("--ingest", action="store_true", help="measure the whole ingest")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--before", help="another source tree to measure in the same run")
+    parser.add_argument("--ingest-step", help=argparse.SUPPRESS)
+    parser.add_argument("--online", help=argparse.SUPPRESS)
+    parser.add_argument("--distinct", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ingest_step:
+        online = None if args.online == "-" else args.online
+        step = ingest_call(Path(args.ingest_step), args.rows, args.distinct, online)
+        print(json.dumps(step))
+        return
+    if args.ingest:
+        ingest_main(args)
+        return
     rows = records(args.records)
     print(f"load average {os.getloadavg()[0]:.2f}; {args.records:,} records, {args.gets:,} gets")
     with tempfile.TemporaryDirectory() as folder:

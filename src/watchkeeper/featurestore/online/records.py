@@ -6,11 +6,11 @@ column (ids cast, event times read as a whole, JSON written by DuckDB), so a mil
 cost no Python per row; a list of dicts is prepared record by record.
 
 >>> chunk, = prepared_chunks([{"id": 7, "v": 1.5, "t": "1970-01-01T00:00:01Z"}], "id", "t")
->>> chunk.ids, chunk.event_us, chunk.documents
+>>> chunk.ids, chunk.event_us, chunk.documents.to_pylist()
 (['7'], [1000000], ['{"id": 7, "v": 1.5, "t": "1970-01-01T00:00:01Z"}'])
 >>> import pyarrow as pa
 >>> chunk, = prepared_chunks(pa.table({"id": [7], "v": [1.5], "t": [1.0]}), "id", "t")
->>> chunk.ids, chunk.event_us, chunk.documents
+>>> chunk.ids, chunk.event_us, chunk.documents.to_pylist()
 (['7'], [1000000], ['{"id":7,"v":1.5,"t":1.0}'])
 """
 
@@ -86,11 +86,12 @@ def event_time_us(value: Any) -> int:
 @dataclass(frozen=True)
 class PreparedChunk:
     """Records ready for a store: each one's id as text, event time in microseconds and
-    JSON document, in the order they were given."""
+    JSON document (one Arrow array, whose bytes a store may send as they are), in the
+    order they were given."""
 
     ids: list[str]
     event_us: list[int]
-    documents: list[str]
+    documents: pa.LargeStringArray
 
 
 def prepared_chunks(
@@ -163,7 +164,7 @@ def _dict_chunk(
         except (TypeError, ValueError) as exc:
             raise UsageError(f"record {position} cannot be stored: {exc}") from None
         ids.append(str(record[id_column]))
-    return PreparedChunk(ids, event_us, documents)
+    return PreparedChunk(ids, event_us, pa.array(documents, pa.large_string()))
 
 
 # -- Arrow tables ------------------------------------------------------------------------
@@ -304,7 +305,7 @@ def _each_time_us(
     return result
 
 
-def _documents(connection: Any, chunk: pa.Table) -> list[str]:
+def _documents(connection: Any, chunk: pa.Table) -> pa.LargeStringArray:
     """Each row as one JSON object, written by DuckDB (floats in their shortest exact
     form, NaN and Infinity as Python's ``json`` writes them); times as ISO-8601 text."""
     columns = {}
@@ -318,7 +319,7 @@ def _documents(connection: Any, chunk: pa.Table) -> list[str]:
     members = ", ".join(f"{_literal(name)}: {_identifier(name)}" for name in columns)
     try:
         text = connection.sql(f"SELECT to_json({{{members}}})::VARCHAR FROM chunk_rows")
-        return text.to_arrow_table().column(0).to_pylist()
+        return text.to_arrow_table().column(0).cast(pa.large_string()).combine_chunks()
     finally:
         connection.unregister("chunk_rows")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from watchkeeper.errors import UsageError
@@ -19,21 +20,29 @@ __all__ = ["RedisOnlineStore"]
 # records per script call: long enough to pay for the call, short enough that one call
 # holds the server for milliseconds only
 _RECORDS_PER_CALL = 2_000
+_WRITE_TIMEOUT = 300.0
 
-# KEYS the records' hashes; ARGV[1] the id column, then event microseconds and JSON
-# document per key. The keys are taken in order, each seeing the ones before it, so
-# duplicates of an id inside a batch resolve as across batches: an older event loses,
-# an equal one replaces (the later write wins).
+# KEYS the records' hashes; ARGV[1] the id column, ARGV[2] the records' event
+# microseconds and ARGV[3] the byte lengths of their JSON documents, both separated by
+# commas, ARGV[4] the documents one after another. Four arguments, not three per record:
+# the client packs each argument in Python, the server reads these at C speed.
+# The keys are taken in order, each seeing the ones before it, so duplicates of an id
+# inside a batch resolve as across batches: an older event loses, an equal one replaces
+# (the later write wins).
 _PUT_MANY = """
-local applied = 0
+local events, lengths = {}, {}
+for value in string.gmatch(ARGV[2], '[^,]+') do events[#events + 1] = value end
+for value in string.gmatch(ARGV[3], '[^,]+') do lengths[#lengths + 1] = tonumber(value) end
+local documents, at, applied = ARGV[4], 1, 0
 for i = 1, #KEYS do
-  local event = ARGV[2 * i]
+  local finish = at + lengths[i]
   local stored = redis.call('HGET', KEYS[i], '__event_us')
-  if not stored or tonumber(stored) <= tonumber(event) then
-    redis.call('HSET', KEYS[i], '__event_us', event, 'record', ARGV[2 * i + 1],
-               '__id_column', ARGV[1])
+  if not stored or tonumber(stored) <= tonumber(events[i]) then
+    redis.call('HSET', KEYS[i], '__event_us', events[i],
+               'record', string.sub(documents, at, finish - 1), '__id_column', ARGV[1])
     applied = applied + 1
   end
+  at = finish
 end
 return applied
 """
@@ -46,6 +55,16 @@ redis.call('HDEL', KEYS[1], 'record', '__id_column')
 redis.call('HSET', KEYS[1], '__event_us', ARGV[1])
 return 1
 """
+
+
+def _joined(documents: pa.LargeStringArray) -> tuple[str, bytes]:
+    """The documents' byte lengths separated by commas, and their bytes one after another
+    (straight from the Arrow buffers)."""
+    offsets = np.frombuffer(documents.buffers()[1], dtype=np.int64)
+    offsets = offsets[documents.offset : documents.offset + len(documents) + 1]
+    data = documents.buffers()[2]
+    lengths = ",".join(map(str, np.diff(offsets).tolist()))
+    return lengths, data[offsets[0] : offsets[-1]].to_pybytes()
 
 
 class RedisOnlineStore:
@@ -65,6 +84,10 @@ class RedisOnlineStore:
         try:
             self._redis = redis.Redis.from_url(url)
             self._redis.ping()
+            # a batch of a million records is one transaction the server may take many
+            # seconds to apply: its answer is awaited longer than a read's (a timeout
+            # in the URL still wins)
+            self._writer = redis.Redis.from_url(url, socket_timeout=_WRITE_TIMEOUT)
         except (redis.RedisError, ValueError) as exc:
             raise UsageError(f"cannot reach the Redis online store {url}: {exc}") from None
         self._put_many = self._redis.register_script(_PUT_MANY)
@@ -90,17 +113,16 @@ class RedisOnlineStore:
         check_group_name(group)
         if not len(records) and commit is None:
             return 0
-        pipe = self._redis.pipeline(transaction=True)
+        pipe = self._writer.pipeline(transaction=True)
         calls = 0
         prefix = self._key(group, "")
         for chunk in prepared_chunks(records, id_column, time_column):
             for start in range(0, len(chunk.ids), _RECORDS_PER_CALL):
                 stop = start + _RECORDS_PER_CALL
                 keys = [prefix + record_id for record_id in chunk.ids[start:stop]]
-                args: list[Any] = [id_column] * (1 + 2 * len(keys))
-                args[1::2] = chunk.event_us[start:stop]
-                args[2::2] = chunk.documents[start:stop]
-                self._put_many(keys=keys, args=args, client=pipe)
+                events = ",".join(map(str, chunk.event_us[start:stop]))
+                lengths, data = _joined(chunk.documents.slice(start, _RECORDS_PER_CALL))
+                self._put_many(keys=keys, args=[id_column, events, lengths, data], client=pipe)
                 calls += 1
         if commit is not None:
             pipe.set(self._commit_key(group, commit), 1)
@@ -160,8 +182,9 @@ class RedisOnlineStore:
                 self._redis.unlink(*batch)
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         self._redis.close()
+        self._writer.close()
 
     @property
     def location(self) -> str:

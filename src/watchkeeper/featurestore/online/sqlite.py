@@ -119,7 +119,7 @@ class SQLiteOnlineStore:
         return applied
 
     def _upsert_chunk(self, connection: sqlite3.Connection, group: str, id_column: str, chunk):
-        rows = zip(chunk.ids, chunk.event_us, chunk.documents, strict=True)
+        rows = zip(chunk.ids, chunk.event_us, chunk.documents.to_pylist(), strict=True)
         applied = 0
         while True:
             block = list(itertools.islice(rows, _ROWS_PER_STATEMENT))
