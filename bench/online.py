@@ -112,6 +112,13 @@ def redis_server(folder: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.05)
 
 
+def _cpu_seconds() -> float:
+    """CPU time of all the process's threads: steadier than wall time on a shared machine
+    (a Redis server's own work is not in it)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def ingest_call(folder: Path, rows: int, distinct: bool, online: str | None) -> dict:
     """``fg.ingest`` of the benchmark frame, in this process (run in a fresh one)."""
     from featurestore import ingest_frame
@@ -124,13 +131,13 @@ def ingest_call(folder: Path, rows: int, distinct: bool, online: str | None) -> 
     fg = fs.feature_group("ingest")
     fg.load_feature_definitions(frame)
     fg.create("id", "event_time", enable_online_store=online is not None)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     report = fg.ingest(frame, max_workers=4)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     assert report.ingested == rows, report.rejected[:3]
     fs.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak)}
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mib": round(peak)}
 
 
 def _child_env(source: str, folder: Path) -> dict:
@@ -190,24 +197,35 @@ def ingest_main(args: argparse.Namespace) -> None:
                                 "--rows", str(args.rows), "--online", online or "-"]  # fmt: skip
                         if distinct:
                             step.append("--distinct")
-                        done = subprocess.run(step, env=_child_env(source, run), check=True,
+                        done = subprocess.run(step, env=_child_env(source, run),
                                               capture_output=True, text=True)  # fmt: skip
-                        call = json.loads(done.stdout.strip().splitlines()[-1])
-                        cli = "-"
+                        if done.returncode:  # a figure of its own: say why, go on
+                            failure = done.stderr.strip().splitlines()[-1][:60]
+                            call = {"seconds": float("nan"), "cpu_seconds": float("nan"),
+                                    "peak_rss_mib": failure}  # fmt: skip
+                        else:
+                            call = json.loads(done.stdout.strip().splitlines()[-1])
+                        cli: object = "-"
                         if online is not None:
                             if store == "redis":
                                 subprocess.run(["redis-cli", "-u", url, "flushall"],
                                                check=True, capture_output=True)  # fmt: skip
-                            cli = ingest_cli(source, run / "cli", data, online)
-                        lines.append((ids, name, store, call["seconds"], call["peak_rss_mib"],
-                                      cli))  # fmt: skip
+                            try:
+                                cli = ingest_cli(source, run / "cli", data, online)
+                            except subprocess.CalledProcessError as exc:
+                                cli = f"failed ({exc.stderr.decode().strip()[-60:]})"
+                        lines.append((ids, name, store, call["seconds"], call["cpu_seconds"],
+                                      call["peak_rss_mib"], cli))  # fmt: skip
+                        print(*lines[-1], sep="  ", flush=True)
                         shutil.rmtree(run, ignore_errors=True)
         finally:
             process.terminate()
             process.wait()
-    print(f"{'ids':13} {'code':10} {'online':7} {'ingest s':>9} {'peak MiB':>9} {'CLI s':>7}")
-    for ids, name, store, seconds, peak, cli in lines:
-        print(f"{ids:13} {name:10} {store:7} {seconds:9.2f} {peak:9} {cli!s:>7}")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"{'ids':13} {'code':10} {'online':7} {'ingest s':>9} {'CPU s':>7} {'peak MiB':>9}"
+          f" {'CLI s':>7}")  # fmt: skip
+    for ids, name, store, seconds, cpu, peak, cli in lines:
+        print(f"{ids:13} {name:10} {store:7} {seconds:9.2f} {cpu:7.2f} {peak!s:>9} {cli!s:>7}")
 
 
 def main() -> None:
