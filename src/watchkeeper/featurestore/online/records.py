@@ -86,8 +86,7 @@ def event_time_us(value: Any) -> int:
 @dataclass(frozen=True)
 class PreparedChunk:
     """Records ready for a store: each one's id as text, event time in microseconds and
-    JSON document (one Arrow array, whose bytes a store may send as they are), in the
-    order they were given."""
+    JSON document (one Arrow array, whose bytes a store may send as they are)."""
 
     ids: list[str]
     event_us: list[int]
@@ -100,9 +99,12 @@ def prepared_chunks(
     time_column: str,
     rows: int = CHUNK_ROWS,
 ) -> Iterator[PreparedChunk]:
-    """The records in chunks of ``rows``; a record that cannot be stored raises
-    :class:`UsageError` naming its position when its chunk is prepared, so a store
-    prepares every chunk inside the transaction that writes them."""
+    """The records in chunks of ``rows``: a list's in its order, a table's sorted by id
+    (the records of one id in their order, all the latest-event rule needs, and the
+    order in which a store's index takes them fastest). A record that cannot be stored
+    raises :class:`UsageError` naming its position (in a table, before the first chunk;
+    in a list, when its chunk is prepared, so a store prepares every chunk inside the
+    transaction that writes them)."""
     if isinstance(records, pa.RecordBatch):
         records = pa.Table.from_batches([records])
     if isinstance(records, pa.Table):
@@ -182,7 +184,7 @@ def _table_chunks(
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             raise UsageError(f"column {field.name!r} ({field.type}) cannot be stored as JSON")
     ids = _ids(table.column(id_column), id_column)
-    event_us = _event_times_us(table.column(time_column), 0, time_column)
+    event_us = _event_times_us(table.column(time_column), time_column)
     # in key order a store appends to its index instead of splitting pages all over it;
     # the sort is stable, so the records of one id keep their order
     order = pc.sort_indices(ids)
@@ -225,13 +227,13 @@ def _prefetched(chunks: Iterator[PreparedChunk]) -> Iterator[PreparedChunk]:
             yield chunk
 
 
-def _first_null(column: pa.ChunkedArray, offset: int) -> int:
-    return offset + int(np.flatnonzero(~column.is_valid().to_numpy(zero_copy_only=False))[0])
+def _first_null(column: pa.ChunkedArray) -> int:
+    return int(np.flatnonzero(~column.is_valid().to_numpy(zero_copy_only=False))[0])
 
 
 def _ids(column: pa.ChunkedArray, name: str) -> pa.Array:
     if column.null_count:
-        position = _first_null(column, 0)
+        position = _first_null(column)
         raise UsageError(f"record {position} has no value in the id column {name!r}")
     kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind):
@@ -240,9 +242,9 @@ def _ids(column: pa.ChunkedArray, name: str) -> pa.Array:
     return pa.array([str(value) for value in column.to_pylist()], pa.string())
 
 
-def _event_times_us(column: pa.ChunkedArray, offset: int, name: str) -> np.ndarray:
+def _event_times_us(column: pa.ChunkedArray, name: str) -> np.ndarray:
     if column.null_count:
-        position = _first_null(column, offset)
+        position = _first_null(column)
         raise UsageError(f"record {position} has no value in the event time column {name!r}")
     array = column.combine_chunks()
     kind = array.type
@@ -257,16 +259,16 @@ def _event_times_us(column: pa.ChunkedArray, offset: int, name: str) -> np.ndarr
         seconds = array.cast(pa.float64()).to_numpy()
         finite = np.isfinite(seconds)
         if not finite.all():
-            position = offset + int(np.flatnonzero(~finite)[0])
-            bad = float(seconds[position - offset])
+            position = int(np.flatnonzero(~finite)[0])
+            bad = float(seconds[position])
             raise UsageError(f"record {position}: event time {bad!r} is not a time")
         return np.round(seconds * 1_000_000).astype(np.int64)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _text_times_us(array, offset)
-    return _each_time_us(array.to_pylist(), offset)
+        return _text_times_us(array)
+    return _each_time_us(array.to_pylist())
 
 
-def _text_times_us(array: pa.Array, offset: int) -> np.ndarray:
+def _text_times_us(array: pa.Array) -> np.ndarray:
     """ISO-8601 UTC text in the strict form read by Arrow at once, the rest one by one."""
     strict = pc.match_substring_regex(array, _STRICT_UTC).to_numpy(zero_copy_only=False)
     strict &= ~pc.starts_with(array, "0000").to_numpy(zero_copy_only=False)
@@ -281,14 +283,13 @@ def _text_times_us(array: pa.Array, offset: int) -> np.ndarray:
             result[strict] = stamps.cast(pa.int64()).to_numpy()
     if not strict.all():
         rest = np.flatnonzero(~strict)
-        result[rest] = _each_time_us(array.take(pa.array(rest)).to_pylist(), offset, rest)
+        result[rest] = _each_time_us(array.take(pa.array(rest)).to_pylist(), rest)
     return result
 
 
-def _each_time_us(
-    values: list[Any], offset: int, positions: np.ndarray | None = None
-) -> np.ndarray:
-    """Each distinct value read once by :func:`event_time_us`."""
+def _each_time_us(values: list[Any], positions: np.ndarray | None = None) -> np.ndarray:
+    """Each distinct value read once by :func:`event_time_us`; ``positions`` are the
+    values' record numbers when they are not 0, 1, 2…"""
     known: dict[Any, int] = {}
     result = np.empty(len(values), dtype=np.int64)
     for index, value in enumerate(values):
@@ -297,7 +298,7 @@ def _each_time_us(
             try:
                 micros = event_time_us(value)
             except UsageError as exc:
-                where = offset + (index if positions is None else int(positions[index]))
+                where = index if positions is None else int(positions[index])
                 raise UsageError(f"record {where}: {exc}") from None
             if isinstance(value, str):
                 known[value] = micros
