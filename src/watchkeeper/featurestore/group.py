@@ -408,11 +408,11 @@ class FeatureGroup:
             table,
             sort_keys=[(id_name, "ascending"), (time_name, "descending"), (_ROW, "descending")],
         )
-        ordered = table.take(order)
-        ids = ordered.column(id_name).to_numpy(zero_copy_only=False)
+        ids = table.column(id_name).take(order).to_numpy(zero_copy_only=False)
         first = np.ones(len(ids), dtype=bool)
         first[1:] = ids[1:] != ids[:-1]
-        latest = ordered.filter(pa.array(first))
+        # only the winning rows are gathered, each column once
+        latest = table.take(order.filter(pa.array(first)))
         times = latest.column(time_name)
         written = latest.column(_TIME_TEXT).combine_chunks()
         rendered = format_event_times(times)
