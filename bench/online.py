@@ -225,7 +225,7 @@ def ingest_main(args: argparse.Namespace) -> None:
             # sources alternate inside each round, so that both see the same machine
             for _ in range(args.repeat):
                 for distinct in (False, True):
-                    for store in ("sqlite", "redis", "off"):
+                    for store in args.stores.split(","):
                         if store == "off" and distinct:
                             continue  # the offline side does not depend on the ids
                         for name, source in sources.items():
@@ -261,6 +261,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--before", help="another source tree to measure in the same run")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the best kept")
+    parser.add_argument("--stores", default="sqlite,redis,off", help="online stores measured")
     parser.add_argument("--ingest-step", help=argparse.SUPPRESS)
     parser.add_argument("--online", help=argparse.SUPPRESS)
     parser.add_argument("--distinct", action="store_true", help=argparse.SUPPRESS)
