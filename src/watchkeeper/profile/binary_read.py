@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from functools import partial
 from typing import Any
 
 import datasketches
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from watchkeeper.errors import FormatError
+from watchkeeper.io.arrays import mask
 from watchkeeper.profile.binary import (
     CODEC_RAW,
     CODEC_ZSTD,
@@ -40,9 +42,9 @@ from watchkeeper.profile.binary import (
 )
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
-from watchkeeper.profile.distinct import DistinctSketch, sketches_of
+from watchkeeper.profile.distinct import DistinctSketch, HashedLater
 from watchkeeper.profile.frequent import CategoryCounts
-from watchkeeper.profile.kll import KLLSketch, level_capacity
+from watchkeeper.profile.kll import KLLSketch, capacities
 from watchkeeper.profile.moments import Moments
 from watchkeeper.profile.types import FRACTIONAL
 from watchkeeper.profile.validation import (
@@ -52,20 +54,21 @@ from watchkeeper.profile.validation import (
     LG_MAP_SIZE,
     MAX_COLUMNS,
     MAX_COUNT,
+    MAX_ITEM_BYTES,
     MAX_KLL_LEVELS,
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
     Invalid,
     arrow_types,
-    check_frequent,
-    check_theta,
     column_path,
     count,
     fail,
+    frequent_header,
     metadata,
     reason,
     shown,
     text,
+    theta_header,
 )
 
 # Bounds of what a reader unpacks, whatever the header claims.
@@ -302,16 +305,13 @@ class _Reader:
         )
         error_weights = ints[:, INT_INDEX["kll.error_weight"]].tolist()
         rows = table.tolist()
-        capacities: dict[tuple[int, float, int], int] = {}
         sketches, first = [], 0
         for index, levels in enumerate(depth.tolist()):
             k, c, last = k_all[index], c_all[index], first + levels
-            key = (k, c, levels)
-            if key not in capacities:
-                capacities[key] = sum(level_capacity(k, c, h) for h in range(levels))
+            capacity = sum(capacities(k, c, levels))
             retained = bounds[last] - bounds[first]
-            if retained > capacities[key]:
-                allowed = f"more than k={k}, c={c} allow ({capacities[key]})"
+            if retained > capacity:
+                allowed = f"more than k={k}, c={c} allow ({capacity})"
                 fail(
                     f"{column_path(self.names[index], index)}.kll.levels",
                     f"hold {retained} items, {allowed}",
@@ -330,7 +330,8 @@ class _Reader:
         return sketches
 
     def _categories(self, ints: np.ndarray) -> tuple[list[CategoryCounts], list[pa.Array]]:
-        """Each column's category counts, and the values an exact one counts."""
+        """Each column's category counts, and the values an exact one counts: checked
+        here, all columns at once, and turned into Python objects when first used."""
         form = ints[:, INT_INDEX["categories.form"]]
         entries = ints[:, INT_INDEX["categories.entries"]]
         sizes = _array(self.sections["text_sizes"], "text_sizes", "<i8")
@@ -347,6 +348,13 @@ class _Reader:
                 too_long = exact & (sizes > MAX_TEXT_LENGTH)
                 limit = f"values have at most {MAX_TEXT_LENGTH} characters"
                 self._fail_first(too_long, "categories.exact", limit, owner)
+        self._fail_first(
+            ~exact & (sizes > MAX_ITEM_BYTES),
+            "categories.sketch",
+            "frequent-items sketch item is too long or not UTF-8 text",
+            owner,
+        )
+        self._check_order(strings, owner, exact)
         exact_counts = _array(self.sections["counts"], "counts", "<i8")
         if len(exact_counts) != int(exact.sum()):
             fail("counts", f"must hold {int(exact.sum())} counts, got {len(exact_counts)}")
@@ -356,6 +364,7 @@ class _Reader:
             f"counts must be from 0 to {MAX_COUNT}",
             owner[exact],
         )
+        self._exact_totals(ints, exact_counts, owner[exact])
         heads = self.sections["frequent_heads"]
         head_sizes = ints[:, INT_INDEX["categories.header"]]
         if len(heads) != int(head_sizes.sum()):
@@ -364,42 +373,62 @@ class _Reader:
         caps = ints[:, INT_INDEX["categories.cap"]].tolist()
         lgs = ints[:, INT_INDEX["categories.lg_max_map_size"]].tolist()
         bounds = np.cumsum(np.append(0, entries)).tolist()
-        counts_list = exact_counts.tolist()
+        counted = np.cumsum(np.append(0, np.bincount(owner[exact], minlength=len(entries))))
         raw = np.frombuffer(self.sections["texts"], dtype=np.uint8)
         ends = np.cumsum(sizes)
         found: list[CategoryCounts] = []
         values: list[pa.Array] = []
-        at_count = at_head = 0
+        at_head = 0
         for index, kind in enumerate(form.tolist()):
-            path = f"{column_path(self.names[index], index)}.categories"
             first, last = bounds[index], bounds[index + 1]
             own = strings.slice(first, last - first)
             if kind == EXACT:
-                texts = own.to_pylist()
-                seen = counts_list[at_count : at_count + len(texts)]
-                at_count += len(texts)
-                counted = dict(zip(texts, seen, strict=True))
-                if len(counted) != len(texts):
-                    fail(f"{path}.exact", "a value appears twice")
-                total = sum(seen)
+                seen = exact_counts[counted[index] : counted[index + 1]]
                 values.append(own)
-                found.append(CategoryCounts(caps[index], lgs[index], exact=counted))
-            else:
-                head = heads[at_head : at_head + int(head_sizes[index])]
-                at_head += int(head_sizes[index])
-                begin = int(ends[first - 1]) if first else 0
-                texts = raw[begin : int(ends[last - 1])] if last > first else raw[:0]
-                native, item_starts = _frequent_bytes(head, sizes[first:last], texts)
-                total = check_frequent(native, f"{path}.sketch", lgs[index], item_starts)
-                try:
-                    sketch = datasketches.frequent_strings_sketch.deserialize(native)
-                except Exception as exc:  # the library's own checks
-                    fail(f"{path}.sketch", f"not a frequent-items sketch ({reason(exc)})")
-                values.append(own.slice(0, 0))
-                found.append(CategoryCounts(caps[index], lgs[index], sketch=sketch))
+                found.append(
+                    CategoryCounts.later(caps[index], lgs[index], exact=partial(_exact, own, seen))
+                )
+                continue
+            path = f"{column_path(self.names[index], index)}.categories"
+            head = bytes(heads[at_head : at_head + int(head_sizes[index])])
+            at_head += len(head)
+            total, active, start = frequent_header(head, f"{path}.sketch", lgs[index])
+            if active != last - first or len(head) != start:
+                fail(f"{path}.sketch", "frequent-items sketch ends inside an item")
             if total > present[index]:
                 fail(path, f"count {total} values, more than the {present[index]} present values")
+            begin = int(ends[first - 1]) if first else 0
+            texts = raw[begin : int(ends[last - 1])] if last > first else raw[:0]
+            build = partial(_frequent, head, sizes[first:last], texts)
+            values.append(own.slice(0, 0))
+            found.append(CategoryCounts.later(caps[index], lgs[index], sketch=build))
         return found, values
+
+    def _check_order(self, strings: pa.Array, owner: np.ndarray, exact: np.ndarray) -> None:
+        """Each column's exact values in strictly increasing order (of their UTF-8 bytes,
+        which is the order of their characters), as written: so no value appears twice."""
+        if len(strings) < 2:
+            return
+        pairs = exact[1:] & (owner[1:] == owner[:-1])
+        if not pairs.any():
+            return
+        later, earlier = strings.slice(1), strings.slice(0, len(strings) - 1)
+        same = mask(pc.equal(later, earlier)) & pairs
+        self._fail_first(same, "categories.exact", "a value appears twice", owner[1:])
+        before = mask(pc.less(later, earlier)) & pairs
+        self._fail_first(before, "categories.exact", "values are not in sorted order", owner[1:])
+
+    def _exact_totals(self, ints: np.ndarray, counts: np.ndarray, owner: np.ndarray) -> None:
+        """Exact counts adding up to at most each column's present values."""
+        present = ints[:, 0] - ints[:, 1]
+        # float sums are off by far less than 1e-9 of them; only a near tie needs exactness
+        approximate = np.bincount(owner, counts.astype(np.float64), minlength=len(present))
+        doubtful = np.flatnonzero(approximate > present * (1 - 1e-9)).tolist()
+        for index in doubtful:
+            total = sum(counts[owner == index].tolist())
+            if total > present[index]:
+                path = f"{column_path(self.names[index], index)}.categories"
+                fail(path, f"count {total} values, more than the {present[index]} present values")
 
     def _strings(self, sizes: np.ndarray, owner: np.ndarray) -> pa.Array:
         """The category values and frequent items as one Arrow array, its text checked."""
@@ -431,25 +460,37 @@ class _Reader:
         # each column's hashes are stored as differences: their running sum, minus the sum
         # before the column, gives them back (exactly: uint64 arithmetic wraps around)
         running = np.cumsum(unshuffled(data, "<u8"), dtype=np.uint64)
-        bounds = np.cumsum(np.append(0, held)).tolist()
-        derived = [i for i, kind in enumerate(source) if kind != STORED]
-        inputs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
-        numbers, texts = [item[0] for item in inputs], [item[1] for item in inputs]
-        hashed_again = dict(zip(derived, sketches_of(numbers, texts), strict=True))
-        sketches, at = [], 0
+        bounds = np.cumsum(np.append(0, held))
+        before = np.append(np.uint64(0), running)[bounds[:-1]]
+        hashes = running - np.repeat(before, held)
+        thetas, at = np.zeros(len(source), dtype=np.uint64), 0
         for index, kind in enumerate(source):
             if kind != STORED:
-                sketches.append(hashed_again[index])
                 continue
-            first, last = bounds[index], bounds[index + 1]
-            hashes = running[first:last]
-            if first:
-                hashes = hashes - running[first - 1]
-            head = heads[at : at + head_sizes[index]]
+            head = bytes(heads[at : at + head_sizes[index]])
             at += head_sizes[index]
             path = f"{column_path(self.names[index], index)}.distinct"
-            found, theta = check_theta(bytes(head) + hashes.astype("<u8").tobytes(), path)
-            sketches.append(DistinctSketch(hashes=found, theta=theta))
+            longs, announced, theta = theta_header(head, path)
+            if len(head) != 8 * longs or announced != held[index]:
+                size = len(head) + 8 * int(held[index])
+                fail(path, f"theta sketch of {announced} hashes has {size} bytes")
+            thetas[index] = theta
+        owner = np.repeat(np.arange(len(source)), held)
+        disordered = (hashes == 0) | (hashes >= thetas[owner])
+        disordered[1:] |= (hashes[1:] <= hashes[:-1]) & (owner[1:] == owner[:-1])
+        problem = "theta sketch hashes are not ordered, distinct and below theta"
+        self._fail_first(disordered, "distinct", problem, owner)
+        derived = [i for i, kind in enumerate(source) if kind != STORED]
+        inputs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
+        later = HashedLater([item[0] for item in inputs], [item[1] for item in inputs])
+        sketches = [
+            DistinctSketch(hashes=hashes[first:last], theta=int(theta))
+            for first, last, theta in zip(
+                bounds[:-1].tolist(), bounds[1:].tolist(), thetas.tolist(), strict=True
+            )
+        ]
+        for position, index in enumerate(derived):
+            sketches[index] = later.sketch(position)
         return sketches
 
 
@@ -475,3 +516,13 @@ def _frequent_bytes(head: bytes, sizes: np.ndarray, texts: np.ndarray) -> tuple[
     out[spots] = sizes.astype("<u4").view(np.uint8)
     out[~is_size] = texts
     return out.tobytes(), prefixes + 4
+
+
+def _exact(values: pa.Array, counts: np.ndarray) -> dict[str, int]:
+    return dict(zip(values.to_pylist(), counts.tolist(), strict=True))
+
+
+def _frequent(
+    head: bytes, sizes: np.ndarray, texts: np.ndarray
+) -> datasketches.frequent_strings_sketch:
+    return datasketches.frequent_strings_sketch.deserialize(_frequent_bytes(head, sizes, texts)[0])

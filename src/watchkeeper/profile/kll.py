@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,6 +37,13 @@ DEFAULT_C = 0.64
 def level_capacity(k: int, c: float, height: int) -> int:
     """Items level ``height`` may hold before it is due for compaction."""
     return 2 * (math.ceil(k * c**height / 2) + 1)
+
+
+@lru_cache(maxsize=256)
+def capacities(k: int, c: float, levels: int) -> tuple[int, ...]:
+    """:func:`level_capacity` of levels ``0 .. levels - 1``: the same few for every
+    column of a profile, so kept rather than computed again for each sketch read."""
+    return tuple(level_capacity(k, c, h) for h in range(levels))
 
 
 @dataclass(eq=False)
@@ -57,7 +65,7 @@ class KLLSketch:
     error_weight: int = 0
 
     def __post_init__(self) -> None:
-        self._capacities = [level_capacity(self.k, self.c, h) for h in range(len(self.levels))]
+        self._capacities = list(capacities(self.k, self.c, len(self.levels)))
         self._total_capacity = sum(self._capacities)
         self._size = sum(len(level) for level in self.levels)
 
