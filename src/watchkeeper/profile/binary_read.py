@@ -58,6 +58,7 @@ from watchkeeper.profile.validation import (
     MAX_KLL_LEVELS,
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
+    MAX_THETA,
     Invalid,
     arrow_types,
     column_path,
@@ -288,12 +289,9 @@ class _Reader:
         if len(data) != 8 * int(sizes.sum()):
             fail("items", f"must hold {int(sizes.sum())} KLL items, has {len(data)} bytes")
         items = unshuffled(data, "<f8")
-        check(
-            np.isnan(items),
-            "kll.levels",
-            "holds NaN, which a sketch never keeps",
-            np.repeat(owner, sizes),
-        )
+        if np.isnan(items).any():  # the owner of each item only to name the culprit
+            problem = "holds NaN, which a sketch never keeps"
+            check(np.isnan(items), "kll.levels", problem, np.repeat(owner, sizes))
         # Each term is exact in a float64 and their sum is exact up to 2**53: so is the check.
         heights = np.arange(len(table)) - np.repeat(np.cumsum(depth) - depth, depth)
         weight = np.bincount(owner, sizes * np.exp2(heights), minlength=len(depth))
@@ -418,6 +416,21 @@ class _Reader:
         before = mask(pc.less(later, earlier)) & pairs
         self._fail_first(before, "categories.exact", "values are not in sorted order", owner[1:])
 
+    def _check_below(self, differences: np.ndarray, bounds: np.ndarray, thetas: list[int]) -> None:
+        """Each stored column's differences add up to less than its theta."""
+        starts = bounds[:-1]
+        filled = np.flatnonzero(bounds[1:] > starts)
+        if not len(filled):
+            return
+        # float sums are off by far less than 1e-9 of them; only a near tie needs exactness
+        sums = np.add.reduceat(differences, starts[filled], dtype=np.float64)
+        for index, approximate in zip(filled.tolist(), sums.tolist(), strict=True):
+            if approximate < thetas[index] * (1 - 1e-9):
+                continue
+            if sum(differences[bounds[index] : bounds[index + 1]].tolist()) >= thetas[index]:
+                path = f"{column_path(self.names[index], index)}.distinct"
+                fail(path, "theta sketch hashes are not ordered, distinct and below theta")
+
     def _exact_totals(self, ints: np.ndarray, counts: np.ndarray, owner: np.ndarray) -> None:
         """Exact counts adding up to at most each column's present values."""
         present = ints[:, 0] - ints[:, 1]
@@ -457,13 +470,19 @@ class _Reader:
         heads, data = self.sections["theta_heads"], self.sections["hashes"]
         if len(heads) != sum(head_sizes) or len(data) != 8 * int(held.sum()):
             fail("distinct", "stored theta sketches do not fill their sections")
-        # each column's hashes are stored as differences: their running sum, minus the sum
-        # before the column, gives them back (exactly: uint64 arithmetic wraps around)
-        running = np.cumsum(unshuffled(data, "<u8"), dtype=np.uint64)
+        # Each column's hashes are stored as differences from the one before (the first
+        # as it is). Differences from 1 to 2**63 - 1 adding up to less than theta give
+        # ordered, distinct hashes below theta, without a hash or a wrap-around at 0.
+        differences = unshuffled(data, "<u8")
         bounds = np.cumsum(np.append(0, held))
-        before = np.append(np.uint64(0), running)[bounds[:-1]]
-        hashes = running - np.repeat(before, held)
-        thetas, at = np.zeros(len(source), dtype=np.uint64), 0
+        owner = np.repeat(np.arange(len(source)), held)
+        self._fail_first(
+            differences.view(np.int64) <= 0,
+            "distinct",
+            "theta sketch hashes are not ordered, distinct and below theta",
+            owner,
+        )
+        thetas, at = [MAX_THETA] * len(source), 0
         for index, kind in enumerate(source):
             if kind != STORED:
                 continue
@@ -475,18 +494,22 @@ class _Reader:
                 size = len(head) + 8 * int(held[index])
                 fail(path, f"theta sketch of {announced} hashes has {size} bytes")
             thetas[index] = theta
-        owner = np.repeat(np.arange(len(source)), held)
-        disordered = (hashes == 0) | (hashes >= thetas[owner])
-        disordered[1:] |= (hashes[1:] <= hashes[:-1]) & (owner[1:] == owner[:-1])
-        problem = "theta sketch hashes are not ordered, distinct and below theta"
-        self._fail_first(disordered, "distinct", problem, owner)
+        self._check_below(differences, bounds, thetas)
+        # the running sum, less the sum before each column, gives the hashes back
+        # (column by column, in place, the last first so that the sum before each column
+        # is still there: a second array of them would cost more in fresh pages)
+        hashes = np.cumsum(differences, dtype=np.uint64)
+        edges = bounds.tolist()
+        for first, last in reversed(list(zip(edges[:-1], edges[1:], strict=True))):
+            if first and last > first:
+                hashes[first:last] -= hashes[first - 1]
         derived = [i for i, kind in enumerate(source) if kind != STORED]
         inputs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
         later = HashedLater([item[0] for item in inputs], [item[1] for item in inputs])
         sketches = [
-            DistinctSketch(hashes=hashes[first:last], theta=int(theta))
+            DistinctSketch(hashes=hashes[first:last], theta=theta)
             for first, last, theta in zip(
-                bounds[:-1].tolist(), bounds[1:].tolist(), thetas.tolist(), strict=True
+                bounds[:-1].tolist(), bounds[1:].tolist(), thetas, strict=True
             )
         ]
         for position, index in enumerate(derived):
