@@ -108,12 +108,13 @@ def _sections(data: bytes) -> dict[str, memoryview]:
     if codec == CODEC_RAW:
         if size != len(packed):
             fail("header", f"body of {size} bytes announced, {len(packed)} found (truncated?)")
-        body = bytes(packed)
+        body = packed
     else:
         if size > min(MAX_BODY, MAX_EXPANSION * len(packed) + (1 << 20)):
             fail("header", f"body of {size} bytes announced, too large for its compressed size")
         try:
-            body = pa.Codec("zstd").decompress(packed, size, asbytes=True)
+            # an Arrow buffer, not bytes: a copy of the whole body spared
+            body = memoryview(pa.Codec("zstd").decompress(packed, size))
         except (OSError, ValueError, pa.ArrowException) as exc:
             fail("body", f"is not valid zstd data (truncated or corrupt: {reason(exc)})")
         if len(body) != size:
@@ -127,8 +128,8 @@ def _sections(data: bytes) -> dict[str, memoryview]:
     if table + sum(sizes) != len(body):
         fail("body", f"sections add up to {table + sum(sizes)} bytes, the body has {len(body)}")
     ends = np.cumsum((table, *sizes)).tolist()
-    view = memoryview(body)  # sections are views: nothing is copied until it is read
-    return {name: view[ends[i] : ends[i + 1]] for i, name in enumerate(SECTIONS)}
+    # sections are views: nothing is copied until it is read
+    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate(SECTIONS)}
 
 
 def _array(data: memoryview, name: str, dtype: str, width: int = 1) -> np.ndarray:
