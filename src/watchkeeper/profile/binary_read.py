@@ -12,6 +12,7 @@ import json
 import math
 import struct
 from functools import partial
+from itertools import pairwise
 from typing import Any
 
 import datasketches
@@ -501,7 +502,7 @@ class _Reader:
         # is still there: a second array of them would cost more in fresh pages)
         hashes = np.cumsum(differences, dtype=np.uint64)
         edges = bounds.tolist()
-        for first, last in reversed(list(zip(edges[:-1], edges[1:], strict=True))):
+        for first, last in reversed(list(pairwise(edges))):
             if first and last > first:
                 hashes[first:last] -= hashes[first - 1]
         derived = [i for i, kind in enumerate(source) if kind != STORED]
