@@ -208,6 +208,8 @@ class _Reader:
             fail(f"{column_path(self.names[index], index)}.{field}", problem)
 
     def _check_counts(self, ints: np.ndarray, floats: np.ndarray) -> None:
+        if _counts_look_right(ints, floats):
+            return
         check, field = self._fail_first, ints.T
         number = {name: field[i] for i, name in enumerate(INT_FIELDS)}
         for name in INT_FIELDS[:11]:
@@ -517,6 +519,54 @@ class _Reader:
         for position, index in enumerate(derived):
             sketches[index] = later.sketch(position)
         return sketches
+
+
+def _bounds() -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest value of each of INT_FIELDS that some column may hold."""
+    low, high = np.zeros(len(INT_FIELDS), np.int64), np.full(len(INT_FIELDS), MAX_COUNT)
+    for name, (least, most) in {
+        "kll.k": KLL_K,
+        "kll.levels": (1, MAX_KLL_LEVELS),
+        "categories.cap": CATEGORY_CAP,
+        "categories.lg_max_map_size": LG_MAP_SIZE,
+        "categories.form": (EXACT, SKETCH),
+        "categories.entries": (0, max(CATEGORY_CAP[1], MAX_ITEMS)),
+        "categories.header": (0, FREQUENT_HEADER + 8 * MAX_ITEMS),
+        "distinct.source": (STORED, FROM_BOTH),
+        "distinct.header": (0, 24),
+        "distinct.hashes": (0, MAX_HASHES),
+    }.items():
+        low[INT_INDEX[name]], high[INT_INDEX[name]] = least, most
+    return low, high
+
+
+INT_LOW, INT_HIGH = _bounds()
+
+
+def _counts_look_right(ints: np.ndarray, floats: np.ndarray) -> bool:
+    """Whether every column passes each check of ``_Reader._check_counts``, in a few
+    operations over all fields at once; those checks, one by one, then only run to name
+    what is wrong."""
+    if ((ints < INT_LOW) | (ints > INT_HIGH)).any():
+        return False
+    number = {name: ints[:, i] for i, name in enumerate(INT_FIELDS)}
+    present = number["count"] - number["null_count"]
+    form, entries = number["categories.form"], number["categories.entries"]
+    exact = form == EXACT
+    stored = number["distinct.source"] == STORED
+    theta_head = number["distinct.header"]
+    wrong = (ints[:, 2:6].sum(axis=1) > present) | (present < 0)
+    wrong |= (number["integral_valued"] > number[FRACTIONAL]) | (number["moments.n"] > present)
+    wrong |= exact & ((entries > number["categories.cap"]) | (number["categories.header"] != 0))
+    wrong |= ~exact & (entries > MAX_ITEMS)
+    wrong |= stored & (theta_head != 8) & (theta_head != 16) & (theta_head != 24)
+    wrong |= ~stored & ((theta_head != 0) | (number["distinct.hashes"] != 0))
+    real = floats.T
+    with np.errstate(invalid="ignore"):
+        lowest, highest, c = real[5], real[6], real[FLOAT_INDEX["kll.c"]]
+        wrong |= (real[2] < 0) | (real[4] < 0) | ~((c > 0) & (c <= 1))
+        wrong |= (number["moments.n"] > 0) & ~(lowest <= highest)
+    return not wrong.any()
 
 
 def _is_utf8(data: bytes) -> bool:
