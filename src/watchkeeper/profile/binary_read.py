@@ -420,20 +420,32 @@ class _Reader:
         before = mask(pc.less(later, earlier)) & pairs
         self._fail_first(before, "categories.exact", "values are not in sorted order", owner[1:])
 
-    def _check_below(self, differences: np.ndarray, bounds: np.ndarray, thetas: list[int]) -> None:
-        """Each stored column's differences add up to less than its theta."""
-        starts = bounds[:-1]
-        filled = np.flatnonzero(bounds[1:] > starts)
-        if not len(filled):
-            return
-        # float sums are off by far less than 1e-9 of them; only a near tie needs exactness
-        sums = np.add.reduceat(differences, starts[filled], dtype=np.float64)
-        for index, approximate in zip(filled.tolist(), sums.tolist(), strict=True):
-            if approximate < thetas[index] * (1 - 1e-9):
-                continue
-            if sum(differences[bounds[index] : bounds[index + 1]].tolist()) >= thetas[index]:
-                path = f"{column_path(self.names[index], index)}.distinct"
-                fail(path, "theta sketch hashes are not ordered, distinct and below theta")
+    def _hashes(self, differences: np.ndarray, bounds: np.ndarray, thetas: list[int]) -> np.ndarray:
+        """The stored theta sketches' hashes, from each column's differences between them
+        (its first hash as it is), checked to be ordered, distinct and below theta."""
+        problem = "theta sketch hashes are not ordered, distinct and below theta"
+        if (differences.view(np.int64) <= 0).any():
+            owner = np.repeat(np.arange(len(thetas)), np.diff(bounds))
+            self._fail_first(differences.view(np.int64) <= 0, "distinct", problem, owner)
+        # the running sum, less the sum before each column, gives the hashes back (column
+        # by column, in place, the last first so that the sum before each column is still
+        # there: a second array of them would cost more in fresh pages than it saves)
+        hashes = np.cumsum(differences, dtype=np.uint64)
+        edges = bounds.tolist()
+        for first, last in reversed(list(pairwise(edges))):
+            if first and last > first:
+                hashes[first:last] -= hashes[first - 1]
+        # Differences from 1 to 2**63 - 1 added to a hash below 2**63 cannot wrap around
+        # 2**64: if every hash is below 2**63, none wrapped, each column's hashes increase,
+        # and its last one below theta puts them all below theta.
+        if (hashes.view(np.int64) < 0).any():
+            owner = np.repeat(np.arange(len(thetas)), np.diff(bounds))
+            self._fail_first(hashes.view(np.int64) < 0, "distinct", problem, owner)
+        filled = bounds[1:] > bounds[:-1]
+        above = np.zeros(len(thetas), dtype=bool)
+        above[filled] = hashes[bounds[1:][filled] - 1] >= np.array(thetas, np.uint64)[filled]
+        self._fail_first(above, "distinct", problem)
+        return hashes
 
     def _exact_totals(self, ints: np.ndarray, counts: np.ndarray, owner: np.ndarray) -> None:
         """Exact counts adding up to at most each column's present values."""
@@ -474,18 +486,6 @@ class _Reader:
         heads, data = self.sections["theta_heads"], self.sections["hashes"]
         if len(heads) != sum(head_sizes) or len(data) != 8 * int(held.sum()):
             fail("distinct", "stored theta sketches do not fill their sections")
-        # Each column's hashes are stored as differences from the one before (the first
-        # as it is). Differences from 1 to 2**63 - 1 adding up to less than theta give
-        # ordered, distinct hashes below theta, without a hash or a wrap-around at 0.
-        differences = unshuffled(data, "<u8")
-        bounds = np.cumsum(np.append(0, held))
-        owner = np.repeat(np.arange(len(source)), held)
-        self._fail_first(
-            differences.view(np.int64) <= 0,
-            "distinct",
-            "theta sketch hashes are not ordered, distinct and below theta",
-            owner,
-        )
         thetas, at = [MAX_THETA] * len(source), 0
         for index, kind in enumerate(source):
             if kind != STORED:
@@ -498,15 +498,8 @@ class _Reader:
                 size = len(head) + 8 * int(held[index])
                 fail(path, f"theta sketch of {announced} hashes has {size} bytes")
             thetas[index] = theta
-        self._check_below(differences, bounds, thetas)
-        # the running sum, less the sum before each column, gives the hashes back
-        # (column by column, in place, the last first so that the sum before each column
-        # is still there: a second array of them would cost more in fresh pages)
-        hashes = np.cumsum(differences, dtype=np.uint64)
-        edges = bounds.tolist()
-        for first, last in reversed(list(pairwise(edges))):
-            if first and last > first:
-                hashes[first:last] -= hashes[first - 1]
+        bounds = np.cumsum(np.append(0, held))
+        hashes = self._hashes(unshuffled(data, "<u8"), bounds, thetas)
         derived = [i for i, kind in enumerate(source) if kind != STORED]
         inputs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
         later = HashedLater([item[0] for item in inputs], [item[1] for item in inputs])
