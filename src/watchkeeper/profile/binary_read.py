@@ -366,7 +366,6 @@ class _Reader:
             f"counts must be from 0 to {MAX_COUNT}",
             owner[exact],
         )
-        self._exact_totals(ints, exact_counts, owner[exact])
         heads = self.sections["frequent_heads"]
         head_sizes = ints[:, INT_INDEX["categories.header"]]
         if len(heads) != int(head_sizes.sum()):
@@ -376,6 +375,7 @@ class _Reader:
         lgs = ints[:, INT_INDEX["categories.lg_max_map_size"]].tolist()
         bounds = np.cumsum(np.append(0, entries)).tolist()
         counted = np.cumsum(np.append(0, np.bincount(owner[exact], minlength=len(entries))))
+        self._exact_totals(ints, exact_counts, counted)
         raw = np.frombuffer(self.sections["texts"], dtype=np.uint8)
         ends = np.cumsum(sizes)
         found: list[CategoryCounts] = []
@@ -415,6 +415,8 @@ class _Reader:
         if not pairs.any():
             return
         later, earlier = strings.slice(1), strings.slice(0, len(strings) - 1)
+        if not (mask(pc.less_equal(later, earlier)) & pairs).any():
+            return
         same = mask(pc.equal(later, earlier)) & pairs
         self._fail_first(same, "categories.exact", "a value appears twice", owner[1:])
         before = mask(pc.less(later, earlier)) & pairs
@@ -447,17 +449,27 @@ class _Reader:
         self._fail_first(above, "distinct", problem)
         return hashes
 
-    def _exact_totals(self, ints: np.ndarray, counts: np.ndarray, owner: np.ndarray) -> None:
-        """Exact counts adding up to at most each column's present values."""
+    def _exact_totals(self, ints: np.ndarray, counts: np.ndarray, counted: np.ndarray) -> None:
+        """Exact counts adding up to at most each column's present values (``counted``:
+        where each column's counts start and end)."""
         present = ints[:, 0] - ints[:, 1]
-        # float sums are off by far less than 1e-9 of them; only a near tie needs exactness
-        approximate = np.bincount(owner, counts.astype(np.float64), minlength=len(present))
-        doubtful = np.flatnonzero(approximate > present * (1 - 1e-9)).tolist()
-        for index in doubtful:
-            total = sum(counts[owner == index].tolist())
-            if total > present[index]:
-                path = f"{column_path(self.names[index], index)}.categories"
-                fail(path, f"count {total} values, more than the {present[index]} present values")
+        starts, filled = counted[:-1], np.flatnonzero(counted[1:] > counted[:-1])
+        if not len(filled):
+            return
+        totals = np.add.reduceat(counts, starts[filled])
+        # counts are at most 2**53 each, so a sum in int64 can only wrap past 2**62
+        if np.add.reduceat(counts, starts[filled], dtype=np.float64).max() < 2.0**62:
+            over = filled[totals > present[filled]]
+        else:
+            over = [
+                i
+                for i in filled.tolist()
+                if sum(counts[counted[i] : counted[i + 1]].tolist()) > present[i]
+            ]
+        for index in over[:1]:
+            total = sum(counts[counted[index] : counted[index + 1]].tolist())
+            path = f"{column_path(self.names[index], index)}.categories"
+            fail(path, f"count {total} values, more than the {present[index]} present values")
 
     def _strings(self, sizes: np.ndarray, owner: np.ndarray) -> pa.Array:
         """The category values and frequent items as one Arrow array, its text checked."""
