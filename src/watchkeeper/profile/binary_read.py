@@ -79,6 +79,7 @@ MAX_EXPANSION = 1024
 MAX_LEVEL = 1 << 17  # items in one KLL level: level 0's capacity for the largest k is 65538
 MAX_ITEMS = 3 << 15  # items in a frequent-items sketch: 3/4 of its largest map
 MAX_HASHES = 1 << 12
+LEVEL_HIGH = np.array([MAX_LEVEL, MAX_COUNT, 1])  # a level's items, compactions, offset
 
 
 def profile_from_binary(data: bytes, source: str = "profile") -> DatasetProfile:
@@ -281,14 +282,12 @@ class _Reader:
         sizes, compactions, offsets = table.T
         owner = np.repeat(np.arange(len(depth)), depth)
         check = self._fail_first
-        check((sizes < 0) | (sizes > MAX_LEVEL), "kll.levels", "a level of impossible size", owner)
-        check(
-            (compactions < 0) | (compactions > MAX_COUNT),
-            "kll.compactions",
-            f"must be from 0 to {MAX_COUNT}",
-            owner,
-        )
-        check((offsets < 0) | (offsets > 1), "kll.offsets", "must be 0 or 1", owner)
+        if ((table < 0) | (table > LEVEL_HIGH)).any():  # then name the first culprit
+            problem = "a level of impossible size"
+            check((sizes < 0) | (sizes > MAX_LEVEL), "kll.levels", problem, owner)
+            problem = f"must be from 0 to {MAX_COUNT}"
+            check((compactions < 0) | (compactions > MAX_COUNT), "kll.compactions", problem, owner)
+            check((offsets < 0) | (offsets > 1), "kll.offsets", "must be 0 or 1", owner)
         data = self.sections["items"]
         if len(data) != 8 * int(sizes.sum()):
             fail("items", f"must hold {int(sizes.sum())} KLL items, has {len(data)} bytes")
@@ -319,13 +318,14 @@ class _Reader:
                     f"hold {retained} items, {allowed}",
                 )
             sketches.append(
-                KLLSketch(
-                    k=k,
-                    c=c,
-                    levels=[items[bounds[h] : bounds[h + 1]] for h in range(first, last)],
-                    compactions=[row[1] for row in rows[first:last]],
-                    offsets=[row[2] for row in rows[first:last]],
-                    error_weight=error_weights[index],
+                KLLSketch.assembled(
+                    k,
+                    c,
+                    [items[bounds[h] : bounds[h + 1]] for h in range(first, last)],
+                    [row[1] for row in rows[first:last]],
+                    [row[2] for row in rows[first:last]],
+                    error_weights[index],
+                    retained,
                 )
             )
             first = last

@@ -64,6 +64,26 @@ class KLLSketch:
     offsets: list[int] = field(default_factory=lambda: [0])
     error_weight: int = 0
 
+    @classmethod
+    def assembled(
+        cls,
+        k: int,
+        c: float,
+        levels: list[np.ndarray],
+        compactions: list[int],
+        offsets: list[int],
+        error_weight: int,
+        retained: int,
+    ) -> KLLSketch:
+        """A sketch from its parts as a reader of profile files has them checked, with
+        ``retained`` items in all: what ``__init__`` gives, for less per sketch."""
+        sketch = cls.__new__(cls)
+        sketch.k, sketch.c, sketch.levels = k, c, levels
+        sketch.compactions, sketch.offsets, sketch.error_weight = compactions, offsets, error_weight
+        known = capacities(k, c, len(levels))
+        sketch._capacities, sketch._total_capacity, sketch._size = list(known), sum(known), retained
+        return sketch
+
     def __post_init__(self) -> None:
         self._capacities = list(capacities(self.k, self.c, len(self.levels)))
         self._total_capacity = sum(self._capacities)
