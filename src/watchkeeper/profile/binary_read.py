@@ -380,9 +380,13 @@ class _Reader:
         ends = np.cumsum(sizes)
         found: list[CategoryCounts] = []
         values: list[pa.Array] = []
-        at_head = 0
+        at_head, none = 0, strings.slice(0, 0)
         for index, kind in enumerate(form.tolist()):
             first, last = bounds[index], bounds[index + 1]
+            if kind == EXACT and first == last:  # a numeric column: nothing to build later
+                values.append(none)
+                found.append(CategoryCounts(caps[index], lgs[index]))
+                continue
             own = strings.slice(first, last - first)
             if kind == EXACT:
                 seen = exact_counts[counted[index] : counted[index + 1]]
@@ -402,7 +406,7 @@ class _Reader:
             begin = int(ends[first - 1]) if first else 0
             texts = raw[begin : int(ends[last - 1])] if last > first else raw[:0]
             build = partial(_frequent, head, sizes[first:last], texts)
-            values.append(own.slice(0, 0))
+            values.append(none)
             found.append(CategoryCounts.later(caps[index], lgs[index], sketch=build))
         return found, values
 
