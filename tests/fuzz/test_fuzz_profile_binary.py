@@ -105,7 +105,7 @@ def changed(draw: st.DrawFn) -> bytes:
 
 def built(profile: DatasetProfile) -> None:
     """Build every part a reader leaves for first use (category dictionaries, frequent-items
-    sketches, theta sketches hashed again): none may fail on a profile that was accepted."""
+    sketches, theta sketches hashed again, KLL items): none may fail on an accepted profile."""
     for column in profile.columns.values():
         categories = column.categories
         if categories.is_exact:
@@ -115,6 +115,9 @@ def built(profile: DatasetProfile) -> None:
             categories.sketch.get_frequent_items(NO_FALSE_NEGATIVES)
         assert column.distinct.theta > 0 and column.distinct.hashes.dtype == np.uint64
         column.distinct.library_sketch()
+        levels = column.kll.levels
+        assert sum(map(len, levels)) == column.kll.num_retained and len(levels) >= 1
+        column.kll.quantiles([0.5])
 
 
 @FUZZ

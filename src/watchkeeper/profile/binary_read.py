@@ -45,7 +45,7 @@ from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.distinct import DistinctSketch, HashedLater
 from watchkeeper.profile.frequent import CategoryCounts
-from watchkeeper.profile.kll import KLLSketch, capacities
+from watchkeeper.profile.kll import KLLSketch, UnpackedLater, capacities
 from watchkeeper.profile.moments import Moments
 from watchkeeper.profile.types import FRACTIONAL
 from watchkeeper.profile.validation import (
@@ -291,10 +291,11 @@ class _Reader:
         data = self.sections["items"]
         if len(data) != 8 * int(sizes.sum()):
             fail("items", f"must hold {int(sizes.sum())} KLL items, has {len(data)} bytes")
-        items = unshuffled(data, "<f8")
-        if np.isnan(items).any():  # the owner of each item only to name the culprit
+        if _holds_nan(data):  # then the owner of each item, to name the culprit
+            items = unshuffled(data, "<f8")
             problem = "holds NaN, which a sketch never keeps"
             check(np.isnan(items), "kll.levels", problem, np.repeat(owner, sizes))
+        unpack = _Unpacked(data)
         # Each term is exact in a float64 and their sum is exact up to 2**53: so is the check.
         heights = np.arange(len(table)) - np.repeat(np.cumsum(depth) - depth, depth)
         weight = np.bincount(owner, sizes * np.exp2(heights), minlength=len(depth))
@@ -318,14 +319,14 @@ class _Reader:
                     f"hold {retained} items, {allowed}",
                 )
             sketches.append(
-                KLLSketch.assembled(
+                UnpackedLater(
                     k,
                     c,
-                    [items[bounds[h] : bounds[h + 1]] for h in range(first, last)],
+                    unpack,
+                    bounds[first : last + 1],
                     [row[1] for row in rows[first:last]],
                     [row[2] for row in rows[first:last]],
                     error_weights[index],
-                    retained,
                 )
             )
             first = last
@@ -517,8 +518,12 @@ class _Reader:
         bounds = np.cumsum(np.append(0, held))
         hashes = self._hashes(unshuffled(data, "<u8"), bounds, thetas)
         derived = [i for i, kind in enumerate(source) if kind != STORED]
-        inputs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
-        later = HashedLater([item[0] for item in inputs], [item[1] for item in inputs])
+
+        def inputs() -> tuple[list[np.ndarray], list[pa.Array]]:
+            pairs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
+            return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+
+        later = HashedLater(inputs)
         sketches = [
             DistinctSketch(hashes=hashes[first:last], theta=theta)
             for first, last, theta in zip(
@@ -576,6 +581,31 @@ def _counts_look_right(ints: np.ndarray, floats: np.ndarray) -> bool:
         wrong |= (real[2] < 0) | (real[4] < 0) | ~((c > 0) & (c <= 1))
         wrong |= (number["moments.n"] > 0) & ~(lowest <= highest)
     return not wrong.any()
+
+
+class _Unpacked:
+    """The KLL items of a file, unshuffled the first time a sketch needs them."""
+
+    __slots__ = ("_data", "_items")
+
+    def __init__(self, data: memoryview) -> None:
+        self._data, self._items = data, None
+
+    def __call__(self) -> np.ndarray:
+        if self._items is None:
+            self._items, self._data = unshuffled(self._data, "<f8"), None
+        return self._items
+
+
+def _holds_nan(shuffled: memoryview) -> bool:
+    """Whether byte-shuffled float64 numbers hold a NaN (all exponent bits set, a mantissa
+    not zero), found from their byte planes without putting the numbers together."""
+    planes = np.frombuffer(shuffled, dtype=np.uint8).reshape(8, -1)
+    top = (planes[7] & 0x7F == 0x7F) & (planes[6] >= 0xF0)
+    if not top.any():
+        return False
+    mantissa = (planes[6] & 0x0F) | planes[5] | planes[4] | planes[3] | planes[2] | planes[1]
+    return bool((top & ((mantissa | planes[0]) != 0)).any())
 
 
 def _is_utf8(data: bytes) -> bool:

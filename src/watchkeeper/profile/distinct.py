@@ -21,6 +21,7 @@ is hashed whole, so distinct counts stay exact below the sketch's size.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import datasketches
 import numpy as np
@@ -364,7 +365,9 @@ class HashedLater:
     anyway need not hash them unless the sketch is used, and then pays the hashing's
     fixed cost once for all the columns.
 
-    >>> later = HashedLater([np.array([1.0, 2.0])], [pa.array(["x"])])
+    ``inputs()`` gives the ``numbers`` and ``texts`` of every column.
+
+    >>> later = HashedLater(lambda: ([np.array([1.0, 2.0])], [pa.array(["x"])]))
     >>> sketch = later.sketch(0)
     >>> sketch.estimate()
     3.0
@@ -372,8 +375,8 @@ class HashedLater:
 
     __slots__ = ("_inputs", "_sketches")
 
-    def __init__(self, numbers: list[np.ndarray], texts: list[pa.Array]) -> None:
-        self._inputs: tuple[list[np.ndarray], list[pa.Array]] | None = (numbers, texts)
+    def __init__(self, inputs: Callable[[], tuple[list[np.ndarray], list[pa.Array]]]) -> None:
+        self._inputs: Callable[[], tuple[list[np.ndarray], list[pa.Array]]] | None = inputs
         self._sketches: list[DistinctSketch] = []
 
     def sketch(self, index: int) -> DistinctSketch:
@@ -384,7 +387,7 @@ class HashedLater:
 
     def hashed(self, index: int) -> DistinctSketch:
         if self._inputs is not None:
-            self._sketches = sketches_of(*self._inputs)
+            self._sketches = sketches_of(*self._inputs())
             self._inputs = None
         return self._sketches[index]
 

@@ -25,6 +25,7 @@ sketch, so the Python work is one short step per compaction, not per value.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -63,26 +64,6 @@ class KLLSketch:
     compactions: list[int] = field(default_factory=lambda: [0])
     offsets: list[int] = field(default_factory=lambda: [0])
     error_weight: int = 0
-
-    @classmethod
-    def assembled(
-        cls,
-        k: int,
-        c: float,
-        levels: list[np.ndarray],
-        compactions: list[int],
-        offsets: list[int],
-        error_weight: int,
-        retained: int,
-    ) -> KLLSketch:
-        """A sketch from its parts as a reader of profile files has them checked, with
-        ``retained`` items in all: what ``__init__`` gives, for less per sketch."""
-        sketch = cls.__new__(cls)
-        sketch.k, sketch.c, sketch.levels = k, c, levels
-        sketch.compactions, sketch.offsets, sketch.error_weight = compactions, offsets, error_weight
-        known = capacities(k, c, len(levels))
-        sketch._capacities, sketch._total_capacity, sketch._size = list(known), sum(known), retained
-        return sketch
 
     def __post_init__(self) -> None:
         self._capacities = list(capacities(self.k, self.c, len(self.levels)))
@@ -254,3 +235,37 @@ class KLLSketch:
         return cls(
             k=k, c=c, levels=levels, compactions=[0] * len(levels), offsets=[0] * len(levels)
         )
+
+
+class UnpackedLater(KLLSketch):
+    """A :class:`KLLSketch` read from a file, its items unpacked when first used:
+    ``unpack()`` gives the items of every sketch of the file at once (one array), and
+    ``spans`` are where this one's levels are in it."""
+
+    def __init__(
+        self,
+        k: int,
+        c: float,
+        unpack: Callable[[], np.ndarray],
+        spans: list[int],
+        compactions: list[int],
+        offsets: list[int],
+        error_weight: int,
+    ) -> None:
+        self.k, self.c, self.compactions, self.offsets = k, c, compactions, offsets
+        self.error_weight, self._unpack, self._spans = error_weight, unpack, spans
+        known = capacities(k, c, len(spans) - 1)
+        self._capacities, self._total_capacity = list(known), sum(known)
+        self._size = spans[-1] - spans[0]
+
+    @property
+    def levels(self) -> list[np.ndarray]:
+        if self._unpack is not None:
+            items, spans = self._unpack(), self._spans
+            self._levels = [items[spans[h] : spans[h + 1]] for h in range(len(spans) - 1)]
+            self._unpack = None
+        return self._levels
+
+    @levels.setter
+    def levels(self, value: list[np.ndarray]) -> None:
+        self._levels, self._unpack = value, None
