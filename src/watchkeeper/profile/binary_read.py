@@ -41,6 +41,7 @@ from watchkeeper.profile.binary import (
     derived_from,
     unshuffled,
 )
+from watchkeeper.profile.binary_checks import MAX_HASHES, MAX_ITEMS, counts_look_right, holds_nan
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.distinct import DistinctSketch, HashedLater
@@ -77,8 +78,6 @@ from watchkeeper.profile.validation import (
 MAX_BODY = 1 << 32
 MAX_EXPANSION = 1024
 MAX_LEVEL = 1 << 17  # items in one KLL level: level 0's capacity for the largest k is 65538
-MAX_ITEMS = 3 << 15  # items in a frequent-items sketch: 3/4 of its largest map
-MAX_HASHES = 1 << 12
 LEVEL_HIGH = np.array([MAX_LEVEL, MAX_COUNT, 1])  # a level's items, compactions, offset
 
 
@@ -209,7 +208,7 @@ class _Reader:
             fail(f"{column_path(self.names[index], index)}.{field}", problem)
 
     def _check_counts(self, ints: np.ndarray, floats: np.ndarray) -> None:
-        if _counts_look_right(ints, floats):
+        if counts_look_right(ints, floats):
             return
         check, field = self._fail_first, ints.T
         number = {name: field[i] for i, name in enumerate(INT_FIELDS)}
@@ -291,7 +290,7 @@ class _Reader:
         data = self.sections["items"]
         if len(data) != 8 * int(sizes.sum()):
             fail("items", f"must hold {int(sizes.sum())} KLL items, has {len(data)} bytes")
-        if _holds_nan(data):  # then the owner of each item, to name the culprit
+        if holds_nan(data):  # then the owner of each item, to name the culprit
             items = unshuffled(data, "<f8")
             problem = "holds NaN, which a sketch never keeps"
             check(np.isnan(items), "kll.levels", problem, np.repeat(owner, sizes))
@@ -535,54 +534,6 @@ class _Reader:
         return sketches
 
 
-def _bounds() -> tuple[np.ndarray, np.ndarray]:
-    """The smallest and largest value of each of INT_FIELDS that some column may hold."""
-    low, high = np.zeros(len(INT_FIELDS), np.int64), np.full(len(INT_FIELDS), MAX_COUNT)
-    for name, (least, most) in {
-        "kll.k": KLL_K,
-        "kll.levels": (1, MAX_KLL_LEVELS),
-        "categories.cap": CATEGORY_CAP,
-        "categories.lg_max_map_size": LG_MAP_SIZE,
-        "categories.form": (EXACT, SKETCH),
-        "categories.entries": (0, max(CATEGORY_CAP[1], MAX_ITEMS)),
-        "categories.header": (0, FREQUENT_HEADER + 8 * MAX_ITEMS),
-        "distinct.source": (STORED, FROM_BOTH),
-        "distinct.header": (0, 24),
-        "distinct.hashes": (0, MAX_HASHES),
-    }.items():
-        low[INT_INDEX[name]], high[INT_INDEX[name]] = least, most
-    return low, high
-
-
-INT_LOW, INT_HIGH = _bounds()
-
-
-def _counts_look_right(ints: np.ndarray, floats: np.ndarray) -> bool:
-    """Whether every column passes each check of ``_Reader._check_counts``, in a few
-    operations over all fields at once; those checks, one by one, then only run to name
-    what is wrong."""
-    if ((ints < INT_LOW) | (ints > INT_HIGH)).any():
-        return False
-    number = {name: ints[:, i] for i, name in enumerate(INT_FIELDS)}
-    present = number["count"] - number["null_count"]
-    form, entries = number["categories.form"], number["categories.entries"]
-    exact = form == EXACT
-    stored = number["distinct.source"] == STORED
-    theta_head = number["distinct.header"]
-    wrong = (ints[:, 2:6].sum(axis=1) > present) | (present < 0)
-    wrong |= (number["integral_valued"] > number[FRACTIONAL]) | (number["moments.n"] > present)
-    wrong |= exact & ((entries > number["categories.cap"]) | (number["categories.header"] != 0))
-    wrong |= ~exact & (entries > MAX_ITEMS)
-    wrong |= stored & (theta_head != 8) & (theta_head != 16) & (theta_head != 24)
-    wrong |= ~stored & ((theta_head != 0) | (number["distinct.hashes"] != 0))
-    real = floats.T
-    with np.errstate(invalid="ignore"):
-        lowest, highest, c = real[5], real[6], real[FLOAT_INDEX["kll.c"]]
-        wrong |= (real[2] < 0) | (real[4] < 0) | ~((c > 0) & (c <= 1))
-        wrong |= (number["moments.n"] > 0) & ~(lowest <= highest)
-    return not wrong.any()
-
-
 class _Unpacked:
     """The KLL items of a file, unshuffled the first time a sketch needs them."""
 
@@ -595,17 +546,6 @@ class _Unpacked:
         if self._items is None:
             self._items, self._data = unshuffled(self._data, "<f8"), None
         return self._items
-
-
-def _holds_nan(shuffled: memoryview) -> bool:
-    """Whether byte-shuffled float64 numbers hold a NaN (all exponent bits set, a mantissa
-    not zero), found from their byte planes without putting the numbers together."""
-    planes = np.frombuffer(shuffled, dtype=np.uint8).reshape(8, -1)
-    top = (planes[7] & 0x7F == 0x7F) & (planes[6] >= 0xF0)
-    if not top.any():
-        return False
-    mantissa = (planes[6] & 0x0F) | planes[5] | planes[4] | planes[3] | planes[2] | planes[1]
-    return bool((top & ((mantissa | planes[0]) != 0)).any())
 
 
 def _is_utf8(data: bytes) -> bool:
