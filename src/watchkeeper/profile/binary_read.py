@@ -54,6 +54,7 @@ from watchkeeper.profile.validation import (
     FREQUENT_HEADER,
     KLL_K,
     LG_MAP_SIZE,
+    MAX_ARROW_TYPES,
     MAX_COLUMNS,
     MAX_COUNT,
     MAX_ITEM_BYTES,
@@ -188,15 +189,18 @@ class _Reader:
             fail("columns", "names and arrow_types must be lists of one entry per column")
         if len(names) > MAX_COLUMNS:
             fail("columns", f"at most {MAX_COLUMNS:,} columns, got {len(names):,}")
-        for index, name in enumerate(names):
-            text(name, f"{column_path(name, index)}.name", MAX_NAME_LENGTH)
+        # each check runs entry by entry (to name the culprit) only when one fails
+        if not all(isinstance(name, str) and len(name) <= MAX_NAME_LENGTH for name in names):
+            for index, name in enumerate(names):
+                text(name, f"{column_path(name, index)}.name", MAX_NAME_LENGTH)
         if len(set(names)) != len(names):
             twice = next(name for i, name in enumerate(names) if name in names[:i])
             fail("columns", f"column {shown(twice)} appears twice")
-        meta["arrow_types"] = [
-            arrow_types(kinds, f"{column_path(names[i], i)}.arrow_types")
-            for i, kinds in enumerate(types)
-        ]
+        if not all(map(_plain_types, types)):
+            meta["arrow_types"] = [
+                arrow_types(kinds, f"{column_path(names[i], i)}.arrow_types")
+                for i, kinds in enumerate(types)
+            ]
         return meta
 
     def _fail_first(self, bad: np.ndarray, field: str, problem: str, owner=None) -> None:
@@ -532,6 +536,15 @@ class _Reader:
         for position, index in enumerate(derived):
             sketches[index] = later.sketch(position)
         return sketches
+
+
+def _plain_types(kinds: Any) -> bool:
+    """Whether a column's Arrow type names pass :func:`arrow_types` as they are."""
+    return (
+        isinstance(kinds, list)
+        and len(kinds) <= MAX_ARROW_TYPES
+        and all(isinstance(kind, str) and len(kind) <= MAX_TEXT_LENGTH for kind in kinds)
+    )
 
 
 class _Unpacked:
