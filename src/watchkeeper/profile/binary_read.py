@@ -556,9 +556,10 @@ class _Unpacked:
         self._data, self._items = data, None
 
     def __call__(self) -> np.ndarray:
-        if self._items is None:
-            self._items, self._data = unshuffled(self._data, "<f8"), None
-        return self._items
+        items = self._items  # the data is kept: another thread may be unshuffling it too
+        if items is None:
+            items = self._items = unshuffled(self._data, "<f8")
+        return items
 
 
 def _is_utf8(data: bytes) -> bool:

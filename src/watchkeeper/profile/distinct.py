@@ -386,8 +386,9 @@ class HashedLater:
         return sketch
 
     def hashed(self, index: int) -> DistinctSketch:
-        if self._inputs is not None:
-            self._sketches = sketches_of(*self._inputs())
+        inputs = self._inputs  # read once: another thread may be hashing them too
+        if inputs is not None:
+            self._sketches = sketches_of(*inputs())
             self._inputs = None
         return self._sketches[index]
 
@@ -429,9 +430,10 @@ class DistinctSketch:
         self._theta, self._later = value, None
 
     def _resolve(self) -> None:
-        group, index = self._later
-        found = group.hashed(index)
-        self._hashes, self._theta, self._later = found.hashes, found.theta, None
+        later = self._later  # read once: another thread may have resolved it meanwhile
+        if later is not None:
+            found = later[0].hashed(later[1])
+            self._hashes, self._theta, self._later = found.hashes, found.theta, None
 
     def update_doubles(self, values: np.ndarray) -> None:
         if len(values):

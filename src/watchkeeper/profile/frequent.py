@@ -64,11 +64,15 @@ class CategoryCounts:
             counts._exact = BuiltLater(exact)
         return counts
 
+    # Built parts are read into a local first: two threads may build the same part (each
+    # gets an equal one), but neither may call the builder of a part already replaced.
+
     @property
     def exact(self) -> dict[str, int] | None:
-        if isinstance(self._exact, BuiltLater):
-            self._exact = self._exact.build()
-        return self._exact
+        exact = self._exact
+        if isinstance(exact, BuiltLater):
+            exact = self._exact = exact.build()
+        return exact
 
     @exact.setter
     def exact(self, value: dict[str, int] | None) -> None:
@@ -76,9 +80,10 @@ class CategoryCounts:
 
     @property
     def sketch(self) -> datasketches.frequent_strings_sketch | None:
-        if isinstance(self._sketch, BuiltLater):
-            self._sketch = self._sketch.build()
-        return self._sketch
+        sketch = self._sketch
+        if isinstance(sketch, BuiltLater):
+            sketch = self._sketch = sketch.build()
+        return sketch
 
     @sketch.setter
     def sketch(self, value: datasketches.frequent_strings_sketch | None) -> None:

@@ -260,8 +260,9 @@ class UnpackedLater(KLLSketch):
 
     @property
     def levels(self) -> list[np.ndarray]:
-        if self._unpack is not None:
-            items, spans = self._unpack(), self._spans
+        unpack = self._unpack  # read once: another thread may have unpacked them meanwhile
+        if unpack is not None:
+            items, spans = unpack(), self._spans
             self._levels = [items[spans[h] : spans[h + 1]] for h in range(len(spans) - 1)]
             self._unpack = None
         return self._levels
