@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 
+import datasketches
 import numpy as np
 import pyarrow as pa
 from hypothesis import given
@@ -43,6 +44,7 @@ def _profiles() -> list[DatasetProfile]:
 
 
 PROFILES = _profiles()
+NO_FALSE_NEGATIVES = datasketches.frequent_items_error_type.NO_FALSE_NEGATIVES
 
 
 def sections_of(profile: DatasetProfile) -> list[bytes]:
@@ -99,6 +101,31 @@ def changed(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):
         del data[draw(st.integers(0, len(data))) :]
     return bytes(data)
+
+
+def built(profile: DatasetProfile) -> None:
+    """Build every part a reader leaves for first use (category dictionaries, frequent-items
+    sketches, theta sketches hashed again, KLL items): none may fail on an accepted profile."""
+    for column in profile.columns.values():
+        categories = column.categories
+        if categories.is_exact:
+            assert isinstance(categories.exact, dict) and categories.sketch is None
+        else:
+            assert categories.exact is None
+            categories.sketch.get_frequent_items(NO_FALSE_NEGATIVES)
+        assert column.distinct.theta > 0 and column.distinct.hashes.dtype == np.uint64
+        column.distinct.library_sketch()
+        levels = column.kll.levels
+        assert sum(map(len, levels)) == column.kll.num_retained and len(levels) >= 1
+        column.kll.quantiles([0.5])
+
+
+@FUZZ
+@given(changed())
+def test_every_part_of_an_accepted_binary_profile_builds(data):
+    answer = holds(profile_from_bytes, data, "upload.wkp", names=["upload.wkp"])
+    if not isinstance(answer, WatchkeeperError):
+        built(answer)
 
 
 @FUZZ

@@ -14,6 +14,7 @@ from watchkeeper.baseline import statistics_json
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.profile import (
     DatasetProfile,
+    distinct,
     profile_from_bytes,
     profile_to_bytes,
     profile_to_json,
@@ -218,6 +219,10 @@ def shuffled_edit(dtype: str, index: int, value):
     return change
 
 
+def two_edits(first, second):
+    return lambda part: second(first(part))
+
+
 @pytest.mark.parametrize(
     ("section", "change", "message"),
     [
@@ -238,12 +243,16 @@ def shuffled_edit(dtype: str, index: int, value):
         ("meta", lambda part: part.replace(b'"city"', b'"age"'), "column 'age' appears twice"),
         ("texts", lambda part: b"\xff" + part[1:], "columns.city.categories: a value is not UTF"),
         ("texts", lambda part: b"b" + part[1:], "columns.city.categories.exact: a value appears"),
+        ("texts", lambda part: b"c" + part[1:], "columns.city.categories.exact: values are not in"),
         ("counts", lambda part: b"\x7f" * 8 + part[8:], "columns.city.categories.exact: counts"),
         ("counts", lambda part: struct.pack("<q", 10**6) + part[8:], "columns.city.categories: "
          "count 1003"),
         ("theta_heads", lambda part: b"\x02\x03\x04" + part[3:], "compact theta sketch (DataS"),
         ("theta_heads", lambda part: part[:6] + b"\0\1" + part[8:], "its seed hash is not ours"),
         ("hashes", shuffled_edit("<u8", 1, 0), "columns.age.distinct: theta sketch hashes are not"),
+        ("hashes", two_edits(shuffled_edit("<u8", 1, 1 << 62), shuffled_edit("<u8", 2, 1 << 62)),
+         "columns.age.distinct: theta sketch hashes are not"),
+        ("hashes", shuffled_edit("<u8", 1, 1 << 63), "columns.age.distinct: theta sketch hash"),
         ("frequent_heads", lambda part: part[:16] + b"\0" * 8 + part[24:], "counts are not con"),
         ("text_sizes", lambda part: part[:-8] + struct.pack("<q", 9), "texts: must hold"),
     ],
@@ -258,3 +267,19 @@ def test_the_stored_sections_are_what_the_tests_edit(sample):
     raw = edited(sample, "ints", lambda part: part)
     assert profile_to_json(profile_from_bytes(raw)) == profile_to_json(sample)
     assert len(SECTIONS) == 11
+
+
+def test_theta_sketches_hashed_again_are_hashed_when_first_used(monkeypatch):
+    rng = np.random.default_rng(9)
+    profile = profile_of(
+        pa.table({"x": rng.normal(size=300), "y": rng.choice(["a", "b", "c"], 300)})
+    )
+    calls = []
+    hash_all = distinct.sketches_of
+    monkeypatch.setattr(distinct, "sketches_of", lambda *a: calls.append(1) or hash_all(*a))
+    read = profile_from_bytes(profile_to_bytes(profile))
+    assert calls == []  # reading checked the items and values, and hashed nothing
+    assert read.columns["x"].distinct.estimate() == 300.0
+    assert read.columns["y"].distinct.estimate() == 3.0
+    assert calls == [1]  # every column hashed again in one pass
+    assert profile_to_json(read) == profile_to_json(profile)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import math
 import struct
+from functools import partial
+from itertools import pairwise
 from typing import Any
 
 import datasketches
@@ -19,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from watchkeeper.errors import FormatError
+from watchkeeper.io.arrays import mask
 from watchkeeper.profile.binary import (
     CODEC_RAW,
     CODEC_ZSTD,
@@ -38,11 +41,12 @@ from watchkeeper.profile.binary import (
     derived_from,
     unshuffled,
 )
+from watchkeeper.profile.binary_checks import MAX_HASHES, MAX_ITEMS, counts_look_right, holds_nan
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
-from watchkeeper.profile.distinct import DistinctSketch, sketches_of
+from watchkeeper.profile.distinct import DistinctSketch, HashedLater
 from watchkeeper.profile.frequent import CategoryCounts
-from watchkeeper.profile.kll import KLLSketch, level_capacity
+from watchkeeper.profile.kll import KLLSketch, UnpackedLater, capacities
 from watchkeeper.profile.moments import Moments
 from watchkeeper.profile.types import FRACTIONAL
 from watchkeeper.profile.validation import (
@@ -50,30 +54,32 @@ from watchkeeper.profile.validation import (
     FREQUENT_HEADER,
     KLL_K,
     LG_MAP_SIZE,
+    MAX_ARROW_TYPES,
     MAX_COLUMNS,
     MAX_COUNT,
+    MAX_ITEM_BYTES,
     MAX_KLL_LEVELS,
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
+    MAX_THETA,
     Invalid,
     arrow_types,
-    check_frequent,
-    check_theta,
     column_path,
     count,
     fail,
+    frequent_header,
     metadata,
     reason,
     shown,
     text,
+    theta_header,
 )
 
 # Bounds of what a reader unpacks, whatever the header claims.
 MAX_BODY = 1 << 32
 MAX_EXPANSION = 1024
 MAX_LEVEL = 1 << 17  # items in one KLL level: level 0's capacity for the largest k is 65538
-MAX_ITEMS = 3 << 15  # items in a frequent-items sketch: 3/4 of its largest map
-MAX_HASHES = 1 << 12
+LEVEL_HIGH = np.array([MAX_LEVEL, MAX_COUNT, 1])  # a level's items, compactions, offset
 
 
 def profile_from_binary(data: bytes, source: str = "profile") -> DatasetProfile:
@@ -104,12 +110,13 @@ def _sections(data: bytes) -> dict[str, memoryview]:
     if codec == CODEC_RAW:
         if size != len(packed):
             fail("header", f"body of {size} bytes announced, {len(packed)} found (truncated?)")
-        body = bytes(packed)
+        body = packed
     else:
         if size > min(MAX_BODY, MAX_EXPANSION * len(packed) + (1 << 20)):
             fail("header", f"body of {size} bytes announced, too large for its compressed size")
         try:
-            body = pa.Codec("zstd").decompress(packed, size, asbytes=True)
+            # an Arrow buffer, not bytes: a copy of the whole body spared
+            body = memoryview(pa.Codec("zstd").decompress(packed, size))
         except (OSError, ValueError, pa.ArrowException) as exc:
             fail("body", f"is not valid zstd data (truncated or corrupt: {reason(exc)})")
         if len(body) != size:
@@ -123,8 +130,8 @@ def _sections(data: bytes) -> dict[str, memoryview]:
     if table + sum(sizes) != len(body):
         fail("body", f"sections add up to {table + sum(sizes)} bytes, the body has {len(body)}")
     ends = np.cumsum((table, *sizes)).tolist()
-    view = memoryview(body)  # sections are views: nothing is copied until it is read
-    return {name: view[ends[i] : ends[i + 1]] for i, name in enumerate(SECTIONS)}
+    # sections are views: nothing is copied until it is read
+    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate(SECTIONS)}
 
 
 def _array(data: memoryview, name: str, dtype: str, width: int = 1) -> np.ndarray:
@@ -182,15 +189,18 @@ class _Reader:
             fail("columns", "names and arrow_types must be lists of one entry per column")
         if len(names) > MAX_COLUMNS:
             fail("columns", f"at most {MAX_COLUMNS:,} columns, got {len(names):,}")
-        for index, name in enumerate(names):
-            text(name, f"{column_path(name, index)}.name", MAX_NAME_LENGTH)
+        # each check runs entry by entry (to name the culprit) only when one fails
+        if not all(isinstance(name, str) and len(name) <= MAX_NAME_LENGTH for name in names):
+            for index, name in enumerate(names):
+                text(name, f"{column_path(name, index)}.name", MAX_NAME_LENGTH)
         if len(set(names)) != len(names):
             twice = next(name for i, name in enumerate(names) if name in names[:i])
             fail("columns", f"column {shown(twice)} appears twice")
-        meta["arrow_types"] = [
-            arrow_types(kinds, f"{column_path(names[i], i)}.arrow_types")
-            for i, kinds in enumerate(types)
-        ]
+        if not all(map(_plain_types, types)):
+            meta["arrow_types"] = [
+                arrow_types(kinds, f"{column_path(names[i], i)}.arrow_types")
+                for i, kinds in enumerate(types)
+            ]
         return meta
 
     def _fail_first(self, bad: np.ndarray, field: str, problem: str, owner=None) -> None:
@@ -202,6 +212,8 @@ class _Reader:
             fail(f"{column_path(self.names[index], index)}.{field}", problem)
 
     def _check_counts(self, ints: np.ndarray, floats: np.ndarray) -> None:
+        if counts_look_right(ints, floats):
+            return
         check, field = self._fail_first, ints.T
         number = {name: field[i] for i, name in enumerate(INT_FIELDS)}
         for name in INT_FIELDS[:11]:
@@ -273,24 +285,20 @@ class _Reader:
         sizes, compactions, offsets = table.T
         owner = np.repeat(np.arange(len(depth)), depth)
         check = self._fail_first
-        check((sizes < 0) | (sizes > MAX_LEVEL), "kll.levels", "a level of impossible size", owner)
-        check(
-            (compactions < 0) | (compactions > MAX_COUNT),
-            "kll.compactions",
-            f"must be from 0 to {MAX_COUNT}",
-            owner,
-        )
-        check((offsets < 0) | (offsets > 1), "kll.offsets", "must be 0 or 1", owner)
+        if ((table < 0) | (table > LEVEL_HIGH)).any():  # then name the first culprit
+            problem = "a level of impossible size"
+            check((sizes < 0) | (sizes > MAX_LEVEL), "kll.levels", problem, owner)
+            problem = f"must be from 0 to {MAX_COUNT}"
+            check((compactions < 0) | (compactions > MAX_COUNT), "kll.compactions", problem, owner)
+            check((offsets < 0) | (offsets > 1), "kll.offsets", "must be 0 or 1", owner)
         data = self.sections["items"]
         if len(data) != 8 * int(sizes.sum()):
             fail("items", f"must hold {int(sizes.sum())} KLL items, has {len(data)} bytes")
-        items = unshuffled(data, "<f8")
-        check(
-            np.isnan(items),
-            "kll.levels",
-            "holds NaN, which a sketch never keeps",
-            np.repeat(owner, sizes),
-        )
+        if holds_nan(data):  # then the owner of each item, to name the culprit
+            items = unshuffled(data, "<f8")
+            problem = "holds NaN, which a sketch never keeps"
+            check(np.isnan(items), "kll.levels", problem, np.repeat(owner, sizes))
+        unpack = _Unpacked(data)
         # Each term is exact in a float64 and their sum is exact up to 2**53: so is the check.
         heights = np.arange(len(table)) - np.repeat(np.cumsum(depth) - depth, depth)
         weight = np.bincount(owner, sizes * np.exp2(heights), minlength=len(depth))
@@ -302,35 +310,34 @@ class _Reader:
         )
         error_weights = ints[:, INT_INDEX["kll.error_weight"]].tolist()
         rows = table.tolist()
-        capacities: dict[tuple[int, float, int], int] = {}
         sketches, first = [], 0
         for index, levels in enumerate(depth.tolist()):
             k, c, last = k_all[index], c_all[index], first + levels
-            key = (k, c, levels)
-            if key not in capacities:
-                capacities[key] = sum(level_capacity(k, c, h) for h in range(levels))
+            capacity = sum(capacities(k, c, levels))
             retained = bounds[last] - bounds[first]
-            if retained > capacities[key]:
-                allowed = f"more than k={k}, c={c} allow ({capacities[key]})"
+            if retained > capacity:
+                allowed = f"more than k={k}, c={c} allow ({capacity})"
                 fail(
                     f"{column_path(self.names[index], index)}.kll.levels",
                     f"hold {retained} items, {allowed}",
                 )
             sketches.append(
-                KLLSketch(
-                    k=k,
-                    c=c,
-                    levels=[items[bounds[h] : bounds[h + 1]] for h in range(first, last)],
-                    compactions=[row[1] for row in rows[first:last]],
-                    offsets=[row[2] for row in rows[first:last]],
-                    error_weight=error_weights[index],
+                UnpackedLater(
+                    k,
+                    c,
+                    unpack,
+                    bounds[first : last + 1],
+                    [row[1] for row in rows[first:last]],
+                    [row[2] for row in rows[first:last]],
+                    error_weights[index],
                 )
             )
             first = last
         return sketches
 
     def _categories(self, ints: np.ndarray) -> tuple[list[CategoryCounts], list[pa.Array]]:
-        """Each column's category counts, and the values an exact one counts."""
+        """Each column's category counts, and the values an exact one counts: checked
+        here, all columns at once, and turned into Python objects when first used."""
         form = ints[:, INT_INDEX["categories.form"]]
         entries = ints[:, INT_INDEX["categories.entries"]]
         sizes = _array(self.sections["text_sizes"], "text_sizes", "<i8")
@@ -347,6 +354,13 @@ class _Reader:
                 too_long = exact & (sizes > MAX_TEXT_LENGTH)
                 limit = f"values have at most {MAX_TEXT_LENGTH} characters"
                 self._fail_first(too_long, "categories.exact", limit, owner)
+        self._fail_first(
+            ~exact & (sizes > MAX_ITEM_BYTES),
+            "categories.sketch",
+            "frequent-items sketch item is too long or not UTF-8 text",
+            owner,
+        )
+        self._check_order(strings, owner, exact)
         exact_counts = _array(self.sections["counts"], "counts", "<i8")
         if len(exact_counts) != int(exact.sum()):
             fail("counts", f"must hold {int(exact.sum())} counts, got {len(exact_counts)}")
@@ -364,42 +378,106 @@ class _Reader:
         caps = ints[:, INT_INDEX["categories.cap"]].tolist()
         lgs = ints[:, INT_INDEX["categories.lg_max_map_size"]].tolist()
         bounds = np.cumsum(np.append(0, entries)).tolist()
-        counts_list = exact_counts.tolist()
+        counted = np.cumsum(np.append(0, np.bincount(owner[exact], minlength=len(entries))))
+        self._exact_totals(ints, exact_counts, counted)
         raw = np.frombuffer(self.sections["texts"], dtype=np.uint8)
         ends = np.cumsum(sizes)
         found: list[CategoryCounts] = []
         values: list[pa.Array] = []
-        at_count = at_head = 0
+        at_head, none = 0, strings.slice(0, 0)
         for index, kind in enumerate(form.tolist()):
-            path = f"{column_path(self.names[index], index)}.categories"
             first, last = bounds[index], bounds[index + 1]
+            if kind == EXACT and first == last:  # a numeric column: nothing to build later
+                values.append(none)
+                found.append(CategoryCounts(caps[index], lgs[index]))
+                continue
             own = strings.slice(first, last - first)
             if kind == EXACT:
-                texts = own.to_pylist()
-                seen = counts_list[at_count : at_count + len(texts)]
-                at_count += len(texts)
-                counted = dict(zip(texts, seen, strict=True))
-                if len(counted) != len(texts):
-                    fail(f"{path}.exact", "a value appears twice")
-                total = sum(seen)
+                seen = exact_counts[counted[index] : counted[index + 1]]
                 values.append(own)
-                found.append(CategoryCounts(caps[index], lgs[index], exact=counted))
-            else:
-                head = heads[at_head : at_head + int(head_sizes[index])]
-                at_head += int(head_sizes[index])
-                begin = int(ends[first - 1]) if first else 0
-                texts = raw[begin : int(ends[last - 1])] if last > first else raw[:0]
-                native, item_starts = _frequent_bytes(head, sizes[first:last], texts)
-                total = check_frequent(native, f"{path}.sketch", lgs[index], item_starts)
-                try:
-                    sketch = datasketches.frequent_strings_sketch.deserialize(native)
-                except Exception as exc:  # the library's own checks
-                    fail(f"{path}.sketch", f"not a frequent-items sketch ({reason(exc)})")
-                values.append(own.slice(0, 0))
-                found.append(CategoryCounts(caps[index], lgs[index], sketch=sketch))
+                found.append(
+                    CategoryCounts.later(caps[index], lgs[index], exact=partial(_exact, own, seen))
+                )
+                continue
+            path = f"{column_path(self.names[index], index)}.categories"
+            head = bytes(heads[at_head : at_head + int(head_sizes[index])])
+            at_head += len(head)
+            total, active, start = frequent_header(head, f"{path}.sketch", lgs[index])
+            if active != last - first or len(head) != start:
+                fail(f"{path}.sketch", "frequent-items sketch ends inside an item")
             if total > present[index]:
                 fail(path, f"count {total} values, more than the {present[index]} present values")
+            begin = int(ends[first - 1]) if first else 0
+            texts = raw[begin : int(ends[last - 1])] if last > first else raw[:0]
+            build = partial(_frequent, head, sizes[first:last], texts)
+            values.append(none)
+            found.append(CategoryCounts.later(caps[index], lgs[index], sketch=build))
         return found, values
+
+    def _check_order(self, strings: pa.Array, owner: np.ndarray, exact: np.ndarray) -> None:
+        """Each column's exact values in strictly increasing order (of their UTF-8 bytes,
+        which is the order of their characters), as written: so no value appears twice."""
+        if len(strings) < 2:
+            return
+        pairs = exact[1:] & (owner[1:] == owner[:-1])
+        if not pairs.any():
+            return
+        later, earlier = strings.slice(1), strings.slice(0, len(strings) - 1)
+        if not (mask(pc.less_equal(later, earlier)) & pairs).any():
+            return
+        same = mask(pc.equal(later, earlier)) & pairs
+        self._fail_first(same, "categories.exact", "a value appears twice", owner[1:])
+        before = mask(pc.less(later, earlier)) & pairs
+        self._fail_first(before, "categories.exact", "values are not in sorted order", owner[1:])
+
+    def _hashes(self, differences: np.ndarray, bounds: np.ndarray, thetas: list[int]) -> np.ndarray:
+        """The stored theta sketches' hashes, from each column's differences between them
+        (its first hash as it is), checked to be ordered, distinct and below theta."""
+        problem = "theta sketch hashes are not ordered, distinct and below theta"
+        if (differences.view(np.int64) <= 0).any():
+            owner = np.repeat(np.arange(len(thetas)), np.diff(bounds))
+            self._fail_first(differences.view(np.int64) <= 0, "distinct", problem, owner)
+        # the running sum, less the sum before each column, gives the hashes back (column
+        # by column, in place, the last first so that the sum before each column is still
+        # there: a second array of them would cost more in fresh pages than it saves)
+        hashes = np.cumsum(differences, dtype=np.uint64)
+        edges = bounds.tolist()
+        for first, last in reversed(list(pairwise(edges))):
+            if first and last > first:
+                hashes[first:last] -= hashes[first - 1]
+        # Differences from 1 to 2**63 - 1 added to a hash below 2**63 cannot wrap around
+        # 2**64: if every hash is below 2**63, none wrapped, each column's hashes increase,
+        # and its last one below theta puts them all below theta.
+        if (hashes.view(np.int64) < 0).any():
+            owner = np.repeat(np.arange(len(thetas)), np.diff(bounds))
+            self._fail_first(hashes.view(np.int64) < 0, "distinct", problem, owner)
+        filled = bounds[1:] > bounds[:-1]
+        above = np.zeros(len(thetas), dtype=bool)
+        above[filled] = hashes[bounds[1:][filled] - 1] >= np.array(thetas, np.uint64)[filled]
+        self._fail_first(above, "distinct", problem)
+        return hashes
+
+    def _exact_totals(self, ints: np.ndarray, counts: np.ndarray, counted: np.ndarray) -> None:
+        """Exact counts adding up to at most each column's present values (``counted``:
+        where each column's counts start and end)."""
+        present = ints[:, 0] - ints[:, 1]
+        starts, filled = counted[:-1], np.flatnonzero(counted[1:] > counted[:-1])
+        if not len(filled):
+            return
+        totals = np.add.reduceat(counts, starts[filled])
+        # counts are at most 2**53 each, so a sum in int64 can only wrap past 2**62
+        if np.add.reduceat(counts, starts[filled], dtype=np.float64).max() < 2.0**62:
+            over = filled[totals > present[filled]]
+        else:
+            over = [
+                i
+                for i in filled.tolist()
+                if sum(counts[counted[i] : counted[i + 1]].tolist()) > present[i]
+            ]
+        for index in over[:1]:
+            total = sum(counts[counted[index] : counted[index + 1]].tolist())
+            path = f"{column_path(self.names[index], index)}.categories"
+            fail(path, f"count {total} values, more than the {present[index]} present values")
 
     def _strings(self, sizes: np.ndarray, owner: np.ndarray) -> pa.Array:
         """The category values and frequent items as one Arrow array, its text checked."""
@@ -428,29 +506,60 @@ class _Reader:
         heads, data = self.sections["theta_heads"], self.sections["hashes"]
         if len(heads) != sum(head_sizes) or len(data) != 8 * int(held.sum()):
             fail("distinct", "stored theta sketches do not fill their sections")
-        # each column's hashes are stored as differences: their running sum, minus the sum
-        # before the column, gives them back (exactly: uint64 arithmetic wraps around)
-        running = np.cumsum(unshuffled(data, "<u8"), dtype=np.uint64)
-        bounds = np.cumsum(np.append(0, held)).tolist()
-        derived = [i for i, kind in enumerate(source) if kind != STORED]
-        inputs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
-        numbers, texts = [item[0] for item in inputs], [item[1] for item in inputs]
-        hashed_again = dict(zip(derived, sketches_of(numbers, texts), strict=True))
-        sketches, at = [], 0
+        thetas, at = [MAX_THETA] * len(source), 0
         for index, kind in enumerate(source):
             if kind != STORED:
-                sketches.append(hashed_again[index])
                 continue
-            first, last = bounds[index], bounds[index + 1]
-            hashes = running[first:last]
-            if first:
-                hashes = hashes - running[first - 1]
-            head = heads[at : at + head_sizes[index]]
+            head = bytes(heads[at : at + head_sizes[index]])
             at += head_sizes[index]
             path = f"{column_path(self.names[index], index)}.distinct"
-            found, theta = check_theta(bytes(head) + hashes.astype("<u8").tobytes(), path)
-            sketches.append(DistinctSketch(hashes=found, theta=theta))
+            longs, announced, theta = theta_header(head, path)
+            if len(head) != 8 * longs or announced != held[index]:
+                size = len(head) + 8 * int(held[index])
+                fail(path, f"theta sketch of {announced} hashes has {size} bytes")
+            thetas[index] = theta
+        bounds = np.cumsum(np.append(0, held))
+        hashes = self._hashes(unshuffled(data, "<u8"), bounds, thetas)
+        derived = [i for i, kind in enumerate(source) if kind != STORED]
+
+        def inputs() -> tuple[list[np.ndarray], list[pa.Array]]:
+            pairs = [derived_from(source[i], kll[i].levels, values[i]) for i in derived]
+            return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+
+        later = HashedLater(inputs)
+        sketches = [
+            DistinctSketch(hashes=hashes[first:last], theta=theta)
+            for first, last, theta in zip(
+                bounds[:-1].tolist(), bounds[1:].tolist(), thetas, strict=True
+            )
+        ]
+        for position, index in enumerate(derived):
+            sketches[index] = later.sketch(position)
         return sketches
+
+
+def _plain_types(kinds: Any) -> bool:
+    """Whether a column's Arrow type names pass :func:`arrow_types` as they are."""
+    return (
+        isinstance(kinds, list)
+        and len(kinds) <= MAX_ARROW_TYPES
+        and all(isinstance(kind, str) and len(kind) <= MAX_TEXT_LENGTH for kind in kinds)
+    )
+
+
+class _Unpacked:
+    """The KLL items of a file, unshuffled the first time a sketch needs them."""
+
+    __slots__ = ("_data", "_items")
+
+    def __init__(self, data: memoryview) -> None:
+        self._data, self._items = data, None
+
+    def __call__(self) -> np.ndarray:
+        items = self._items  # the data is kept: another thread may be unshuffling it too
+        if items is None:
+            items = self._items = unshuffled(self._data, "<f8")
+        return items
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -475,3 +584,13 @@ def _frequent_bytes(head: bytes, sizes: np.ndarray, texts: np.ndarray) -> tuple[
     out[spots] = sizes.astype("<u4").view(np.uint8)
     out[~is_size] = texts
     return out.tobytes(), prefixes + 4
+
+
+def _exact(values: pa.Array, counts: np.ndarray) -> dict[str, int]:
+    return dict(zip(values.to_pylist(), counts.tolist(), strict=True))
+
+
+def _frequent(
+    head: bytes, sizes: np.ndarray, texts: np.ndarray
+) -> datasketches.frequent_strings_sketch:
+    return datasketches.frequent_strings_sketch.deserialize(_frequent_bytes(head, sizes, texts)[0])

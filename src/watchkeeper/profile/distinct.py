@@ -21,6 +21,7 @@ is hashed whole, so distinct counts stay exact below the sketch's size.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import datasketches
 import numpy as np
@@ -358,10 +359,44 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
+class HashedLater:
+    """The sketches of several columns' values (as :func:`sketches_of` takes them), hashed
+    together the first time one of them is needed: a reader that gets a sketch's values
+    anyway need not hash them unless the sketch is used, and then pays the hashing's
+    fixed cost once for all the columns.
+
+    ``inputs()`` gives the ``numbers`` and ``texts`` of every column.
+
+    >>> later = HashedLater(lambda: ([np.array([1.0, 2.0])], [pa.array(["x"])]))
+    >>> sketch = later.sketch(0)
+    >>> sketch.estimate()
+    3.0
+    """
+
+    __slots__ = ("_inputs", "_sketches")
+
+    def __init__(self, inputs: Callable[[], tuple[list[np.ndarray], list[pa.Array]]]) -> None:
+        self._inputs: Callable[[], tuple[list[np.ndarray], list[pa.Array]]] | None = inputs
+        self._sketches: list[DistinctSketch] = []
+
+    def sketch(self, index: int) -> DistinctSketch:
+        """Column ``index``'s sketch, hashed on first use."""
+        sketch = DistinctSketch()
+        sketch._later = (self, index)
+        return sketch
+
+    def hashed(self, index: int) -> DistinctSketch:
+        inputs = self._inputs  # read once: another thread may be hashing them too
+        if inputs is not None:
+            self._sketches = sketches_of(*inputs())
+            self._inputs = None
+        return self._sketches[index]
+
+
 class DistinctSketch:
     """A theta sketch of nominal size ``2**lg_k`` kept as sorted hashes below ``theta``."""
 
-    __slots__ = ("hashes", "lg_k", "theta")
+    __slots__ = ("_hashes", "_later", "_theta", "lg_k")
 
     def __init__(
         self,
@@ -370,8 +405,35 @@ class DistinctSketch:
         theta: int = int(_MAX_THETA),
     ) -> None:
         self.lg_k = lg_k
-        self.hashes = np.empty(0, dtype=np.uint64) if hashes is None else hashes
-        self.theta = theta
+        self._hashes = np.empty(0, dtype=np.uint64) if hashes is None else hashes
+        self._theta = theta
+        self._later: tuple[HashedLater, int] | None = None
+
+    @property
+    def hashes(self) -> np.ndarray:
+        if self._later is not None:
+            self._resolve()
+        return self._hashes
+
+    @hashes.setter
+    def hashes(self, value: np.ndarray) -> None:
+        self._hashes, self._later = value, None
+
+    @property
+    def theta(self) -> int:
+        if self._later is not None:
+            self._resolve()
+        return self._theta
+
+    @theta.setter
+    def theta(self, value: int) -> None:
+        self._theta, self._later = value, None
+
+    def _resolve(self) -> None:
+        later = self._later  # read once: another thread may have resolved it meanwhile
+        if later is not None:
+            found = later[0].hashed(later[1])
+            self._hashes, self._theta, self._later = found.hashes, found.theta, None
 
     def update_doubles(self, values: np.ndarray) -> None:
         if len(values):

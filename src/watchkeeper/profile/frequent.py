@@ -9,6 +9,7 @@ estimates carry a known error (``max_error``).
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import datasketches
 import numpy as np
@@ -24,7 +25,7 @@ _NO_FALSE_NEGATIVES = datasketches.frequent_items_error_type.NO_FALSE_NEGATIVES
 class CategoryCounts:
     """Counts per value of a column's non-numeric (string, boolean) values."""
 
-    __slots__ = ("cap", "exact", "lg_max_map_size", "sketch")
+    __slots__ = ("_exact", "_sketch", "cap", "lg_max_map_size")
 
     def __init__(
         self,
@@ -35,12 +36,62 @@ class CategoryCounts:
     ) -> None:
         self.cap = cap
         self.lg_max_map_size = lg_max_map_size
-        self.exact: dict[str, int] | None = {} if exact is None and sketch is None else exact
-        self.sketch = sketch
+        self._exact: dict[str, int] | BuiltLater | None = (
+            {} if exact is None and sketch is None else exact
+        )
+        self._sketch: datasketches.frequent_strings_sketch | BuiltLater | None = sketch
+
+    @classmethod
+    def later(
+        cls,
+        cap: int,
+        lg_max_map_size: int,
+        exact: Callable[[], dict[str, int]] | None = None,
+        sketch: Callable[[], datasketches.frequent_strings_sketch] | None = None,
+    ) -> CategoryCounts:
+        """Counts whose exact values or sketch (one of them) ``exact()`` or ``sketch()``
+        builds on first use: a reader that has checked their bytes need not turn them
+        into Python objects unless they are used. A builder must not fail.
+
+        >>> later = CategoryCounts.later(1000, 11, exact=lambda: {"a": 2})
+        >>> later.is_exact, later.total
+        (True, 2)
+        """
+        counts = cls(cap, lg_max_map_size)
+        if sketch is not None:
+            counts._exact, counts._sketch = None, BuiltLater(sketch)
+        else:
+            counts._exact = BuiltLater(exact)
+        return counts
+
+    # Built parts are read into a local first: two threads may build the same part (each
+    # gets an equal one), but neither may call the builder of a part already replaced.
+
+    @property
+    def exact(self) -> dict[str, int] | None:
+        exact = self._exact
+        if isinstance(exact, BuiltLater):
+            exact = self._exact = exact.build()
+        return exact
+
+    @exact.setter
+    def exact(self, value: dict[str, int] | None) -> None:
+        self._exact = value
+
+    @property
+    def sketch(self) -> datasketches.frequent_strings_sketch | None:
+        sketch = self._sketch
+        if isinstance(sketch, BuiltLater):
+            sketch = self._sketch = sketch.build()
+        return sketch
+
+    @sketch.setter
+    def sketch(self, value: datasketches.frequent_strings_sketch | None) -> None:
+        self._sketch = value
 
     @property
     def is_exact(self) -> bool:
-        return self.sketch is None
+        return self._sketch is None
 
     def update(self, values: pa.Array | list[str], counts: np.ndarray) -> None:
         """Add distinct ``values`` (strings) seen ``counts`` times each."""
@@ -167,6 +218,15 @@ class CategoryCounts:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.items())
+
+
+class BuiltLater:
+    """A part of a profile read from a file, built when it is first used."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self.build = build
 
 
 def _texts(values: pa.Array) -> pa.Array:

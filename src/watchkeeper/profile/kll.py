@@ -25,7 +25,9 @@ sketch, so the Python work is one short step per compaction, not per value.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,6 +38,13 @@ DEFAULT_C = 0.64
 def level_capacity(k: int, c: float, height: int) -> int:
     """Items level ``height`` may hold before it is due for compaction."""
     return 2 * (math.ceil(k * c**height / 2) + 1)
+
+
+@lru_cache(maxsize=256)
+def capacities(k: int, c: float, levels: int) -> tuple[int, ...]:
+    """:func:`level_capacity` of levels ``0 .. levels - 1``: the same few for every
+    column of a profile, so kept rather than computed again for each sketch read."""
+    return tuple(level_capacity(k, c, h) for h in range(levels))
 
 
 @dataclass(eq=False)
@@ -57,7 +66,7 @@ class KLLSketch:
     error_weight: int = 0
 
     def __post_init__(self) -> None:
-        self._capacities = [level_capacity(self.k, self.c, h) for h in range(len(self.levels))]
+        self._capacities = list(capacities(self.k, self.c, len(self.levels)))
         self._total_capacity = sum(self._capacities)
         self._size = sum(len(level) for level in self.levels)
 
@@ -226,3 +235,38 @@ class KLLSketch:
         return cls(
             k=k, c=c, levels=levels, compactions=[0] * len(levels), offsets=[0] * len(levels)
         )
+
+
+class UnpackedLater(KLLSketch):
+    """A :class:`KLLSketch` read from a file, its items unpacked when first used:
+    ``unpack()`` gives the items of every sketch of the file at once (one array), and
+    ``spans`` are where this one's levels are in it."""
+
+    def __init__(
+        self,
+        k: int,
+        c: float,
+        unpack: Callable[[], np.ndarray],
+        spans: list[int],
+        compactions: list[int],
+        offsets: list[int],
+        error_weight: int,
+    ) -> None:
+        self.k, self.c, self.compactions, self.offsets = k, c, compactions, offsets
+        self.error_weight, self._unpack, self._spans = error_weight, unpack, spans
+        known = capacities(k, c, len(spans) - 1)
+        self._capacities, self._total_capacity = list(known), sum(known)
+        self._size = spans[-1] - spans[0]
+
+    @property
+    def levels(self) -> list[np.ndarray]:
+        unpack = self._unpack  # read once: another thread may have unpacked them meanwhile
+        if unpack is not None:
+            items, spans = unpack(), self._spans
+            self._levels = [items[spans[h] : spans[h + 1]] for h in range(len(spans) - 1)]
+            self._unpack = None
+        return self._levels
+
+    @levels.setter
+    def levels(self, value: list[np.ndarray]) -> None:
+        self._levels, self._unpack = value, None

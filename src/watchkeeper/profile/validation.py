@@ -22,6 +22,7 @@ MAX_COUNT = 2**53
 MAX_COLUMNS = 100_000
 MAX_NAME_LENGTH = 1024  # column names and metadata keys, in characters
 MAX_TEXT_LENGTH = 4096  # metadata values, category values and type names
+MAX_ITEM_BYTES = 4 * MAX_TEXT_LENGTH  # a frequent item's UTF-8 bytes
 MAX_METADATA = 256
 MAX_ARROW_TYPES = 64
 KLL_K = (8, 1 << 16)
@@ -141,6 +142,18 @@ def reason(exc: Exception) -> str:
 def check_theta(data: bytes, path: str) -> tuple[np.ndarray, int]:
     """A compact, ordered theta sketch (serial version 3) whose parts agree, so that the
     library never meets sizes or hashes it would trust; returns its hashes and theta."""
+    longs, held, theta = theta_header(data, path)
+    if len(data) != 8 * longs + 8 * held:
+        fail(path, f"theta sketch of {held} hashes has {len(data)} bytes")
+    hashes = np.frombuffer(data, dtype="<u8", count=held, offset=8 * longs)
+    if held and (hashes[0] == 0 or hashes[-1] >= theta or (hashes[1:] <= hashes[:-1]).any()):
+        fail(path, "theta sketch hashes are not ordered, distinct and below theta")
+    return hashes.astype(np.uint64), theta
+
+
+def theta_header(data: bytes, path: str) -> tuple[int, int, int]:
+    """The checked header of a compact theta sketch (``data`` may hold just the header):
+    its size in 8-byte words, the number of hashes it announces, and theta."""
     if len(data) < 8:
         fail(path, f"a theta sketch has at least 8 bytes, got {len(data)}")
     longs, serial, family, flags = data[0], data[1], data[2], data[5]
@@ -161,14 +174,9 @@ def check_theta(data: bytes, path: str) -> tuple[np.ndarray, int]:
         fail(path, f"theta sketch header of {longs} longs is not valid")
     if held > 1 << DEFAULT_LG_K:
         fail(path, f"holds {held} hashes, more than {1 << DEFAULT_LG_K}")
-    if len(data) != 8 * longs + 8 * held:
-        fail(path, f"theta sketch of {held} hashes has {len(data)} bytes")
     if not 0 < theta <= MAX_THETA:
         fail(path, "theta sketch threshold out of range")
-    hashes = np.frombuffer(data, dtype="<u8", count=held, offset=8 * longs)
-    if held and (hashes[0] == 0 or hashes[-1] >= theta or (hashes[1:] <= hashes[:-1]).any()):
-        fail(path, "theta sketch hashes are not ordered, distinct and below theta")
-    return hashes.astype(np.uint64), theta
+    return longs, held, theta
 
 
 def check_frequent(data: bytes, path: str, lg: int, starts: np.ndarray | None = None) -> int:
@@ -178,29 +186,11 @@ def check_frequent(data: bytes, path: str, lg: int, starts: np.ndarray | None = 
     ``starts`` (where each item's text begins, as a reader that stored the sizes apart
     knows them) spares the walk through the items; they are checked all the same.
     """
-    if len(data) < 8:
-        fail(path, f"a frequent-items sketch has at least 8 bytes, got {len(data)}")
-    longs, serial, family, lg_max, lg_now, flags = data[:6]
-    if (serial, family) != (_FREQUENT_SERIAL, _FREQUENT_FAMILY):
-        fail(path, "must be a frequent-items sketch (DataSketches serial version 1)")
-    if lg_max != lg or not LG_MAP_SIZE[0] <= lg_now <= lg_max:
-        fail(path, f"map sizes ({lg_now}, {lg_max}) disagree with lg_max_map_size ({lg})")
-    if longs == 1 and flags & _FREQUENT_EMPTY and len(data) == 8:
+    total, active, first = frequent_header(data, path, lg)
+    if not active:
         return 0
-    if longs != 4 or flags or len(data) < FREQUENT_HEADER:
-        fail(path, "frequent-items sketch header is not valid")
-    active, _, total, offset = struct.unpack_from("<IIQQ", data, 8)
-    first = FREQUENT_HEADER + 8 * active
-    if not 0 < active <= 3 * (1 << lg_now) // 4 or len(data) < first:
+    if len(data) < first:
         fail(path, f"frequent-items sketch cannot hold {active} items")
-    weights = np.frombuffer(data, dtype="<u8", count=active, offset=FREQUENT_HEADER)
-    if total > MAX_COUNT or offset > total or (weights == 0).any() or (weights > total).any():
-        fail(path, "frequent-items sketch counts are not consistent")
-    # a float64 sum is off by far less than 1e-9 of it here; only a near tie needs exactness
-    approximate = float(weights.sum(dtype=np.float64))
-    near = abs(approximate - total) <= 1e-9 * total
-    if (sum(weights.tolist()) if near else approximate) > total:
-        fail(path, "frequent-items sketch counts are not consistent")
     raw = np.frombuffer(data, dtype=np.uint8)
     starts = _item_starts(data, path, active, first) if starts is None else starts
     if len(starts) != active or starts[0] != first + 4 or starts.max() > len(data):
@@ -220,13 +210,42 @@ def check_frequent(data: bytes, path: str, lg: int, starts: np.ndarray | None = 
     for byte in range(4):
         is_text[starts - 4 + byte] = False
     opening = starts[sizes > 0]
-    if (sizes > 4 * MAX_TEXT_LENGTH).any() or ((raw[opening] & 0xC0) == 0x80).any():
+    if (sizes > MAX_ITEM_BYTES).any() or ((raw[opening] & 0xC0) == 0x80).any():
         fail(path, "frequent-items sketch item is too long or not UTF-8 text")
     try:
         raw[is_text].tobytes().decode("utf-8")
     except UnicodeDecodeError:
         fail(path, "frequent-items sketch item is not UTF-8 text")
     return total
+
+
+def frequent_header(data: bytes, path: str, lg: int) -> tuple[int, int, int]:
+    """The checked header and weights of a frequent-strings sketch (``data`` may end
+    after the weights): its total weight, its number of items, and where they start."""
+    if len(data) < 8:
+        fail(path, f"a frequent-items sketch has at least 8 bytes, got {len(data)}")
+    longs, serial, family, lg_max, lg_now, flags = data[:6]
+    if (serial, family) != (_FREQUENT_SERIAL, _FREQUENT_FAMILY):
+        fail(path, "must be a frequent-items sketch (DataSketches serial version 1)")
+    if lg_max != lg or not LG_MAP_SIZE[0] <= lg_now <= lg_max:
+        fail(path, f"map sizes ({lg_now}, {lg_max}) disagree with lg_max_map_size ({lg})")
+    if longs == 1 and flags & _FREQUENT_EMPTY and len(data) == 8:
+        return 0, 0, 8
+    if longs != 4 or flags or len(data) < FREQUENT_HEADER:
+        fail(path, "frequent-items sketch header is not valid")
+    active, _, total, offset = struct.unpack_from("<IIQQ", data, 8)
+    first = FREQUENT_HEADER + 8 * active
+    if not 0 < active <= 3 * (1 << lg_now) // 4 or len(data) < first:
+        fail(path, f"frequent-items sketch cannot hold {active} items")
+    weights = np.frombuffer(data, dtype="<u8", count=active, offset=FREQUENT_HEADER)
+    if total > MAX_COUNT or offset > total or (weights == 0).any() or (weights > total).any():
+        fail(path, "frequent-items sketch counts are not consistent")
+    # a float64 sum is off by far less than 1e-9 of it here; only a near tie needs exactness
+    approximate = float(weights.sum(dtype=np.float64))
+    near = abs(approximate - total) <= 1e-9 * total
+    if (sum(weights.tolist()) if near else approximate) > total:
+        fail(path, "frequent-items sketch counts are not consistent")
+    return total, active, first
 
 
 def _item_starts(data: bytes, path: str, active: int, position: int) -> np.ndarray:
