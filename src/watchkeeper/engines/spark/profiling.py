@@ -1,0 +1,146 @@
+"""Profiling a Spark DataFrame: one profile per partition, merged on the driver.
+
+Each partition's Arrow batches go through the same :meth:`DatasetProfile.track` as a
+local file's, every column in the same pass, and leave the executor as one row: the
+partition's index and its serialised profile. The driver merges those profiles as a
+balanced tree in partition order, so the same partitioning gives the same bytes on
+every run, whichever executor finished first.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import pyarrow as pa
+from pyspark import TaskContext
+from pyspark.sql import DataFrame
+
+from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
+
+# One partition's answer: small whatever the partition's size.
+RESULT_SCHEMA = "partition INT, profile BINARY, observed BINARY"
+_RESULT_ARROW = pa.schema(
+    [("partition", pa.int32()), ("profile", pa.binary()), ("observed", pa.binary())]
+)
+# Values per Arrow batch handed to a partition's profile: a wide table gets fewer rows
+# per batch so that an executor's memory does not grow with the number of columns.
+BATCH_VALUES = 4_000_000
+MAX_BATCH_ROWS = 65_536
+_BATCH_ROWS_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
+
+
+class Observer(Protocol):
+    """Something that sees every batch besides the profile (e.g. a regex rule's scanner).
+
+    It is pickled to the executors; each partition observes a fresh copy, and the
+    driver's object ``absorb``\\ s the copies in partition order.
+    """
+
+    def observe(self, batch: pa.RecordBatch) -> None: ...
+
+    def absorb(self, other: Any) -> None: ...
+
+
+def profile_spark(
+    frame: DataFrame,
+    *,
+    observers: Sequence[Observer] = (),
+    metadata: dict[str, str] | None = None,
+) -> DatasetProfile:
+    """Profile a pyspark DataFrame on its cluster; the profile a local run would build.
+
+    One Spark job whatever the number of columns. An empty partition still contributes
+    the schema's columns, so an empty DataFrame profiles to its columns with no rows.
+    """
+    names = list(frame.columns)
+    profile_partition = _partition_profiler(names, list(observers))
+    batch_rows = max(1, min(MAX_BATCH_ROWS, BATCH_VALUES // max(len(names), 1)))
+    with _conf(frame, _BATCH_ROWS_CONF, str(batch_rows)), warnings.catch_warnings():
+        # pyspark warns about pandas versions even though no pandas is involved here
+        warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+        rows = frame.mapInArrow(profile_partition, RESULT_SCHEMA).collect()
+    rows.sort(key=lambda row: row["partition"])
+    for row in rows:
+        for mine, theirs in zip(observers, pickle.loads(row["observed"]), strict=True):
+            mine.absorb(theirs)
+    encoded = [row["profile"] for row in rows]
+    if not encoded:  # a DataFrame with no partitions at all
+        profile = DatasetProfile(metadata)
+        profile.track(_no_rows(names), parallel=False)
+        return profile
+    profile = merge_in_order(encoded, lambda data: profile_from_bytes(bytes(data), "partition"))
+    profile.metadata.update(metadata or {})
+    return profile
+
+
+def merge_in_order(parts: Sequence[Any], load: Callable[[Any], DatasetProfile]) -> DatasetProfile:
+    """Merge ``parts`` (loaded one at a time) as a balanced tree, keeping their order.
+
+    The tree's shape depends on the number of parts alone, so the result does too.
+
+    >>> import pyarrow as pa
+    >>> def one(x):
+    ...     p = DatasetProfile()
+    ...     p.track(pa.table({"x": [float(x)]}))
+    ...     return p
+    >>> merge_in_order([1, 2, 3, 4, 5], one).columns["x"].mean
+    3.0
+    """
+    if len(parts) == 1:
+        return load(parts[0])
+    middle = len(parts) // 2
+    return merge_in_order(parts[:middle], load).merge(merge_in_order(parts[middle:], load))
+
+
+def _no_rows(names: list[str]) -> pa.Table:
+    """The columns alone: a column's type only counts once it holds a value."""
+    return pa.Table.from_arrays([pa.nulls(0) for _ in names], names=names)
+
+
+def _partition_profiler(
+    names: list[str], observers: list[Observer]
+) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    def profile_partition(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        profile = DatasetProfile()
+        # the schema's columns first, so that an empty partition still has them
+        profile.track(_no_rows(names), parallel=False)
+        mine = copy.deepcopy(observers)
+        for batch in batches:
+            # executors already run one task per core: no threads of our own
+            profile.track(batch, parallel=False)
+            for observer in mine:
+                observer.observe(batch)
+        context = TaskContext.get()
+        index = context.partitionId() if context is not None else 0
+        yield pa.RecordBatch.from_pylist(
+            [
+                {
+                    "partition": index,
+                    "profile": profile_to_bytes(profile),
+                    "observed": pickle.dumps(mine),
+                }
+            ],
+            schema=_RESULT_ARROW,
+        )
+
+    return profile_partition
+
+
+@contextmanager
+def _conf(frame: DataFrame, key: str, value: str) -> Iterator[None]:
+    """Set a session option for one job, then put back what the user had."""
+    conf = frame.sparkSession.conf
+    before = conf.get(key, None)
+    conf.set(key, value)
+    try:
+        yield
+    finally:
+        if before is None:
+            conf.unset(key)
+        else:
+            conf.set(key, before)

@@ -1,0 +1,153 @@
+"""Test data and comparisons shared by the Spark engine's tests.
+
+``write_parquet_folder`` writes a multi-file Parquet folder holding every column kind
+the readers produce; ``assert_same_statistics`` applies the rule a profile computed on
+Spark must meet against the local one: counts, minima and maxima exact, means, sums and
+deviations to 1e-9 relative, quantile buckets within the two sketches' rank error and
+distinct counts within the theta sketch's bounds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+needs_java = pytest.mark.skipif(
+    shutil.which("java") is None,
+    reason="Java is not installed: the Spark engine's tests need a JVM (openjdk-17-jre-headless)",
+)
+
+RELATIVE = 1e-9
+# distinct values in one column: beyond the 4,096 kept exactly, so the estimate is tested
+MANY = 6_000
+
+
+def mixed_table(rows: int, seed: int) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    floats = rng.normal(10.0, 3.0, rows)
+    floats[rng.random(rows) < 0.05] = np.nan
+    return pa.table(
+        {
+            "price": pa.array(floats, mask=rng.random(rows) < 0.05),
+            "count": pa.array(rng.integers(-50, 5_000, rows), type=pa.int64()),
+            "small": pa.array(rng.integers(0, 9, rows), type=pa.int32()),
+            "colour": pa.array(rng.choice(["red", "green", "blue", "teal"], rows)),
+            "ident": pa.array([f"id-{value}" for value in rng.integers(0, MANY * 2, rows)]),
+            "flag": pa.array(rng.random(rows) < 0.3),
+            "seen": pa.array(
+                [start + datetime.timedelta(minutes=int(m)) for m in rng.integers(0, 500, rows)],
+                type=pa.timestamp("us", tz="UTC"),
+            ),
+            "day": pa.array(
+                [
+                    datetime.date(2024, 3, 1) + datetime.timedelta(days=int(d) % 40)
+                    for d in rng.integers(0, 40, rows)
+                ]
+            ),
+            "amount": pa.array(
+                [decimal.Decimal(int(c)) / 100 for c in rng.integers(0, 100_000, rows)],
+                type=pa.decimal128(12, 2),
+            ),
+            "nothing": pa.nulls(rows, pa.string()),
+        }
+    )
+
+
+def write_parquet_folder(folder: Path, files: int = 3, rows: int = 6_000, seed: int = 0) -> Path:
+    """``files`` Parquet files of ``rows`` rows, in row groups small enough to split."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(files):
+        table = mixed_table(rows, seed + index)
+        pq.write_table(table, folder / f"part-{index}.parquet", row_group_size=1_500)
+    return folder
+
+
+def assert_same_statistics(expected: dict, actual: dict, rank_error: float) -> None:
+    """``actual`` (a statistics.json document) agrees with ``expected`` per the rule.
+
+    ``rank_error`` is the sum of both sides' KLL rank-error bounds (a share of rows).
+    """
+    assert actual["dataset"] == expected["dataset"]
+    assert [f["name"] for f in actual["features"]] == [f["name"] for f in expected["features"]]
+    for want, got in zip(expected["features"], actual["features"], strict=True):
+        name = want["name"]
+        assert got["inferred_type"] == want["inferred_type"], name
+        kind = next(key for key in want if key.endswith("_statistics"))
+        _same_statistics(want[kind], got[kind], rank_error, name)
+    extension, theirs = expected["watchkeeper"]["features"], actual["watchkeeper"]["features"]
+    for name, mine in extension.items():
+        other = theirs[name]
+        assert other["type_counts"] == mine["type_counts"], name
+        assert other["integral_valued"] == mine["integral_valued"], name
+        if "moments" in mine:
+            _same_moments(mine["moments"], other["moments"], name)
+        if "categories" in mine and "exact" in mine["categories"]:
+            assert dict(map(tuple, other["categories"]["exact"])) == dict(
+                map(tuple, mine["categories"]["exact"])
+            ), name
+
+
+def _same_statistics(want: dict, got: dict, rank_error: float, name: str) -> None:
+    assert got["common"] == want["common"], name
+    present = want["common"]["num_present"]
+    for key in ("min", "max"):
+        if key in want:
+            assert got[key] == want[key], (name, key)
+    for key in ("mean", "sum", "std_dev"):
+        if key in want:
+            scale = max(abs(want.get("min", 0.0)), abs(want.get("max", 0.0)), 1e-300)
+            assert math.isclose(got[key], want[key], rel_tol=RELATIVE, abs_tol=1e-12 * scale), (
+                name,
+                key,
+                got[key],
+                want[key],
+            )
+    if "distinct_count" in want:
+        _same_distinct(want["distinct_count"], got["distinct_count"], name)
+    distribution = want.get("distribution", {})
+    if "kll" in distribution:
+        mine, theirs = distribution["kll"]["buckets"], got["distribution"]["kll"]["buckets"]
+        assert len(theirs) == len(mine), name
+        for a, b in zip(mine, theirs, strict=True):
+            assert math.isclose(a["lower_bound"], b["lower_bound"], rel_tol=RELATIVE)
+            assert math.isclose(a["upper_bound"], b["upper_bound"], rel_tol=RELATIVE)
+            # a bucket's count is a difference of two ranks, each within the bound
+            assert abs(a["count"] - b["count"]) <= 2 * rank_error * present + 1, (name, a, b)
+    if "categorical" in distribution:
+        mine = {b["value"]: b["count"] for b in distribution["categorical"]["buckets"]}
+        theirs = {b["value"]: b["count"] for b in got["distribution"]["categorical"]["buckets"]}
+        if len(mine) <= 1000 and want.get("distinct_count", 0) <= 1000:
+            assert theirs == mine, name
+
+
+def _same_distinct(want: float, got: float, name: str) -> None:
+    if want <= 4096:
+        assert got == want, name  # exact below the sketch's nominal size
+    else:
+        # two standard deviations of a theta sketch with 2**17 entries, on each side
+        assert abs(got - want) <= 2 * 2 * want / math.sqrt(2**17), (name, got, want)
+
+
+def _same_moments(want: dict[str, Any], got: dict[str, Any], name: str) -> None:
+    for key in ("n", "min", "max"):
+        assert got[key] == want[key], (name, key)
+    n = max(want["n"], 1)
+    spread = math.sqrt(max(want["m2"], 0.0) / n) or 1.0
+    for key, power in (("total", 0), ("mean", 0), ("m2", 2), ("m3", 3), ("m4", 4)):
+        scale = n * spread**power if power else max(abs(want["min"]), abs(want["max"]), 1.0)
+        assert math.isclose(got[key], want[key], rel_tol=RELATIVE, abs_tol=1e-11 * scale), (
+            name,
+            key,
+            got[key],
+            want[key],
+        )
