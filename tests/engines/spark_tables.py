@@ -151,3 +151,42 @@ def _same_moments(want: dict[str, Any], got: dict[str, Any], name: str) -> None:
             got[key],
             want[key],
         )
+
+
+def drifted_table(rows: int, seed: int) -> pa.Table:
+    """A day unlike the training data: prices shifted, new colours, malformed ids."""
+    table = mixed_table(rows, seed)
+    rng = np.random.default_rng(seed)
+    price = pa.compute.add(table["price"], 4.0)
+    colours = rng.choice(["red", "green", "purple", "black"], rows)
+    idents = np.array(table["ident"].to_pylist(), dtype=object)
+    idents[rng.random(rows) < 0.02] = "broken"
+    idents[:3] = ["bad-1", "bad-2", "bad-1"]
+    table = table.set_column(0, "price", price)
+    table = table.set_column(3, "colour", pa.array(colours))
+    return table.set_column(4, "ident", pa.array(idents.tolist(), type=pa.string()))
+
+
+RULES = """\
+rows: {min: 10}
+defaults: {max_missing: 0.5}
+columns:
+  ident: {regex: '^id-[0-9]+$'}
+  count: {min: 0, max: 4000}
+  colour: {allowed: [red, green, blue, teal]}
+"""
+
+
+def violation_rows(violations) -> list[tuple[str, str]]:
+    return [(v.feature_name, v.constraint_check_type) for v in violations]
+
+
+def assert_same_violations(expected, actual, tolerance: float = 0.0) -> None:
+    """The same checks broken, with the same texts; figures a sketch estimates (drift
+    distances, shares read from a quantile sketch) within ``tolerance``."""
+    assert violation_rows(actual) == violation_rows(expected)
+    for want, got in zip(expected, actual, strict=True):
+        if tolerance and want.observed is not None:
+            assert got.observed == pytest.approx(want.observed, abs=tolerance), want
+        else:
+            assert got.to_dict() == want.to_dict()
