@@ -9,13 +9,18 @@ import typer
 
 from watchkeeper.api import profile as build
 from watchkeeper.cli._common import (
+    SPARK_MASTER,
     DelimiterOption,
     EncodingOption,
+    EngineOption,
     FormatOption,
     HeaderOption,
     JsonOption,
+    SparkConfOption,
+    SparkMasterOption,
     console,
     csv_options,
+    engine_data,
     feature_table,
     handled,
     print_json,
@@ -33,13 +38,19 @@ def command(
     delimiter: DelimiterOption = ",",
     encoding: EncodingOption = "utf-8",
     json: JsonOption = False,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = SPARK_MASTER,
+    spark_conf: SparkConfOption = None,
 ) -> None:
     """Profile DATA and write the profile (a mergeable summary) to a file."""
     with handled():
         options = csv_options(header, delimiter, encoding)
-        with progress_bar(not json) as progress:
+        with (
+            engine_data(data, engine, spark_master, spark_conf, format, options) as source,
+            progress_bar(not json) as progress,
+        ):
             profile = build(
-                data, format=format.value if format else None, csv=options, progress=progress
+                source, format=format.value if format else None, csv=options, progress=progress
             )
         write_profile(profile, output)
         rows = table_rows(profile)

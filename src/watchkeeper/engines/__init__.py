@@ -11,6 +11,7 @@ False
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from types import ModuleType
 
 from watchkeeper.errors import UsageError
@@ -34,6 +35,24 @@ def spark_engine() -> ModuleType:
     return importlib.import_module("watchkeeper.engines.spark")
 
 
+def parse_confs(pairs: Iterable[str]) -> dict[str, str]:
+    """``KEY=VALUE`` texts (``--spark-conf``) as a mapping; a text without ``=`` is a
+    :class:`UsageError`.
+
+    >>> parse_confs(["spark.executor.memory=2g", "spark.a=b=c"])
+    {'spark.executor.memory': '2g', 'spark.a': 'b=c'}
+    """
+    confs = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise UsageError(
+                f"--spark-conf {pair!r} is not KEY=VALUE (e.g. spark.executor.memory=4g)"
+            )
+        confs[key.strip()] = value
+    return confs
+
+
 def check_engine(name: str) -> str:
     """``name`` if it is a known engine, else a :class:`UsageError` listing them.
 
@@ -45,4 +64,11 @@ def check_engine(name: str) -> str:
     return name
 
 
-__all__ = ["ENGINES", "SPARK_INSTALL_HINT", "check_engine", "is_spark_frame", "spark_engine"]
+__all__ = [
+    "ENGINES",
+    "SPARK_INSTALL_HINT",
+    "check_engine",
+    "is_spark_frame",
+    "parse_confs",
+    "spark_engine",
+]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from watchkeeper.engines.spark.profiling import merge_in_order, profile_spark
-from watchkeeper.engines.spark.session import DEFAULT_MASTER, parse_confs, spark_session
+from watchkeeper.engines.spark.reading import read_spark
+from watchkeeper.engines.spark.session import DEFAULT_MASTER, spark_session
 
-__all__ = ["DEFAULT_MASTER", "merge_in_order", "parse_confs", "profile_spark", "spark_session"]
+__all__ = ["DEFAULT_MASTER", "merge_in_order", "profile_spark", "read_spark", "spark_session"]

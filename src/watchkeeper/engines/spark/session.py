@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from pyspark.sql import SparkSession
-
-from watchkeeper.errors import UsageError
 
 DEFAULT_MASTER = "local[*]"
 # Arrow on both sides of Python UDFs, times as UTC (as the local readers give them),
@@ -20,27 +18,9 @@ DEFAULTS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.sources.ignoreHiddenFiles": "true",
 }
 
 QUIET_LOGGING = Path(__file__).with_name("log4j2.properties")
-
-
-def parse_confs(pairs: Iterable[str]) -> dict[str, str]:
-    """``KEY=VALUE`` texts as a mapping; a text without ``=`` is a :class:`UsageError`.
-
-    >>> parse_confs(["spark.executor.memory=2g", "spark.a=b=c"])
-    {'spark.executor.memory': '2g', 'spark.a': 'b=c'}
-    """
-    confs = {}
-    for pair in pairs:
-        key, equals, value = pair.partition("=")
-        if not equals or not key.strip():
-            raise UsageError(
-                f"--spark-conf {pair!r} is not KEY=VALUE (e.g. spark.executor.memory=4g)"
-            )
-        confs[key.strip()] = value
-    return confs
 
 
 def spark_session(
