@@ -17,3 +17,14 @@ def spark():
     session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "8"})
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: the Spark engine's tests need a JVM")
+    from spark_cluster import start_cluster, stop_cluster
+
+    cluster, processes = start_cluster(tmp_path_factory.mktemp("spark-cluster"))
+    yield cluster
+    stop_cluster(processes)

@@ -219,3 +219,16 @@ def write_csv(path: Path, table: pa.Table, delimiter: str) -> Path:
         lines.append(delimiter.join("NA" if row[c] is None else str(row[c]) for c in columns))
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def assert_same_verdicts(local: list[dict], spark: list[dict]) -> None:
+    """Two ``--json`` lists of violations: the same checks broken, regex mismatches
+    counted exactly, figures read from sketches within 0.02."""
+    assert [(v["feature_name"], v["constraint_check_type"]) for v in spark] == [
+        (v["feature_name"], v["constraint_check_type"]) for v in local
+    ]
+    for want, got in zip(local, spark, strict=True):
+        if want["constraint_check_type"] == "regex_check":
+            assert got["details"]["mismatched"] == want["details"]["mismatched"]
+        elif want["observed"] is not None:
+            assert got["observed"] == pytest.approx(want["observed"], abs=0.02)

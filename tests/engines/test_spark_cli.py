@@ -13,6 +13,7 @@ import pytest
 from spark_tables import (
     RULES,
     assert_same_statistics,
+    assert_same_verdicts,
     drifted_table,
     mixed_table,
     needs_java,
@@ -52,17 +53,6 @@ def data(tmp_path_factory) -> Path:
     return root
 
 
-def same_verdicts(local: list[dict], spark: list[dict]) -> None:
-    assert [(v["feature_name"], v["constraint_check_type"]) for v in spark] == [
-        (v["feature_name"], v["constraint_check_type"]) for v in local
-    ]
-    for want, got in zip(local, spark, strict=True):
-        if want["constraint_check_type"] == "regex_check":
-            assert got["details"]["mismatched"] == want["details"]["mismatched"]
-        elif want["observed"] is not None:
-            assert got["observed"] == pytest.approx(want["observed"], abs=0.02)
-
-
 def test_baseline_and_check_on_spark_match_the_local_engine(data, tmp_path):
     spark = tmp_path / "spark"
     result = run_cli(
@@ -82,7 +72,7 @@ def test_baseline_and_check_on_spark_match_the_local_engine(data, tmp_path):
     )  # fmt: skip
     assert (local.returncode, remote.returncode) == (1, 1), remote.stderr
     assert len(violations(local)) >= 3
-    same_verdicts(violations(local), violations(remote))
+    assert_same_verdicts(violations(local), violations(remote))
     assert json.loads(remote.stdout)["source"] == str(data / "today")
 
 
