@@ -34,6 +34,15 @@ MAX_BATCH_ROWS = 65_536
 _BATCH_ROWS_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
+class Preparer(Protocol):
+    """Turns a partition's batches into the batches to profile (e.g. capture lines into
+    rows), counting what it met; like an observer, a copy per partition, absorbed in order."""
+
+    def prepare(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]: ...
+
+    def absorb(self, other: Any) -> None: ...
+
+
 class Observer(Protocol):
     """Something that sees every batch besides the profile (e.g. a regex rule's scanner).
 
@@ -51,14 +60,18 @@ def profile_spark(
     *,
     observers: Sequence[Observer] = (),
     metadata: dict[str, str] | None = None,
+    prepare: Preparer | None = None,
 ) -> DatasetProfile:
     """Profile a pyspark DataFrame on its cluster; the profile a local run would build.
 
     One Spark job whatever the number of columns. An empty partition still contributes
     the schema's columns, so an empty DataFrame profiles to its columns with no rows.
+    ``prepare`` turns the frame's batches into the table to profile (whose columns the
+    frame's schema then does not tell).
     """
-    names = list(frame.columns)
-    profile_partition = _partition_profiler(names, list(observers))
+    names = [] if prepare is not None else list(frame.columns)
+    workers = [*observers, *([prepare] if prepare is not None else [])]
+    profile_partition = _partition_profiler(names, workers, prepare is not None)
     batch_rows = max(1, min(MAX_BATCH_ROWS, BATCH_VALUES // max(len(names), 1)))
     with _conf(frame, _BATCH_ROWS_CONF, str(batch_rows)), warnings.catch_warnings():
         # pyspark warns about pandas versions even though no pandas is involved here
@@ -66,7 +79,7 @@ def profile_spark(
         rows = frame.mapInArrow(profile_partition, RESULT_SCHEMA).collect()
     rows.sort(key=lambda row: row["partition"])
     for row in rows:
-        for mine, theirs in zip(observers, pickle.loads(row["observed"]), strict=True):
+        for mine, theirs in zip(workers, pickle.loads(row["observed"]), strict=True):
             mine.absorb(theirs)
     encoded = [row["profile"] for row in rows]
     if not encoded:  # a DataFrame with no partitions at all
@@ -103,17 +116,20 @@ def _no_rows(names: list[str]) -> pa.Table:
 
 
 def _partition_profiler(
-    names: list[str], observers: list[Observer]
+    names: list[str], workers: list[Any], prepared: bool
 ) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     def profile_partition(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         profile = DatasetProfile()
         # the schema's columns first, so that an empty partition still has them
         profile.track(_no_rows(names), parallel=False)
-        mine = copy.deepcopy(observers)
+        mine = copy.deepcopy(workers)
+        observers = mine[:-1] if prepared else mine
+        if prepared:
+            batches = mine[-1].prepare(batches)
         for batch in batches:
             # executors already run one task per core: no threads of our own
             profile.track(batch, parallel=False)
-            for observer in mine:
+            for observer in observers:
                 observer.observe(batch)
         context = TaskContext.get()
         index = context.partitionId() if context is not None else 0
