@@ -64,8 +64,10 @@ def profile_spark(
 ) -> DatasetProfile:
     """Profile a pyspark DataFrame on its cluster; the profile a local run would build.
 
-    One Spark job whatever the number of columns. An empty partition still contributes
-    the schema's columns, so an empty DataFrame profiles to its columns with no rows.
+    Every column in the same pass: the Spark jobs are one per wave of partitions (as
+    many as the cluster has cores), whatever the number of columns. An empty partition
+    still contributes the schema's columns, so an empty DataFrame profiles to its
+    columns with no rows.
     ``prepare`` turns the frame's batches into the table to profile (whose columns the
     frame's schema then does not tell).
     """
@@ -76,25 +78,49 @@ def profile_spark(
     with _conf(frame, _BATCH_ROWS_CONF, str(batch_rows)), warnings.catch_warnings():
         # pyspark warns about pandas versions even though no pandas is involved here
         warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
-        rows = frame.mapInArrow(profile_partition, RESULT_SCHEMA).collect()
-    rows.sort(key=lambda row: row["partition"])
-    for row in rows:
-        for mine, theirs in zip(workers, pickle.loads(row["observed"]), strict=True):
-            mine.absorb(theirs)
-    encoded = [row["profile"] for row in rows]
-    if not encoded:  # a DataFrame with no partitions at all
-        profile = DatasetProfile(metadata)
+        results = frame.mapInArrow(profile_partition, RESULT_SCHEMA)
+
+        def parts() -> Iterator[bytes]:
+            for row in _in_partition_order(results):
+                for mine, theirs in zip(workers, pickle.loads(row["observed"]), strict=True):
+                    mine.absorb(theirs)
+                yield row["profile"]
+
+        profile = merge_in_order(parts(), lambda data: profile_from_bytes(bytes(data), "partition"))
+    if profile is None:  # a DataFrame with no partitions at all
+        profile = DatasetProfile()
         profile.track(_no_rows(names), parallel=False)
-        return profile
-    profile = merge_in_order(encoded, lambda data: profile_from_bytes(bytes(data), "partition"))
     profile.metadata.update(metadata or {})
     return profile
 
 
-def merge_in_order(parts: Sequence[Any], load: Callable[[Any], DatasetProfile]) -> DatasetProfile:
-    """Merge ``parts`` (loaded one at a time) as a balanced tree, keeping their order.
+def _in_partition_order(results: DataFrame) -> Iterator[Any]:
+    """The partitions' rows in partition order, fetched a wave of partitions at a time
+    (one per core of the cluster): every core stays busy, and the driver holds one
+    wave's profiles, not all of them, so its memory does not grow with the partitions."""
+    session = results.sparkSession
+    try:
+        context = session.sparkContext
+    except Exception:  # Spark Connect has no SparkContext on this side: one collect
+        yield from sorted(results.collect(), key=lambda row: row["partition"])
+        return
+    rdd = results.rdd
+    count = rdd.getNumPartitions()
+    wave = max(1, context.defaultParallelism)
+    for start in range(0, count, wave):
+        rows = context.runJob(rdd, lambda part: part, list(range(start, min(count, start + wave))))
+        yield from sorted(rows, key=lambda row: row["partition"])
 
-    The tree's shape depends on the number of parts alone, so the result does too.
+
+def merge_in_order(
+    parts: Iterable[Any], load: Callable[[Any], DatasetProfile]
+) -> DatasetProfile | None:
+    """Merge ``parts`` (loaded one at a time, as they come) as a balanced tree in their
+    order; None when there are none.
+
+    Subtrees of equal size are merged as soon as both are complete (a binary counter),
+    so at most log2(n) profiles are held, and the tree's shape depends on the number
+    of parts alone: the same parts give the same bytes.
 
     >>> import pyarrow as pa
     >>> def one(x):
@@ -104,10 +130,19 @@ def merge_in_order(parts: Sequence[Any], load: Callable[[Any], DatasetProfile]) 
     >>> merge_in_order([1, 2, 3, 4, 5], one).columns["x"].mean
     3.0
     """
-    if len(parts) == 1:
-        return load(parts[0])
-    middle = len(parts) // 2
-    return merge_in_order(parts[:middle], load).merge(merge_in_order(parts[middle:], load))
+    stack: list[tuple[int, DatasetProfile]] = []
+    for part in parts:
+        size, node = 1, load(part)
+        while stack and stack[-1][0] == size:
+            left_size, left = stack.pop()
+            size, node = left_size + size, left.merge(node)
+        stack.append((size, node))
+    if not stack:
+        return None
+    merged = stack.pop()[1]
+    while stack:
+        merged = stack.pop()[1].merge(merged)
+    return merged
 
 
 def _no_rows(names: list[str]) -> pa.Table:
