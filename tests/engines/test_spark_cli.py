@@ -117,3 +117,17 @@ def test_without_pyspark_the_engine_says_what_to_install(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "error: pyspark is not installed; install watchkeeper[spark] to use the Spark engine"
     ]
+
+
+def test_a_file_spark_cannot_read_is_one_line(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "broken.parquet").write_bytes(b"PAR1 this is not a parquet file")
+    result = run_cli("profile", str(folder), "-o", str(tmp_path / "p"), "--engine", "spark",
+                     "--spark-master", "local[1]")  # fmt: skip
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith(f"error: {folder}: Spark cannot read it: ") or line.startswith(
+        "error: profiling on Spark failed: "
+    ), result.stderr
+    assert "Traceback" not in result.stderr and "at org.apache" not in result.stderr

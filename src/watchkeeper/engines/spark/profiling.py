@@ -20,6 +20,7 @@ import pyarrow as pa
 from pyspark import TaskContext
 from pyspark.sql import DataFrame
 
+from watchkeeper.engines.spark.failures import spark_failures
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
 
 # One partition's answer: small whatever the partition's size.
@@ -86,7 +87,10 @@ def profile_spark(
                     mine.absorb(theirs)
                 yield row["profile"]
 
-        profile = merge_in_order(parts(), lambda data: profile_from_bytes(bytes(data), "partition"))
+        with spark_failures("profiling on Spark failed"):
+            profile = merge_in_order(
+                parts(), lambda data: profile_from_bytes(bytes(data), "partition")
+            )
     if profile is None:  # a DataFrame with no partitions at all
         profile = DatasetProfile()
         profile.track(_no_rows(names), parallel=False)

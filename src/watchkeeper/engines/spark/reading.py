@@ -17,6 +17,7 @@ from functools import reduce
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from watchkeeper.engines.spark.failures import spark_failures
 from watchkeeper.errors import UsageError
 from watchkeeper.io import CsvOptions
 from watchkeeper.io.csvfile import first_row_is_numeric
@@ -35,6 +36,13 @@ def read_spark(
     csv: CsvOptions | None = None,
 ) -> DataFrame:
     """A DataFrame of the CSV, TSV, Parquet or JSON Lines files ``source`` stands for."""
+    with spark_failures(f"{source}: Spark cannot read it"):
+        return _frame(session, source, format, csv)
+
+
+def _frame(
+    session: SparkSession, source: str, format: str | None, csv: CsvOptions | None
+) -> DataFrame:
     chosen = normalise_format(format)
     options = csv or CsvOptions()
     if "://" in source and not source.startswith(LOCAL_SCHEMES):
