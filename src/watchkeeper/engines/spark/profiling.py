@@ -79,6 +79,10 @@ def profile_spark(
     with _conf(frame, _BATCH_ROWS_CONF, str(batch_rows)), warnings.catch_warnings():
         # pyspark warns about pandas versions even though no pandas is involved here
         warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+        if names:
+            # pyspark resolves each column by name, and a name with a dot (`0.5`, `a.b`)
+            # would be read as a field of a struct: positional names go through instead
+            frame = frame.toDF(*[f"_{index}" for index in range(len(names))])
         results = frame.mapInArrow(profile_partition, RESULT_SCHEMA)
 
         def parts() -> Iterator[bytes]:
@@ -166,6 +170,8 @@ def _partition_profiler(
         if prepared:
             batches = mine[-1].prepare(batches)
         for batch in batches:
+            if names:
+                batch = pa.RecordBatch.from_arrays(batch.columns, names=names)
             # executors already run one task per core: no threads of our own
             profile.track(batch, parallel=False)
             for observer in observers:

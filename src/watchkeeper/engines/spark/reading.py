@@ -104,7 +104,7 @@ def _read_csv(
     nulls = list(options.null_values)
     return frame.select(
         *[
-            F.when(F.col(f"`{name}`").isin(nulls), None).otherwise(F.col(f"`{name}`")).alias(name)
+            F.when(F.col(quoted(name)).isin(nulls), None).otherwise(F.col(quoted(name))).alias(name)
             for name in frame.columns
         ]
     )
@@ -126,4 +126,13 @@ def _first_seen(columns: list[str], first: DataFile) -> list[str]:
         if isinstance(record, dict):
             order.update(dict.fromkeys(record))
     known = [name for name in order if name in columns]
-    return [f"`{name}`" for name in [*known, *(c for c in columns if c not in order)]]
+    return [quoted(name) for name in [*known, *(c for c in columns if c not in order)]]
+
+
+def quoted(name: str) -> str:
+    """A column name as Spark SQL reads it literally, dots and backticks included.
+
+    >>> quoted("a.b`c")
+    '`a.b``c`'
+    """
+    return "`" + name.replace("`", "``") + "`"
