@@ -32,7 +32,17 @@ _RESULT_ARROW = pa.schema(
 # per batch so that an executor's memory does not grow with the number of columns.
 BATCH_VALUES = 4_000_000
 MAX_BATCH_ROWS = 65_536
-_BATCH_ROWS_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
+# Rows per batch, both where Spark hands Arrow to Python and where its Parquet and ORC
+# readers decode: at 10,000 columns Spark's default 4,096-row reader batch is 330 MB.
+_BATCH_ROWS_CONFS = (
+    "spark.sql.execution.arrow.maxRecordsPerBatch",
+    "spark.sql.parquet.columnarReaderBatchSize",
+    "spark.sql.orc.columnarReaderBatchSize",
+)
+# What a wide partition's profile costs on the driver (sketches of a few thousand
+# items a column), and how much of it one wave may bring back at once.
+PROFILE_BYTES_PER_COLUMN = 48 << 10
+WAVE_BYTES = 512 << 20
 
 
 class Preparer(Protocol):
@@ -76,7 +86,8 @@ def profile_spark(
     workers = [*observers, *([prepare] if prepare is not None else [])]
     profile_partition = _partition_profiler(names, workers, prepare is not None)
     batch_rows = max(1, min(MAX_BATCH_ROWS, BATCH_VALUES // max(len(names), 1)))
-    with _conf(frame, _BATCH_ROWS_CONF, str(batch_rows)), warnings.catch_warnings():
+    settings = dict.fromkeys(_BATCH_ROWS_CONFS, str(batch_rows))
+    with _confs(frame, settings), warnings.catch_warnings():
         # pyspark warns about pandas versions even though no pandas is involved here
         warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
         if names:
@@ -86,7 +97,7 @@ def profile_spark(
         results = frame.mapInArrow(profile_partition, RESULT_SCHEMA)
 
         def parts() -> Iterator[bytes]:
-            for row in _in_partition_order(results):
+            for row in _in_partition_order(results, len(names)):
                 for mine, theirs in zip(workers, pickle.loads(row["observed"]), strict=True):
                     mine.absorb(theirs)
                 yield row["profile"]
@@ -102,10 +113,10 @@ def profile_spark(
     return profile
 
 
-def _in_partition_order(results: DataFrame) -> Iterator[Any]:
+def _in_partition_order(results: DataFrame, columns: int) -> Iterator[Any]:
     """The partitions' rows in partition order, fetched a wave of partitions at a time
-    (one per core of the cluster): every core stays busy, and the driver holds one
-    wave's profiles, not all of them, so its memory does not grow with the partitions."""
+    (one per core of the cluster, fewer for wide tables): the cores stay busy, and the
+    driver holds one wave's profiles, so its memory does not grow with the partitions."""
     session = results.sparkSession
     try:
         context = session.sparkContext
@@ -114,7 +125,9 @@ def _in_partition_order(results: DataFrame) -> Iterator[Any]:
         return
     rdd = results.rdd
     count = rdd.getNumPartitions()
-    wave = max(1, context.defaultParallelism)
+    wave = max(
+        1, min(context.defaultParallelism, WAVE_BYTES // max(columns * PROFILE_BYTES_PER_COLUMN, 1))
+    )
     for start in range(0, count, wave):
         rows = context.runJob(rdd, lambda part: part, list(range(start, min(count, start + wave))))
         yield from sorted(rows, key=lambda row: row["partition"])
@@ -193,15 +206,17 @@ def _partition_profiler(
 
 
 @contextmanager
-def _conf(frame: DataFrame, key: str, value: str) -> Iterator[None]:
-    """Set a session option for one job, then put back what the user had."""
+def _confs(frame: DataFrame, settings: dict[str, str]) -> Iterator[None]:
+    """Set session options for one job, then put back what the user had."""
     conf = frame.sparkSession.conf
-    before = conf.get(key, None)
-    conf.set(key, value)
+    before = {key: conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        conf.set(key, value)
     try:
         yield
     finally:
-        if before is None:
-            conf.unset(key)
-        else:
-            conf.set(key, before)
+        for key, value in before.items():
+            if value is None:
+                conf.unset(key)
+            else:
+                conf.set(key, value)
