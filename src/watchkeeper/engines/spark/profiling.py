@@ -23,7 +23,10 @@ from pyspark.sql import DataFrame
 from watchkeeper.engines.spark.failures import spark_failures
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
 
-# One partition's answer: small whatever the partition's size.
+# One partition's answer: its profile, in pieces of at most PIECE_BYTES (one row each) so
+# that no single value a JVM copies along the way is as large as a wide table's profile;
+# what its observers counted travels with the last piece.
+PIECE_BYTES = 8 << 20
 RESULT_SCHEMA = "partition INT, profile BINARY, observed BINARY"
 _RESULT_ARROW = pa.schema(
     [("partition", pa.int32()), ("profile", pa.binary()), ("observed", pa.binary())]
@@ -97,10 +100,15 @@ def profile_spark(
         results = frame.mapInArrow(profile_partition, RESULT_SCHEMA)
 
         def parts() -> Iterator[bytes]:
+            pieces: list[bytes] = []
             for row in _in_partition_order(results, len(names)):
+                pieces.append(row["profile"])
+                if row["observed"] is None:
+                    continue  # more pieces of this partition follow
                 for mine, theirs in zip(workers, pickle.loads(row["observed"]), strict=True):
                     mine.absorb(theirs)
-                yield row["profile"]
+                yield b"".join(pieces)
+                pieces = []
 
         with spark_failures("profiling on Spark failed"):
             profile = merge_in_order(
@@ -130,6 +138,7 @@ def _in_partition_order(results: DataFrame, columns: int) -> Iterator[Any]:
     )
     for start in range(0, count, wave):
         rows = context.runJob(rdd, lambda part: part, list(range(start, min(count, start + wave))))
+        # a stable sort: a partition's pieces stay in the order they were made
         yield from sorted(rows, key=lambda row: row["partition"])
 
 
@@ -191,16 +200,20 @@ def _partition_profiler(
                 observer.observe(batch)
         context = TaskContext.get()
         index = context.partitionId() if context is not None else 0
-        yield pa.RecordBatch.from_pylist(
-            [
-                {
-                    "partition": index,
-                    "profile": profile_to_bytes(profile),
-                    "observed": pickle.dumps(mine),
-                }
-            ],
-            schema=_RESULT_ARROW,
-        )
+        encoded = profile_to_bytes(profile)
+        starts = range(0, max(len(encoded), 1), PIECE_BYTES)
+        for start in starts:
+            last = start == starts[-1]
+            yield pa.RecordBatch.from_pylist(
+                [
+                    {
+                        "partition": index,
+                        "profile": encoded[start : start + PIECE_BYTES],
+                        "observed": pickle.dumps(mine) if last else None,
+                    }
+                ],
+                schema=_RESULT_ARROW,
+            )
 
     return profile_partition
 
