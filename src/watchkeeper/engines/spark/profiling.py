@@ -112,13 +112,20 @@ def profile_spark(
 
         with spark_failures("profiling on Spark failed"):
             profile = merge_in_order(
-                parts(), lambda data: profile_from_bytes(bytes(data), "partition")
+                parts(),
+                lambda data: profile_from_bytes(bytes(data), "partition"),
+                held=_profiles_held(len(names)),
             )
     if profile is None:  # a DataFrame with no partitions at all
         profile = DatasetProfile()
         profile.track(_no_rows(names), parallel=False)
     profile.metadata.update(metadata or {})
     return profile
+
+
+def _profiles_held(columns: int) -> int:
+    """How many merged profiles the driver may keep at once: a wide table's are large."""
+    return max(1, WAVE_BYTES // max(columns * PROFILE_BYTES_PER_COLUMN, 1))
 
 
 def _in_partition_order(results: DataFrame, columns: int) -> Iterator[Any]:
@@ -133,9 +140,7 @@ def _in_partition_order(results: DataFrame, columns: int) -> Iterator[Any]:
         return
     rdd = results.rdd
     count = rdd.getNumPartitions()
-    wave = max(
-        1, min(context.defaultParallelism, WAVE_BYTES // max(columns * PROFILE_BYTES_PER_COLUMN, 1))
-    )
+    wave = min(context.defaultParallelism, _profiles_held(columns))
     for start in range(0, count, wave):
         rows = context.runJob(rdd, lambda part: part, list(range(start, min(count, start + wave))))
         # a stable sort: a partition's pieces stay in the order they were made
@@ -143,14 +148,15 @@ def _in_partition_order(results: DataFrame, columns: int) -> Iterator[Any]:
 
 
 def merge_in_order(
-    parts: Iterable[Any], load: Callable[[Any], DatasetProfile]
+    parts: Iterable[Any], load: Callable[[Any], DatasetProfile], held: int = 64
 ) -> DatasetProfile | None:
     """Merge ``parts`` (loaded one at a time, as they come) as a balanced tree in their
     order; None when there are none.
 
     Subtrees of equal size are merged as soon as both are complete (a binary counter),
-    so at most log2(n) profiles are held, and the tree's shape depends on the number
-    of parts alone: the same parts give the same bytes.
+    and at most ``held`` subtrees are kept (the newest two are merged when one more
+    would be), so the tree's shape depends on the number of parts and ``held`` alone:
+    the same parts give the same bytes.
 
     >>> import pyarrow as pa
     >>> def one(x):
@@ -159,11 +165,13 @@ def merge_in_order(
     ...     return p
     >>> merge_in_order([1, 2, 3, 4, 5], one).columns["x"].mean
     3.0
+    >>> merge_in_order(range(7), one, held=1).rows
+    7
     """
     stack: list[tuple[int, DatasetProfile]] = []
     for part in parts:
         size, node = 1, load(part)
-        while stack and stack[-1][0] == size:
+        while stack and (stack[-1][0] == size or len(stack) >= max(held, 1)):
             left_size, left = stack.pop()
             size, node = left_size + size, left.merge(node)
         stack.append((size, node))
