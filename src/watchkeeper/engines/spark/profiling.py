@@ -107,8 +107,8 @@ def profile_spark(
                     continue  # more pieces of this partition follow
                 for mine, theirs in zip(workers, pickle.loads(row["observed"]), strict=True):
                     mine.absorb(theirs)
-                yield b"".join(pieces)
-                pieces = []
+                joined, pieces = b"".join(pieces), []
+                yield joined
 
         with spark_failures("profiling on Spark failed"):
             profile = merge_in_order(
@@ -143,8 +143,12 @@ def _in_partition_order(results: DataFrame, columns: int) -> Iterator[Any]:
     wave = min(context.defaultParallelism, _profiles_held(columns))
     for start in range(0, count, wave):
         rows = context.runJob(rdd, lambda part: part, list(range(start, min(count, start + wave))))
-        # a stable sort: a partition's pieces stay in the order they were made
-        yield from sorted(rows, key=lambda row: row["partition"])
+        # a stable sort: a partition's pieces stay in the order they were made; handed
+        # out from the end of a reversed list, so each piece is let go once it is used
+        rows.sort(key=lambda row: row["partition"])
+        rows.reverse()
+        while rows:
+            yield rows.pop()
 
 
 def merge_in_order(
