@@ -254,3 +254,32 @@ def big(rows: int) -> Dataset:
     """``rows`` x 10 mixed columns, as Parquet, generated one chunk at a time."""
     stem = DATA_DIR / f"big_{rows}x{len(BIG_COLUMNS)}_v{GENERATOR_VERSION}"
     return _ensure("big", stem, ("parquet",), lambda: _chunked(BIG_COLUMNS, rows, 2))
+
+
+def mixed_parquet(rows: int) -> Dataset:
+    """``rows`` x 20 mixed columns (as :func:`mixed`), as Parquet only: at ten million
+    rows the CSV would take gigabytes that no Spark measurement reads."""
+    stem = DATA_DIR / f"mixed_{rows}x{len(MIXED_COLUMNS)}_parquet_v{GENERATOR_VERSION}"
+    return _ensure("mixed", stem, ("parquet",), lambda: _chunked(MIXED_COLUMNS, rows, 1))
+
+
+WIDE_CHUNK_ROWS = 2_000
+
+
+def wide_parquet(rows: int, columns: int) -> Dataset:
+    """``rows`` x ``columns`` float64 columns of a thousand values each, as Parquet,
+    written ``WIDE_CHUNK_ROWS`` rows at a time so that ten thousand columns fit in memory
+    (and, dictionary-encoded, on disk)."""
+    stem = DATA_DIR / f"wide_{rows}x{columns}_chunked_v{GENERATOR_VERSION}"
+
+    def chunks() -> Iterator[pa.Table]:
+        for index, start in enumerate(range(0, rows, WIDE_CHUNK_ROWS)):
+            count = min(WIDE_CHUNK_ROWS, rows - start)
+            yield pa.table(
+                {
+                    f"x{j:05d}": pa.array(_rng(4, index, j).integers(0, 1000, count) / 10.0)
+                    for j in range(columns)
+                }
+            )
+
+    return _ensure("wide", stem, ("parquet",), chunks)

@@ -35,8 +35,14 @@ def profile(
 ) -> DatasetProfile:
     """Profile a file, folder, glob, URI or in-memory table.
 
-    ``data`` is anything :func:`watchkeeper.io.read_batches` reads.
+    ``data`` is anything :func:`watchkeeper.io.read_batches` reads, or a pyspark
+    DataFrame, which is profiled on its Spark cluster
+    (:func:`watchkeeper.engines.spark.profile_spark`).
     """
+    from watchkeeper.engines import is_spark_frame, spark_engine
+
+    if is_spark_frame(data):
+        return spark_engine().profile_spark(data)
     return build_profile(
         data,
         format=format,
@@ -57,12 +63,14 @@ def suggest_baseline(
     storage_options: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
     title: str | None = None,
+    source: str | None = None,
 ) -> Baseline:
     """Profile ``data`` and suggest a baseline from it, as SageMaker's baselining job does.
 
     With ``output``, writes ``statistics.json``, ``constraints.json`` and ``report.html``
     (plus ``report.csv`` and ``report.json``) there, as one set: all are rendered before
-    any is written, and a failure leaves ``output`` as it was.
+    any is written, and a failure leaves ``output`` as it was. ``source`` names the data
+    in messages and the report (by default its path or kind).
     """
     from watchkeeper.artifacts import CONSTRAINTS, STATISTICS
     from watchkeeper.baseline import (
@@ -83,8 +91,9 @@ def suggest_baseline(
         storage_options=storage_options,
         progress=progress,
     )
+    source = source or describe(data)
     if reference.rows == 0:
-        raise InputError(f"{describe(data)}: no data rows to build a baseline from")
+        raise InputError(f"{source}: no data rows to build a baseline from")
     location = None
     if output is not None:
         location = os.fspath(output)
@@ -95,7 +104,7 @@ def suggest_baseline(
             **render_report(
                 reference,
                 title=title or "watchkeeper baseline",
-                subtitle=describe(data),
+                subtitle=source,
                 suggested=suggested,
             ),
         }
@@ -108,8 +117,13 @@ def check(data: object, baseline=None, **options) -> CheckOutcome:
 
     Keyword options are those of :func:`watchkeeper.checks.pipeline.run_check`:
     ``rules``, ``output``, ``drift`` ("default" or "sagemaker"), ``drift_settings``,
-    ``format``, ``csv``, ``batch_rows``, ``storage_options``, ``progress``, ``title``.
+    ``format``, ``csv``, ``batch_rows``, ``storage_options``, ``progress``, ``title``,
+    ``source``. A pyspark DataFrame is profiled on its Spark cluster and judged here.
     """
     from watchkeeper.checks.pipeline import run_check
+    from watchkeeper.engines import is_spark_frame, spark_engine
+
+    if is_spark_frame(data):
+        options.setdefault("profiler", spark_engine().profile_spark)
 
     return run_check(data, baseline=baseline, **options)

@@ -84,9 +84,30 @@ def read_capture(
         features = window.table.drop_columns(["__event_id", "__inference_id",
                                               "__inference_time"])
     """
+    start, end = window_bounds(start, end)
+    fs, paths = window_files(destination, endpoint, variant, start, end, storage_options)
+    records, corrupt = _read_records(fs, paths)
+    return window_of(records, corrupt, len(paths), start, end)
+
+
+def window_bounds(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """``start`` and ``end`` in UTC (naive ones taken as UTC); start must come first."""
     start, end = _utc(start, "start"), _utc(end, "end")
     if not start < end:
         raise UsageError(f"start ({start.isoformat()}) must be before end ({end.isoformat()})")
+    return start, end
+
+
+def window_files(
+    destination: str | os.PathLike[str],
+    endpoint: str,
+    variant: str | None,
+    start: datetime,
+    end: datetime,
+    storage_options: dict[str, Any] | None = None,
+) -> tuple[Any, list[str]]:
+    """(filesystem, sorted paths) of the capture files that can hold the window's records:
+    those of the hour folders the window touches."""
     fs, root = fsspec.core.url_to_fs(os.fspath(destination), **(storage_options or {}))
     base = f"{root.rstrip('/')}/{check_name('endpoint', endpoint)}"
     fs.invalidate_cache()
@@ -97,8 +118,7 @@ def read_capture(
         for hour in window_hours(start, end)
         for path in _files(fs, f"{base}/{name}/{hour}")
     ]
-    records, corrupt = _read_records(fs, paths)
-    return _window(records, corrupt, len(paths), start, end)
+    return fs, paths
 
 
 def _utc(value: datetime, name: str) -> datetime:
@@ -200,9 +220,11 @@ def _flat_record(record: Any) -> list[str | None]:
     return flat
 
 
-def _window(
+def window_of(
     records: pa.Table, corrupt: int, files: int, start: datetime, end: datetime
 ) -> CaptureWindow:
+    """The parsed records (:func:`parse_capture_file`) with start <= time < end, assembled
+    into rows; ``corrupt`` lines were already found bad."""
     times = pc.strptime(records["time_text"], format=TIME_FORMAT, unit="s", error_is_null=True)
     times = times.cast(pa.timestamp("s", tz="UTC"))
     corrupt += times.null_count

@@ -26,6 +26,9 @@ from watchkeeper.io.storage import write_files
 from watchkeeper.profile import DatasetProfile, build_profile
 from watchkeeper.report import render_report
 
+# How another engine profiles data: ``profiler(data, observers=[scanner, ...])``.
+Profiler = Callable[..., DatasetProfile]
+
 
 @dataclass
 class CheckOutcome:
@@ -84,6 +87,8 @@ def run_check(
     progress: Callable[[int, int], None] | None = None,
     title: str | None = None,
     plotly_src: str | None = None,
+    profiler: Profiler | None = None,
+    source: str | None = None,
 ) -> CheckOutcome:
     """Profile ``data`` and judge it against a baseline and/or a rules file.
 
@@ -91,6 +96,11 @@ def run_check(
     before the data is read. With ``output``, writes ``statistics.json``,
     ``constraint_violations.json`` and ``report.html``/``.csv``/``.json`` there
     (``plotly_src``: see :func:`watchkeeper.report.render_html`).
+
+    ``profiler`` profiles ``data`` on another engine (e.g. Spark's ``profile_spark``): it
+    is called as ``profiler(data, observers=[...])`` and must let every observer
+    (a :class:`RuleScanner`) see every row, so that its judgement is this one's.
+    ``source`` names the data in messages and reports (by default its path or kind).
     """
     check_drift_mode(drift)
     if baseline is None and rules is None:
@@ -102,16 +112,20 @@ def run_check(
     )
     rule_set = rules if isinstance(rules, Rules) or rules is None else read_rules(rules)
     scanner = rule_set.scanner() if rule_set is not None else None
-    source = describe(data)
-    profile = build_profile(
-        data,
-        format=format,
-        csv=csv,
-        batch_rows=batch_rows,
-        storage_options=storage_options,
-        progress=progress,
-        observers=[scanner.observe] if scanner and scanner.patterns else (),
-    )
+    scanners = [scanner] if scanner and scanner.patterns else []
+    source = source or describe(data)
+    if profiler is not None:
+        profile = profiler(data, observers=scanners)
+    else:
+        profile = build_profile(
+            data,
+            format=format,
+            csv=csv,
+            batch_rows=batch_rows,
+            storage_options=storage_options,
+            progress=progress,
+            observers=[scanner.observe for scanner in scanners],
+        )
     if profile.rows == 0:
         raise InputError(f"{source}: no data rows to check")
     outcome = CheckOutcome(source, profile, [], baseline=reference, rules=rule_set)

@@ -290,6 +290,17 @@ class RuleScanner:
         for batch in batches:
             self.observe(batch)
 
+    def absorb(self, other: RuleScanner) -> None:
+        """Add what a scanner of the same rules counted on other rows (later ones: its
+        examples come after this one's)."""
+        for name, tally in self.tallies.items():
+            theirs = other.tallies[name]
+            tally.present += theirs.present
+            tally.mismatched += theirs.mismatched
+            for value in theirs.examples:
+                if value not in tally.examples and len(tally.examples) < _EXAMPLES:
+                    tally.examples.append(value)
+
 
 # -- evaluation -------------------------------------------------------------------------
 

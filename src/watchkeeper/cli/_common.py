@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from watchkeeper.errors import WatchkeeperError
+from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.io import CsvOptions
 from watchkeeper.io.messages import encoding_hint
 
@@ -90,6 +90,63 @@ HeaderOption = Annotated[
 DelimiterOption = Annotated[str, typer.Option(help="CSV field delimiter.")]
 EncodingOption = Annotated[str, typer.Option(help="Text encoding of CSV files.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary for machines.")]
+
+
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        help="Where to profile: local (this process) or spark (a Spark cluster reads the "
+        "files; needs watchkeeper[spark] and Java)."
+    ),
+]
+SparkMasterOption = Annotated[
+    str,
+    typer.Option(
+        "--spark-master", help="Spark master URL for --engine spark, e.g. spark://host:7077."
+    ),
+]
+SparkConfOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--spark-conf",
+        help="A Spark option KEY=VALUE for --engine spark (repeatable), e.g. "
+        "spark.executor.memory=4g.",
+        show_default=False,
+    ),
+]
+SPARK_MASTER = "local[*]"
+
+
+@contextmanager
+def engine_data(
+    data: str,
+    engine: Engine,
+    master: str,
+    confs: list[str] | None,
+    format: DataFormat | None,
+    csv: CsvOptions,
+) -> Iterator[object]:
+    """What the verbs profile: ``data`` itself, or on Spark a DataFrame of its files
+    (the session is stopped when the verb is done)."""
+    from watchkeeper.engines import parse_confs, spark_engine
+
+    if engine == Engine.local:
+        if master != SPARK_MASTER or confs:
+            raise UsageError("--spark-master and --spark-conf need --engine spark")
+        yield data
+        return
+    settings = parse_confs(confs or [])
+    spark = spark_engine()
+    session = spark.spark_session(master, settings)
+    try:
+        yield spark.read_spark(session, data, format=format.value if format else None, csv=csv)
+    finally:
+        session.stop()
 
 
 def csv_options(header: bool | None, delimiter: str, encoding: str) -> CsvOptions:

@@ -8,13 +8,18 @@ import typer
 
 from watchkeeper.artifacts import CONSTRAINTS, REPORT_FILES, STATISTICS
 from watchkeeper.cli._common import (
+    SPARK_MASTER,
     DelimiterOption,
     EncodingOption,
+    EngineOption,
     FormatOption,
     HeaderOption,
     JsonOption,
+    SparkConfOption,
+    SparkMasterOption,
     console,
     csv_options,
+    engine_data,
     feature_table,
     handled,
     print_json,
@@ -32,6 +37,9 @@ def command(
     delimiter: DelimiterOption = ",",
     encoding: EncodingOption = "utf-8",
     json: JsonOption = False,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = SPARK_MASTER,
+    spark_conf: SparkConfOption = None,
 ) -> None:
     """Build a baseline from DATA: statistics.json, constraints.json and the report
     (report.html, report.csv, report.json)."""
@@ -41,10 +49,14 @@ def command(
 
     with handled():
         options = csv_options(header, delimiter, encoding)
-        with progress_bar(not json) as progress:
+        with (
+            engine_data(data, engine, spark_master, spark_conf, format, options) as source,
+            progress_bar(not json) as progress,
+        ):
             baseline = suggest_baseline(
-                data,
+                source,
                 output,
+                source=data,
                 format=format.value if format else None,
                 csv=options,
                 progress=progress,

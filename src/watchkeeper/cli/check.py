@@ -11,14 +11,19 @@ from rich.table import Table
 from watchkeeper.cli._common import (
     EXIT_OK,
     EXIT_VIOLATIONS,
+    SPARK_MASTER,
     TABLE_ROWS,
     DelimiterOption,
     EncodingOption,
+    EngineOption,
     FormatOption,
     HeaderOption,
     JsonOption,
+    SparkConfOption,
+    SparkMasterOption,
     console,
     csv_options,
+    engine_data,
     handled,
     print_json,
     progress_bar,
@@ -57,6 +62,9 @@ def command(
     delimiter: DelimiterOption = ",",
     encoding: EncodingOption = "utf-8",
     json: JsonOption = False,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = SPARK_MASTER,
+    spark_conf: SparkConfOption = None,
 ) -> None:
     """Check DATA against a baseline and/or rules. Exit status: 0 no violations,
     1 violations found, 2 bad input or arguments."""
@@ -66,10 +74,14 @@ def command(
         if baseline is None and rules is None:
             raise UsageError("give --baseline, --rules, or both")
         options = csv_options(header, delimiter, encoding)
-        with progress_bar(not json) as progress:
+        with (
+            engine_data(data, engine, spark_master, spark_conf, format, options) as source,
+            progress_bar(not json) as progress,
+        ):
             outcome = check(
-                data,
+                source,
                 baseline,
+                source=data,
                 rules=rules,
                 output=output,
                 drift=drift.value,

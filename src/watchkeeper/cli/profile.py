@@ -8,13 +8,18 @@ from typing import Annotated
 import typer
 
 from watchkeeper.cli._common import (
+    SPARK_MASTER,
     DelimiterOption,
     EncodingOption,
+    EngineOption,
     FormatOption,
     HeaderOption,
     JsonOption,
+    SparkConfOption,
+    SparkMasterOption,
     console,
     csv_options,
+    engine_data,
     feature_table,
     handled,
     print_json,
@@ -37,6 +42,9 @@ def command(
     delimiter: DelimiterOption = ",",
     encoding: EncodingOption = "utf-8",
     json: JsonOption = False,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = SPARK_MASTER,
+    spark_conf: SparkConfOption = None,
 ) -> None:
     """Profile DATA and write the profile (a mergeable summary) to a file.
 
@@ -48,9 +56,12 @@ def command(
 
     with handled():
         options = csv_options(header, delimiter, encoding)
-        with progress_bar(not json) as progress:
+        with (
+            engine_data(data, engine, spark_master, spark_conf, format, options) as source,
+            progress_bar(not json) as progress,
+        ):
             profile = build(
-                data, format=format.value if format else None, csv=options, progress=progress
+                source, format=format.value if format else None, csv=options, progress=progress
             )
         write_profile(profile, output)
         rows = table_rows(profile)

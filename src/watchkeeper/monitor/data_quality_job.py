@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from functools import partial
 
 import pyarrow as pa
 
@@ -28,7 +29,7 @@ from watchkeeper.checks.pipeline import run_check, write_outcome
 from watchkeeper.checks.violations import Violation
 from watchkeeper.monitor.artifacts import report_heading
 from watchkeeper.monitor.metrics import metric_points
-from watchkeeper.monitor.window import captured_window
+from watchkeeper.monitor.window import captured_on_spark, captured_window
 from watchkeeper.notify.messages import failure_reason
 
 log = logging.getLogger("watchkeeper.monitor")
@@ -45,11 +46,17 @@ def judge_data_quality(
 ) -> tuple[Execution, list[Violation]]:
     """Profile the window's captured inputs and judge them against the data baseline."""
     baseline = load_baseline(schedule.baseline, storage_options)
-    captured, empty = captured_window(store, schedule, execution, storage_options)
+    if schedule.options.get("engine") == "spark":
+        select = partial(features_of, baseline=baseline)
+        judged, captured, empty = captured_on_spark(
+            store, schedule, execution, storage_options, select
+        )
+    else:
+        captured, empty = captured_window(store, schedule, execution, storage_options)
+        judged = features_of(captured.table, baseline) if empty is None else None
     if empty is not None:
         return empty, []
-    table = features_of(captured.table, baseline)
-    outcome = run_check(table, baseline=baseline, storage_options=storage_options)
+    outcome = run_check(judged, baseline=baseline, storage_options=storage_options)
     artifacts = write_outcome(
         outcome,
         folder,

@@ -45,12 +45,39 @@ class Kind:
 def _data_quality(baseline: str, options: dict[str, Any], storage_options: dict | None) -> None:
     from watchkeeper.baseline import load_baseline
 
-    if options:
+    unknown = set(options) - DATA_QUALITY_OPTIONS
+    if unknown:
         raise UsageError(
-            f"option(s) {', '.join(map(repr, sorted(options)))} apply to model-quality "
-            "schedules; a data-quality schedule has none"
+            f"option(s) {', '.join(map(repr, sorted(unknown)))} do not apply to a "
+            f"data-quality schedule; it takes {', '.join(sorted(DATA_QUALITY_OPTIONS))}"
         )
+    _engine_options(options)
     load_baseline(baseline, storage_options)
+
+
+DATA_QUALITY_OPTIONS = {"engine", "spark_master", "spark_conf"}
+
+
+def _engine_options(options: dict[str, Any]) -> None:
+    """engine=local|spark; spark_master (a URL) and spark_conf (KEY: VALUE texts) with
+    engine=spark, whose library must be installed now rather than at the first run."""
+    from watchkeeper.engines import check_engine, spark_engine
+
+    engine = check_engine(str(options.get("engine", "local")))
+    if engine != "spark" and ({"spark_master", "spark_conf"} & set(options)):
+        raise UsageError("options spark_master and spark_conf need engine=spark")
+    if not isinstance(options.get("spark_master", ""), str):
+        raise UsageError("option spark_master must be a Spark master URL, e.g. local[4]")
+    confs = options.get("spark_conf", {})
+    if not isinstance(confs, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in confs.items()
+    ):
+        raise UsageError(
+            "option spark_conf must map Spark options to text values, "
+            'e.g. {"spark.executor.memory": "4g"}'
+        )
+    if engine == "spark":
+        spark_engine()
 
 
 def _model_quality(baseline: str, options: dict[str, Any], storage_options: dict | None) -> None:

@@ -6,9 +6,19 @@ endpoint and which minutes were empty.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
 from watchkeeper.capture import read_capture
-from watchkeeper.capture.reader import CaptureWindow
+from watchkeeper.capture.reader import CaptureWindow, window_files
 from watchkeeper.catalog import FAILED, Execution, MonitoringStore, Schedule
+
+if TYPE_CHECKING:
+    from watchkeeper.profile import DatasetProfile
+
+SPARK_MASTER = "local[*]"
 
 
 def captured_window(
@@ -29,11 +39,56 @@ def captured_window(
     )
     if captured.records:
         return captured, None
+    return captured, _no_records(store, schedule, execution, captured.corrupt_lines)
+
+
+def captured_on_spark(
+    store: MonitoringStore,
+    schedule: Schedule,
+    execution: Execution,
+    storage_options: dict | None,
+    select: Callable[[pa.Table], pa.Table],
+) -> tuple[DatasetProfile | None, Any, Execution | None]:
+    """The window's captured rows profiled on Spark (the schedule's ``engine=spark``,
+    ``spark_master`` and ``spark_conf`` options): (profile, the counts of records and
+    corrupt lines, and the execution finished as Failed when there is no record)."""
+    from watchkeeper.engines import spark_engine
+
+    spark = spark_engine()
+    options = schedule.options
+    session = spark.spark_session(
+        options.get("spark_master", SPARK_MASTER), options.get("spark_conf") or {}
+    )
+    start, end = execution.window_start, execution.window_end
+    fs, paths = window_files(
+        schedule.capture, schedule.endpoint, schedule.variant, start, end, storage_options
+    )
+    profile, counts = None, None
+    if paths:
+        files = [spark_uri(fs.unstrip_protocol(path)) for path in paths]
+        profile, counts = spark.profile_capture_files(session, files, start, end, select)
+    if counts is not None and counts.records:
+        return profile, counts, None
+    corrupt = counts.corrupt_lines if counts is not None else 0
+    return profile, counts, _no_records(store, schedule, execution, corrupt)
+
+
+def spark_uri(uri: str) -> str:
+    """Where Spark's Hadoop connectors find a file fsspec names: S3 is ``s3a://``.
+
+    >>> spark_uri("s3://bucket/capture/a.jsonl"), spark_uri("file:///tmp/a.jsonl")
+    ('s3a://bucket/capture/a.jsonl', 'file:///tmp/a.jsonl')
+    """
+    return "s3a://" + uri.removeprefix("s3://") if uri.startswith("s3://") else uri
+
+
+def _no_records(
+    store: MonitoringStore, schedule: Schedule, execution: Execution, corrupt_lines: int
+) -> Execution:
     reason = (
         f"no captured records for {schedule.endpoint} between "
         f"{execution.window_start:%Y-%m-%dT%H:%M}Z and {execution.window_end:%Y-%m-%dT%H:%M}Z"
     )
-    failed = store.finish_execution(
-        execution.id, status=FAILED, failure_reason=reason, corrupt_lines=captured.corrupt_lines
+    return store.finish_execution(
+        execution.id, status=FAILED, failure_reason=reason, corrupt_lines=corrupt_lines
     )
-    return captured, failed
