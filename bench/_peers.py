@@ -25,7 +25,7 @@ WORKER = BENCH_DIR / "_worker.py"
 WHYLOGS_VENV = BENCH_DIR / ".venv-whylogs"
 WHYLOGS_REQUIREMENTS = ("whylogs==1.6.4", "numpy<2", "pandas<3", "pyarrow<26")
 
-TOOLS = ("watchkeeper", "whylogs", "floor")
+TOOLS = ("watchkeeper", "cli", "whylogs", "floor")
 
 
 class PeerUnavailable(Exception):
@@ -98,7 +98,15 @@ def run_once(tool: str, path: Path, timeout: float) -> Run:
         return Run("unavailable", reason=str(error))
     # -P: do not put bench/ on sys.path, where profile.py would shadow the stdlib module.
     command = [str(python), "-P", str(WORKER), tool, str(path)]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        if tool == "cli":  # the command a user types, writing its profile file
+            written = str(Path(folder) / "profile.wkp")
+            command = [str(python), "-m", "watchkeeper", "profile", str(path), "-o", written]
+            command.append("--json")
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err, env=child_env())
         timer = threading.Timer(timeout, os.kill, (process.pid, signal.SIGKILL))
@@ -119,7 +127,7 @@ def run_once(tool: str, path: Path, timeout: float) -> Run:
         why = f"exit {process.returncode}" + (" (timed out)" if wall >= timeout else "")
         tail = " | ".join(stderr.strip().splitlines()[-2:])
         return Run("failed", wall, peak_mib, reason=f"{why}: {tail}")
-    said = json.loads(lines[-1])
+    said = _cli_said(stdout) if tool == "cli" else json.loads(lines[-1])
     return Run(
         status=said["status"],
         wall_seconds=wall,
@@ -129,3 +137,9 @@ def run_once(tool: str, path: Path, timeout: float) -> Run:
         versions=said.get("versions", {}),
         reason=said.get("reason", ""),
     )
+
+
+def _cli_said(stdout: str) -> dict:
+    """What ``watchkeeper profile --json`` printed, in the worker's terms."""
+    printed = json.loads(stdout)
+    return {"status": "ok", "rows": printed["rows"]}

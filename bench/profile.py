@@ -1,7 +1,9 @@
 """Profiling throughput and memory: watchkeeper against whylogs and a vectorised floor.
 
 Each run is a fresh process that goes from a file on disk to a finished profile; the
-harness records that process's wall time and peak RSS. See bench/README.md.
+harness records that process's wall time and peak RSS. See bench/README.md. The tool
+``cli`` is the command as a user types it, ``watchkeeper profile FILE -o profile.wkp``,
+writing its profile file; ``watchkeeper`` is ``watchkeeper.profile(FILE)`` in Python.
 
     .venv/bin/python bench/profile.py                 # everything (about 10 minutes)
     .venv/bin/python bench/profile.py --quick         # small inputs, a smoke run
@@ -265,6 +267,10 @@ def print_ratios(results: list[Result]) -> None:
                 parts.append(f"{label} n/a")
         if parts:
             print(f"  watchkeeper on {case.label}: {'; '.join(parts)}")
+        command, whylogs = by_key.get((case.key, "cli")), by_key.get((case.key, "whylogs"))
+        if command and command.best and whylogs and whylogs.best:
+            ratio = whylogs.best.wall_seconds / command.best.wall_seconds
+            print(f"  `watchkeeper profile -o` on {case.label}: vs whylogs {ratio:.2f}x")
 
 
 def print_versions(results: list[Result]) -> None:
