@@ -17,6 +17,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -110,6 +111,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--slow", action="store_true", help="also whylogs on the 10M-row file (minutes, GiBs)"
     )
     parser.add_argument("--json", type=Path, help="also write every run to this file")
+    parser.add_argument(
+        "--no-sizes", action="store_true", help="skip writing each input's profile file twice"
+    )
     args = parser.parse_args(argv)
     args.only = _choices(parser, "--only", args.only, TOOLS)
     args.cases = _choices(parser, "--cases", args.cases, tuple(case.key for case in CASES))
@@ -168,6 +172,48 @@ def measure(case: Case, dataset: _datagen.Dataset, tool: str, args) -> Result:
         if run.status != "ok":
             break
     return result
+
+
+def profile_file_sizes(path: Path, timeout: float) -> dict[str, int] | str:
+    """Bytes of the profile file `watchkeeper profile PATH -o FILE` writes, in the binary
+    form (the default) and as JSON (a name ending in .json), or why there are none."""
+    sizes = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for form, name in (("binary", "profile.wkp"), ("json", "profile.json")):
+            written = Path(folder) / name
+            command = [
+                sys.executable,
+                "-m",
+                "watchkeeper",
+                "profile",
+                str(path),
+                "-o",
+                str(written),
+            ]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return "timed out"
+            if done.returncode != 0 or not written.exists():
+                said = (done.stderr or done.stdout).strip().splitlines()
+                return said[-1] if said else f"exit {done.returncode}"
+            sizes[form] = written.stat().st_size
+    return sizes
+
+
+def print_sizes(sizes: dict[str, dict[str, int] | str]) -> None:
+    if not sizes:
+        return
+    print("\nprofile file written by `watchkeeper profile -o` (binary, and JSON for a .json name):")
+    for label, found in sizes.items():
+        if isinstance(found, str):
+            print(f"  {label:<22} n/a: {found}")
+            continue
+        binary, text = found["binary"], found["json"]
+        print(
+            f"  {label:<22} binary {binary / 1024:9.1f} KiB   JSON {text / 1024:9.1f} KiB   "
+            f"{text / binary:.2f}x smaller"
+        )
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -253,8 +299,21 @@ def main(argv: list[str]) -> int:
             if tool in args.only and (args.slow or tool not in case.slow_tools):
                 results.append(measure(case, datasets[case.key], tool, args))
     report(results)
+    sizes: dict[str, dict[str, int] | str] = {}
+    if not args.no_sizes and "watchkeeper" in args.only:
+        for case in chosen:
+            if case.timed and "watchkeeper" in case.tools:
+                sizes[case.label] = profile_file_sizes(
+                    datasets[case.key].path(case.fmt), args.timeout
+                )
+        print_sizes(sizes)
     if args.json:
-        payload = {"machine": host, "quick": args.quick, "results": [asdict(r) for r in results]}
+        payload = {
+            "machine": host,
+            "quick": args.quick,
+            "results": [asdict(r) for r in results],
+            "profile_file_bytes": sizes,
+        }
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
     return 0
 

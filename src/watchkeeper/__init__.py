@@ -12,32 +12,55 @@ The three verbs of the command line, in Python::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-# The verbs are bound now: the function `profile` must shadow the subpackage of the
-# same name, which importing `watchkeeper.api` has loaded first. The other names are
-# loaded on first use, so that profiling a file never pays for the statistics
-# libraries that only checks need.
-from watchkeeper.api import check, profile, suggest_baseline
+from watchkeeper.lazy import lazy_exports
 from watchkeeper.version import __version__
 
-_EXPORTS = {
-    "Baseline": "watchkeeper.baseline",
-    "load_baseline": "watchkeeper.baseline",
-    "CheckOutcome": "watchkeeper.checks.pipeline",
-    "Rules": "watchkeeper.checks.rules",
-    "read_rules": "watchkeeper.checks.rules",
-    "Violation": "watchkeeper.checks.violations",
-    "WatchkeeperError": "watchkeeper.errors",
-    "CsvOptions": "watchkeeper.io",
-    "read_batches": "watchkeeper.io",
-    "Logger": "watchkeeper.logger",
-    "log": "watchkeeper.logger",
-    "DatasetProfile": "watchkeeper.profile",
-    "read_profile": "watchkeeper.profile",
-    "write_profile": "watchkeeper.profile",
-}
+# Every name is imported on first use, so that `import watchkeeper` (and with it each
+# command of the CLI) pays only for what it calls: profiling a file never loads the
+# statistics libraries that only checks need, and `watchkeeper --help` loads no pyarrow.
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "check": "watchkeeper.api",
+        "profile": "watchkeeper.api",
+        "suggest_baseline": "watchkeeper.api",
+        "Baseline": "watchkeeper.baseline",
+        "load_baseline": "watchkeeper.baseline",
+        "CheckOutcome": "watchkeeper.checks.pipeline",
+        "Rules": "watchkeeper.checks.rules",
+        "read_rules": "watchkeeper.checks.rules",
+        "Violation": "watchkeeper.checks.violations",
+        "WatchkeeperError": "watchkeeper.errors",
+        "CsvOptions": "watchkeeper.io",
+        "read_batches": "watchkeeper.io",
+        "Logger": "watchkeeper.logger",
+        "log": "watchkeeper.logger",
+        "DatasetProfile": "watchkeeper.profile",
+        "read_profile": "watchkeeper.profile",
+        "write_profile": "watchkeeper.profile",
+    },
+)[0]
+
+
+class _Package(ModuleType):
+    """``watchkeeper.profile`` is the verb, not the subpackage of the same name.
+
+    Importing a subpackage binds it on its parent; that would replace the function the
+    first time anything imports ``watchkeeper.profile.…``. The subpackage stays reachable
+    as ``sys.modules["watchkeeper.profile"]`` and by ``from watchkeeper.profile import …``.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "profile" and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "Baseline",
@@ -61,6 +84,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from watchkeeper.api import check, profile, suggest_baseline
     from watchkeeper.baseline import Baseline, load_baseline
     from watchkeeper.checks.pipeline import CheckOutcome
     from watchkeeper.checks.rules import Rules, read_rules
@@ -69,15 +93,6 @@ if TYPE_CHECKING:
     from watchkeeper.io import CsvOptions, read_batches
     from watchkeeper.logger import Logger, log
     from watchkeeper.profile import DatasetProfile, read_profile, write_profile
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'watchkeeper' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
 
 
 def __dir__() -> list[str]:

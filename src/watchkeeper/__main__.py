@@ -1,5 +1,9 @@
 """``python -m watchkeeper``: the same as the ``watchkeeper`` command."""
 
-from watchkeeper.cli import main
+import gc
+
+gc.disable()  # for the imports of the command line too: `main` says why
+
+from watchkeeper.cli import main  # noqa: E402
 
 main()

@@ -107,6 +107,13 @@ def test_profile_command(tmp_path):
     from watchkeeper import read_profile
 
     assert read_profile(tmp_path / "p.json").rows == 1_000
+    # a name ending in .json gives JSON; any other name the binary form, read the same
+    assert json.loads((tmp_path / "p.json").read_text())["format"] == "watchkeeper-profile"
+    result = runner.invoke(app, ["profile", str(data), "-o", str(tmp_path / "p.wkp")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p.wkp").read_bytes().startswith(b"\x89WKP")
+    assert len((tmp_path / "p.wkp").read_bytes()) < len((tmp_path / "p.json").read_bytes()) / 2
+    assert read_profile(tmp_path / "p.wkp").rows == 1_000
 
 
 def test_golden_baseline_through_the_cli(tmp_path):

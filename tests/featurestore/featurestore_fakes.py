@@ -18,6 +18,8 @@ class MemoryOnlineStore:
             raise RuntimeError("online store unavailable")
         if commit is not None:
             self.commits.add((group, commit))
+        if hasattr(records, "to_pylist"):  # an Arrow table: its rows are the records
+            records = records.to_pylist()
         rows = dict(self.groups.get(group, {}))
         self.time_columns[group] = time_column
         for record in records:

@@ -32,6 +32,7 @@ from watchkeeper.datasets.segments import (
 )
 from watchkeeper.logger import Logger
 from watchkeeper.profile import DatasetProfile, profile_from_bytes
+from watchkeeper.profile.binary import MAGIC
 
 HOST = "127.0.0.1"
 UTC = dt.UTC
@@ -90,6 +91,7 @@ class ProfileServer:
                 return JSONResponse(
                     {"detail": f"invalid credentials {authorization!r}"}, status_code=401
                 )
+            assert body.startswith(MAGIC), "profiles are shipped in the binary form"
             profile = profile_from_bytes(body)
             with self._lock:
                 self.received.append(Received(dataset, dict(request.headers), profile))

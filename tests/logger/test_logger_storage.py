@@ -29,6 +29,7 @@ from watchkeeper.datasets.segments import (
 from watchkeeper.errors import UsageError
 from watchkeeper.logger import Logger
 from watchkeeper.profile import DatasetProfile, profile_from_bytes
+from watchkeeper.profile.binary import MAGIC
 
 UTC = dt.UTC
 FILE_NAME = re.compile(r"^(\d{8}T\d{9}Z)-([0-9a-f]{32})\.wkp$")
@@ -60,10 +61,13 @@ def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
 
 
 def written(folder: Path) -> dict[str, DatasetProfile]:
-    """Every profile file under ``folder``, by path relative to it."""
+    """Every profile file under ``folder``, by path relative to it (each in the binary
+    form)."""
+    files = sorted(folder.rglob("*.wkp"))
+    assert all(path.read_bytes().startswith(MAGIC) for path in files)
     return {
         path.relative_to(folder).as_posix(): profile_from_bytes(path.read_bytes())
-        for path in sorted(folder.rglob("*.wkp"))
+        for path in files
     }
 
 

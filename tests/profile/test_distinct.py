@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchkeeper.profile.distinct import DistinctSketch, hash_doubles
+from watchkeeper.profile.distinct import DistinctSketch, hash_doubles, sketches_of
 
 
 def _library(values, lg_k=12):
@@ -112,3 +112,26 @@ def test_short_ascii_strings_take_the_padded_path_and_match_the_library():
     ours = DistinctSketch()
     ours.update_strings(pa.array(words).slice(1))  # a sliced array: offsets do not start at 0
     assert ours.to_bytes() == _library(words[1:]).compact().serialize()
+
+
+def test_sketches_of_many_columns_equal_one_column_at_a_time():
+    rng = np.random.default_rng(12)
+    words = ["", "a", "é", "東京", "x" * 9, "y" * 16, "z" * 17, "w" * 65, "v" * 300]
+    numbers = [
+        rng.normal(size=6000).round(1),  # beyond the sketch's 4,096 hashes
+        np.empty(0),
+        np.array([0.0, -0.0, 1.5, 1.5, np.inf]),
+        rng.integers(0, 50, 700).astype(np.float64),
+    ]
+    texts = [
+        pa.array([f"k{i}" for i in range(300)]),
+        pa.array(words),
+        pa.array([], pa.string()),
+        pa.array([f"{w}{i}" for i in range(40) for w in words]),
+    ]
+    for got, values, strings in zip(sketches_of(numbers, texts), numbers, texts, strict=True):
+        one = DistinctSketch()
+        one.update_doubles(values)
+        one.update_strings(strings)
+        assert np.array_equal(got.hashes, one.hashes) and got.theta == one.theta
+    assert sketches_of([], []) == []

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.errors import FormatError
-from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
+from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_json
 from watchkeeper.profile.serialize import MAX_COLUMNS, profile_from_dict
 
 ROWS = 5000
@@ -34,7 +34,7 @@ def document() -> dict:
             }
         )
     )
-    return json.loads(profile_to_bytes(profile))
+    return json.loads(profile_to_json(profile))
 
 
 def changed(document: dict, path: str, value) -> bytes:
@@ -75,7 +75,7 @@ def test_a_profile_reads_back_whole(document):
     assert profile.columns["user"].categories.sketch is not None
     assert profile.columns["city"].categories.total == ROWS
     # what was read writes the same bytes again
-    assert json.loads(profile_to_bytes(profile)) == document
+    assert json.loads(profile_to_json(profile)) == document
 
 
 def test_an_absurd_kll_c_is_refused_naming_the_field(document):

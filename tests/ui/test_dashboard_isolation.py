@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from live import LiveServer
 from watchkeeper.catalog import Catalog
-from watchkeeper.profile import DatasetProfile, profile_to_bytes
+from watchkeeper.profile import DatasetProfile, profile_to_bytes, profile_to_json
 from watchkeeper.ui import create_ui_app
 
 PROFILE = {"Content-Type": "application/octet-stream"}
@@ -85,7 +85,7 @@ def test_bad_profiles_in_the_catalog_fail_only_their_own_dataset(dashboard, webh
         assert upload(client, name, shifted).status_code == 201
 
     # the same absurd profile through the API is refused, naming the field
-    tampered = absurd(profile_to_bytes(profile_of(orders(rng, 300))))
+    tampered = absurd(profile_to_json(profile_of(orders(rng, 300))))
     refused = upload(client, BAD_PARTS, tampered)
     assert refused.status_code == 422
     assert refused.json()["detail"] == (

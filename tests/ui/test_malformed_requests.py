@@ -20,16 +20,20 @@ from watchkeeper.cli.ui import dashboard_app
 from watchkeeper.errors import UsageError
 from watchkeeper.model import LoadedModel
 from watchkeeper.monitor import create_schedule
-from watchkeeper.profile import DatasetProfile, profile_to_bytes
+from watchkeeper.profile import DatasetProfile, profile_to_bytes, profile_to_json
 from watchkeeper.serve import create_app
 
 PROFILE = {"Content-Type": "application/octet-stream"}
 
 
-def profile_bytes(rows: int = 50) -> bytes:
+def profile_of(rows: int = 50) -> DatasetProfile:
     profile = DatasetProfile()
     profile.track(pa.table({"price": np.linspace(1.0, 2.0, rows), "country": ["DE"] * rows}))
-    return profile_to_bytes(profile)
+    return profile
+
+
+def profile_bytes(rows: int = 50) -> bytes:
+    return profile_to_bytes(profile_of(rows))
 
 
 @pytest.fixture
@@ -124,7 +128,7 @@ def test_names_must_match_their_pattern_whole(client, tmp_path):
 
 
 def test_received_profiles_outside_the_bounds_a_dataset_keeps_are_refused(client):
-    document = json.loads(profile_bytes())
+    document = json.loads(profile_to_json(profile_of()))
     for column in document["columns"]:
         column["kll"]["k"] = 100  # a valid sketch that cannot merge with the others
     other = client.post("/api/v1/datasets/shop/profiles", content=json.dumps(document).encode(),

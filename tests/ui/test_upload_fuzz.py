@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from fuzzing import fuzz_settings
 from live import LiveServer
 from watchkeeper.catalog import Catalog
-from watchkeeper.profile import DatasetProfile, profile_to_bytes
+from watchkeeper.profile import DatasetProfile, profile_to_json
 from watchkeeper.ui import create_ui_app
 
 DATASET = "fuzz"
@@ -63,7 +63,7 @@ def seed_documents() -> list[dict[str, Any]]:
     )
     small = DatasetProfile()
     small.track(pa.table({"age": [1.0, 2.0, float("inf")], "city": ["a", None, "b"]}))
-    return [json.loads(profile_to_bytes(p)) for p in (large, small, DatasetProfile())]
+    return [json.loads(profile_to_json(p)) for p in (large, small, DatasetProfile())]
 
 
 SEEDS = seed_documents()

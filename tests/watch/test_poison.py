@@ -177,7 +177,7 @@ def test_in_process_every_exception_is_one_files_failure(tmp_path, webhook_serve
 
 
 def test_the_commands_defaults_are_the_librarys():
-    from watchkeeper.catalog.leases import DEFAULT_LEASE
+    from watchkeeper.catalog.times import DEFAULT_LEASE
     from watchkeeper.cli import watch as command
     from watchkeeper.watch.isolation import DEFAULT_TIME_LIMIT
 

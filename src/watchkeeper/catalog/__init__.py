@@ -14,25 +14,57 @@ and that another process takes over once it expires (:mod:`watchkeeper.catalog.l
 
 from __future__ import annotations
 
-from watchkeeper.catalog.datasets import Batch, Dataset, DatasetStore
-from watchkeeper.catalog.monitoring import (
-    COMPLETED,
-    COMPLETED_WITH_VIOLATIONS,
-    FAILED,
-    IN_PROGRESS,
-    Execution,
-    MetricPoint,
-    MonitoringStore,
-    Schedule,
+from typing import TYPE_CHECKING
+
+from watchkeeper.lazy import lazy_exports
+
+# Imported on first use: a command that only names a default (the lease, the workspace's
+# file names) does not pay for SQLAlchemy.
+_MONITORING = "watchkeeper.catalog.monitoring"
+_STORE = "watchkeeper.catalog.store"
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "Batch": "watchkeeper.catalog.datasets",
+        "Dataset": "watchkeeper.catalog.datasets",
+        "DatasetStore": "watchkeeper.catalog.datasets",
+        "COMPLETED": _MONITORING,
+        "COMPLETED_WITH_VIOLATIONS": _MONITORING,
+        "FAILED": _MONITORING,
+        "IN_PROGRESS": _MONITORING,
+        "Execution": _MONITORING,
+        "MetricPoint": _MONITORING,
+        "MonitoringStore": _MONITORING,
+        "Schedule": _MONITORING,
+        "MAX_ID": _STORE,
+        "Catalog": _STORE,
+        "Message": _STORE,
+        "ProcessedObject": _STORE,
+        "default_database_url": _STORE,
+        "workspace": _STORE,
+    },
 )
-from watchkeeper.catalog.store import (
-    MAX_ID,
-    Catalog,
-    Message,
-    ProcessedObject,
-    default_database_url,
-    workspace,
-)
+
+if TYPE_CHECKING:
+    from watchkeeper.catalog.datasets import Batch, Dataset, DatasetStore
+    from watchkeeper.catalog.monitoring import (
+        COMPLETED,
+        COMPLETED_WITH_VIOLATIONS,
+        FAILED,
+        IN_PROGRESS,
+        Execution,
+        MetricPoint,
+        MonitoringStore,
+        Schedule,
+    )
+    from watchkeeper.catalog.store import (
+        MAX_ID,
+        Catalog,
+        Message,
+        ProcessedObject,
+        default_database_url,
+        workspace,
+    )
 
 __all__ = [
     "COMPLETED",

@@ -30,8 +30,6 @@ from watchkeeper.io.messages import first_line
 
 log = logging.getLogger("watchkeeper.catalog")
 
-DEFAULT_LEASE = 60.0  # seconds; far longer than a renewal takes, even on a busy machine
-
 
 def owner_column() -> Mapped[str | None]:
     """The ``owner`` column of a table whose rows are claimed (with :func:`lease_column`

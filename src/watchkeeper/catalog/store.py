@@ -32,8 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from watchkeeper.catalog.leases import DEFAULT_LEASE, LeaseKeeper, lease_column, owner_column
-from watchkeeper.catalog.times import utcnow
+from watchkeeper.catalog.leases import LeaseKeeper, lease_column, owner_column
+from watchkeeper.catalog.times import DEFAULT_LEASE, utcnow
 from watchkeeper.errors import UsageError
 
 PENDING, SENT = "pending", "sent"

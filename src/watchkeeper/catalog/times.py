@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+# How long a process's claim on shared work outlives it (seconds): far longer than a
+# renewal takes, even on a busy machine (see watchkeeper.catalog.leases).
+DEFAULT_LEASE = 60.0
+
 
 def utcnow() -> dt.datetime:
     """Now, in UTC, as every time the catalog stores."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import typer
 from typer.core import TyperGroup
 
@@ -33,7 +35,12 @@ class _Commands(TyperGroup):
 
 def _untype_flags(command, context) -> None:
     # --help is made (and kept) on first use, so it is made here to be relabelled too
-    for param in [*command.params, command.get_help_option(context)]:
+    help_option = command.get_help_option(context)
+    if help_option is not None:
+        # Unset, a group's --help is None, which typer coerces with pydantic: showing a
+        # subcommand's help would import it for the group's flag nobody gave.
+        help_option.default = False
+    for param in [*command.params, help_option]:
         if getattr(param, "is_flag", False):
             param.metavar = ""
     for sub in getattr(command, "commands", {}).values():
@@ -84,4 +91,9 @@ def _root(
 
 
 def main() -> None:
+    # A command's imports make several hundred thousand objects that live as long as the
+    # process: collections on the way find no garbage but walk them all, again and again
+    # (a tenth of a short run's CPU). The collector is off until the command starts its
+    # work, where `handled` turns it back on.
+    gc.disable()
     app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -13,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -160,6 +160,9 @@ def _unescape(delimiter: str) -> str:
 @contextmanager
 def handled() -> Iterator[None]:
     """Turn every failure into one line on stderr and exit status 2, never a traceback."""
+    if not gc.isenabled():  # turned off by `main` for the imports, which are done now
+        gc.freeze()  # what the imports made is never garbage: no collection walks it again
+        gc.enable()
     try:
         yield
     except WatchkeeperError as exc:
@@ -192,6 +195,8 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         if "bar" not in display:
             if time.monotonic() - started < PROGRESS_DELAY:
                 return
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
             bar = Progress(
                 "reading",
                 BarColumn(),

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.api import suggest_baseline
 from watchkeeper.artifacts import CONSTRAINTS, REPORT_FILES, STATISTICS
 from watchkeeper.cli._common import (
     SPARK_MASTER,
@@ -26,8 +25,6 @@ from watchkeeper.cli._common import (
     print_json,
     progress_bar,
 )
-from watchkeeper.io.storage import join
-from watchkeeper.report import feature_table as table_rows
 
 
 def command(
@@ -46,6 +43,10 @@ def command(
 ) -> None:
     """Build a baseline from DATA: statistics.json, constraints.json and the report
     (report.html, report.csv, report.json)."""
+    from watchkeeper.api import suggest_baseline
+    from watchkeeper.io.storage import join
+    from watchkeeper.report.table import feature_table as table_rows
+
     with handled():
         options = csv_options(header, delimiter, encoding)
         with (

@@ -18,14 +18,7 @@ from watchkeeper.cli._common import (
     handled,
 )
 from watchkeeper.errors import UsageError
-from watchkeeper.fairness import (
-    posttraining_bias,
-    pretraining_bias,
-    read_analysis,
-    write_analysis,
-)
 from watchkeeper.io import CsvOptions
-from watchkeeper.report.bias_page import write_bias_report
 
 bias_app = typer.Typer(
     help="Bias metrics of a dataset (pre-training) or of a model's answers (post-training), "
@@ -132,6 +125,9 @@ def _common(
 
 def _written(output, data, what: str, **section: dict[str, Any]) -> None:
     """Write analysis.json and its report, then show the metrics."""
+    from watchkeeper.fairness import read_analysis, write_analysis
+    from watchkeeper.report.bias_page import write_bias_report
+
     path = write_analysis(output, **section)
     report = write_bias_report(output, read_analysis(path), subtitle=str(data))
     [shown] = section.values()
@@ -171,6 +167,8 @@ def pretraining(
     column_names: ColumnNamesOption = None,
 ) -> None:
     """Pre-training bias of DATA's labels (CDDL, CI, DPL, JS, KL, KS, LP, TVD)."""
+    from watchkeeper.fairness import pretraining_bias
+
     with handled():
         section = pretraining_bias(
             data,
@@ -215,6 +213,8 @@ def posttraining(
     column_names: ColumnNamesOption = None,
 ) -> None:
     """Post-training bias of a model's answers on DATA (AD, CDDPL, DAR, ..., TE)."""
+    from watchkeeper.fairness import posttraining_bias
+
     with handled():
         loaded = None
         if model is not None:

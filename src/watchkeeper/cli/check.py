@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from watchkeeper.api import check
 from watchkeeper.cli._common import (
     EXIT_OK,
     EXIT_VIOLATIONS,
@@ -69,6 +68,8 @@ def command(
 ) -> None:
     """Check DATA against a baseline and/or rules. Exit status: 0 no violations,
     1 violations found, 2 bad input or arguments."""
+    from watchkeeper.api import check
+
     with handled():
         if baseline is None and rules is None:
             raise UsageError("give --baseline, --rules, or both")

@@ -19,9 +19,6 @@ from watchkeeper.cli._common import (
     print_json,
 )
 from watchkeeper.errors import UsageError
-from watchkeeper.explain import explain, write_explanations
-from watchkeeper.explain.output import analysis_document
-from watchkeeper.report.explanations_page import write_explanations_report
 
 
 class AggMethod(StrEnum):
@@ -82,6 +79,10 @@ def command(
     json: JsonOption = False,
 ) -> None:
     """Explain a model's output on DATA with Kernel SHAP, as SageMaker Clarify does."""
+    from watchkeeper.explain import explain, write_explanations
+    from watchkeeper.explain.output import analysis_document
+    from watchkeeper.report.explanations_page import write_explanations_report
+
     with handled():
         if baseline is not None and num_clusters is not None:
             raise UsageError(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 from rich.table import Table
 
@@ -47,6 +46,8 @@ def create(
 ) -> None:
     """Create a feature group, its definitions inferred from a file's column types."""
     with handled():
+        import pyarrow as pa
+
         from watchkeeper.io import read_batches
 
         fg = _store(uri, online).feature_group(name)
@@ -71,6 +72,8 @@ def ingest(
     store alike, even if the command is killed.
     """
     with handled():
+        import pyarrow as pa
+
         from watchkeeper.io import read_batches
 
         store = _store(uri, online)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from watchkeeper.catalog.leases import DEFAULT_LEASE
+from watchkeeper.catalog.times import DEFAULT_LEASE
 from watchkeeper.cli._common import (
     EXIT_OK,
     EXIT_VIOLATIONS,

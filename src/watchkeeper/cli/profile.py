@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.api import profile as build
 from watchkeeper.cli._common import (
     SPARK_MASTER,
     DelimiterOption,
@@ -26,13 +25,18 @@ from watchkeeper.cli._common import (
     print_json,
     progress_bar,
 )
-from watchkeeper.profile import write_profile
-from watchkeeper.report import feature_table as table_rows
 
 
 def command(
     data: Annotated[str, typer.Argument(help="File, folder, glob or URI (s3://...) to profile.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the profile.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write the profile: compact binary, or JSON if the name ends in .json.",
+        ),
+    ],
     format: FormatOption = None,
     header: HeaderOption = None,
     delimiter: DelimiterOption = ",",
@@ -42,7 +46,14 @@ def command(
     spark_master: SparkMasterOption = SPARK_MASTER,
     spark_conf: SparkConfOption = None,
 ) -> None:
-    """Profile DATA and write the profile (a mergeable summary) to a file."""
+    """Profile DATA and write the profile (a mergeable summary) to a file.
+
+    The file is compact binary (say profile.wkp), or JSON when its name ends in .json.
+    """
+    from watchkeeper.api import profile as build
+    from watchkeeper.profile import write_profile
+    from watchkeeper.report.table import feature_table as table_rows
+
     with handled():
         options = csv_options(header, delimiter, encoding)
         with (

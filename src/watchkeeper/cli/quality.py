@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.catalog.store import workspace
 from watchkeeper.cli._common import (
     DelimiterOption,
     EncodingOption,
@@ -19,7 +18,6 @@ from watchkeeper.cli._common import (
     print_json,
 )
 from watchkeeper.errors import UsageError
-from watchkeeper.quality import PROBLEM_TYPES, suggest_quality_baseline, upload_ground_truth
 
 quality_app = typer.Typer(help="Model quality against ground truth.", no_args_is_help=True)
 groundtruth_app = typer.Typer(help="Ground-truth labels of captured traffic.", no_args_is_help=True)
@@ -72,6 +70,8 @@ def baseline(
     json: JsonOption = False,
 ) -> None:
     """Model-quality baseline of DATA: statistics.json and constraints.json."""
+    from watchkeeper.quality import PROBLEM_TYPES, suggest_quality_baseline
+
     with handled():
         if problem_type not in PROBLEM_TYPES:
             raise UsageError(
@@ -119,6 +119,9 @@ def upload(
     json: JsonOption = False,
 ) -> None:
     """Store the labels of FILE as SageMaker's ground-truth JSONL for ENDPOINT."""
+    from watchkeeper.catalog import workspace
+    from watchkeeper.quality import upload_ground_truth
+
     with handled():
         store = root or str(workspace() / "ground-truth")
         done = upload_ground_truth(file, endpoint, store, skip_bad_lines=skip_bad_lines)

@@ -8,16 +8,16 @@ from typing import Annotated
 
 import typer
 
+from watchkeeper.catalog.times import DEFAULT_LEASE
 from watchkeeper.cli._common import EXIT_OK, EXIT_VIOLATIONS, console, handled, say
 from watchkeeper.errors import UsageError
 
 # The name of the watcher's logger of each file's outcome (watchkeeper.watch.process.OUTCOMES):
 # this command prints a line per file itself.
 OUTCOMES_LOGGER = "watchkeeper.watch.outcomes"
-# The library's defaults (watchkeeper.watch.isolation.DEFAULT_TIME_LIMIT and
-# watchkeeper.catalog.leases.DEFAULT_LEASE), written out: importing the watch package
-# here would slow every command's start by most of a second.
-DEFAULT_TIME_LIMIT, DEFAULT_LEASE = 600.0, 60.0
+# The library's default (watchkeeper.watch.isolation.DEFAULT_TIME_LIMIT), written out:
+# importing the watch package here would slow every command's start by most of a second.
+DEFAULT_TIME_LIMIT = 600.0
 
 
 def command(

@@ -223,7 +223,10 @@ async def _body(request: Request, limit: int) -> bytes:
 def _reference(body: bytes):
     from watchkeeper.baseline.statistics import profile_from_statistics
     from watchkeeper.profile import profile_from_bytes
+    from watchkeeper.profile.binary import is_binary_profile
 
+    if is_binary_profile(body):
+        return profile_from_bytes(body, "request body")
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):

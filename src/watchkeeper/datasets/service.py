@@ -64,6 +64,7 @@ from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.notify.alert import Alert
 from watchkeeper.notify.messages import violation_line
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
+from watchkeeper.profile.binary import is_binary_profile
 
 log = logging.getLogger("watchkeeper.datasets")
 
@@ -172,7 +173,9 @@ class DatasetService(DatasetReads):
         check_dataset_id(name)
         profile = data if isinstance(data, DatasetProfile) else profile_from_bytes(data, source)
         check_mergeable(profile, source)
-        blob = profile_to_bytes(profile) if isinstance(data, DatasetProfile) else bytes(data)
+        # stored in the compact binary form, whichever form was received
+        received = not isinstance(data, DatasetProfile) and is_binary_profile(data)
+        blob = bytes(data) if received else profile_to_bytes(profile)
         moment = _moment(timestamp or profile.metadata.get(META_TIMESTAMP), source, self._clock)
         key = segment if segment is not None else profile.metadata.get(META_SEGMENT, WHOLE)
         try:

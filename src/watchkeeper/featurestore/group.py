@@ -49,6 +49,7 @@ log = logging.getLogger("watchkeeper.featurestore")
 EXTRA_COLUMNS = ("write_time", "api_invocation_time", "is_deleted")
 # the ingested event times as they were written, carried beside the rows to the online store
 _TIME_TEXT = "__event_time_text"
+_ROW = "__row"
 
 
 def _now() -> pd.Timestamp:
@@ -394,41 +395,41 @@ class FeatureGroup:
             call.publish()
         return bool(removed)
 
-    def _online_records(self, table: pa.Table, time_texts: pa.Array) -> list[dict[str, Any]]:
-        """The latest record of each id, its event time in the form it was written in
-        when that was text naming the same instant, else as :func:`format_event_times`."""
+    def _online_records(self, table: pa.Table, time_texts: pa.Array) -> pa.Table:
+        """The latest record of each id (of equal event times, the later row, as the online
+        store would keep), its event time in the form it was written in when that was
+        text naming the same instant, else as :func:`format_event_times`."""
         id_name = self.record_identifier_name
         time_name = self.event_time_feature_name
         table = table.append_column(_TIME_TEXT, time_texts)
+        table = table.append_column(_ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
         # only the latest event of each id can matter online
         order = pc.sort_indices(
-            table, sort_keys=[(id_name, "ascending"), (time_name, "descending")]
+            table,
+            sort_keys=[(id_name, "ascending"), (time_name, "descending"), (_ROW, "descending")],
         )
-        ordered = table.take(order)
-        ids = ordered.column(id_name).to_numpy(zero_copy_only=False)
+        ids = table.column(id_name).take(order).to_numpy(zero_copy_only=False)
         first = np.ones(len(ids), dtype=bool)
         first[1:] = ids[1:] != ids[:-1]
-        latest = ordered.filter(pa.array(first))
+        # only the winning rows are gathered, each column once
+        latest = table.take(order.filter(pa.array(first)))
         times = latest.column(time_name)
-        written = latest.column(_TIME_TEXT)
-        latest = latest.drop_columns([_TIME_TEXT])
+        written = latest.column(_TIME_TEXT).combine_chunks()
         rendered = format_event_times(times)
         # text already in the rendered form needs no second reading; the rest is read
-        # as the online store reads it, row by row
+        # as the online store reads it
         other = pc.invert(pc.fill_null(pc.equal(written, rendered), False)).to_numpy(
             zero_copy_only=False
         ) & written.is_valid().to_numpy(zero_copy_only=False)
-        texts = rendered.to_pylist()
         if other.any():
             micros = times.cast(pa.int64()).to_numpy(zero_copy_only=False)
+            keep = np.zeros(len(other), dtype=bool)
             for row in np.flatnonzero(other).tolist():
-                text = written[row].as_py()
-                if _same_instant(text, int(micros[row])):
-                    texts[row] = text
-        records = latest.to_pylist()
-        for record, text in zip(records, texts, strict=True):
-            record[time_name] = text
-        return records
+                keep[row] = _same_instant(written[row].as_py(), int(micros[row]))
+            rendered = pc.if_else(pa.array(keep), written, rendered)
+        position = latest.schema.get_field_index(time_name)
+        latest = latest.set_column(position, time_name, rendered)
+        return latest.drop_columns([_TIME_TEXT, _ROW])
 
     def _stage(
         self, call: Call, table: pa.Table, invoked: pd.Timestamp, deleted: bool

@@ -14,8 +14,23 @@ rather than the input size.
 
 from __future__ import annotations
 
-from watchkeeper.io.files import list_files
-from watchkeeper.io.options import CsvOptions
-from watchkeeper.io.reader import read_batches
+from typing import TYPE_CHECKING
+
+from watchkeeper.lazy import lazy_exports
+
+# Imported on first use: the options of the command line need CsvOptions, not pyarrow.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "CsvOptions": "watchkeeper.io.options",
+        "list_files": "watchkeeper.io.files",
+        "read_batches": "watchkeeper.io.reader",
+    },
+)
+
+if TYPE_CHECKING:
+    from watchkeeper.io.files import list_files
+    from watchkeeper.io.options import CsvOptions
+    from watchkeeper.io.reader import read_batches
 
 __all__ = ["CsvOptions", "list_files", "read_batches"]

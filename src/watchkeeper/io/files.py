@@ -1,22 +1,22 @@
 """Where data lives: resolving paths, folders, globs and URIs to files, and opening them.
 
 Everything goes through fsspec so a local path, ``file://`` and ``s3://`` behave the
-same. Byte counts for progress come from the file objects themselves, so they measure
-what was actually read (compressed bytes for compressed files).
+same; a plain local file is found with one ``stat`` and opened natively, so reading it
+does not import fsspec at all. Byte counts for progress come from the file objects
+themselves, so they measure what was actually read (compressed bytes for compressed
+files).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
-
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
 
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.io.messages import first_line
@@ -48,7 +48,7 @@ class DataFile:
     """One file to read: where it is, how big, and how to parse it."""
 
     path: str  # as shown to users: a local path or a full URI
-    fs: Any
+    fs: Any  # the fsspec filesystem; None for a plain local file, opened natively
     fs_path: str
     size: int
     format: str
@@ -115,6 +115,9 @@ def locate(
     label = os.fspath(source) if isinstance(source, str | os.PathLike) else source
     if not isinstance(label, str):
         raise UsageError(f"a path must be text (str or Path), not {type(label).__name__}")
+    single = _plain_local_file(label)
+    if single is not None:
+        return None, [single]
     fs, path = _filesystem(label, storage_options)
     try:
         if _is_glob(path) and not fs.exists(path):
@@ -130,13 +133,32 @@ def locate(
     return fs, sorted(entries.items())
 
 
+def _plain_local_file(label: str) -> tuple[str, int] | None:
+    """(path, size) of a local path naming one existing file, named as fsspec names it
+    (absolute, not resolved); None for anything else, which fsspec then resolves (and
+    reports on, when it is missing or unreadable)."""
+    if "://" in label or _is_glob(label) or os.sep != "/":
+        return None
+    path = os.path.expanduser(label)
+    if not path.startswith("/"):
+        path = f"{os.getcwd()}/{path.removeprefix('./') if path != '.' else ''}"
+    path = path.rstrip("/") or "/"
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return None if stat.S_ISDIR(info.st_mode) else (path, info.st_size)
+
+
 def _filesystem(label: str, storage_options: dict | None) -> tuple[Any, str]:
+    import fsspec  # only for URIs, folders and patterns: a plain local file needs none
+
     target = label if "://" in label else os.path.expanduser(label)
     try:
         fs, path = fsspec.core.url_to_fs(target, **(storage_options or {}))
     except (ImportError, ValueError, TypeError) as exc:
         raise InputError(f"{label}: cannot open this location: {first_line(exc)}") from exc
-    if not isinstance(fs, LocalFileSystem):
+    if not is_local_filesystem(fs):
         # A watcher lists the same prefix again and again: never answer from a stale cache.
         fs.invalidate_cache()
     return fs, path
@@ -200,8 +222,17 @@ def _is_glob(path: str) -> bool:
     return any(char in path for char in "*?[")
 
 
+def is_local_filesystem(fs: Any) -> bool:
+    """Whether files of ``fs`` (a :attr:`DataFile.fs`) are on this machine's disk."""
+    if fs is None:
+        return True
+    from fsspec.implementations.local import LocalFileSystem  # loaded with fs itself
+
+    return isinstance(fs, LocalFileSystem)
+
+
 def _display(fs: Any, path: str) -> str:
-    return path if isinstance(fs, LocalFileSystem) else fs.unstrip_protocol(path)
+    return path if is_local_filesystem(fs) else fs.unstrip_protocol(path)
 
 
 def _describe(fs: Any, path: str, size: int, format: str | None) -> DataFile:
@@ -324,7 +355,7 @@ def open_binary(file: DataFile, counter: ByteCounter) -> Iterator[Any]:
     without taking the GIL (with a Python file object every read would, and reading
     could not overlap with profiling); other stores go through fsspec.
     """
-    if isinstance(file.fs, LocalFileSystem):
+    if is_local_filesystem(file.fs):
         with _open_native(file) as native:
             counter.restart(native.tell)
             yield native

@@ -9,12 +9,9 @@ import pyarrow as pa
 
 from watchkeeper.errors import UsageError
 from watchkeeper.io.batches import bounded
-from watchkeeper.io.csvfile import read_csv
 from watchkeeper.io.files import ByteCounter, DataFile, normalise_format, resolve
 from watchkeeper.io.frames import MemorySource, memory_source
-from watchkeeper.io.jsonl import read_jsonl
 from watchkeeper.io.options import CsvOptions
-from watchkeeper.io.parquet import read_parquet
 
 Progress = Callable[[int, int], None]
 
@@ -103,10 +100,18 @@ def _read_files(
 def _read_file(
     file: DataFile, options: CsvOptions, batch_rows: int, counter: ByteCounter
 ) -> Iterator[pa.RecordBatch]:
+    # Each format's reader is imported when a file needs it: pyarrow's Parquet module
+    # (with the filesystems and TLS it loads) would add 15-50 ms to every CSV-only run.
     if file.format == "parquet":
+        from watchkeeper.io.parquet import read_parquet
+
         return read_parquet(file, counter, batch_rows)
     if file.format == "jsonl":
+        from watchkeeper.io.jsonl import read_jsonl
+
         return read_jsonl(file, counter)
+    from watchkeeper.io.csvfile import read_csv
+
     return read_csv(file, options, counter)
 
 

@@ -21,8 +21,6 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-import fsspec
-
 from watchkeeper.errors import FormatError, InputError
 from watchkeeper.io.files import opening_error
 
@@ -51,6 +49,8 @@ def read_bytes(uri: str | os.PathLike[str], storage_options: dict | None = None)
     try:
         if is_local(text):
             return _local_path(text).read_bytes()
+        import fsspec  # local files need none
+
         with fsspec.open(text, "rb", **(storage_options or {})) as handle:
             return handle.read()
     except OSError as exc:
@@ -76,6 +76,8 @@ def write_bytes(
         if is_local(text):
             _write_local(_local_path(text), data)
         else:
+            import fsspec  # local files need none
+
             fs, path = fsspec.core.url_to_fs(text, **(storage_options or {}))
             fs.pipe_file(path, data)
     except PermissionError as exc:
@@ -176,5 +178,7 @@ def exists(uri: str | os.PathLike[str], storage_options: dict | None = None) -> 
     text = os.fspath(uri)
     if is_local(text):
         return _local_path(text).exists()
+    import fsspec  # local files need none
+
     fs, path = fsspec.core.url_to_fs(text, **(storage_options or {}))
     return fs.exists(path)

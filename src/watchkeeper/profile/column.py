@@ -75,6 +75,26 @@ class ColumnProfile:
         self.categories = CategoryCounts()
         self.stated_distinct: float | None = None
 
+    @classmethod
+    def assembled(
+        cls,
+        counts: tuple[int, int, int],
+        type_counts: dict[str, int],
+        arrow_types: list[str],
+        moments: Moments,
+        kll: KLLSketch,
+        distinct: DistinctSketch,
+        categories: CategoryCounts,
+    ) -> ColumnProfile:
+        """A column from its parts, as a reader of profile files has them; ``counts`` are
+        ``(count, null_count, integral_valued)``. Builds no empty parts to replace."""
+        column = cls.__new__(cls)
+        column.count, column.null_count, column.integral_valued = counts
+        column.type_counts, column.arrow_types = type_counts, arrow_types
+        column.moments, column.kll, column.distinct = moments, kll, distinct
+        column.categories, column.stated_distinct = categories, None
+        return column
+
     # -- building -------------------------------------------------------------------
 
     def update(self, batch: ClassifiedBatch) -> None:

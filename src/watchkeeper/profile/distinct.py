@@ -42,7 +42,8 @@ _C2 = np.uint64(0x4CF5AD432745937F)
 _F1 = np.uint64(0xFF51AFD7ED558CCD)
 _F2 = np.uint64(0xC4CEB9FE1A85EC53)
 _FLAGS_READ_ONLY, _FLAGS_EMPTY, _FLAGS_COMPACT, _FLAGS_ORDERED = 1 << 1, 1 << 2, 1 << 3, 1 << 4
-_SEED_HASH = datasketches.update_theta_sketch().compact().serialize()[6:8]
+# bytes 6-7 of every sketch serialised with the seed the hashes use
+SEED_HASH = datasketches.update_theta_sketch().compact().serialize()[6:8]
 
 
 def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
@@ -79,6 +80,51 @@ def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
             _mix(words[:, 2 * blocks], _C1, 31, _C2, k)
             h1 ^= k
         size = np.uint64(length)
+        h1 ^= size
+        h2 ^= size
+        h1 += h2
+        h2 += h1
+        _fmix_into(h1, k)
+        _fmix_into(h2, k)
+        h1 += h2
+    h1 >>= np.uint64(1)
+    return h1
+
+
+def _murmur3_varied(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`_murmur3` of keys of different ``lengths`` (at least 1 byte each) at once:
+    a key stops taking blocks at its own length, and its tail words past its end are
+    zero, which the tail's mixing leaves as it was (``rotl(0 * c1) * c2`` is 0)."""
+    count = len(words)
+    words = np.concatenate((words, np.zeros((count, 2), dtype=np.uint64)), axis=1)
+    blocks = lengths // 16
+    rows = np.arange(count)
+    h1 = np.full(count, np.uint64(_SEED))
+    h2 = np.full(count, np.uint64(_SEED))
+    k = np.empty(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for block in range(int(blocks.max(initial=0))):
+            n1, n2 = h1.copy(), h2.copy()
+            _mix(words[:, 2 * block], _C1, 31, _C2, k)
+            n1 ^= k
+            _rotl_into(n1, 27)
+            n1 += n2
+            n1 *= np.uint64(5)
+            n1 += np.uint64(0x52DCE729)
+            _mix(words[:, 2 * block + 1], _C2, 33, _C1, k)
+            n2 ^= k
+            _rotl_into(n2, 31)
+            n2 += n1
+            n2 *= np.uint64(5)
+            n2 += np.uint64(0x38495AB5)
+            taking = blocks > block
+            np.copyto(h1, n1, where=taking)
+            np.copyto(h2, n2, where=taking)
+        _mix(words[rows, 2 * blocks + 1], _C2, 33, _C1, k)
+        h2 ^= k
+        _mix(words[rows, 2 * blocks], _C1, 31, _C2, k)
+        h1 ^= k
+        size = lengths.astype(np.uint64)
         h1 ^= size
         h2 ^= size
         h1 += h2
@@ -169,6 +215,85 @@ def hash_strings(values: pa.Array) -> np.ndarray:
         matrix[:, :length] = data[rows[:, None] + np.arange(length)]
         hashes.append(_murmur3(matrix.view("<u8").astype(np.uint64), length))
     return np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
+
+
+def hash_strings_each(values: pa.StringArray) -> np.ndarray:
+    """One theta hash per string of an array without nulls, in order: 0 for an empty
+    string (which the library skips) and for a string longer than ``LONG_STRING_BYTES``
+    (whose hash :func:`hash_strings` takes from the library)."""
+    lengths = values_of(pc.binary_length(values)).astype(np.int64)
+    hashed = np.zeros(len(values), dtype=np.uint64)
+    short = (lengths > 0) & (lengths <= LONG_STRING_BYTES)
+    if not short.any():
+        return hashed
+    if not short.all():
+        hashed[short] = hash_strings_each(values.filter(from_mask(short)))
+        return hashed
+    words = _padded_words(values, lengths)
+    if words is not None:
+        hashed[:] = _murmur3_varied(words, lengths)
+        return hashed
+    offsets, data = values.buffers()[1:3]
+    starts = np.frombuffer(offsets, dtype=np.int32)[values.offset : values.offset + len(values)]
+    for length in np.unique(lengths).tolist():
+        rows = lengths == length
+        width = -(-length // 8) * 8
+        matrix = np.zeros((int(rows.sum()), width), dtype=np.uint8)
+        first = starts[rows].astype(np.int64)[:, None]
+        matrix[:, :length] = np.frombuffer(data, dtype=np.uint8)[first + np.arange(length)]
+        hashed[rows] = _murmur3(matrix.view("<u8").astype(np.uint64), length)
+    return hashed
+
+
+def sketches_of(numbers: list[np.ndarray], texts: list[pa.Array]) -> list[DistinctSketch]:
+    """The sketches of several columns at once: column ``i`` holds the float64 values
+    ``numbers[i]`` and the strings (no nulls) ``texts[i]``, as ``update_doubles`` and
+    ``update_strings`` would add them, hashed in one pass over all the columns (one
+    column at a time, the hashing's fixed cost would be most of the work).
+
+    >>> a, b = sketches_of([np.array([1.0, 2.0, 1.0]), np.empty(0)],
+    ...                    [pa.array(["x"]), pa.array(["y", "z"])])
+    >>> a.estimate(), b.estimate()
+    (3.0, 2.0)
+    """
+    number_hashes = hash_doubles(np.concatenate(numbers)) if numbers else np.empty(0, np.uint64)
+    flat = pa.concat_arrays(texts) if texts else pa.array([], pa.string())
+    if not pa.types.is_string(flat.type):
+        flat = flat.cast(pa.string())
+    text_hashes = hash_strings_each(flat)
+    lengths = values_of(pc.binary_length(flat)) if len(flat) else np.empty(0, np.int64)
+    # every column's hashes, in column order, each column's numbers before its texts
+    parts, owners = [], []
+    number_ends = np.cumsum([len(group) for group in numbers]).tolist()
+    text_ends = np.cumsum([len(group) for group in texts]).tolist()
+    number_start = text_start = 0
+    for number_end, text_end in zip(number_ends, text_ends, strict=True):
+        own = text_hashes[text_start:text_end]
+        if (lengths[text_start:text_end] > LONG_STRING_BYTES).any():
+            own = hash_strings(flat.slice(text_start, text_end - text_start))
+        parts += [number_hashes[number_start:number_end], own]
+        owners.append(number_end - number_start + len(own))
+        number_start, text_start = number_end, text_end
+    hashes = np.concatenate(parts) if parts else np.empty(0, np.uint64)
+    ends = np.cumsum(owners).tolist()
+    for start, end in zip([0, *ends][: len(ends)], ends, strict=True):
+        hashes[start:end].sort()  # in place, column by column: cheaper than one sort
+    # without zeros and repeats, each column's part is what its sketch keeps
+    owner = np.repeat(np.arange(len(owners)), owners)
+    keep = hashes != 0
+    keep[1:] &= (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+    hashes, owner = hashes[keep], owner[keep]
+    bounds = np.searchsorted(owner, np.arange(len(owners) + 1)).tolist()
+    sketches = []
+    for column in range(len(owners)):
+        held = hashes[bounds[column] : bounds[column + 1]]
+        sketch = DistinctSketch()
+        if len(held) > 1 << sketch.lg_k:
+            sketch._absorb(held, int(_MAX_THETA))
+        else:
+            sketch.hashes = held
+        sketches.append(sketch)
+    return sketches
 
 
 def _library_hashes(values: pa.StringArray) -> np.ndarray:
@@ -283,12 +408,12 @@ class DistinctSketch:
         estimating = self.theta < int(_MAX_THETA)
         flags = _FLAGS_READ_ONLY | _FLAGS_COMPACT | _FLAGS_ORDERED
         if count == 0 and not estimating:
-            return struct.pack("<BBBHB", 1, 3, 3, 0, flags | _FLAGS_EMPTY) + _SEED_HASH
+            return struct.pack("<BBBHB", 1, 3, 3, 0, flags | _FLAGS_EMPTY) + SEED_HASH
         if count == 1 and not estimating:
-            head = struct.pack("<BBBHB", 1, 3, 3, 0, flags) + _SEED_HASH
+            head = struct.pack("<BBBHB", 1, 3, 3, 0, flags) + SEED_HASH
             return head + self.hashes.astype("<u8").tobytes()
         longs = 3 if estimating else 2
-        head = struct.pack("<BBBHB", longs, 3, 3, 0, flags) + _SEED_HASH
+        head = struct.pack("<BBBHB", longs, 3, 3, 0, flags) + SEED_HASH
         head += struct.pack("<II", count, 0)
         if estimating:
             head += struct.pack("<Q", self.theta)

@@ -25,7 +25,7 @@ from typing import Any
 
 from watchkeeper.baseline import Baseline, load_baseline
 from watchkeeper.catalog import Catalog, ProcessedObject
-from watchkeeper.catalog.leases import DEFAULT_LEASE
+from watchkeeper.catalog.times import DEFAULT_LEASE
 from watchkeeper.checks.rules import Rules, read_rules
 from watchkeeper.io import CsvOptions
 from watchkeeper.notify import Notifier
