@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/spark.py            # 10M x 20 on local[2] vs local; 100k x 10,000
     .venv/bin/python bench/spark.py --quick    # 1M x 20 and 10k x 2,000, a few minutes
+    .venv/bin/python bench/spark.py --wide-only  # 100k x 10,000 alone
 
 Every run is `watchkeeper profile FILE -o OUT [--engine spark --spark-master local[2]]`
 in a fresh process. Its wall time is measured around the process; memory is sampled
@@ -94,24 +95,26 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small inputs")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement")
     parser.add_argument("--skip-wide", action="store_true", help="only the long table")
+    parser.add_argument("--wide-only", action="store_true", help="only the wide table")
     options = parser.parse_args()
     rows, wide_rows, wide_columns = (
         (1_000_000, 10_000, 2_000) if options.quick else (10_000_000, 100_000, 10_000)
     )
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    long = _datagen.mixed_parquet(rows)
-    path = str(long.path("parquet"))
     spark = ["--engine", "spark", "--spark-master", MASTER]
-    results: list[Run] = []
-    for _ in range(options.repeat):
-        results.append(run(f"local engine, {rows:,} x 20", [path]))
-        results.append(run(f"spark {MASTER}, {rows:,} x 20", [path, *spark]))
-    best = {
-        label: min(r.seconds for r in results if r.label == label)
-        for label in dict.fromkeys(r.label for r in results)
-    }
-    local, remote = best.values()
-    print(f"spark / local time: {remote / local:.2f}x")
+    if not options.wide_only:
+        long = _datagen.mixed_parquet(rows)
+        path = str(long.path("parquet"))
+        results: list[Run] = []
+        for _ in range(options.repeat):
+            results.append(run(f"local engine, {rows:,} x 20", [path]))
+            results.append(run(f"spark {MASTER}, {rows:,} x 20", [path, *spark]))
+        best = {
+            label: min(r.seconds for r in results if r.label == label)
+            for label in dict.fromkeys(r.label for r in results)
+        }
+        local, remote = best.values()
+        print(f"spark / local time: {remote / local:.2f}x")
     if not options.skip_wide:
         wide = _datagen.wide_parquet(wide_rows, wide_columns)
         run(
