@@ -96,12 +96,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement")
     parser.add_argument("--skip-wide", action="store_true", help="only the long table")
     parser.add_argument("--wide-only", action="store_true", help="only the wide table")
+    parser.add_argument(
+        "--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+        help="passed on to every Spark run (repeatable)",
+    )  # fmt: skip
     options = parser.parse_args()
     rows, wide_rows, wide_columns = (
         (1_000_000, 10_000, 2_000) if options.quick else (10_000_000, 100_000, 10_000)
     )
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     spark = ["--engine", "spark", "--spark-master", MASTER]
+    for setting in options.spark_conf:
+        spark += ["--spark-conf", setting]
     if not options.wide_only:
         long = _datagen.mixed_parquet(rows)
         path = str(long.path("parquet"))
