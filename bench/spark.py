@@ -7,8 +7,8 @@
 Every run is `watchkeeper profile FILE -o OUT [--engine spark --spark-master local[2]]`
 in a fresh process. Its wall time is measured around the process; memory is sampled
 from /proc every 0.2 s over the whole process tree: the Python driver alone (what
-collects and merges the partitions' profiles) and the tree (driver, the JVM that holds
-Spark's driver and, in local mode, its executors, and the Python workers).
+collects and merges the partitions' profiles), the JVM (Spark's driver and, in local
+mode, its executors) and the tree (driver, JVM and the Python workers).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class Run:
     label: str
     seconds: float
     driver_mib: float
+    jvm_mib: float
     tree_mib: float
     status: int
 
@@ -43,6 +44,14 @@ def _rss(pid: int) -> int:
             return int(statm.read().split()[1]) * PAGE
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _is_jvm(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip() == "java"
+    except OSError:
+        return False
 
 
 def _children(pid: int) -> list[int]:
@@ -73,18 +82,21 @@ def run(label: str, args: list[str]) -> Run:
         process = subprocess.Popen(
             command, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        driver = tree = 0
+        driver = jvm = tree = 0
         while process.poll() is None:
             driver = max(driver, _rss(process.pid))
-            tree = max(tree, sum(_rss(pid) for pid in _tree(process.pid)))
+            pids = _tree(process.pid)
+            jvm = max(jvm, sum(_rss(pid) for pid in pids if _is_jvm(pid)))
+            tree = max(tree, sum(_rss(pid) for pid in pids))
             time.sleep(SAMPLE_SECONDS)
         seconds = time.perf_counter() - started
         if process.returncode:
             print(process.stderr.read().decode()[-2000:], file=sys.stderr)
-    result = Run(label, seconds, driver / 2**20, tree / 2**20, process.returncode)
+    result = Run(label, seconds, driver / 2**20, jvm / 2**20, tree / 2**20, process.returncode)
     print(
         f"  {label:<44} {seconds:8.1f} s  driver {result.driver_mib:6.0f} MiB  "
-        f"tree {result.tree_mib:6.0f} MiB  exit {process.returncode}",
+        f"JVM {result.jvm_mib:6.0f} MiB  tree {result.tree_mib:6.0f} MiB  "
+        f"exit {process.returncode}",
         flush=True,
     )
     return result
