@@ -118,3 +118,51 @@ def test_merge_in_order_is_a_balanced_tree_in_order():
 
     merged = merge_in_order(list("abcde"), single)
     assert list(merged.columns) == list("abcde") and merged.rows == 5
+
+
+@pytest.mark.parametrize("partitions", [1, 8])
+def test_column_groups_merged_on_the_executors_give_the_same_bytes(
+    spark, folder, local, partitions
+):
+    from watchkeeper.checks.rules import parse_rules
+    from watchkeeper.engines.spark import profile_spark
+
+    frame = spark.read.parquet(str(folder))
+    frame = frame.coalesce(1) if partitions == 1 else frame.repartition(partitions)
+    rules = parse_rules({"columns": {"ident": {"regex": "^id-[0-9]$"}}})
+    whole_scanner, grouped_scanner = rules.scanner(), rules.scanner()
+    whole = profile_spark(frame, observers=[whole_scanner])
+    # ten columns in groups of three: four groups, the last one short
+    grouped = profile_spark(frame, observers=[grouped_scanner], group_columns=3)
+    assert list(grouped.columns) == list(local.columns)
+    assert profile_to_bytes(grouped) == profile_to_bytes(whole)
+    assert grouped.rows == local.rows == 18_000
+    assert_same_statistics(
+        json.loads(statistics_json(local)),
+        json.loads(statistics_json(grouped)),
+        rank_error(local, grouped),
+    )
+    # the rule's counts travel beside the groups, absorbed in partition order
+    tally, expected = grouped_scanner.tallies["ident"], whole_scanner.tallies["ident"]
+    assert (tally.present, tally.mismatched, tally.examples) == (
+        expected.present,
+        expected.mismatched,
+        expected.examples,
+    )
+    assert tally.present == local.columns["ident"].present
+    assert 0 < tally.mismatched < tally.present
+
+
+def test_column_groups_keep_the_columns_of_empty_partitions(spark):
+    from watchkeeper.engines.spark import profile_spark
+
+    few = spark.createDataFrame(
+        [(1, "a", 2.5), (2, None, None), (3, "c", 0.5)], "x long, y string, z double"
+    )
+    spread = few.repartition(8)
+    profile = profile_spark(spread, group_columns=1)
+    assert (profile.rows, list(profile.columns)) == (3, ["x", "y", "z"])
+    assert profile_to_bytes(profile) == profile_to_bytes(profile_spark(spread))
+    assert profile.columns["z"].mean == 1.5 and profile.columns["y"].null_count == 1
+    empty = profile_spark(spark.createDataFrame([], "x long, y string"), group_columns=1)
+    assert (empty.rows, list(empty.columns)) == (0, ["x", "y"])

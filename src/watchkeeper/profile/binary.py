@@ -98,12 +98,29 @@ def profile_to_binary(profile: DatasetProfile, compress: bool = True) -> bytes:
         b"".join(parts.texts),
         np.array(parts.counts, dtype="<i8").tobytes(),
     ]
-    body = b"".join(
-        [struct.pack(f"<I{len(sections)}Q", len(sections), *map(len, sections)), *sections]
-    )
+    body = _joined_body(sections)
     codec = CODEC_ZSTD if compress else CODEC_RAW
-    packed = pa.Codec("zstd", ZSTD_LEVEL).compress(body, asbytes=True) if compress else body
+    if compress:
+        packed = pa.Codec("zstd", ZSTD_LEVEL).compress(pa.py_buffer(body), asbytes=True)
+    else:
+        packed = body.tobytes()
     return HEADER.pack(MAGIC, VERSION, codec, len(body)) + packed
+
+
+def _joined_body(sections: list) -> np.ndarray:
+    """The section count, their sizes and the sections, one after another. Each section
+    is let go once copied, and the body's pages are only touched as they are filled, so
+    a wide profile's sections and body are not both in memory in full."""
+    head = struct.pack(f"<I{len(sections)}Q", len(sections), *map(len, sections))
+    body = np.empty(len(head) + sum(map(len, sections)), dtype=np.uint8)
+    body[: len(head)] = np.frombuffer(head, dtype=np.uint8)
+    at = len(head)
+    for index in range(len(sections)):
+        chunk = np.frombuffer(sections[index], dtype=np.uint8)
+        body[at : at + len(chunk)] = chunk
+        at += len(chunk)
+        sections[index] = chunk = None
+    return body
 
 
 class _Parts:
@@ -230,7 +247,8 @@ def _canonical(floats: np.ndarray) -> np.ndarray:
 
 
 def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(arrays).astype(dtype) if arrays else np.empty(0, dtype)
+    # straight into ``dtype``: a wide profile's items are hundreds of MB, so no extra copy
+    return np.concatenate(arrays, dtype=dtype) if arrays else np.empty(0, dtype)
 
 
 def _differences(hashes: np.ndarray) -> np.ndarray:
@@ -238,12 +256,14 @@ def _differences(hashes: np.ndarray) -> np.ndarray:
     return np.diff(hashes.astype(np.uint64), prepend=np.uint64(0))
 
 
-def _shuffled(values: np.ndarray) -> bytes:
-    as_bytes = values.astype(values.dtype.newbyteorder("<")).view(np.uint8).reshape(-1, 8)
+def _shuffled(values: np.ndarray) -> memoryview:
+    little = values.astype(values.dtype.newbyteorder("<"), copy=False)
+    as_bytes = little.view(np.uint8).reshape(-1, 8)
     planes = np.empty((8, len(as_bytes)), dtype=np.uint8)
     for byte in range(8):  # plane by plane: faster than one transposed copy
         planes[byte] = as_bytes[:, byte]
-    return planes.tobytes()
+    # the planes' own buffer, not a copy of it: the body is joined from it once
+    return memoryview(planes.reshape(-1))
 
 
 def unshuffled(data: bytes | memoryview, dtype: str) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The Spark engine: profiles per partition with ``mapInArrow``, merged on the driver.
+"""The Spark engine: profiles per partition with ``mapInArrow``, merged in partition order
+(by the driver, or for wide tables by the executors a group of columns at a time).
 
 >>> from watchkeeper.engines.spark import profile_spark, spark_session  # doctest: +SKIP
 >>> profile = profile_spark(spark_session("local[2]").read.parquet("data/"))  # doctest: +SKIP

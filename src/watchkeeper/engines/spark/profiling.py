@@ -1,10 +1,14 @@
-"""Profiling a Spark DataFrame: one profile per partition, merged on the driver.
+"""Profiling a Spark DataFrame: one profile per partition, merged in partition order.
 
 Each partition's Arrow batches go through the same :meth:`DatasetProfile.track` as a
-local file's, every column in the same pass, and leave the executor as one row: the
-partition's index and its serialised profile. The driver merges those profiles as a
-balanced tree in partition order, so the same partitioning gives the same bytes on
-every run, whichever executor finished first.
+local file's, every column in the same pass. A table of up to ``DRIVER_MERGE_COLUMNS``
+columns sends each partition's whole profile to the driver, which merges them. A wider
+table's profile would not fit the driver: each partition's profile leaves its executor
+cut into column groups, Spark brings each group's slices together on one executor, which
+merges them, and the driver fetches the merged groups in column order and sets their
+columns side by side. Either way the profiles are merged as a balanced tree in partition
+order (a column's merge does not depend on the other columns), so the same partitioning
+gives the same bytes on every run and on both paths, whichever executor finished first.
 """
 
 from __future__ import annotations
@@ -23,13 +27,19 @@ from pyspark.sql import DataFrame
 from watchkeeper.engines.spark.failures import spark_failures
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
 
-# One partition's answer: its profile, in pieces of at most PIECE_BYTES (one row each) so
-# that no single value a JVM copies along the way is as large as a wide table's profile;
-# what its observers counted travels with the last piece.
+# One partition's answer, one row per value: its profile, whole in pieces of at most
+# PIECE_BYTES (so that no single value a JVM copies along the way is as large as a wide
+# table's profile), or one slice per column group; what its observers counted travels
+# with the last piece, or as a group of its own after the column groups.
 PIECE_BYTES = 8 << 20
-RESULT_SCHEMA = "partition INT, profile BINARY, observed BINARY"
+RESULT_SCHEMA = "grp INT, partition INT, profile BINARY, observed BINARY"
 _RESULT_ARROW = pa.schema(
-    [("partition", pa.int32()), ("profile", pa.binary()), ("observed", pa.binary())]
+    [
+        ("grp", pa.int32()),
+        ("partition", pa.int32()),
+        ("profile", pa.binary()),
+        ("observed", pa.binary()),
+    ]
 )
 # Values per Arrow batch handed to a partition's profile: a wide table gets fewer rows
 # per batch so that an executor's memory does not grow with the number of columns.
@@ -42,10 +52,11 @@ _BATCH_ROWS_CONFS = (
     "spark.sql.parquet.columnarReaderBatchSize",
     "spark.sql.orc.columnarReaderBatchSize",
 )
-# What a wide partition's profile costs on the driver (sketches of a few thousand
-# items a column), and how much of it one wave may bring back at once.
-PROFILE_BYTES_PER_COLUMN = 48 << 10
-WAVE_BYTES = 512 << 20
+# Up to this many columns the driver merges whole partition profiles (a few tens of MB
+# each at most, and no shuffle); wider tables are merged on the executors in groups of
+# GROUP_COLUMNS columns, a few MB of binary profile per partition and group.
+DRIVER_MERGE_COLUMNS = 2_048
+GROUP_COLUMNS = 256
 
 
 class Preparer(Protocol):
@@ -75,6 +86,7 @@ def profile_spark(
     observers: Sequence[Observer] = (),
     metadata: dict[str, str] | None = None,
     prepare: Preparer | None = None,
+    group_columns: int | None = None,
 ) -> DatasetProfile:
     """Profile a pyspark DataFrame on its cluster; the profile a local run would build.
 
@@ -84,10 +96,14 @@ def profile_spark(
     columns with no rows.
     ``prepare`` turns the frame's batches into the table to profile (whose columns the
     frame's schema then does not tell).
+    ``group_columns`` is the number of columns per group merged on the executors
+    (default: none up to ``DRIVER_MERGE_COLUMNS`` columns, else ``GROUP_COLUMNS``); the
+    profile is the same whichever it is.
     """
     names = [] if prepare is not None else list(frame.columns)
     workers = [*observers, *([prepare] if prepare is not None else [])]
-    profile_partition = _partition_profiler(names, workers, prepare is not None)
+    groups = _column_groups(names, group_columns)
+    profile_partition = _partition_profiler(names, workers, prepare is not None, groups)
     batch_rows = max(1, min(MAX_BATCH_ROWS, BATCH_VALUES // max(len(names), 1)))
     settings = dict.fromkeys(_BATCH_ROWS_CONFS, str(batch_rows))
     with _confs(frame, settings), warnings.catch_warnings():
@@ -98,24 +114,11 @@ def profile_spark(
             # would be read as a field of a struct: positional names go through instead
             frame = frame.toDF(*[f"_{index}" for index in range(len(names))])
         results = frame.mapInArrow(profile_partition, RESULT_SCHEMA)
-
-        def parts() -> Iterator[bytes]:
-            pieces: list[bytes] = []
-            for row in _in_partition_order(results, len(names)):
-                pieces.append(row["profile"])
-                if row["observed"] is None:
-                    continue  # more pieces of this partition follow
-                for mine, theirs in zip(workers, pickle.loads(row["observed"]), strict=True):
-                    mine.absorb(theirs)
-                joined, pieces = b"".join(pieces), []
-                yield joined
-
         with spark_failures("profiling on Spark failed"):
-            profile = merge_in_order(
-                parts(),
-                lambda data: profile_from_bytes(bytes(data), "partition"),
-                held=_profiles_held(len(names)),
-            )
+            if groups is not None and _has_context(results):
+                profile = _merged_by_groups(results, groups, workers)
+            else:
+                profile = _merged_on_driver(results, workers)
     if profile is None:  # a DataFrame with no partitions at all
         profile = DatasetProfile()
         profile.track(_no_rows(names), parallel=False)
@@ -123,32 +126,107 @@ def profile_spark(
     return profile
 
 
-def _profiles_held(columns: int) -> int:
-    """How many merged profiles the driver may keep at once: a wide table's are large."""
-    return max(1, WAVE_BYTES // max(columns * PROFILE_BYTES_PER_COLUMN, 1))
+def _column_groups(names: list[str], group_columns: int | None) -> list[list[str]] | None:
+    """The column groups merged on the executors, or None: whole profiles to the driver."""
+    if group_columns is None:
+        group_columns = GROUP_COLUMNS if len(names) > DRIVER_MERGE_COLUMNS else len(names)
+    if not names or group_columns >= len(names):
+        return None
+    size = max(1, group_columns)
+    return [names[start : start + size] for start in range(0, len(names), size)]
 
 
-def _in_partition_order(results: DataFrame, columns: int) -> Iterator[Any]:
-    """The partitions' rows in partition order, fetched a wave of partitions at a time
-    (one per core of the cluster, fewer for wide tables): the cores stay busy, and the
-    driver holds one wave's profiles, so its memory does not grow with the partitions."""
-    session = results.sparkSession
+def _has_context(results: DataFrame) -> bool:
     try:
-        context = session.sparkContext
-    except Exception:  # Spark Connect has no SparkContext on this side: one collect
+        return results.sparkSession.sparkContext is not None
+    except Exception:  # Spark Connect: no SparkContext, no RDDs on this side
+        return False
+
+
+def _merged_on_driver(results: DataFrame, workers: list[Any]) -> DatasetProfile | None:
+    def parts() -> Iterator[bytes]:
+        pieces: list[bytes] = []
+        for row in _in_partition_order(results):
+            pieces.append(row["profile"])
+            if row["observed"] is None:
+                continue  # more pieces of this partition follow
+            _absorb(workers, row["observed"])
+            joined, pieces = b"".join(pieces), []
+            yield joined
+
+    return merge_in_order(parts(), _load_partition)
+
+
+def _merged_by_groups(
+    results: DataFrame, groups: list[list[str]], workers: list[Any]
+) -> DatasetProfile | None:
+    """Each column group's partition slices merged on an executor (group ``g`` is shuffle
+    partition ``g``, the observers' counts the last one), fetched in column order."""
+    keys = len(groups) + 1
+    by_group = results.rdd.map(lambda row: (row[0], (row[1], row[2], row[3])))
+    merged = by_group.partitionBy(keys, lambda key: key).mapPartitions(_merge_group)
+    profile: DatasetProfile | None = None
+    for key, data in _rdd_in_order(merged, results.sparkSession.sparkContext.defaultParallelism):
+        if key == len(groups):
+            for observed in pickle.loads(data):
+                _absorb(workers, observed)
+            continue
+        part = _load_partition(data)
+        if profile is None:
+            profile = DatasetProfile()
+            profile.rows = part.rows
+        profile.columns.update(part.columns)
+    return profile
+
+
+def _merge_group(rows: Iterable[tuple[int, tuple[int, bytes, bytes | None]]]) -> Iterator[Any]:
+    """One group's slices, merged in partition order; the observers' group as a list."""
+    collected = sorted(rows, key=lambda row: row[1][0])
+    if not collected:
+        return
+    key = collected[0][0]
+    if collected[0][1][2] is not None:  # the observers' group
+        yield key, pickle.dumps([bytes(observed) for _, (_, _, observed) in collected])
+        return
+    slices = (data for _, (_, data, _) in collected)
+    yield key, profile_to_bytes(merge_in_order(slices, _load_partition))
+
+
+def _load_partition(data: bytes) -> DatasetProfile:
+    return profile_from_bytes(bytes(data), "partition")
+
+
+def _absorb(workers: list[Any], observed: bytes) -> None:
+    for mine, theirs in zip(workers, pickle.loads(observed), strict=True):
+        mine.absorb(theirs)
+
+
+def _in_partition_order(results: DataFrame) -> Iterator[Any]:
+    """The partitions' rows in partition order, fetched a wave of partitions at a time
+    (one per core of the cluster): the cores stay busy, and the driver holds one wave's
+    profiles, so its memory does not grow with the partitions."""
+    session = results.sparkSession
+    if not _has_context(results):  # Spark Connect: one collect
         yield from sorted(results.collect(), key=lambda row: row["partition"])
         return
-    rdd = results.rdd
+    # a stable sort: a partition's pieces stay in the order they were made
+    yield from _rdd_in_order(results.rdd, session.sparkContext.defaultParallelism, "partition")
+
+
+def _rdd_in_order(rdd: Any, wave: int, key: str | None = None) -> Iterator[Any]:
+    """An RDD's items partition by partition, a wave of partitions per Spark job; within
+    a wave sorted by ``key`` (stable), handed out from the end of a reversed list so that
+    each item is let go once it is used."""
     count = rdd.getNumPartitions()
-    wave = min(context.defaultParallelism, _profiles_held(columns))
-    for start in range(0, count, wave):
-        rows = context.runJob(rdd, lambda part: part, list(range(start, min(count, start + wave))))
-        # a stable sort: a partition's pieces stay in the order they were made; handed
-        # out from the end of a reversed list, so each piece is let go once it is used
-        rows.sort(key=lambda row: row["partition"])
-        rows.reverse()
-        while rows:
-            yield rows.pop()
+    context = rdd.context
+    for start in range(0, count, max(wave, 1)):
+        wanted = list(range(start, min(count, start + max(wave, 1))))
+        items = context.runJob(rdd, lambda part: part, wanted)
+        if key is not None:
+            items.sort(key=lambda item: item[key])
+        items.reverse()
+        while items:
+            yield items.pop()
 
 
 def merge_in_order(
@@ -193,7 +271,7 @@ def _no_rows(names: list[str]) -> pa.Table:
 
 
 def _partition_profiler(
-    names: list[str], workers: list[Any], prepared: bool
+    names: list[str], workers: list[Any], prepared: bool, groups: list[list[str]] | None
 ) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     def profile_partition(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         profile = DatasetProfile()
@@ -212,22 +290,40 @@ def _partition_profiler(
                 observer.observe(batch)
         context = TaskContext.get()
         index = context.partitionId() if context is not None else 0
-        encoded = profile_to_bytes(profile)
-        starts = range(0, max(len(encoded), 1), PIECE_BYTES)
-        for start in starts:
-            last = start == starts[-1]
-            yield pa.RecordBatch.from_pylist(
-                [
-                    {
-                        "partition": index,
-                        "profile": encoded[start : start + PIECE_BYTES],
-                        "observed": pickle.dumps(mine) if last else None,
-                    }
-                ],
-                schema=_RESULT_ARROW,
-            )
+        observed = pickle.dumps(mine)
+        if groups is None:
+            yield from _whole(profile, index, observed)
+        else:
+            yield from _sliced(profile, groups, index, observed)
 
     return profile_partition
+
+
+def _whole(profile: DatasetProfile, index: int, observed: bytes) -> Iterator[pa.RecordBatch]:
+    encoded = profile_to_bytes(profile)
+    starts = range(0, max(len(encoded), 1), PIECE_BYTES)
+    for start in starts:
+        last = start == starts[-1]
+        piece = encoded[start : start + PIECE_BYTES]
+        yield _result_row(0, index, piece, observed if last else None)
+
+
+def _sliced(
+    profile: DatasetProfile, groups: list[list[str]], index: int, observed: bytes
+) -> Iterator[pa.RecordBatch]:
+    for key, names in enumerate(groups):
+        part = DatasetProfile()
+        part.rows = profile.rows
+        part.columns = {name: profile.columns[name] for name in names}
+        yield _result_row(key, index, profile_to_bytes(part), None)
+    yield _result_row(len(groups), index, b"", observed)
+
+
+def _result_row(key: int, index: int, data: bytes, observed: bytes | None) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist(
+        [{"grp": key, "partition": index, "profile": data, "observed": observed}],
+        schema=_RESULT_ARROW,
+    )
 
 
 @contextmanager
