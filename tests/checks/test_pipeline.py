@@ -15,7 +15,7 @@ import pytest
 
 import watchkeeper
 from watchkeeper.checks.pipeline import run_check
-from watchkeeper.errors import InputError
+from watchkeeper.errors import InputError, UsageError
 
 RULES = "columns:\n  x:\n    min: 0\n"
 CHECK_FILES = [
@@ -194,3 +194,17 @@ def test_spreads_near_the_smallest_float_are_judged_for_drift(tmp_path):
     data.write_text("x\n0\n3e-162\n0\n3e-162\n")
     outcome = run_check(data, baseline=watchkeeper.suggest_baseline(data))
     assert outcome.profile.rows == 4
+
+
+def test_regex_rules_against_a_profile_are_refused_naming_the_columns(tmp_path):
+    # A profile keeps no values, so a regex rule judged against it would pass unseen.
+    path = tmp_path / "rules.yaml"
+    path.write_text("columns:\n  email: {regex: '^[^@ ]+@[^@ ]+$'}\n  code: {max_missing: 0.5}\n")
+    table = pa.table({"email": ["a@b.c", "not an address"], "code": ["x", None]})
+    profile = watchkeeper.profile(table)
+    with pytest.raises(UsageError, match=r"regex rules of email; check the data itself"):
+        run_check(profile, rules=path)
+    outcome = run_check(table, rules=path)  # the data itself: the bad address is found
+    assert [(v.feature_name, v.constraint_check_type) for v in outcome.violations] == [
+        ("email", "regex_check")
+    ]

@@ -114,6 +114,12 @@ def run_check(
     scanner = rule_set.scanner() if rule_set is not None else None
     scanners = [scanner] if scanner and scanner.patterns else []
     source = source or describe(data)
+    if scanners and isinstance(data, DatasetProfile):
+        columns = ", ".join(sorted(scanners[0].patterns))
+        raise UsageError(
+            f"{source}: a profile keeps no values to match against the regex rules of "
+            f"{columns}; check the data itself"
+        )
     if profiler is not None:
         profile = profiler(data, observers=scanners)
     else:
