@@ -146,8 +146,10 @@ def test_profiling_a_csv_file_loads_its_reader_only(tmp_path):
 def test_profiling_a_parquet_file_loads_the_parquet_reader_not_the_csv_one(tmp_path):
     data = tmp_path / "day.parquet"
     pq.write_table(mixed_table(), data)
-    result, modules = run_listing(tmp_path, "profile", str(data), "-o", "day.profile.json")
+    # the binary profile file, what a name not ending in .json gets
+    result, modules = run_listing(tmp_path, "profile", str(data), "-o", "day.wkp")
     assert result.returncode == 0, result.stderr
+    assert (tmp_path / "day.wkp").read_bytes()[:4] == b"\x89WKP"
     assert "pyarrow.parquet" in modules
     assert sorted(modules & {"pyarrow.csv", "watchkeeper.io.csvfile"}) == []
     assert sorted(packages(modules) & (SERVICES | PAGES | MODELS | ELSEWHERE)) == []

@@ -35,6 +35,7 @@ import struct
 import numpy as np
 import pyarrow as pa
 
+from watchkeeper.io.arrays import from_strings
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.distinct import sketches_of
@@ -202,7 +203,8 @@ def _theta_sources(columns: list[ColumnProfile]) -> list[int]:
     sources, candidates, inputs = [STORED] * len(columns), [], []
     for index, column in enumerate(columns):
         distinct = column.distinct
-        values = pa.array(list(column.categories.exact or ()), pa.string())
+        # built from bytes: pa.array would import pandas to inspect a Python sequence
+        values = from_strings(list(column.categories.exact or ()))
         retained = column.kll.num_retained
         source = (FROM_ITEMS if retained else 0) | (FROM_VALUES if len(values) else 0)
         held = len(distinct.hashes)
