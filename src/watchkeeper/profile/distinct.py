@@ -62,34 +62,14 @@ def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
     blocks, rest = divmod(length, 16)
     with np.errstate(over="ignore"):
         for block in range(blocks):
-            _mix(words[:, 2 * block], _C1, 31, _C2, k)
-            h1 ^= k
-            _rotl_into(h1, 27)
-            h1 += h2
-            h1 *= np.uint64(5)
-            h1 += np.uint64(0x52DCE729)
-            _mix(words[:, 2 * block + 1], _C2, 33, _C1, k)
-            h2 ^= k
-            _rotl_into(h2, 31)
-            h2 += h1
-            h2 *= np.uint64(5)
-            h2 += np.uint64(0x38495AB5)
+            _block_into(h1, h2, words[:, 2 * block], words[:, 2 * block + 1], k)
         if rest > 8:
             _mix(words[:, 2 * blocks + 1], _C2, 33, _C1, k)
             h2 ^= k
         if rest > 0:
             _mix(words[:, 2 * blocks], _C1, 31, _C2, k)
             h1 ^= k
-        size = np.uint64(length)
-        h1 ^= size
-        h2 ^= size
-        h1 += h2
-        h2 += h1
-        _fmix_into(h1, k)
-        _fmix_into(h2, k)
-        h1 += h2
-    h1 >>= np.uint64(1)
-    return h1
+    return _finished(h1, h2, np.uint64(length), k)
 
 
 def _murmur3_varied(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -106,18 +86,7 @@ def _murmur3_varied(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         for block in range(int(blocks.max(initial=0))):
             n1, n2 = h1.copy(), h2.copy()
-            _mix(words[:, 2 * block], _C1, 31, _C2, k)
-            n1 ^= k
-            _rotl_into(n1, 27)
-            n1 += n2
-            n1 *= np.uint64(5)
-            n1 += np.uint64(0x52DCE729)
-            _mix(words[:, 2 * block + 1], _C2, 33, _C1, k)
-            n2 ^= k
-            _rotl_into(n2, 31)
-            n2 += n1
-            n2 *= np.uint64(5)
-            n2 += np.uint64(0x38495AB5)
+            _block_into(n1, n2, words[:, 2 * block], words[:, 2 * block + 1], k)
             taking = blocks > block
             np.copyto(h1, n1, where=taking)
             np.copyto(h2, n2, where=taking)
@@ -125,7 +94,33 @@ def _murmur3_varied(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         h2 ^= k
         _mix(words[rows, 2 * blocks], _C1, 31, _C2, k)
         h1 ^= k
-        size = lengths.astype(np.uint64)
+    return _finished(h1, h2, lengths.astype(np.uint64), k)
+
+
+def _block_into(
+    h1: np.ndarray, h2: np.ndarray, low: np.ndarray, high: np.ndarray, k: np.ndarray
+) -> None:
+    """One 16-byte block of MurmurHash3_x64_128 (its two words ``low`` and ``high``),
+    mixed into ``h1`` and ``h2`` in place; ``k`` is scratch."""
+    with np.errstate(over="ignore"):
+        _mix(low, _C1, 31, _C2, k)
+        h1 ^= k
+        _rotl_into(h1, 27)
+        h1 += h2
+        h1 *= np.uint64(5)
+        h1 += np.uint64(0x52DCE729)
+        _mix(high, _C2, 33, _C1, k)
+        h2 ^= k
+        _rotl_into(h2, 31)
+        h2 += h1
+        h2 *= np.uint64(5)
+        h2 += np.uint64(0x38495AB5)
+
+
+def _finished(h1: np.ndarray, h2: np.ndarray, size: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """The hash's finalisation for keys of ``size`` bytes: its first half, shifted right
+    by one as theta sketches keep it (``h1`` is reused for the answer)."""
+    with np.errstate(over="ignore"):
         h1 ^= size
         h2 ^= size
         h1 += h2
@@ -135,7 +130,6 @@ def _murmur3_varied(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         h1 += h2
     h1 >>= np.uint64(1)
     return h1
-
 
 def _mix(
     word: np.ndarray, first: np.uint64, rotation: int, second: np.uint64, out: np.ndarray
