@@ -12,7 +12,7 @@ import json
 import math
 import struct
 from functools import partial
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any
 
 import datasketches
@@ -303,13 +303,13 @@ class _Reader:
         heights = np.arange(len(table)) - np.repeat(np.cumsum(depth) - depth, depth)
         weight = np.bincount(owner, sizes * np.exp2(heights), minlength=len(depth))
         check(weight > MAX_COUNT, "kll.levels", f"weigh more than {MAX_COUNT} values")
-        bounds = np.cumsum(np.append(0, sizes)).tolist()
+        bounds = list(accumulate(sizes.tolist(), initial=0))
         k_all, c_all = (
             ints[:, INT_INDEX["kll.k"]].tolist(),
             floats[:, FLOAT_INDEX["kll.c"]].tolist(),
         )
         error_weights = ints[:, INT_INDEX["kll.error_weight"]].tolist()
-        rows = table.tolist()
+        compacted, parities = compactions.tolist(), offsets.tolist()
         sketches, first = [], 0
         for index, levels in enumerate(depth.tolist()):
             k, c, last = k_all[index], c_all[index], first + levels
@@ -327,8 +327,8 @@ class _Reader:
                     c,
                     unpack,
                     bounds[first : last + 1],
-                    [row[1] for row in rows[first:last]],
-                    [row[2] for row in rows[first:last]],
+                    compacted[first:last],
+                    parities[first:last],
                     error_weights[index],
                 )
             )
@@ -377,7 +377,7 @@ class _Reader:
         present = (ints[:, 0] - ints[:, 1]).tolist()
         caps = ints[:, INT_INDEX["categories.cap"]].tolist()
         lgs = ints[:, INT_INDEX["categories.lg_max_map_size"]].tolist()
-        bounds = np.cumsum(np.append(0, entries)).tolist()
+        bounds = list(accumulate(entries.tolist(), initial=0))
         counted = np.cumsum(np.append(0, np.bincount(owner[exact], minlength=len(entries))))
         self._exact_totals(ints, exact_counts, counted)
         raw = np.frombuffer(self.sections["texts"], dtype=np.uint8)
@@ -527,14 +527,14 @@ class _Reader:
             return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
 
         later = HashedLater(inputs)
-        sketches = [
-            DistinctSketch(hashes=hashes[first:last], theta=theta)
-            for first, last, theta in zip(
-                bounds[:-1].tolist(), bounds[1:].tolist(), thetas, strict=True
-            )
-        ]
+        sketches: list[DistinctSketch] = [None] * len(source)  # type: ignore[list-item]
         for position, index in enumerate(derived):
             sketches[index] = later.sketch(position)
+        edges = bounds.tolist()
+        for index, kind in enumerate(source):
+            if kind == STORED:
+                first, last = edges[index], edges[index + 1]
+                sketches[index] = DistinctSketch(hashes=hashes[first:last], theta=thetas[index])
         return sketches
 
 
