@@ -3,8 +3,11 @@
 :class:`CaptureWriter` samples the traffic of a prediction server into JSON Lines files
 under ``{destination}/{endpoint}/{variant}/yyyy/mm/dd/HH/``; :func:`read_capture`
 reads a time window of them back as one Arrow table, output columns first.
+:class:`DurableCapture` writes the same files synchronously, for functions that may be
+frozen as soon as they answer.
 """
 
+from watchkeeper.capture.durable import DurableCapture
 from watchkeeper.capture.middleware import CaptureMiddleware, capture_middleware, flask_capture
 from watchkeeper.capture.reader import CaptureWindow, read_capture
 from watchkeeper.capture.record import capture_record, record_line
@@ -15,6 +18,7 @@ __all__ = [
     "CaptureStats",
     "CaptureWindow",
     "CaptureWriter",
+    "DurableCapture",
     "capture_middleware",
     "capture_record",
     "flask_capture",
