@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -229,3 +232,32 @@ def test_sampling_needs_a_capture_destination(function, monkeypatch):
     answered = predict_handler(http_api_event("GET", "/api/v1/health"), None)
     assert answered["statusCode"] == 500
     assert "WATCHKEEPER_SAMPLING_PERCENT needs WATCHKEEPER_CAPTURE" in body_of(answered)["error"]
+
+
+# pandas is not listed: Arrow imports it, when it is installed, to build any array
+HEAVY = ("sqlalchemy", "apprise", "plotly", "shap", "uvicorn", "typer", "scipy", "sklearn",
+         "fsspec", "watchkeeper.watch", "watchkeeper.capture.reader")  # fmt: skip
+
+
+def test_a_cold_start_imports_only_what_answering_needs(models, tmp_path):
+    """A fresh process (a cold container) answering with an ONNX model and a local
+    capture loads none of what the other faces use."""
+    script = (
+        "import json, sys\n"
+        "from watchkeeper.integrations.aws_lambda import predict_handler\n"
+        f"event = {http_api_event('POST', '/api/v1/predict', SETOSA_CSV, CSV)!r}\n"
+        "status = predict_handler(event, None)['statusCode']\n"
+        f"print(json.dumps([status, [m for m in {HEAVY!r} if m in sys.modules]]))\n"
+    )
+    environment = {
+        **os.environ, "WATCHKEEPER_MODEL": str(models["onnx_tensor"]),
+        "WATCHKEEPER_ENDPOINT": "iris", "WATCHKEEPER_CAPTURE": str(tmp_path / "capture"),
+    }  # fmt: skip
+    environment.pop("WATCHKEEPER_SAMPLING_PERCENT", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        env=environment,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    status, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (status, loaded) == (200, [])
