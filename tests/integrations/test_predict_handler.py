@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -261,3 +263,20 @@ def test_a_cold_start_imports_only_what_answering_needs(models, tmp_path):
     assert done.returncode == 0, done.stderr
     status, loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert (status, loaded) == (200, [])
+
+
+def test_on_lambda_a_local_capture_folder_must_be_under_tmp(function, monkeypatch):
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "iris-predict")
+    monkeypatch.setenv("WATCHKEEPER_CAPTURE", "captures")  # /var/task/captures: read-only there
+    answered = predict_handler(http_api_event("GET", "/api/v1/health"), None)
+    assert answered["statusCode"] == 500
+    assert body_of(answered)["error"] == (
+        "WATCHKEEPER_CAPTURE: captures is not under /tmp, a function's only writable disk; "
+        "capture to an s3:// prefix to keep the records; see the function's log"
+    )
+    folder = tempfile.mkdtemp(dir="/tmp")
+    try:
+        monkeypatch.setenv("WATCHKEEPER_CAPTURE", folder)
+        assert predict_handler(http_api_event("GET", "/api/v1/health"), None)["statusCode"] == 200
+    finally:
+        shutil.rmtree(folder)

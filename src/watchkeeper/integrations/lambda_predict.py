@@ -49,6 +49,7 @@ import binascii
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ from typing import Any
 from watchkeeper.errors import UsageError, WatchkeeperError
 
 log = logging.getLogger("watchkeeper.integrations")
+
+LAMBDA_DISK = "/tmp"  # the one writable folder AWS Lambda gives a function
 
 SETTINGS = (
     "WATCHKEEPER_MODEL",
@@ -89,6 +92,11 @@ def predict_handler(event: Any, context: Any = None) -> dict[str, Any]:
     except WatchkeeperError as exc:
         log.error("the function is not configured: %s", exc)
         return answer(500, f"{exc}; see the function's log")
+    except Exception as exc:  # a model's own library failing as it loads, say
+        log.exception("the function could not start")
+        return answer(
+            500, f"the function could not start ({type(exc).__name__}); see the function's log"
+        )
     request = _decoded(event)
     if isinstance(request, str):
         return answer(400, request)
@@ -164,25 +172,43 @@ def _load(spec: str) -> Any:
     from watchkeeper.io.storage import is_local, read_bytes
     from watchkeeper.model import load_model
 
-    try:
-        if is_local(spec):
+    if is_local(spec):
+        try:
             return load_model(spec)
-        # the loaders read local files: the model comes to /tmp, the one writable disk
-        local = os.path.join(
-            tempfile.mkdtemp(prefix="watchkeeper-model-"), PurePosixPath(spec).name
-        )
+        except WatchkeeperError as exc:
+            raise UsageError(f"WATCHKEEPER_MODEL: {exc}") from None
+    # the loaders read local files: the model comes to /tmp, the one writable disk
+    folder = tempfile.mkdtemp(prefix="watchkeeper-model-")
+    local = os.path.join(folder, PurePosixPath(spec).name)
+    try:
         with open(local, "wb") as out:
             out.write(read_bytes(spec))
         return load_model(local)
     except WatchkeeperError as exc:
         raise UsageError(f"WATCHKEEPER_MODEL: {exc}") from None
+    except OSError as exc:
+        raise UsageError(
+            f"WATCHKEEPER_MODEL: {spec} cannot be copied to {folder} ({exc})"
+        ) from None
+    finally:
+        # every loader reads the whole file as it loads: the copy is not needed after,
+        # and /tmp is small
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _capture(destination: str | None, endpoint: str, variant: str, percent: float) -> Any:
     if destination is None:
         return None
     from watchkeeper.capture.durable import DurableCapture
+    from watchkeeper.io.storage import is_local
 
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and is_local(destination):
+        inside = os.path.realpath(destination).startswith(LAMBDA_DISK + os.sep)
+        if not inside:
+            raise UsageError(
+                f"WATCHKEEPER_CAPTURE: {destination} is not under {LAMBDA_DISK}, a function's "
+                "only writable disk; capture to an s3:// prefix to keep the records"
+            )
     try:
         return DurableCapture(destination, endpoint, variant, sampling_percent=percent)
     except UsageError as exc:
