@@ -10,7 +10,8 @@ answers), through Mangum, the ASGI adapter for Lambda. Base64 bodies
 Configuration, from the function's environment:
 
 * ``WATCHKEEPER_MODEL`` (required): the model file, a path in the image or package, or
-  an ``s3://`` URI (downloaded to ``/tmp``). Any format ``watchkeeper serve`` loads.
+  an ``s3://`` URI (copied to ``/tmp`` while it loads). Any format ``watchkeeper serve``
+  loads.
 * ``WATCHKEEPER_ENDPOINT``: the endpoint name, in the capture layout and the
   ``/endpoints/{name}/invocations`` route; the function's name by default.
 * ``WATCHKEEPER_VARIANT``: the variant name (``AllTraffic`` by default).
@@ -24,6 +25,9 @@ and reused while the container stays warm. A configuration that cannot be used (
 model, a model that does not load, a bad sampling value) is answered with a 500
 whose one-line message names the variable; the same line goes to the function's log,
 and the next invocation tries again.
+
+Each container keeps its own app: ``PUT /api/v1/capture`` and ``/metrics`` reach only
+the container that answers them, so change sampling through the environment.
 
 Capture survives the function being frozen: every record of an invocation is stored
 (synced to disk, or uploaded) before the handler returns; see
