@@ -133,7 +133,12 @@ EVENTS = {"http-api": http_api_event, "rest-api": rest_api_event}
 def _body(body: str | bytes | None, base64_body: bool) -> tuple[str | None, bool]:
     if body is None:
         return None, False
+    if isinstance(body, bytes) and not base64_body:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            base64_body = True  # what is not text API Gateway sends as base64
     if base64_body:
         raw = body.encode() if isinstance(body, str) else body
         return base64.b64encode(raw).decode("ascii"), True
-    return (body.decode() if isinstance(body, bytes) else body), False
+    return body, False

@@ -23,7 +23,10 @@ from gateway_events import (
     VIRGINICA_CSV,
     http_api_event,
 )
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 
+from fuzzing import fuzz_settings
 from watchkeeper.integrations.aws_lambda import predict_handler
 from watchkeeper.model import load_model
 
@@ -280,3 +283,32 @@ def test_on_lambda_a_local_capture_folder_must_be_under_tmp(function, monkeypatc
         assert predict_handler(http_api_event("GET", "/api/v1/health"), None)["statusCode"] == 200
     finally:
         shutil.rmtree(folder)
+
+
+BODIES = st.one_of(
+    st.binary(max_size=200),
+    st.text(max_size=200),
+    st.lists(st.dictionaries(st.sampled_from([*IRIS_FEATURES, "x"]),
+                             st.one_of(st.floats(), st.text(max_size=5), st.none()),
+                             max_size=5), max_size=3).map(json.dumps),
+    st.lists(st.lists(st.floats(allow_nan=True), max_size=5).map(
+        lambda row: ",".join(map(str, row))), max_size=3).map("\n".join),
+)  # fmt: skip
+
+
+@fuzz_settings(ci=60, long=3000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(sorted(EVENTS)),
+    path=st.sampled_from(["/api/v1/predict", "/endpoints/iris/invocations"]),
+    body=BODIES,
+    content_type=st.sampled_from(["application/json", "text/csv", "text/plain", ""]),
+    base64_body=st.booleans(),
+)
+def test_no_body_is_answered_with_a_5xx(function, kind, path, body, content_type, base64_body):
+    headers = {"Content-Type": content_type} if content_type else {}
+    answered = predict_handler(
+        EVENTS[kind]("POST", path, body, headers, base64_body=base64_body), None
+    )
+    assert answered["statusCode"] < 500, answered["body"]
+    document = json.loads(answered["body"])
+    assert ("predictions" in document) == (answered["statusCode"] == 200)
