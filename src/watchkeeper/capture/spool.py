@@ -60,27 +60,47 @@ class SpoolFile:
 
 
 class LocalSink:
-    """Appends to local files and keeps each open until the file is finished."""
+    """Appends to local files and keeps each open until the file is finished.
+
+    With ``sync``, each write returns only once the records are on the disk (``fsync``
+    of the file, and of the folders a new file was created in), not merely handed to
+    the operating system: for a process that may be frozen or killed as soon as it
+    has answered.
+    """
 
     appends = True
+
+    def __init__(self, *, sync: bool = False) -> None:
+        self.sync = sync
 
     def write(self, file: SpoolFile, counters: Counters) -> None:
         """Append what is buffered; on failure what was written is kept off the buffer."""
         created = 0
         if file.handle is None:
-            Path(file.path).parent.mkdir(parents=True, exist_ok=True)
-            file.handle = os.open(file.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._open(file)
             created = 1
         done = 0
         try:
             with memoryview(file.buffer) as view:
                 while done < len(view):
                     done += os.write(file.handle, view[done:])
+            if self.sync:
+                os.fsync(file.handle)
         finally:
             records = file.buffer.count(b"\n", 0, done)
             del file.buffer[:done]
             file.buffered_records -= records
             counters.add(written=records, files=created)
+
+    def _open(self, file: SpoolFile) -> None:
+        folder = Path(file.path).parent
+        made = _missing(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        file.handle = os.open(file.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if self.sync:
+            # a new file's name, and each new folder's, is durable once its parent is synced
+            for changed in [folder, *(made.parent for made in made)]:
+                _sync_folder(changed)
 
     def finish(self, file: SpoolFile) -> None:
         """Close the file once all of it is written."""
@@ -94,6 +114,23 @@ class LocalSink:
             with contextlib.suppress(OSError):
                 os.close(file.handle)
             file.handle = None
+
+
+def _missing(folder: Path) -> list[Path]:
+    """The folders that creating ``folder`` would create."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _sync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 class ObjectSink:
@@ -123,9 +160,60 @@ class ObjectSink:
         """Nothing to release: an upload leaves nothing open."""
 
 
+class RewritingObjectSink:
+    """Uploads the file being filled whole at every write: everything stored in it so far.
+
+    An object store cannot append, so keeping records durable as they come means
+    rewriting the object; each upload replaces the last, so a reader sees a complete
+    object with every record written up to then. The bytes already stored are kept
+    here until the file is finished, so what a write costs grows with the file: keep
+    files small (rotate by size).
+    """
+
+    appends = True
+
+    def __init__(self, storage_options: dict | None) -> None:
+        self.storage_options = storage_options
+        self.stored: dict[str, bytes] = {}
+
+    def write(self, file: SpoolFile, counters: Counters) -> None:
+        """Upload the file with what is buffered; on failure the buffer is kept."""
+        before = self.stored.get(file.path)
+        if before is not None and not file.buffer:
+            return  # stored already, as it is
+        whole = (before or b"") + bytes(file.buffer)
+        write_bytes(file.path, whole, self.storage_options)
+        self.stored[file.path] = whole
+        records = file.buffered_records
+        file.buffer.clear()
+        file.buffered_records = 0
+        counters.add(written=records, files=0 if before is not None else 1)
+
+    def finish(self, file: SpoolFile) -> None:
+        """Forget the file's bytes: it will not be written again."""
+        self.stored.pop(file.path, None)
+
+    def abandon(self, file: SpoolFile) -> None:
+        """Forget the file's bytes: it will not be written again."""
+        self.stored.pop(file.path, None)
+
+
+Sink = LocalSink | ObjectSink | RewritingObjectSink
+
+
 def sink_for(destination: str, storage_options: dict | None) -> LocalSink | ObjectSink:
     """The sink that suits the destination: appends locally, whole uploads elsewhere."""
     return LocalSink() if is_local(destination) else ObjectSink(storage_options)
+
+
+def durable_sink_for(
+    destination: str, storage_options: dict | None
+) -> LocalSink | RewritingObjectSink:
+    """A sink whose every write is durable when it returns: synced appends locally, the
+    file rewritten whole elsewhere."""
+    if is_local(destination):
+        return LocalSink(sync=True)
+    return RewritingObjectSink(storage_options)
 
 
 @dataclass
@@ -155,7 +243,7 @@ class Spool:
         endpoint: str,
         variant: str,
         rotation: Rotation,
-        sink: LocalSink | ObjectSink,
+        sink: Sink,
         counters: Counters,
         max_buffer_bytes: int,
     ) -> None:

@@ -18,20 +18,31 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from watchkeeper.capture.layout import check_name
-from watchkeeper.capture.record import INPUT, OUTPUT, Payload, capture_record, record_line
-from watchkeeper.capture.spool import Counters, Rotation, Spool, sink_for
+from watchkeeper.capture.record import Payload
+from watchkeeper.capture.sampling import (
+    CAPTURE_MODES,
+    CaptureStats,
+    SampledCapture,
+    check_capture_mode,
+    check_sampling_percent,
+)
+from watchkeeper.capture.spool import Rotation, Spool, sink_for
 from watchkeeper.errors import UsageError
+
+__all__ = [
+    "CAPTURE_MODES",
+    "CaptureStats",
+    "CaptureWriter",
+    "check_capture_mode",
+    "install_signal_handlers",
+]
 
 log = logging.getLogger("watchkeeper.capture")
 
 MIB = 1 << 20
-# What each capture mode writes, as SageMaker's CaptureOptions list them.
-CAPTURE_MODES = {"both": (INPUT, OUTPUT), "input": (INPUT,), "output": (OUTPUT,)}
 # Backoff between attempts on a failing destination, so a dead store is not hammered.
 MAX_RETRY_SECONDS = 30.0
 _BATCH = 10_000
@@ -39,26 +50,6 @@ _BATCH = 10_000
 # for each record would hand the GIL back and forth once per request and add to every
 # request's latency. A flush, a close or a filling queue wakes it at once.
 _DRAIN_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class CaptureStats:
-    """Counts since the writer started.
-
-    ``captured`` records were sampled and queued; ``sampled_out`` were not sampled;
-    ``dropped`` were sampled but refused because the queue was full (or the writer
-    closed). Of the captured ones, ``written`` reached storage and ``lost`` were given up
-    because the destination stayed unwritable while the buffer was full, or at close.
-    ``write_errors`` counts failed attempts to write, ``files`` the files created.
-    """
-
-    captured: int
-    sampled_out: int
-    dropped: int
-    written: int
-    lost: int
-    write_errors: int
-    files: int
 
 
 class _Flush:
@@ -70,7 +61,7 @@ class _Flush:
 _STOP = object()
 
 
-class CaptureWriter:
+class CaptureWriter(SampledCapture):
     """Sampled, buffered capture of requests and responses to a folder or object store.
 
     Files land at ``{destination}/{endpoint}/{variant}/yyyy/mm/dd/HH/MM-SS-mmm-<uuid>.jsonl``
@@ -137,25 +128,19 @@ class CaptureWriter:
             sampling_percent, max_file_bytes, max_file_seconds, flush_seconds,
             queue_size, max_buffer_bytes, close_timeout,
         )  # fmt: skip
-        self.capture_mode = check_capture_mode(capture_mode)
-        self.enabled = True
-        self.destination = os.fspath(destination).rstrip("/") or "/"
-        self.endpoint = check_name("endpoint", endpoint)
-        self.variant = check_name("variant", variant)
-        self.sampling_percent = float(sampling_percent)
+        super().__init__(
+            destination, endpoint, variant, sampling_percent=sampling_percent,
+            csv_content_types=csv_content_types, json_content_types=json_content_types,
+            clock=clock, rng=rng, capture_mode=capture_mode,
+        )  # fmt: skip
         self.flush_seconds = float(flush_seconds)
         self.close_timeout = float(close_timeout)
-        self._types = (tuple(map(str.lower, csv_content_types)),
-                       tuple(map(str.lower, json_content_types)))  # fmt: skip
-        self._clock = clock
-        self._rng = rng if isinstance(rng, random.Random) else random.Random(rng)
-        self._counters = Counters()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._wake = threading.Event()
         self._spool = Spool(
             self.destination, self.endpoint, self.variant,
             Rotation(max_file_bytes, max_file_seconds),
-            sink_for(self.destination, storage_options), self._counters, max_buffer_bytes,
+            sink_for(self.destination, storage_options), self.counters, max_buffer_bytes,
         )  # fmt: skip
         self._closed = False
         self._close_lock = threading.Lock()
@@ -186,77 +171,27 @@ class CaptureWriter:
         Returns True when the record was queued for writing, False when it was not
         sampled, or was dropped because the queue is full or the writer is closed.
         """
-        if not self._sampled():
-            self._counters.add(sampled_out=1)
+        if not self.sampled():
             return False
-        at = self._clock()
-        line = record_line(
-            capture_record(
-                input_data, input_content_type, output_data, output_content_type,
-                inference_time_seconds=at, event_id=event_id, inference_id=inference_id,
-                csv_content_types=self._types[0], json_content_types=self._types[1],
-                modes=CAPTURE_MODES[self.capture_mode],
-            )
+        at = self.clock()
+        line = self.record(
+            input_data, input_content_type, output_data, output_content_type,
+            at=at, inference_id=inference_id, event_id=event_id,
         )  # fmt: skip
-        with self._counters.lock:
+        with self.counters.lock:
             # Checked under the lock that close() takes, so no record lands behind the stop.
             if self._closed:
-                self._counters.dropped += 1
+                self.counters.dropped += 1
                 return False
             try:
                 self._queue.put_nowait((at, line))
             except queue.Full:
-                self._counters.dropped += 1
+                self.counters.dropped += 1
                 return False
-            self._counters.captured += 1
+            self.counters.captured += 1
         if self._queue.qsize() > self._queue.maxsize // 2:
             self._wake.set()
         return True
-
-    def _sampled(self) -> bool:
-        percent = self.sampling_percent
-        if not self.enabled:
-            return False
-        return percent >= 100.0 or (percent > 0.0 and self._rng.random() * 100.0 < percent)
-
-    def configure(
-        self, *, enabled: bool | None = None, sampling_percent: float | None = None
-    ) -> None:
-        """Switch capture off or on, or change the share of requests captured, while
-        the writer runs; each setting left as it is when not given. Requests not
-        captured while switched off are counted ``sampled_out``.
-
-        >>> import tempfile
-        >>> writer = CaptureWriter(tempfile.mkdtemp(), "churn")
-        >>> writer.configure(enabled=False)
-        >>> writer.capture(b"1,2", "text/csv", b"0.5", "text/csv")
-        False
-        >>> writer.configure(enabled=True, sampling_percent=100)
-        >>> writer.capture(b"1,2", "text/csv", b"0.5", "text/csv")
-        True
-        >>> writer.close()
-        """
-        if enabled is not None and not isinstance(enabled, bool):
-            raise UsageError(f"enabled must be true or false, not {enabled!r}")
-        if sampling_percent is not None:
-            if isinstance(sampling_percent, bool) or not isinstance(sampling_percent, int | float):
-                raise UsageError(f"sampling_percent must be a number, not {sampling_percent!r}")
-            if not 0.0 <= sampling_percent <= 100.0:
-                raise UsageError(
-                    f"sampling_percent must be between 0 and 100, not {sampling_percent}"
-                )
-            self.sampling_percent = float(sampling_percent)
-        if enabled is not None:
-            self.enabled = enabled
-
-    @property
-    def stats(self) -> CaptureStats:
-        """A snapshot of the counters."""
-        c = self._counters
-        with c.lock:
-            return CaptureStats(
-                c.captured, c.sampled_out, c.dropped, c.written, c.lost, c.write_errors, c.files
-            )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write everything captured so far; True when nothing is left unwritten.
@@ -276,7 +211,7 @@ class CaptureWriter:
     def close(self) -> None:
         """Write everything, stop the thread and release files; safe to call again."""
         with self._close_lock:
-            with self._counters.lock:
+            with self.counters.lock:
                 if self._closed:
                     return
                 self._closed = True
@@ -337,7 +272,7 @@ class CaptureWriter:
         if not force and time.monotonic() < self._retry_at:
             return False
         try:
-            self._spool.flush(self._clock(), whole=whole)
+            self._spool.flush(self.clock(), whole=whole)
         except Exception as exc:  # any storage failure: count, keep, try again later
             self._failed(exc)
             return False
@@ -347,7 +282,7 @@ class CaptureWriter:
         return self._spool.buffered_records == 0
 
     def _failed(self, exc: Exception) -> None:
-        self._counters.add(write_errors=1)
+        self.counters.add(write_errors=1)
         if not self._failures:
             log.warning("capture destination %s cannot be written: %s", self.destination, exc)
         self._failures += 1
@@ -380,20 +315,6 @@ class CaptureWriter:
                 item.done.set()
 
 
-def check_capture_mode(mode: str) -> str:
-    """The capture mode, in lower case: ``both``, ``input`` or ``output``.
-
-    >>> check_capture_mode("Input")
-    'input'
-    """
-    chosen = mode.lower() if isinstance(mode, str) else mode
-    if chosen not in CAPTURE_MODES:
-        raise UsageError(
-            f"capture mode must be one of {', '.join(CAPTURE_MODES)}, not {mode!r}"
-        )
-    return chosen
-
-
 def _check_settings(
     sampling_percent: float,
     max_file_bytes: int,
@@ -403,8 +324,7 @@ def _check_settings(
     max_buffer_bytes: int,
     close_timeout: float,
 ) -> None:
-    if not 0.0 <= sampling_percent <= 100.0:
-        raise UsageError(f"sampling_percent must be between 0 and 100, not {sampling_percent}")
+    check_sampling_percent(sampling_percent)
     positive = {
         "max_file_bytes": max_file_bytes,
         "max_file_seconds": max_file_seconds,

@@ -1,4 +1,6 @@
-"""An AWS Lambda entry point for S3 PUT events: ``watchkeeper.integrations.aws_lambda.handler``.
+"""An AWS Lambda entry point for S3 PUT events: ``watchkeeper.integrations.aws_lambda.handler``;
+and one for the prediction API behind API Gateway, ``predict_handler`` (configured as
+:mod:`watchkeeper.integrations.lambda_predict` says).
 
 Configured by environment variables:
 
@@ -30,11 +32,12 @@ import re
 from typing import Any
 
 from watchkeeper.errors import UsageError, WatchkeeperError
-from watchkeeper.watch import handle_s3_event
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Check the objects the S3 event names; see the module documentation."""
+    from watchkeeper.watch import handle_s3_event  # here: the predict function needs none of it
+
     if not os.environ.get("WATCHKEEPER_HOME") and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         os.environ["WATCHKEEPER_HOME"] = "/tmp/.watchkeeper"  # the only writable disk there
     try:
@@ -85,3 +88,11 @@ def _limits() -> dict[str, Any]:
         except ValueError:
             raise UsageError(f"{name} must be a number, not {text!r}") from None
     return limits
+
+
+def predict_handler(event: Any, context: Any = None) -> dict[str, Any]:
+    """Answer an API Gateway event with the prediction API; see
+    :mod:`watchkeeper.integrations.lambda_predict`."""
+    from watchkeeper.integrations.lambda_predict import predict_handler as answer
+
+    return answer(event, context)
