@@ -18,6 +18,9 @@ Configured by environment variables:
   handler's process.
 * ``WATCHKEEPER_TIME_LIMIT``: seconds one object's check may take (600 by default; keep
   it below the function's timeout). ``WATCHKEEPER_MEMORY_LIMIT``: MiB one check may use.
+* ``WATCHKEEPER_METRICS``: ``cloudwatch`` prints each checked object's metric series as
+  Embedded Metric Format lines, which CloudWatch Logs turns into metrics
+  (:mod:`watchkeeper.integrations.cloudwatch`); ``none`` by default.
 
 Each record of the event is a unit of failure. Returns a summary: one entry per object
 checked, with its status, violations and report.
@@ -30,6 +33,7 @@ import re
 from typing import Any
 
 from watchkeeper.errors import UsageError, WatchkeeperError
+from watchkeeper.integrations.cloudwatch import metrics_from_settings
 from watchkeeper.watch import handle_s3_event
 
 
@@ -48,6 +52,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
             ],
             reports=os.environ.get("WATCHKEEPER_REPORTS") or "reports",
             report_url=os.environ.get("WATCHKEEPER_REPORT_URL") or None,
+            metrics=metrics_from_settings(),
             **limits,
         )
     except WatchkeeperError as exc:  # a configuration problem: say it in the function's log
