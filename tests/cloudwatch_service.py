@@ -35,11 +35,17 @@ class CloudWatch:
         dimensions: dict[str, str],
         queries: list[tuple[str, str]],
         at: dt.datetime,
+        until: dt.datetime | None = None,
     ) -> dict[tuple[str, str], list[float]]:
-        """GetMetricData of (metric name, statistic) pairs over the minute around ``at``."""
+        """GetMetricData of (metric name, statistic) pairs over the minute around ``at``,
+        or from ``at`` to ``until`` in one period."""
+        start, end = at - dt.timedelta(seconds=30), at + dt.timedelta(seconds=30)
+        if until is not None:
+            start, end = at, until
+        period = 60 * (int((end - start).total_seconds()) // 60 + 1)
         found: dict[tuple[str, str], list[float]] = {}
-        for start in range(0, len(queries), 500):  # GetMetricData takes 500 queries
-            chunk = queries[start : start + 500]
+        for first in range(0, len(queries), 500):  # GetMetricData takes 500 queries
+            chunk = queries[first : first + 500]
             answer = self.client.get_metric_data(
                 MetricDataQueries=[
                     {
@@ -53,14 +59,14 @@ class CloudWatch:
                                     for key, value in dimensions.items()
                                 ],
                             },
-                            "Period": 60,
+                            "Period": period,
                             "Stat": statistic,
                         },
                     }
                     for number, (name, statistic) in enumerate(chunk)
                 ],
-                StartTime=at - dt.timedelta(seconds=30),
-                EndTime=at + dt.timedelta(seconds=30),
+                StartTime=start,
+                EndTime=end,
             )
             for result in answer["MetricDataResults"]:
                 found[chunk[int(result["Id"][1:])]] = result["Values"]
