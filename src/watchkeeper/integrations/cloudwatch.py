@@ -204,7 +204,7 @@ def metric_data(
     ...     [("feature_data_age", "SampleCount", 3.0), ("feature_data_age", "Sum", 9.0),
     ...      ("feature_data_age", "Minimum", 1.0), ("feature_data_age", "Maximum", 5.0),
     ...      ("feature_non_null_age", "Value", 1.0)], {"Endpoint": "churn"}, at)]
-    ['feature_data_age', 'feature_non_null_age']
+    ['feature_non_null_age', 'feature_data_age']
     """
     base = [
         {"Name": name, "Value": str(value)[:MAX_DIMENSION_VALUE]}
