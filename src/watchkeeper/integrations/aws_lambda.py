@@ -33,12 +33,13 @@ import re
 from typing import Any
 
 from watchkeeper.errors import UsageError, WatchkeeperError
-from watchkeeper.integrations.cloudwatch import metrics_from_settings
 from watchkeeper.watch import handle_s3_event
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Check the objects the S3 event names; see the module documentation."""
+    from watchkeeper.integrations.cloudwatch import metrics_from_settings
+
     if not os.environ.get("WATCHKEEPER_HOME") and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         os.environ["WATCHKEEPER_HOME"] = "/tmp/.watchkeeper"  # the only writable disk there
     try:
