@@ -204,3 +204,33 @@ def test_batches_keep_within_a_thousand_items(cloudwatch):
     read = cloudwatch.values("watchkeeper/test", {"Endpoint": endpoint},
                              [("feature_non_null_f1499", "Average")], at)  # fmt: skip
     assert read[("feature_non_null_f1499", "Average")] == [pytest.approx(1499 / 1500)]
+
+
+def test_bias_series_by_facet_and_values_cloudwatch_refuses_left_out(cloudwatch):
+    at = dt.datetime.now(UTC).replace(microsecond=0)
+    schedule = f"bias-{uuid.uuid4().hex[:8]}"
+    dimensions = {"Endpoint": "credit", "MonitoringSchedule": schedule}
+    points = [
+        ("bias_metric_DPPL", "sex=0", 0.25),
+        ("bias_metric_DPPL", "sex=1", -0.25),
+        ("bias_metric_CI", "sex=0", float("nan")),
+        ("bias_metric_KL", "sex=0", float("inf")),
+        ("bias_metric_LP", "sex=0", 1e200),
+        ("bias_metric_TVD", "sex=0", 1e-200),
+    ]
+    sent = metrics_from_settings("cloudwatch").publish(
+        points, dimensions, kind="model-bias", timestamp=at
+    )
+    assert sent == 3  # NaN, infinity and 1e200 (beyond 2^360) are left out
+    namespace = "aws/sagemaker/Endpoints/bias-metrics"
+    for value in ("0", "1"):
+        facet = {**dimensions, "Facet": "sex", "FacetValue": value}
+        assert set(cloudwatch.metrics(namespace, facet)) == (
+            {"bias_metric_DPPL", "bias_metric_TVD"} if value == "0" else {"bias_metric_DPPL"}
+        )
+        read = cloudwatch.values(namespace, facet, [("bias_metric_DPPL", "Average")], at)
+        assert read[("bias_metric_DPPL", "Average")] == [0.25 if value == "0" else -0.25]
+    zero = {**dimensions, "Facet": "sex", "FacetValue": "0"}
+    assert cloudwatch.values(namespace, zero, [("bias_metric_TVD", "Average")], at)[
+        ("bias_metric_TVD", "Average")
+    ] == [0.0]  # below what CloudWatch stores: zero
