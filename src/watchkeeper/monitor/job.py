@@ -95,11 +95,11 @@ def publish(
         reason = failure_reason(exc)
         log.warning("%s: metrics not published: %s", execution.schedule, reason)
         try:
+            execution = store.record_metrics_error(execution.id, reason)
             if notifier is not None:
                 window = f"{execution.window_end:%Y-%m-%d %H:%M} UTC"
                 where = f"schedule {execution.schedule}, window to {window}"
                 notifier.send(metrics_failure_alert(where, reason))
-            return store.record_metrics_error(execution.id, reason)
         except Exception as again:  # the catalog or outbox too: the log line is what is left
             log.error("%s: could not record it: %s", execution.schedule, failure_reason(again))
     return execution
