@@ -57,6 +57,8 @@ def test_monitor_run_publishes_with_the_setting_and_records_a_failed_publish(
     assert execution["status"] == "Completed"
     assert execution["metrics_error"].startswith("CloudWatch PutMetricData to " + DATA_METRICS)
     assert "Traceback" not in down.stderr
+    described = run_cli("executions", "describe", str(execution["id"]), "--database", database_url)
+    assert f"metrics not published: {execution['metrics_error']}" in described.stdout
 
 
 def test_watch_once_publishes_each_files_series_under_its_source(tmp_path, cloudwatch):

@@ -314,6 +314,8 @@ def _print_execution(execution) -> None:
         f"{execution.records} records, {execution.corrupt_lines} corrupt lines",
     )
     console.print(execution.exit_message)
+    if execution.metrics_error:
+        console.print(f"metrics not published: {execution.metrics_error}", soft_wrap=True)
     for name, where in sorted(execution.artifacts.items()):
         console.print(f"  {name}: {where}")
 
