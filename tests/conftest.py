@@ -1,6 +1,7 @@
 """Fixtures shared by every test folder."""
 
 from browser import browser, chromium, page, page_problems  # noqa: F401  (fixtures, used by name)
+from cloudwatch_service import cloudwatch  # noqa: F401  (fixture, used by name)
 from databases import database_url  # noqa: F401  (fixture, used by name)
 from model_files import iris, iris_baseline, mixed_baseline, models  # noqa: F401  (fixtures)
 from s3 import S3Bucket, s3_bucket, s3_endpoint  # noqa: F401  (fixtures, used by name)

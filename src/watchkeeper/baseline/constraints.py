@@ -56,7 +56,7 @@ class MonitoringConfig:
     off) there too, with ``comparison_*`` and ``categorical_*`` judging drift under
     ``drift="sagemaker"`` (the default detector has its own floors);
     ``emit_metrics`` (no metric series when off, per feature too) in
-    :mod:`watchkeeper.monitor.metrics`.
+    :mod:`watchkeeper.checks.metrics`.
     """
 
     evaluate_constraints: bool = True

@@ -79,6 +79,9 @@ class _Execution(Base):
     artifacts: Mapped[str] = mapped_column(Text, default="{}")
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # why its metric series did not reach their destination (CloudWatch): the judgement
+    # stands, so this is not its status
+    metrics_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # the scheduler running it, and its lease: renewed while that scheduler lives
     owner: Mapped[str | None] = owner_column()
     lease_until: Mapped[dt.datetime | None] = lease_column()
@@ -135,6 +138,7 @@ class Execution:
     artifacts: dict[str, str] = field(default_factory=dict)
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    metrics_error: str | None = None
 
     @property
     def exit_message(self) -> str:
@@ -165,6 +169,7 @@ class Execution:
             "artifacts": dict(self.artifacts),
             "started_at": _iso(self.started_at),
             "finished_at": _iso(self.finished_at),
+            "metrics_error": self.metrics_error,
         }
 
 
@@ -301,6 +306,16 @@ class MonitoringStore:
         self.catalog.leases.drop(_Execution.__table__, execution_id)
         return finished
 
+    def record_metrics_error(self, execution_id: int, reason: str) -> Execution:
+        """Note that a finished execution's metric series could not be published."""
+        with Session(self.engine) as session, session.begin():
+            row = session.get(_Execution, execution_id)
+            if row is None:
+                raise UsageError(f"no execution {execution_id}")
+            row.metrics_error = reason
+            session.flush()
+            return _execution(row)
+
     def execution(self, execution_id: int) -> Execution:
         with Session(self.engine) as session:
             row = session.get(_Execution, execution_id)
@@ -416,6 +431,7 @@ def _execution(row: _Execution) -> Execution:
         artifacts=json.loads(row.artifacts or "{}"),
         started_at=as_utc(row.started_at) if row.started_at else None,
         finished_at=as_utc(row.finished_at) if row.finished_at else None,
+        metrics_error=row.metrics_error,
     )
 
 

@@ -121,6 +121,42 @@ SparkConfOption = Annotated[
 ]
 SPARK_MASTER = "local[*]"
 
+MetricsOption = Annotated[
+    str,
+    typer.Option(
+        envvar="WATCHKEEPER_METRICS",
+        help="Where metric series go besides the catalog: none, cloudwatch (PutMetricData; "
+        "Embedded Metric Format lines on stdout inside AWS Lambda; needs the "
+        "cloudwatch extra) or emf (EMF lines on stdout). Dimensions Endpoint and "
+        "MonitoringSchedule for executions, Source for file checks.",
+    ),
+]
+MetricsNamespaceOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="WATCHKEEPER_METRICS_NAMESPACE",
+        help="CloudWatch namespace for every series (default: SageMaker's, "
+        "aws/sagemaker/Endpoints/data-metrics, …/model-metrics, …; "
+        "watchkeeper/landing-files for file checks).",
+        show_default=False,
+    ),
+]
+MetricsRegionOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="WATCHKEEPER_METRICS_REGION",
+        help="AWS region of CloudWatch (default: AWS_REGION, else boto3's configuration).",
+        show_default=False,
+    ),
+]
+
+
+def metrics_destination(destination: str, namespace: str | None, region: str | None):
+    """The destination the --metrics options name, or None; a UsageError for a bad one."""
+    from watchkeeper.integrations.cloudwatch import metrics_from_settings
+
+    return metrics_from_settings(destination, namespace=namespace, region=region)
+
 
 @contextmanager
 def engine_data(

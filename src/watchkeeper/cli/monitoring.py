@@ -15,8 +15,12 @@ from watchkeeper.cli._common import (
     EXIT_OK,
     EXIT_VIOLATIONS,
     JsonOption,
+    MetricsNamespaceOption,
+    MetricsOption,
+    MetricsRegionOption,
     console,
     handled,
+    metrics_destination,
     print_json,
 )
 from watchkeeper.errors import UsageError
@@ -210,20 +214,27 @@ def run(
     notify: NotifyOption = None,
     database: DatabaseOption = None,
     json: JsonOption = False,
+    metrics: MetricsOption = "none",
+    metrics_namespace: MetricsNamespaceOption = None,
+    metrics_region: MetricsRegionOption = None,
 ) -> None:
-    """Run one monitoring job now. Exit status: 0 completed, 1 violations or failed."""
+    """Run one monitoring job now. Exit status: 0 completed, 1 violations or failed.
+
+    With --metrics cloudwatch the execution's series also go to CloudWatch; if they
+    cannot, the execution keeps its status and says why (metrics_error)."""
     from watchkeeper.catalog import COMPLETED, MonitoringStore
     from watchkeeper.monitor.job import run_job
     from watchkeeper.monitor.timing import window_to_run
     from watchkeeper.notify import Notifier
 
     with handled():
+        destination = metrics_destination(metrics, metrics_namespace, metrics_region)
         catalog = _catalog(database)
         store = MonitoringStore(catalog)
         chosen = store.schedule(schedule)
         span, fired = window_to_run(chosen, window)
         notifier = Notifier(notify or [], catalog)
-        execution = run_job(store, chosen, fired, span, notifier=notifier)
+        execution = run_job(store, chosen, fired, span, notifier=notifier, metrics=destination)
         if execution is None:
             raise UsageError(
                 f"the window {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC has an "
@@ -303,6 +314,8 @@ def _print_execution(execution) -> None:
         f"{execution.records} records, {execution.corrupt_lines} corrupt lines",
     )
     console.print(execution.exit_message)
+    if execution.metrics_error:
+        console.print(f"metrics not published: {execution.metrics_error}", soft_wrap=True)
     for name, where in sorted(execution.artifacts.items()):
         console.print(f"  {name}: {where}")
 
@@ -343,12 +356,17 @@ def scheduler(
             "dies, another scheduler sharing the catalog fails that execution after this."
         ),
     ] = DEFAULT_LEASE,
+    metrics: MetricsOption = "none",
+    metrics_namespace: MetricsNamespaceOption = None,
+    metrics_region: MetricsRegionOption = None,
 ) -> None:
     """Run due monitoring jobs on time, until stopped; serve the REST API and /metrics.
 
     Several schedulers may share one catalog: each window runs once, on one of them, and
     each alert is sent once. A window whose job fails, however it fails, is recorded as
-    a Failed execution with its reason and alerted; the other windows go on.
+    a Failed execution with its reason and alerted; the other windows go on. With
+    --metrics cloudwatch each execution's series go to CloudWatch too; a publish that
+    fails is recorded on its execution and alerted, and the scheduler goes on.
     """
     import threading
 
@@ -364,15 +382,22 @@ def scheduler(
     with handled():
         from watchkeeper.catalog import Catalog
 
+        destination = metrics_destination(metrics, metrics_namespace, metrics_region)
         check_port_free(host, port)
         catalog = Catalog(database, lease=lease)
         running = Scheduler(
-            MonitoringStore(catalog), notifier=Notifier(notify or [], catalog), tick=tick
+            MonitoringStore(catalog),
+            notifier=Notifier(notify or [], catalog),
+            tick=tick,
+            metrics=destination,
         )
         server = None
         if port:
             config = uvicorn.Config(
-                create_monitor_app(catalog), host=host, port=port, log_level="warning"
+                create_monitor_app(catalog, destination),
+                host=host,
+                port=port,
+                log_level="warning",
             )
             server = uvicorn.Server(config)
             server.install_signal_handlers = lambda: None  # the scheduler owns the signals

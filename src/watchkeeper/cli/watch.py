@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from watchkeeper.catalog.times import DEFAULT_LEASE
-from watchkeeper.cli._common import EXIT_OK, EXIT_VIOLATIONS, console, handled, say
+from watchkeeper.cli._common import (
+    EXIT_OK,
+    EXIT_VIOLATIONS,
+    MetricsNamespaceOption,
+    MetricsOption,
+    MetricsRegionOption,
+    console,
+    handled,
+    metrics_destination,
+    say,
+)
 from watchkeeper.errors import UsageError
 
 # The name of the watcher's logger of each file's outcome (watchkeeper.watch.process.OUTCOMES):
@@ -91,6 +101,9 @@ def command(
             "dies, other watchers sharing the catalog take its work over after this."
         ),
     ] = DEFAULT_LEASE,
+    metrics: MetricsOption = "none",
+    metrics_namespace: MetricsNamespaceOption = None,
+    metrics_region: MetricsRegionOption = None,
 ) -> None:
     """Check every file that lands in SOURCE; report beside it; alert on broken rules.
 
@@ -121,10 +134,13 @@ def command(
             )
         else:
             say(("ok", "green"), f" {record.key} ({record.rows} rows)")
+        if record.status != "failed" and record.error:
+            say(("warning", "yellow"), f" {record.key}: {record.error}")
 
     with handled():
         if rules is None and baseline is None:
             raise UsageError("give --rules, --baseline, or both")
+        destination = metrics_destination(metrics, metrics_namespace, metrics_region)
         running = watcher(
             source,
             rules=rules,
@@ -142,6 +158,7 @@ def command(
             time_limit=time_limit,
             memory_limit=memory_limit,
             lease=lease,
+            metrics=destination,
         )
         _stop_gracefully(running)
         if once:

@@ -20,6 +20,9 @@ Configured by environment variables:
   handler's process.
 * ``WATCHKEEPER_TIME_LIMIT``: seconds one object's check may take (600 by default; keep
   it below the function's timeout). ``WATCHKEEPER_MEMORY_LIMIT``: MiB one check may use.
+* ``WATCHKEEPER_METRICS``: ``cloudwatch`` prints each checked object's metric series as
+  Embedded Metric Format lines, which CloudWatch Logs turns into metrics
+  (:mod:`watchkeeper.integrations.cloudwatch`); ``none`` by default.
 
 Each record of the event is a unit of failure. Returns a summary: one entry per object
 checked, with its status, violations and report.
@@ -36,7 +39,9 @@ from watchkeeper.errors import UsageError, WatchkeeperError
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Check the objects the S3 event names; see the module documentation."""
-    from watchkeeper.watch import handle_s3_event  # here: the predict function needs none of it
+    # imported here: the predict function needs none of it
+    from watchkeeper.integrations.cloudwatch import metrics_from_settings
+    from watchkeeper.watch import handle_s3_event
 
     if not os.environ.get("WATCHKEEPER_HOME") and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         os.environ["WATCHKEEPER_HOME"] = "/tmp/.watchkeeper"  # the only writable disk there
@@ -51,6 +56,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
             ],
             reports=os.environ.get("WATCHKEEPER_REPORTS") or "reports",
             report_url=os.environ.get("WATCHKEEPER_REPORT_URL") or None,
+            metrics=metrics_from_settings(),
             **limits,
         )
     except WatchkeeperError as exc:  # a configuration problem: say it in the function's log

@@ -13,11 +13,11 @@ import re
 from watchkeeper.capture.layout import check_name
 from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
 from watchkeeper.catalog.monitoring import DATA_QUALITY
+from watchkeeper.checks.metrics import metric_points
 from watchkeeper.errors import UsageError
 from watchkeeper.monitor.artifacts import output_folder
 from watchkeeper.monitor.job import run_job
 from watchkeeper.monitor.kinds import REGISTRY, Kind, kind_of
-from watchkeeper.monitor.metrics import metric_points
 from watchkeeper.monitor.scheduler import Scheduler
 from watchkeeper.monitor.timing import (
     check_window_offsets,

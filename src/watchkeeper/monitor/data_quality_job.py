@@ -25,10 +25,10 @@ from watchkeeper.catalog import (
     MonitoringStore,
     Schedule,
 )
+from watchkeeper.checks.metrics import metric_points
 from watchkeeper.checks.pipeline import run_check, write_outcome
 from watchkeeper.checks.violations import Violation
 from watchkeeper.monitor.artifacts import report_heading
-from watchkeeper.monitor.metrics import metric_points
 from watchkeeper.monitor.window import captured_on_spark, captured_window
 from watchkeeper.notify.messages import failure_reason
 

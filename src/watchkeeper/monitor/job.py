@@ -20,12 +20,18 @@ from watchkeeper.catalog import (
     MonitoringStore,
     Schedule,
 )
+from watchkeeper.checks.metrics import MetricsDestination
 from watchkeeper.checks.violations import Violation
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.artifacts import output_folder
 from watchkeeper.monitor.kinds import kind_of
 from watchkeeper.notify import Notifier
-from watchkeeper.notify.messages import check_alert, failure_alert, failure_reason
+from watchkeeper.notify.messages import (
+    check_alert,
+    failure_alert,
+    failure_reason,
+    metrics_failure_alert,
+)
 
 log = logging.getLogger("watchkeeper.monitor")
 
@@ -38,11 +44,16 @@ def run_job(
     *,
     notifier: Notifier | None = None,
     storage_options: dict | None = None,
+    metrics: MetricsDestination | None = None,
 ) -> Execution | None:
     """Run ``schedule`` over ``window``; None when that window was run already.
 
     The window is a unit of failure: whatever the job raises ends the execution as
-    Failed with the error's one-line reason, and is alerted.
+    Failed with the error's one-line reason, and is alerted. ``metrics`` (e.g.
+    :class:`watchkeeper.integrations.cloudwatch.CloudWatchMetrics`) receives the
+    execution's metric series with the dimensions ``Endpoint`` and ``MonitoringSchedule``;
+    when it fails, the execution keeps its status, records why in ``metrics_error`` and
+    the team is told.
     """
     execution = store.start_execution(schedule, scheduled_for, window)
     if execution is None:
@@ -55,8 +66,43 @@ def run_job(
         finished, violations = judge(store, schedule, execution, storage_options, folder, now)
     except Exception as exc:  # whatever one window raises is that window's failure
         finished = _failed(store, execution, exc)
+    if metrics is not None:
+        finished = publish(store, metrics, finished, notifier)
     alert(notifier, finished, violations)
     return finished
+
+
+def publish(
+    store: MonitoringStore,
+    metrics: MetricsDestination,
+    execution: Execution,
+    notifier: Notifier | None = None,
+) -> Execution:
+    """Send the metric points ``execution`` recorded to ``metrics``, stamped with its
+    window's end as the catalog's series are. A failure is recorded and alerted."""
+    points = [(p.name, p.statistic, p.value) for p in store.metrics_of(execution.id)]
+    if not points:
+        return execution
+    try:
+        kind = store.schedule(execution.schedule).kind
+        metrics.publish(
+            points,
+            {"Endpoint": execution.endpoint, "MonitoringSchedule": execution.schedule},
+            kind=kind,
+            timestamp=execution.window_end,
+        )
+    except Exception as exc:  # the judgement stands; its series did not go out
+        reason = failure_reason(exc)
+        log.warning("%s: metrics not published: %s", execution.schedule, reason)
+        try:
+            execution = store.record_metrics_error(execution.id, reason)
+            if notifier is not None:
+                window = f"{execution.window_end:%Y-%m-%d %H:%M} UTC"
+                where = f"schedule {execution.schedule}, window to {window}"
+                notifier.send(metrics_failure_alert(where, reason))
+        except Exception as again:  # the catalog or outbox too: the log line is what is left
+            log.error("%s: could not record it: %s", execution.schedule, failure_reason(again))
+    return execution
 
 
 def _failed(store: MonitoringStore, execution: Execution, exc: Exception) -> Execution:

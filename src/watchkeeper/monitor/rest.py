@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.catalog import MAX_ID, Catalog, MonitoringStore, Schedule
+from watchkeeper.checks.metrics import MetricsDestination
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.job import run_job
 from watchkeeper.monitor.timing import window_to_run
@@ -57,11 +58,15 @@ def schedule_dict(schedule: Schedule) -> dict[str, Any]:
 
 
 def monitoring_router(
-    catalog: Catalog, ground_truth: str | None = None, max_body: int = MAX_LABELS_BODY
+    catalog: Catalog,
+    ground_truth: str | None = None,
+    max_body: int = MAX_LABELS_BODY,
+    metrics: MetricsDestination | None = None,
 ) -> APIRouter:
     """``/api/v1/schedules``, ``/api/v1/executions`` and ``/api/v1/groundtruth`` (labels
     stored under ``ground_truth``, by default the workspace's ``ground-truth`` folder,
-    where ``watchkeeper groundtruth upload`` puts them)."""
+    where ``watchkeeper groundtruth upload`` puts them). A job run through it sends its
+    series to ``metrics`` too."""
     from watchkeeper.catalog import workspace
     from watchkeeper.monitor import check_schedule_name, create_schedule
 
@@ -132,7 +137,7 @@ def monitoring_router(
             span, fired = window_to_run(schedule, window)
         except WatchkeeperError as exc:
             raise HTTPException(422, str(exc)) from None
-        execution = run_job(store, schedule, fired, span)
+        execution = run_job(store, schedule, fired, span, metrics=metrics)
         if execution is None:
             raise HTTPException(409, "this window has an execution already")
         return execution.to_dict()
@@ -189,10 +194,10 @@ class ExecutionMetrics:
         return []  # the names depend on the data; collected fresh at each scrape
 
 
-def create_monitor_app(catalog: Catalog) -> FastAPI:
+def create_monitor_app(catalog: Catalog, metrics: MetricsDestination | None = None) -> FastAPI:
     """The scheduler's HTTP face: the monitoring REST API and ``/metrics``."""
     app = FastAPI(title="watchkeeper monitoring", version="1")
-    app.include_router(monitoring_router(catalog))
+    app.include_router(monitoring_router(catalog, metrics=metrics))
     registry = CollectorRegistry()
     registry.register(ExecutionMetrics(catalog))
     app.state.registry = registry

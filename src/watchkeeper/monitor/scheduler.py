@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from watchkeeper.catalog import Execution, MonitoringStore, Schedule
 from watchkeeper.catalog.times import utcnow
+from watchkeeper.checks.metrics import MetricsDestination
 from watchkeeper.monitor.job import alert, run_job
 from watchkeeper.monitor.timing import due_firing, window_for
 from watchkeeper.notify import Notifier
@@ -32,7 +33,8 @@ STALE_AFTER = dt.timedelta(hours=1)
 
 
 class Scheduler:
-    """Runs due monitoring jobs; ``clock`` returns the current time (UTC)."""
+    """Runs due monitoring jobs; ``clock`` returns the current time (UTC); ``metrics``
+    receives each execution's metric series (see :func:`run_job`)."""
 
     def __init__(
         self,
@@ -42,8 +44,10 @@ class Scheduler:
         clock: Callable[[], dt.datetime] = utcnow,
         tick: float = 30.0,
         storage_options: dict | None = None,
+        metrics: MetricsDestination | None = None,
     ) -> None:
         self.store, self.notifier, self.clock = store, notifier, clock
+        self.metrics = metrics
         self.tick, self.storage_options = tick, storage_options
         self.stopping = threading.Event()
 
@@ -81,6 +85,7 @@ class Scheduler:
                     window,
                     notifier=self.notifier,
                     storage_options=self.storage_options,
+                    metrics=self.metrics,
                 )
             except Exception as exc:  # e.g. stored window offsets that give no window
                 log.error(

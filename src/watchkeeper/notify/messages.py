@@ -89,6 +89,20 @@ def failure_alert(file: str, reason: str, *, version: str | None = None) -> Aler
     )
 
 
+def metrics_failure_alert(where: str, reason: str) -> Alert:
+    """The alert for metric series that did not reach their destination (CloudWatch).
+
+    >>> metrics_failure_alert("schedule churn-hourly", "endpoint down").body
+    'metrics of schedule churn-hourly not published: endpoint down'
+    """
+    reason = _cap(_one_line(reason), MAX_REASON)
+    return Alert(
+        title=f"watchkeeper: metrics of {_one_line(where)} not published",
+        body=f"metrics of {where} not published: {reason}",
+        key=_key("metrics", where, reason),
+    )
+
+
 def failure_reason(exc: BaseException) -> str:
     """The one-line reason an exception gives, for a failure record and its alert.
 

@@ -26,6 +26,7 @@ from typing import Any
 from watchkeeper.baseline import Baseline, load_baseline
 from watchkeeper.catalog import Catalog, ProcessedObject
 from watchkeeper.catalog.times import DEFAULT_LEASE
+from watchkeeper.checks.metrics import MetricsDestination
 from watchkeeper.checks.rules import Rules, read_rules
 from watchkeeper.io import CsvOptions
 from watchkeeper.notify import Notifier
@@ -106,12 +107,14 @@ def watcher(
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_limit: int | None = None,
     lease: float = DEFAULT_LEASE,
+    metrics: MetricsDestination | None = None,
 ) -> Watcher:
     """A :class:`Watcher` for ``source``, with rules, baseline and channels validated.
 
     ``isolate`` checks each object in a child process, stopped after ``time_limit``
     seconds and, when given, limited to ``memory_limit`` MiB; ``lease`` is how long this
-    watcher's claims on objects and messages outlive it if it dies (see :class:`Catalog`).
+    watcher's claims on objects and messages outlive it if it dies (see :class:`Catalog`);
+    ``metrics`` receives each checked object's metric series (see :class:`FileChecker`).
     """
     settings = make_settings(
         rules=rules,
@@ -127,7 +130,7 @@ def watcher(
     filters = Filters(prefix, suffix, (settings.reports_key(location) or "",))
     return Watcher(
         location,
-        FileChecker(location, settings, catalog, notifier, runner),
+        FileChecker(location, settings, catalog, notifier, runner, metrics),
         catalog,
         notifier,
         filters,
@@ -167,12 +170,13 @@ def handle_s3_event(
     isolate: bool = False,
     time_limit: float = DEFAULT_TIME_LIMIT,
     memory_limit: int | None = None,
+    metrics: MetricsDestination | None = None,
 ) -> list[ProcessedObject]:
     """Check the objects an S3 event notification names (a dict or its JSON text).
 
     Reports go to ``reports/`` in the same bucket; returns one record per object this
-    call checked. ``isolate``, ``time_limit`` and ``memory_limit`` are as for
-    :func:`watcher`.
+    call checked. ``isolate``, ``time_limit``, ``memory_limit`` and ``metrics`` are as
+    for :func:`watcher`.
     """
     settings = make_settings(
         rules=rules,
@@ -189,4 +193,5 @@ def handle_s3_event(
         catalog=catalog,
         notifier=Notifier(list(notify), catalog),
         isolation=runner,
+        metrics=metrics,
     )

@@ -12,6 +12,7 @@ from urllib.parse import unquote_plus
 
 from watchkeeper.baseline.fields import shown
 from watchkeeper.catalog import Catalog, ProcessedObject
+from watchkeeper.checks.metrics import MetricsDestination
 from watchkeeper.errors import InputError
 from watchkeeper.notify import Notifier
 from watchkeeper.notify.messages import failure_alert, failure_reason
@@ -105,6 +106,7 @@ def handle_event(
     notifier: Notifier,
     filters: Filters | None = None,
     isolation: InProcess | ChildProcess | None = None,
+    metrics: MetricsDestination | None = None,
 ) -> list[ProcessedObject]:
     """Check every object an S3 event names (the code path of the watcher).
 
@@ -112,14 +114,16 @@ def handle_event(
     (or being checked by another process) is not checked again; an object that cannot
     be read or checked — however that fails — and a record or event that cannot be
     parsed, each give a failure record and a message, and the other records are still
-    handled. ``isolation`` runs each check (see :mod:`watchkeeper.watch.isolation`).
+    handled. ``isolation`` runs each check (see :mod:`watchkeeper.watch.isolation`);
+    ``metrics`` receives each checked object's series (see :class:`FileChecker`).
     """
     objects, problems = parse_event(event)
     results = [_bad_event(problem, event, catalog, notifier) for problem in problems]
     checkers: dict[str, FileChecker] = {}
     for named in objects:
         try:
-            record = _handle(named, settings, catalog, notifier, filters, isolation, checkers)
+            record = _handle(named, settings, catalog, notifier, filters, isolation, checkers,
+                             metrics)  # fmt: skip
         except Exception as exc:  # whatever one record does is that record's failure
             record = _unreadable(named, failure_reason(exc), catalog, notifier)
         if record is not None:
@@ -128,7 +132,7 @@ def handle_event(
     return results
 
 
-def _handle(named, settings, catalog, notifier, filters, isolation, checkers):
+def _handle(named, settings, catalog, notifier, filters, isolation, checkers, metrics):
     location = Location(f"s3://{named.bucket}/", settings.storage_options)
     wanted = filters or Filters(exclude=(settings.reports_key(location) or "",))
     if not wanted.wants(named.key):
@@ -141,7 +145,9 @@ def _handle(named, settings, catalog, notifier, filters, isolation, checkers):
     if catalog.is_processed(item.uri, item.version):
         return None
     if named.bucket not in checkers:
-        checkers[named.bucket] = FileChecker(location, settings, catalog, notifier, isolation)
+        checkers[named.bucket] = FileChecker(
+            location, settings, catalog, notifier, isolation, metrics
+        )
     return checkers[named.bucket].process(item)
 
 

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from watchkeeper.baseline import Baseline
 from watchkeeper.catalog import Catalog, ProcessedObject
+from watchkeeper.checks.metrics import LANDING_FILES, MetricsDestination, metric_points
 from watchkeeper.checks.pipeline import run_check
 from watchkeeper.checks.rules import Rules
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io import CsvOptions
 from watchkeeper.io.storage import join
 from watchkeeper.notify import Notifier
-from watchkeeper.notify.messages import check_alert, failure_alert, failure_reason
+from watchkeeper.notify.messages import (
+    check_alert,
+    failure_alert,
+    failure_reason,
+    metrics_failure_alert,
+)
 from watchkeeper.report import write_plotly_bundle
 from watchkeeper.report.page import plotly_bundle_name
 from watchkeeper.watch.isolation import ChildProcess, InProcess, UnitFailed
@@ -68,11 +75,13 @@ class WatchSettings:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What checking one object found: rows read, violations (as dictionaries), report."""
+    """What checking one object found: rows read, violations (as dictionaries), report,
+    and its metric series ``(name, statistic, value)``."""
 
     rows: int
     violations: list[dict[str, Any]]
     report: str | None
+    metrics: list[tuple[str, str, float]] = field(default_factory=list)
 
 
 def judge(uri: str, settings: WatchSettings, folder: str, plotly_src: str) -> Verdict:
@@ -90,7 +99,13 @@ def judge(uri: str, settings: WatchSettings, folder: str, plotly_src: str) -> Ve
         plotly_src=plotly_src,
     )
     violations = [violation.to_dict() for violation in outcome.violations]
-    return Verdict(outcome.profile.rows, violations, outcome.artifacts.get("html"))
+    constraints = settings.baseline.constraints if settings.baseline is not None else None
+    return Verdict(
+        outcome.profile.rows,
+        violations,
+        outcome.artifacts.get("html"),
+        metric_points(outcome, constraints),
+    )
 
 
 class FileChecker:
@@ -98,6 +113,9 @@ class FileChecker:
 
     ``isolation`` runs each object's check (:class:`InProcess` by default, or
     :class:`ChildProcess`); whatever the check does ends as a record, done or failed.
+    ``metrics`` receives each checked object's metric series, with the dimension
+    ``Source`` (the watched folder or bucket); when that fails the object stays done,
+    its record's ``error`` says why and the team is told.
     """
 
     def __init__(
@@ -107,12 +125,14 @@ class FileChecker:
         catalog: Catalog,
         notifier: Notifier,
         isolation: InProcess | ChildProcess | None = None,
+        metrics: MetricsDestination | None = None,
     ) -> None:
         if settings.rules is None and settings.baseline is None:
             raise WatchkeeperError("nothing to check against: give rules, a baseline, or both")
         self.location, self.settings = location, settings
         self.catalog, self.notifier = catalog, notifier
         self.isolation = isolation or InProcess()
+        self.metrics = metrics
 
     def process(self, item: LandedObject) -> ProcessedObject | None:
         """Check one object, write its report beside it, record it and queue its alert.
@@ -160,8 +180,13 @@ class FileChecker:
             rows=verdict.rows,
             report=verdict.report,
         )
+        rows = []
+        unpublished = self._publish(item, verdict)
+        if unpublished is not None:
+            record = replace(record, error=f"metrics not published: {unpublished}")
+            rows = self.notifier.rows(metrics_failure_alert(item.uri, unpublished))
         if not verdict.violations:
-            return record, []
+            return record, rows
         alert = check_alert(
             self.location.display,
             item.uri,
@@ -169,7 +194,24 @@ class FileChecker:
             verdict.violations,
             self._link(verdict.report),
         )
-        return record, self.notifier.rows(alert)
+        return record, self.notifier.rows(alert) + rows
+
+    def _publish(self, item: LandedObject, verdict: Verdict) -> str | None:
+        """Send the object's metric series; the reason when they did not get there."""
+        if self.metrics is None or not verdict.metrics:
+            return None
+        try:
+            self.metrics.publish(
+                verdict.metrics,
+                {"Source": self.location.display},
+                kind=LANDING_FILES,
+                timestamp=dt.datetime.now(dt.UTC),
+            )
+        except Exception as exc:  # the check stands; its series did not go out
+            reason = failure_reason(exc)
+            log.warning("%s: metrics not published: %s", item.uri, reason)
+            return reason
+        return None
 
     def _failed(self, item: LandedObject, reason: str) -> tuple[ProcessedObject, list]:
         # The error already names the file; the message says it once, plainly.

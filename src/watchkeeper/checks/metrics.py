@@ -13,13 +13,35 @@ As SageMaker, no series is emitted when the constraints' ``monitoring_config`` s
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Iterable
+from typing import Protocol
 
 from watchkeeper.baseline import Constraints
 from watchkeeper.checks.pipeline import CheckOutcome
 from watchkeeper.drift import DriftResult
 
 VALUE = "Value"
+# the kind of series a landed file's check gives, beside the monitoring schedules' kinds
+LANDING_FILES = "landing-files"
+
+
+class MetricsDestination(Protocol):
+    """Where metric series go besides the catalog (e.g.
+    :class:`watchkeeper.integrations.cloudwatch.CloudWatchMetrics`): ``publish`` sends
+    ``(name, statistic, value)`` points with their dimensions, the kind of check that
+    made them (a schedule's kind or :data:`LANDING_FILES`) and their time, and raises
+    when they do not get there."""
+
+    def publish(
+        self,
+        points: Iterable[tuple[str, str, float]],
+        dimensions: dict[str, str],
+        *,
+        kind: str,
+        timestamp: dt.datetime,
+    ) -> int: ...
 
 
 def metric_points(
