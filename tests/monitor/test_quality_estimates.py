@@ -253,3 +253,49 @@ def test_a_regression_estimate_names_the_features_it_lacks(price_world):
         "no column 'x2' (it has x0, x1, predictions, label)"
     )
 
+
+
+def test_the_command_line_sets_up_and_shows_a_multiclass_estimate(animal_world, database_url):
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli import app
+
+    path, clock, scheduler, rng, _ = animal_world
+    runner = CliRunner()
+    common = ["schedule", "create", "--endpoint", "pets", "--baseline", str(path / "baseline"),
+              "--capture", str(path / "capture"), "--report", str(path / "monitoring"),
+              "--kind", "model-quality", "--problem-type", "MulticlassClassification",
+              "--inference-attribute", "predictions", "--ground-truth", str(path / "groundtruth"),
+              "--reference", str(path / "reference.parquet"), "--reference-label", "label",
+              "--database", database_url]  # fmt: skip
+    refused = runner.invoke(app, [*common, "--name", "blind"])
+    assert refused.exit_code == 2
+    assert refused.output.strip().splitlines() == [
+        "error: estimating performance from a reference needs probability_attribute and "
+        "reference_label"
+    ]
+    classes = 'classes=["cat","dog","eel"]'
+    created = runner.invoke(app, [*common, "--name", "pets", "--probability-attribute",
+                                  "probabilities", "--option", classes])  # fmt: skip
+    assert created.exit_code == 0, created.output
+    options = MonitoringStore(Catalog(database_url)).schedule("pets").options
+    assert options["classes"] == ["cat", "dog", "eel"]
+    assert options["probability_attribute"] == "probabilities"
+    # a window of the fixture's schedule, the same settings
+    x, chance, labels = animals(rng, 300)
+    serve(path, clock, "animals", 9, x, animal_answers(chance), labels, labelled=True)
+    [run] = scheduler.run_pending()
+    described = runner.invoke(
+        app, ["executions", "describe", str(run.id), "--database", database_url],
+        env={"COLUMNS": "200"},
+    )
+    assert described.exit_code == 0, described.output
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]]
+             for line in described.output.splitlines() if line.startswith("│")]  # fmt: skip
+    rows = {name: (float(realized), float(estimated)) for name, realized, estimated in cells}
+    assert set(rows) == {"accuracy", "weighted_recall", "weighted_precision", "weighted_f0_5",
+                         "weighted_f1", "weighted_f2"}  # fmt: skip
+    accuracy = (CLASSES[chance.argmax(axis=1)] == labels).mean()
+    realized, estimated = rows["accuracy"]
+    assert realized == pytest.approx(accuracy, abs=1e-4)
+    assert estimated == pytest.approx(realized, abs=0.08)  # 300 labels: the realized is noisy
