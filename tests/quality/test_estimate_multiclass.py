@@ -42,7 +42,9 @@ def realized(probabilities, labels) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize(("sharpness", "bound"), [(1.0, 0.02), (2.5, 0.04)])
+# the bounds the README states: accuracy, weighted recall and F1 by how calibrated the
+# probabilities are; weighted precision, noisier where a class is rarely predicted, ±0.04
+@pytest.mark.parametrize(("sharpness", "bound"), [(1.0, 0.02), (2.5, 0.035)])
 @pytest.mark.parametrize(("shift", "spread"), [(0.0, 1.0), (1.0, 1.0), (-1.0, 0.6), (0.0, 2.0)])
 def test_the_estimate_follows_the_realized_metrics_under_covariate_shift(
     sharpness, bound, shift, spread
@@ -52,7 +54,8 @@ def test_the_estimate_follows_the_realized_metrics_under_covariate_shift(
     probabilities, labels = world(rng, 20_000, shift, spread, sharpness)
     estimate = estimator.estimate(probabilities)
     for metric, value in realized(probabilities, labels).items():
-        assert estimate[metric] == pytest.approx(value, abs=bound), metric
+        allowed = 0.04 if metric == "weighted_precision" else bound
+        assert estimate[metric] == pytest.approx(value, abs=allowed), metric
     assert estimate["records"] == 20_000
 
 
