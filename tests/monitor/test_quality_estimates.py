@@ -241,6 +241,10 @@ def test_a_regression_estimate_names_the_features_it_lacks(price_world):
     with pytest.raises(UsageError, match="needs inference_attribute and reference_label"):
         schedule(catalog, path, "no-label", problem_type="Regression",
                  inference_attribute="_c0", reference=str(path / "reference.parquet"))  # fmt: skip
+    with pytest.raises(UsageError, match=r"features must be a non-empty list, .* not 'x0'"):
+        schedule(catalog, path, "one", problem_type="Regression", inference_attribute="_c0",
+                 reference=str(path / "reference.parquet"), reference_label="label",
+                 features="x0")  # fmt: skip
     schedule(catalog, path, "named", problem_type="Regression", inference_attribute="_c0",
              reference=str(path / "reference.parquet"), reference_label="label",
              features=["x0", "x2"])  # fmt: skip

@@ -90,6 +90,15 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
         raise UsageError("a model-quality schedule needs ground_truth: where labels are uploaded")
     if not options.get("inference_attribute") and not options.get("probability_attribute"):
         raise UsageError("a model-quality schedule needs inference_attribute (the prediction)")
+    for listed in ("classes", "features"):
+        if listed in options and not (
+            isinstance(options[listed], list) and options[listed]
+            and all(isinstance(item, str | int | float) for item in options[listed])
+        ):  # fmt: skip
+            raise UsageError(
+                f"{listed} must be a non-empty list, e.g. {listed}=[\"a\", \"b\"], not "
+                f"{options[listed]!r}"
+            )
     if options.get("reference"):
         regression = options["problem_type"] == "Regression"
         needed = "inference_attribute" if regression else "probability_attribute"
