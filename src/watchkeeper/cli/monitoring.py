@@ -101,7 +101,9 @@ def create(
     reference: Annotated[
         str | None,
         typer.Option(help="model-quality: a labelled file to estimate performance before "
-                     "labels arrive (binary classifiers with probabilities)."),
+                     "labels arrive (classifiers from their probabilities, regression from "
+                     "the inputs: --option features=[...]; multiclass classes in column "
+                     "order: --option classes=[...])."),
     ] = None,
     reference_label: Annotated[
         str | None, typer.Option(help="model-quality: the label column of --reference.")

@@ -6,17 +6,22 @@ checked against the baseline's ``constraints.json`` → ``constraint_violations.
 under the execution's folder → an execution row → metric rows named as the statistics'
 keys (``accuracy``, ``f1``, ``mae`` …) → alerts.
 
-For a binary classifier with probabilities and a labelled ``reference`` file, the job
-also *estimates* the window's accuracy, precision, recall, F1 and AUC from the scores of
-every captured record (``watchkeeper.quality.estimate``), so performance is watched
-before the labels arrive: the estimates are kept as ``estimated_<metric>`` series
-beside the realized ones and, while no label has joined, judged against the same
-constraints (their violations say "estimated").
+With a labelled ``reference`` file, the job also *estimates* the window's metrics from
+every captured record (``watchkeeper.quality.estimation``): a binary classifier's
+accuracy, precision, recall, F1 and AUC from its scores, a multiclass classifier's
+accuracy and weighted recall, precision and F-scores from its class probabilities, a
+regression model's MAE, MSE, RMSE and R² from its inputs and predictions. Performance
+is so watched before the labels arrive: the estimates are kept as
+``estimated_<metric>`` series beside the realized ones and, while no label has joined,
+judged against the same constraints (their violations say "estimated").
 
 Schedule options (``Schedule.options``): ``problem_type``, ``inference_attribute``,
 ``probability_attribute``, ``probability_threshold``, ``positive_label``,
 ``ground_truth`` (where labels are uploaded), and for the estimate ``reference``, a
-labelled file with ``reference_label`` and the same probability column.
+labelled file with ``reference_label`` and the same probability columns (classifiers:
+``probabilities`` stands for ``probabilities_0``, ``probabilities_1``, … of a multiclass
+answer; ``classes`` names their classes in order) or the same prediction and feature
+columns (regression: ``features``, by default the numeric columns both share).
 """
 
 from __future__ import annotations
@@ -29,10 +34,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from watchkeeper.artifacts import CONSTRAINT_VIOLATIONS, CONSTRAINTS, REPORT_HTML, STATISTICS
-from watchkeeper.capture.assemble import ANSWER, answer_name, named_by_position
+from watchkeeper.capture.assemble import ANSWER, answer_columns, answer_name, named_by_position
 from watchkeeper.catalog import (
     COMPLETED,
     COMPLETED_WITH_VIOLATIONS,
@@ -42,19 +46,19 @@ from watchkeeper.catalog import (
     Schedule,
 )
 from watchkeeper.checks.violations import Violation, violations_document
-from watchkeeper.errors import FormatError, UsageError, WatchkeeperError
+from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.io.storage import join, read_json
 from watchkeeper.monitor.artifacts import report_heading, write_artifacts
 from watchkeeper.monitor.window import captured_window
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
+from watchkeeper.quality.estimation import ESTIMATED
+from watchkeeper.quality.metrics import KIND
 from watchkeeper.report.quality_page import render_quality_html
 
 log = logging.getLogger("watchkeeper.monitor")
 
 LABEL = "groundTruth"
-# estimated metrics, named as SageMaker names them in binary_classification_metrics
-ESTIMATED = ("accuracy", "precision", "recall", "f1", "auc")
 OPTIONS = (
     "problem_type",
     "inference_attribute",
@@ -64,6 +68,8 @@ OPTIONS = (
     "ground_truth",
     "reference",
     "reference_label",
+    "classes",
+    "features",
 )
 
 
@@ -84,13 +90,22 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
         raise UsageError("a model-quality schedule needs ground_truth: where labels are uploaded")
     if not options.get("inference_attribute") and not options.get("probability_attribute"):
         raise UsageError("a model-quality schedule needs inference_attribute (the prediction)")
-    if options.get("reference") and not (
-        options.get("probability_attribute") and options.get("reference_label")
-    ):
-        raise UsageError(
-            "estimating performance from a reference needs probability_attribute and "
-            "reference_label"
-        )
+    for listed in ("classes", "features"):
+        if listed in options and not (
+            isinstance(options[listed], list) and options[listed]
+            and all(isinstance(item, str | int | float) for item in options[listed])
+        ):  # fmt: skip
+            raise UsageError(
+                f"{listed} must be a non-empty list, e.g. {listed}=[\"a\", \"b\"], not "
+                f"{options[listed]!r}"
+            )
+    if options.get("reference"):
+        regression = options["problem_type"] == "Regression"
+        needed = "inference_attribute" if regression else "probability_attribute"
+        if not (options.get(needed) and options.get("reference_label")):
+            raise UsageError(
+                f"estimating performance from a reference needs {needed} and reference_label"
+            )
     return options
 
 
@@ -124,7 +139,8 @@ def judge_model_quality(
     ]
     estimate = _estimate(options, captured.table, storage_options)
     if estimate is not None:
-        points += [(f"estimated_{name}", "Value", estimate[name]) for name in ESTIMATED]
+        points += [(f"estimated_{name}", "Value", estimate[name])
+                   for name in ESTIMATED[options["problem_type"]]]  # fmt: skip
     files: dict[str, str] = {}
     violations: list[Violation] = []
     if table.num_rows:
@@ -133,7 +149,8 @@ def judge_model_quality(
             problem_type=options["problem_type"],
             inference_attribute=answer_name(options.get("inference_attribute")),
             ground_truth_attribute=LABEL,
-            probability_attribute=options.get("probability_attribute"),
+            probability_attribute=options.get("probability_attribute")
+            if options["problem_type"] == "BinaryClassification" else None,
             probability_threshold=float(options.get("probability_threshold", 0.5)),
             positive_label=options.get("positive_label", 1),
         )
@@ -148,7 +165,7 @@ def judge_model_quality(
         )
         points += _metric_points(statistics)
     elif estimate is not None:
-        violations = _estimated_violations(estimate, constraints)
+        violations = _estimated_violations(options["problem_type"], estimate, constraints)
     else:
         reason = (
             f"no ground truth has joined the {captured.records} captured records of the window "
@@ -194,37 +211,36 @@ def _metric_points(statistics: dict) -> list[tuple[str, str, float]]:
 
 
 def _estimate(options: dict, table: pa.Table, storage_options: dict | None) -> dict | None:
-    """The window's estimated binary-classification metrics, or None when not set up."""
-    reference = options.get("reference")
-    column = options.get("probability_attribute")
-    if not reference or options.get("problem_type") != "BinaryClassification":
+    """The window's estimated metrics, or None when no reference is set up."""
+    if not options.get("reference"):
         return None
-    if column not in table.column_names:
-        raise FormatError(f"the captured records have no column {column!r} (the probability)")
-    from watchkeeper.io import read_batches
-    from watchkeeper.quality.estimate import PerformanceEstimator
+    from watchkeeper.quality.estimation import estimate_window
 
-    label = options["reference_label"]
-    batches = list(read_batches(reference, storage_options=storage_options))
-    rows = pa.Table.from_batches(batches)
-    for needed in (column, label):
-        if needed not in rows.column_names:
-            raise FormatError(f"reference {reference}: no column {needed!r}")
-    positive = str(options.get("positive_label", 1))
-    labels = pc.equal(pc.cast(rows[label], pa.string()), positive).to_numpy(zero_copy_only=False)
-    scores = pc.cast(rows[column], pa.float64()).to_numpy(zero_copy_only=False)
-    estimator = PerformanceEstimator(float(options.get("probability_threshold", 0.5)))
-    estimator.fit(scores, labels)
-    current = pc.cast(table[column], pa.float64()).to_numpy(zero_copy_only=False)
-    return estimator.estimate(current[np.isfinite(current)])
+    # the answer is named as it names itself (``predictions``) or by position (``_c0``)
+    window = named_by_position(table, [ANSWER])
+    return estimate_window(
+        options["reference"],
+        window,
+        problem_type=options["problem_type"],
+        label=options["reference_label"],
+        prediction=answer_name(options.get("inference_attribute")),
+        probability=options.get("probability_attribute"),
+        threshold=float(options.get("probability_threshold", 0.5)),
+        positive_label=options.get("positive_label", 1),
+        classes=options.get("classes"),
+        features=options.get("features"),
+        answers=answer_columns(window),
+        storage_options=storage_options,
+    )
 
 
-def _estimated_violations(estimate: dict, constraints: dict) -> list[Violation]:
-    metrics = {name: {"value": estimate[name]} for name in ESTIMATED}
-    rules = constraints.get("binary_classification_constraints", {})
+def _estimated_violations(problem_type: str, estimate: dict, constraints: dict) -> list[Violation]:
+    metrics = {name: {"value": estimate[name]} for name in ESTIMATED[problem_type]}
+    kind = KIND[problem_type]
+    rules = constraints.get(f"{kind}_constraints", {})
     found = check_quality(
-        {"binary_classification_metrics": metrics},
-        {"binary_classification_constraints": {n: r for n, r in rules.items() if n in metrics}},
+        {f"{kind}_metrics": metrics},
+        {f"{kind}_constraints": {n: r for n, r in rules.items() if n in metrics}},
     )
     return [_estimated(violation) for violation in found]
 

@@ -46,8 +46,6 @@ class PerformanceEstimator:
     def fit(self, scores, labels) -> PerformanceEstimator:
         """Learn the calibration from reference ``scores`` and their true ``labels``
         (booleans or 0/1)."""
-        from sklearn.isotonic import IsotonicRegression
-
         scores = _scores(scores, "reference scores")
         labels = np.asarray(labels)
         if labels.shape != scores.shape:
@@ -63,9 +61,7 @@ class PerformanceEstimator:
             raise UsageError("reference labels must hold both classes to learn a calibration")
         if not 0.0 < self.threshold < 1.0:
             raise UsageError(f"threshold must be between 0 and 1, got {self.threshold!r}")
-        self._calibration = IsotonicRegression(
-            y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip"
-        ).fit(scores, labels.astype(np.float64))
+        self._calibration = calibration(scores, labels)
         self.reference = self.estimate(scores)
         return self
 
@@ -92,6 +88,22 @@ class PerformanceEstimator:
             "auc": _expected_auc(scores, chance),
             "records": len(scores),
         }
+
+
+def calibration(scores: np.ndarray, hits: np.ndarray):
+    """An isotonic map from ``scores`` to the chance of a hit (``hits``: booleans), fitted
+    on labelled reference data; its ``predict`` gives calibrated chances in [0, 1].
+
+    >>> import numpy as np
+    >>> fitted = calibration(np.array([0.1, 0.4, 0.6, 0.9]), np.array([0, 0, 1, 1], bool))
+    >>> fitted.predict([0.05, 0.95]).tolist()
+    [0.0, 1.0]
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    # clipped, not extrapolated: a window's scores may reach beyond the reference's
+    isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    return isotonic.fit(scores, hits.astype(np.float64))
 
 
 def _expected_auc(scores: np.ndarray, chance: np.ndarray) -> float:

@@ -352,7 +352,7 @@ def binary_metrics(
             f"binary classification needs at most two labels; columns {names[0]!r} and "
             f"{names[1]!r} hold {len(labels)} ({', '.join(labels[:5])}…)"
         )
-    positive = _label_text(positive_label)
+    positive = label_text(positive_label)
     is_positive = np.array([label == positive for label in labels] + [False])
     truth, guess = is_positive[actual_codes], is_positive[predicted_codes]
     ranking = guess.astype(np.float64) if scores is None else scores
@@ -389,7 +389,12 @@ def binary_metrics(
     return document
 
 
-def _label_text(label: object) -> str:
+def label_text(label: object) -> str:
+    """A label as SageMaker writes it: integral numbers without a fraction (``1.0`` → "1").
+
+    >>> label_text(1.0), label_text("2"), label_text(True), label_text("cat")
+    ('1', '2', '1', 'cat')
+    """
     if isinstance(label, bool):
         return str(int(label))
     if isinstance(label, int | float) and float(label).is_integer():
@@ -485,8 +490,8 @@ def multiclass_metrics(
     def scalars(rows: np.ndarray | None) -> dict[str, float]:
         a, p = (actual_codes, predicted_codes) if rows is None else (
             actual_codes[rows], predicted_codes[rows])  # fmt: skip
-        values = _weighted(_confusion(a, p, k))
-        best = _weighted(_confusion(a, np.full_like(a, constant), k))
+        values = weighted_metrics(_confusion(a, p, k))
+        best = weighted_metrics(_confusion(a, np.full_like(a, constant), k))
         values.update({f"{name}_best_constant_classifier": v for name, v in best.items()})
         return values
 
@@ -499,8 +504,9 @@ def multiclass_metrics(
     return document
 
 
-def _weighted(matrix: np.ndarray) -> dict[str, float]:
-    """Accuracy and support-weighted recall, precision and F-scores of a confusion matrix."""
+def weighted_metrics(matrix: np.ndarray) -> dict[str, float]:
+    """Accuracy and support-weighted recall, precision and F-scores of a confusion matrix
+    (actual labels on rows); its counts may be fractional, as an expected matrix's are."""
     support, predicted, hits = matrix.sum(axis=1), matrix.sum(axis=0), np.diag(matrix)
     n = support.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
