@@ -23,6 +23,7 @@ from watchkeeper.catalog import (
 from watchkeeper.checks.violations import Violation
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.artifacts import output_folder
+from watchkeeper.monitor.history_job import judge_history
 from watchkeeper.monitor.kinds import kind_of
 from watchkeeper.notify import Notifier
 from watchkeeper.notify.messages import check_alert, failure_alert, failure_reason
@@ -55,8 +56,24 @@ def run_job(
         finished, violations = judge(store, schedule, execution, storage_options, folder, now)
     except Exception as exc:  # whatever one window raises is that window's failure
         finished = _failed(store, execution, exc)
+    if finished.status != FAILED:
+        finished, anomalies = _judge_history(store, schedule, finished)
+        violations = [*violations, *anomalies]
     alert(notifier, finished, violations)
     return finished
+
+
+def _judge_history(
+    store: MonitoringStore, schedule: Schedule, execution: Execution
+) -> tuple[Execution, list[Violation]]:
+    """The execution's metrics judged against their history; the execution stands
+    whatever happens there."""
+    try:
+        return judge_history(store, schedule, execution)
+    except Exception as exc:  # the window was judged; only its history's verdict is lost
+        log.warning("%s: metrics not judged against their history: %s",
+                    schedule.name, failure_reason(exc))  # fmt: skip
+        return execution, []
 
 
 def _failed(store: MonitoringStore, execution: Execution, exc: Exception) -> Execution:

@@ -1,0 +1,109 @@
+"""Scheduled jobs judging their metric series against their own history: a level shift
+in a captured feature becomes a violation of its execution, kept with its band and
+alerted; the windows before it are judged and quiet."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import watchkeeper
+from clocks import Clock, at
+from watchkeeper.capture import CaptureWriter
+from watchkeeper.catalog import COMPLETED_WITH_VIOLATIONS, Catalog, MonitoringStore
+from watchkeeper.errors import UsageError
+from watchkeeper.monitor import Scheduler, create_schedule
+from watchkeeper.notify import Notifier
+
+SERIES = "feature_data_monthly_charge"
+RULE = {"metric": SERIES, "statistic": "Sum", "method": "rolling", "window": 4, "k": 3}
+
+
+def traffic(count: int, seed: int, shift: float = 0.0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    charges = rng.normal(60 + shift, 10, count).round(2)
+    tenures = rng.integers(1, 72, count)
+    pairs = zip(tenures, charges, strict=True)
+    return [{"tenure": int(t), "monthly_charge": float(c)} for t, c in pairs]
+
+
+@pytest.fixture
+def world(tmp_path, database_url, webhook_server):
+    watchkeeper.suggest_baseline(pa.Table.from_pylist(traffic(2000, seed=1)), tmp_path / "base")
+    clock = Clock(at(9, 30))
+    catalog = Catalog(database_url)
+    create_schedule(
+        catalog,
+        name="charges-hourly",
+        endpoint="charges",
+        capture=str(tmp_path / "capture"),
+        baseline=str(tmp_path / "base"),
+        report=str(tmp_path / "monitoring"),
+        cron="0 * * * *",
+        created_at=clock.now,
+        options={"history": [RULE]},
+    )
+    notifier = Notifier([f"json://{webhook_server.address}/alerts"], catalog)
+    return tmp_path, clock, MonitoringStore(catalog), Scheduler(
+        MonitoringStore(catalog), notifier=notifier, clock=clock
+    )
+
+
+def run_hour(path, clock: Clock, scheduler: Scheduler, hour: int, rows: list[dict]):
+    clock.now = at(hour, 20)
+    writer = CaptureWriter(str(path / "capture"), "charges", clock=clock.timestamp)
+    for row in rows:
+        writer.capture(json.dumps(row), "application/json", "{\"score\": 0.5}",
+                       "application/json")  # fmt: skip
+    writer.close()
+    clock.now = at(hour + 1, 0, 5)
+    [execution] = scheduler.run_pending()
+    return execution
+
+
+def test_a_level_shift_in_a_metric_series_is_an_anomaly_of_its_execution(world, webhook_server):
+    path, clock, store, scheduler = world
+    for hour in range(10, 16):
+        quiet = run_hour(path, clock, scheduler, hour, traffic(300, seed=hour))
+        assert quiet.violations == 0, quiet.exit_message
+    judged = store.judgements("charges-hourly", SERIES, "Sum")
+    # one point per window; the first four have no four earlier points to be judged by
+    assert [j.expected is not None for j in judged] == [False] * 4 + [True] * 2
+    assert not any(j.anomalous for j in judged)
+    assert webhook_server.posts == []
+    # the charges rise by 3 (0.3 sd): each row is not unusual; the window's sum is
+    shifted = run_hour(path, clock, scheduler, 16, traffic(300, seed=16, shift=3.0))
+    assert shifted.status == COMPLETED_WITH_VIOLATIONS
+    last = store.judgements("charges-hourly", SERIES, "Sum")[-1]
+    assert last.anomalous and last.method == "rolling" and last.timestamp == at(17)
+    sums = [p.value for p in store.metric_series("charges-hourly", SERIES, "Sum")]
+    earlier = np.array(sums[-5:-1])
+    assert last.value == pytest.approx(sums[-1])
+    assert last.expected == pytest.approx(earlier.mean())
+    assert last.high == pytest.approx(earlier.mean() + 3 * earlier.std(ddof=1))
+    assert last.value > last.high
+    # only the configured series is judged
+    assert {j.name for j in store.judgements("charges-hourly")} == {SERIES}
+    # alerted through the same channel as the window's other violations
+    alert = webhook_server.posts[-1].json["message"]
+    assert SERIES in alert and "anomalous against its history" in alert
+
+
+def test_a_bad_history_rule_is_refused_when_the_schedule_is_created(tmp_path, database_url):
+    watchkeeper.suggest_baseline(pa.Table.from_pylist(traffic(200, seed=1)), tmp_path / "base")
+    with pytest.raises(UsageError) as error:
+        create_schedule(
+            Catalog(database_url),
+            name="charges-hourly",
+            endpoint="charges",
+            capture=str(tmp_path / "capture"),
+            baseline=str(tmp_path / "base"),
+            report=str(tmp_path / "monitoring"),
+            options={"history": [RULE, {**RULE, "method": "seasonal", "window": 4}]},
+        )
+    assert str(error.value).startswith("history[1]: window: not a parameter of method seasonal")
+    assert MonitoringStore(Catalog(database_url)).schedules() == []
+
