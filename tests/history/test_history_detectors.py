@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from seeded_series import NOISE, flagged, level, weekly
 
-from watchkeeper.errors import UsageError
+from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.history import RateOfChange, RollingBand, Seasonal
 
 
@@ -109,3 +109,10 @@ def test_parameters_are_checked_with_a_message_naming_them(make, message):
     with pytest.raises(UsageError) as error:
         make()
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("detector", [RollingBand(window=4), Seasonal(period=2)])
+def test_a_history_too_large_to_bound_is_an_error_not_a_quiet_verdict(detector):
+    series = np.tile([1e200, 3e200], 8)
+    with pytest.raises(WatchkeeperError, match="the history gives no finite"):
+        detector.judge(series, 2e200)

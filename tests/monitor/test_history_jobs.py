@@ -5,6 +5,7 @@ alerted; the windows before it are judged and quiet."""
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pyarrow as pa
@@ -13,9 +14,16 @@ import pytest
 import watchkeeper
 from clocks import Clock, at
 from watchkeeper.capture import CaptureWriter
-from watchkeeper.catalog import COMPLETED_WITH_VIOLATIONS, Catalog, MonitoringStore
+from watchkeeper.catalog import (
+    COMPLETED,
+    COMPLETED_WITH_VIOLATIONS,
+    Catalog,
+    MonitoringStore,
+    Schedule,
+)
 from watchkeeper.errors import UsageError
 from watchkeeper.monitor import Scheduler, create_schedule
+from watchkeeper.monitor.history_job import judge_history
 from watchkeeper.notify import Notifier
 
 SERIES = "feature_data_monthly_charge"
@@ -107,3 +115,30 @@ def test_a_bad_history_rule_is_refused_when_the_schedule_is_created(tmp_path, da
     assert str(error.value).startswith("history[1]: window: not a parameter of method seasonal")
     assert MonitoringStore(Catalog(database_url)).schedules() == []
 
+
+
+def test_a_series_that_cannot_be_judged_is_logged_and_the_others_are_judged(
+    database_url, caplog
+):
+    store = MonitoringStore(Catalog(database_url))
+    rules = [{"metric": name, "method": "rolling", "window": 3} for name in ("huge", "calm")]
+    schedule = store.create_schedule(
+        Schedule(name="s", endpoint="e", capture="c", baseline="b", report="r",
+                 cron="0 * * * *", options={"history": rules})
+    )  # fmt: skip
+    calm = {10: 1.0, 11: 1.01, 12: 0.99, 13: 2.0}  # a jump at 13:00
+    for hour in range(10, 14):
+        execution = store.start_execution(schedule, at(hour), (at(hour - 1), at(hour)))
+        store.finish_execution(
+            execution.id,
+            status=COMPLETED,
+            metrics=[("huge", "Value", 1e200 * (1 + hour % 2)), ("calm", "Value", calm[hour])],
+        )
+    last = store.execution(execution.id)
+    with caplog.at_level(logging.WARNING, logger="watchkeeper.monitor"):
+        finished, violations = judge_history(store, schedule, last)
+    assert "s: huge (Value) not judged against its history" in caplog.text
+    [calm] = store.judgements("s")
+    assert (calm.name, calm.anomalous, calm.timestamp) == ("calm", True, at(13))
+    assert [v.feature_name for v in violations] == ["calm"]
+    assert finished.status == COMPLETED_WITH_VIOLATIONS and finished.violations == 1

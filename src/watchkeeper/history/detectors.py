@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from watchkeeper.errors import UsageError
+from watchkeeper.errors import UsageError, WatchkeeperError
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,9 @@ def _too_short(value: float, have: int, need: int) -> Judgement:
 
 
 def _band(value: float, expected: float, low: float, high: float, what: str) -> Judgement:
+    if not np.isfinite([expected, low, high]).all():
+        # too large or too wild a history to bound; saying "within" would hide anything
+        raise WatchkeeperError(f"the history gives no finite {what} band")
     value = float(value)
     if value > high:
         reason = f"{_number(value)} is above the {what} band [{_number(low)}, {_number(high)}]"
@@ -175,8 +178,9 @@ class RollingBand:
         if len(values) < self.needed:
             return _too_short(value, len(values), self.needed)
         trailing = values[-self.window :]
-        mean = float(trailing.mean())
-        sd = _sd_floor(float(trailing.std(ddof=1)), mean)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(trailing.mean())
+            sd = _sd_floor(float(trailing.std(ddof=1)), mean)
         return _band(value, mean, mean - self.k * sd, mean + self.k * sd,
                      f"rolling {len(trailing)}-point mean ± {self.k:g} sd")  # fmt: skip
 
@@ -189,8 +193,9 @@ class RollingBand:
             return judged
         # windows[j] holds the `window` values before series[j + window]
         windows = np.lib.stride_tricks.sliding_window_view(series[:-1], self.window)
-        means = windows.mean(axis=1)
-        sds = np.maximum(windows.std(axis=1, ddof=1), 1e-9 * np.maximum(1.0, np.abs(means)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            means = windows.mean(axis=1)
+            sds = np.maximum(windows.std(axis=1, ddof=1), 1e-9 * np.maximum(1.0, np.abs(means)))
         what = f"rolling {self.window}-point mean ± {self.k:g} sd"
         for value, mean, sd in zip(series[self.window :], means, sds, strict=True):
             judged.append(_band(value, mean, mean - self.k * sd, mean + self.k * sd, what))
@@ -269,11 +274,12 @@ def _holt_winters(values: np.ndarray, period: int, trend: bool) -> tuple[float, 
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         fitted = model.fit()
-    residuals = np.asarray(values - fitted.fittedvalues)
-    # the fit's parameters are estimated from these same residuals: their count widens sd
-    freedom = max(1, len(residuals) - (period + (3 if trend else 2)))
-    sd = float(np.sqrt(np.sum(residuals**2) / freedom))
-    return float(np.asarray(fitted.forecast(1))[0]), sd
+        residuals = np.asarray(values - fitted.fittedvalues)
+        # the fit's parameters are estimated from these same residuals: their count widens sd
+        freedom = max(1, len(residuals) - (period + (3 if trend else 2)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            sd = float(np.sqrt(np.sum(residuals**2) / freedom))
+        return float(np.asarray(fitted.forecast(1))[0]), sd
 
 
 def _is_number(value: object) -> bool:
