@@ -448,17 +448,37 @@ class MonitoringStore:
             return _execution(row)
 
     def judgements(
-        self, schedule: str, name: str | None = None, statistic: str | None = None
+        self,
+        schedule: str,
+        name: str | None = None,
+        statistic: str | None = None,
+        *,
+        last: int | None = None,
     ) -> list[MetricJudgement]:
-        """A schedule's judgements (of one series when ``name`` is given), oldest first."""
+        """A schedule's judgements (of one series when ``name`` is given), oldest first;
+        the newest ``last`` of them when given."""
         query = select(_Judgement).where(_Judgement.schedule == schedule)
         if name is not None:
             query = query.where(_Judgement.name == name)
         if statistic is not None:
             query = query.where(_Judgement.statistic == statistic)
-        query = query.order_by(_Judgement.name, _Judgement.timestamp, _Judgement.id)
+        query = query.order_by(_Judgement.timestamp.desc(), _Judgement.id.desc())
+        if last is not None:
+            query = query.limit(last)
         with Session(self.engine) as session:
-            return [_judgement(row) for row in session.scalars(query)]
+            rows = [_judgement(row) for row in session.scalars(query)][::-1]
+        return sorted(rows, key=lambda judgement: judgement.name) if name is None else rows
+
+    def judged_series(self, schedule: str) -> list[tuple[str, str]]:
+        """The (name, statistic) of every series of ``schedule`` judged against its history."""
+        query = (
+            select(_Judgement.name, _Judgement.statistic)
+            .where(_Judgement.schedule == schedule)
+            .distinct()
+            .order_by(_Judgement.name, _Judgement.statistic)
+        )
+        with Session(self.engine) as session:
+            return [(row.name, row.statistic) for row in session.execute(query)]
 
 
 def _schedule(row: _Schedule) -> Schedule:
