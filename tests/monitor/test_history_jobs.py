@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -142,3 +145,24 @@ def test_a_series_that_cannot_be_judged_is_logged_and_the_others_are_judged(
     assert (calm.name, calm.anomalous, calm.timestamp) == ("calm", True, at(13))
     assert [v.feature_name for v in violations] == ["calm"]
     assert finished.status == COMPLETED_WITH_VIOLATIONS and finished.violations == 1
+
+
+def test_the_cli_takes_history_rules_as_an_option_and_refuses_a_bad_one(tmp_path, database_url):
+    watchkeeper.suggest_baseline(pa.Table.from_pylist(traffic(200, seed=1)), tmp_path / "base")
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+
+    def create(history: str) -> subprocess.CompletedProcess:
+        command = [
+            sys.executable, "-m", "watchkeeper", "schedule", "create", "--name", "charges",
+            "--endpoint", "charges", "--baseline", str(tmp_path / "base"),
+            "--option", f"history={history}", "--database", database_url,
+        ]  # fmt: skip
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+    bad = create('[{"metric": "feature_non_null_plan", "method": "rolling", "k": "three"}]')
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "history[0].k must be a positive number, got 'three'" in bad.stderr
+    made = create(json.dumps([RULE]))
+    assert made.returncode == 0, made.stderr
+    [schedule] = MonitoringStore(Catalog(database_url)).schedules()
+    assert schedule.options == {"history": [RULE]}
