@@ -4,6 +4,9 @@ band shorter than the week), changes beyond a rate's bounds."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from seeded_series import NOISE, flagged, level, weekly
@@ -116,3 +119,15 @@ def test_a_history_too_large_to_bound_is_an_error_not_a_quiet_verdict(detector):
     series = np.tile([1e200, 3e200], 8)
     with pytest.raises(WatchkeeperError, match="the history gives no finite"):
         detector.judge(series, 2e200)
+
+
+def test_statsmodels_is_imported_by_a_seasonal_judgement_only():
+    code = (
+        "import sys, watchkeeper.monitor, watchkeeper.history as h\n"
+        "before = 'statsmodels' in sys.modules\n"
+        "h.RollingBand(window=3).judge([1.0, 2.0, 3.0], 2.0)\n"
+        "h.Seasonal(period=2).judge([1.0, 2.0] * 8, 1.0)\n"
+        "print(before, 'statsmodels' in sys.modules)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.split() == ["False", "True"]

@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -98,6 +99,12 @@ def test_a_level_shift_in_a_metric_series_is_an_anomaly_of_its_execution(world, 
     assert last.value > last.high
     # only the configured series is judged
     assert {j.name for j in store.judgements("charges-hourly")} == {SERIES}
+    # listed in the window's constraint_violations.json with the others it counts
+    listed = json.loads(Path(shifted.artifacts["violations"]).read_text())["violations"]
+    assert len(listed) == shifted.violations
+    [history] = [v for v in listed if v["constraint_check_type"] == "metric_history_check"]
+    assert history["feature_name"] == SERIES
+    assert "is above the rolling 4-point mean ± 3 sd band" in history["description"]
     # alerted through the same channel as the window's other violations
     alert = webhook_server.posts[-1].json["message"]
     assert SERIES in alert and "anomalous against its history" in alert

@@ -3,18 +3,20 @@
 The schedule's ``history`` option (:func:`watchkeeper.history.parse_history`) names the
 series and the detector for each; every point of the execution that a rule names is
 judged against the points before it, the judgement kept in the catalog (the dashboard
-draws its band) and each anomaly made a violation of the execution, alerted with the
-others. One series is a unit of failure: a judgement that fails is logged, the other
-series are judged.
+draws its band) and each anomaly made a violation of the execution (counted in it and
+added to its ``constraint_violations.json``), alerted with the others. One series is a
+unit of failure: a judgement that fails is logged, the other series are judged.
 """
 
 from __future__ import annotations
 
 import logging
 
+from watchkeeper.baseline.jackson import dumps
 from watchkeeper.catalog import Execution, MetricJudgement, MonitoringStore, Schedule
 from watchkeeper.checks.violations import Violation
 from watchkeeper.history import HistoryRule, Judgement, parse_history
+from watchkeeper.io.storage import read_json, write_text
 from watchkeeper.notify.messages import failure_reason
 
 log = logging.getLogger("watchkeeper.monitor")
@@ -25,7 +27,10 @@ HISTORY_ANOMALY = "metric_history_check"
 
 
 def judge_history(
-    store: MonitoringStore, schedule: Schedule, execution: Execution
+    store: MonitoringStore,
+    schedule: Schedule,
+    execution: Execution,
+    storage_options: dict | None = None,
 ) -> tuple[Execution, list[Violation]]:
     """Judge ``execution``'s metric points that the schedule's rules name; the execution
     as it stands after, and a violation per anomalous point."""
@@ -54,7 +59,29 @@ def judge_history(
     if not judgements:
         return execution, []
     finished = store.record_judgements(execution.id, judgements)
-    return finished, [_violation(judgement) for judgement in judgements if judgement.anomalous]
+    violations = [_violation(judgement) for judgement in judgements if judgement.anomalous]
+    if violations:
+        _add_to_violations_file(schedule, finished, violations, storage_options)
+    return finished, violations
+
+
+def _add_to_violations_file(
+    schedule: Schedule,
+    execution: Execution,
+    violations: list[Violation],
+    storage_options: dict | None,
+) -> None:
+    """The anomalies join the window's ``constraint_violations.json``, so the file lists
+    what the execution counts. The judgements stand whatever happens here."""
+    uri = execution.artifacts.get("violations")
+    if uri is None:
+        return
+    try:
+        document = read_json(uri, storage_options)
+        listed = [*document.get("violations", []), *(v.to_sagemaker() for v in violations)]
+        write_text(uri, dumps({**document, "violations": listed}), storage_options)
+    except Exception as exc:  # the verdict is kept in the catalog and alerted
+        log.warning("%s: anomalies not added to %s: %s", schedule.name, uri, failure_reason(exc))
 
 
 def _kept(schedule: Schedule, point, rule: HistoryRule, judgement: Judgement) -> MetricJudgement:

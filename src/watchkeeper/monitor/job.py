@@ -3,8 +3,9 @@
 The window is claimed (one execution per window), judged by the kind's judge
 (:mod:`watchkeeper.monitor.kinds`), which writes its artefacts under
 ``{report}/{endpoint}/{schedule}/yyyy/mm/dd/HH/`` and finishes the execution with
-SageMaker's status and its metric rows; then the team is alerted when violations appear
-or the job fails.
+SageMaker's status and its metric rows; the rows its ``history`` option names are then
+judged against their series' past (:mod:`watchkeeper.monitor.history_job`); then the
+team is alerted when violations appear or the job fails.
 """
 
 from __future__ import annotations
@@ -57,19 +58,22 @@ def run_job(
     except Exception as exc:  # whatever one window raises is that window's failure
         finished = _failed(store, execution, exc)
     if finished.status != FAILED:
-        finished, anomalies = _judge_history(store, schedule, finished)
+        finished, anomalies = _judge_history(store, schedule, finished, storage_options)
         violations = [*violations, *anomalies]
     alert(notifier, finished, violations)
     return finished
 
 
 def _judge_history(
-    store: MonitoringStore, schedule: Schedule, execution: Execution
+    store: MonitoringStore,
+    schedule: Schedule,
+    execution: Execution,
+    storage_options: dict | None,
 ) -> tuple[Execution, list[Violation]]:
     """The execution's metrics judged against their history; the execution stands
     whatever happens there."""
     try:
-        return judge_history(store, schedule, execution)
+        return judge_history(store, schedule, execution, storage_options)
     except Exception as exc:  # the window was judged; only its history's verdict is lost
         log.warning("%s: metrics not judged against their history: %s",
                     schedule.name, failure_reason(exc))  # fmt: skip
