@@ -99,10 +99,10 @@ def test_non_finite_history_points_are_left_out():
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: RollingBand(window=1), "window must be a whole number of at least 2, got 1"),
+        (lambda: RollingBand(window=1), "window must be a whole number from 2 to 10000, got 1"),
         (lambda: RollingBand(k=0), "k must be a positive number, got 0"),
         (lambda: RollingBand(window=5, min_points=6), "min_points (6) must be at most"),
-        (lambda: Seasonal(period=7, min_points=10), "min_points must be a whole number of at"),
+        (lambda: Seasonal(period=7, min_points=10), "min_points must be a whole number from 16 to"),
         (lambda: Seasonal(trend="add"), "trend must be true or false, got 'add'"),
         (lambda: RateOfChange(), "max_increase or max_decrease is needed"),
         (lambda: RateOfChange(max_increase=-1), "max_increase must be a number of at least 0"),

@@ -16,6 +16,7 @@ False
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -106,7 +107,7 @@ class RateOfChange:
         for name in ("max_increase", "max_decrease"):
             bound = getattr(self, name)
             if bound is not None and not (_is_number(bound) and bound >= 0):
-                raise UsageError(f"{name} must be a number of at least 0, got {bound!r}")
+                raise UsageError(f"{name} must be a number of at least 0, got {bound!r:.40}")
 
     @property
     def span(self) -> int:
@@ -220,7 +221,7 @@ class Seasonal:
     method: str = "seasonal"
 
     def __post_init__(self) -> None:
-        _check_int("period", self.period, 2)
+        _check_int("period", self.period, 2, MOST_POINTS // SEASONS_READ)
         _check_positive("k", self.k)
         if not isinstance(self.trend, bool):
             raise UsageError(f"trend must be true or false, got {self.trend!r}")
@@ -282,17 +283,26 @@ def _holt_winters(values: np.ndarray, period: int, trend: bool) -> tuple[float, 
         return float(np.asarray(fitted.forecast(1))[0]), sd
 
 
+# the longest history a rule reads: a year of hourly points
+MOST_POINTS = 10_000
+
+
 def _is_number(value: object) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and bool(np.isfinite(value))
-    )
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond any float
+        return False
 
 
-def _check_int(name: str, value: object, least: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < least:
-        raise UsageError(f"{name} must be a whole number of at least {least}, got {value!r}")
+def _check_int(name: str, value: object, least: int, most: int = MOST_POINTS) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+        raise UsageError(
+            f"{name} must be a whole number from {least} to {most}, got {value!r:.40}"
+        )
 
 
 def _check_positive(name: str, value: object) -> None:
     if not _is_number(value) or value <= 0:
-        raise UsageError(f"{name} must be a positive number, got {value!r}")
+        raise UsageError(f"{name} must be a positive number, got {value!r:.40}")

@@ -8,7 +8,7 @@ history, and by which detector.
 >>> parse_history([{"metric": "feature_non_null_age", "method": "rolling", "window": 1}])
 Traceback (most recent call last):
 ...
-watchkeeper.errors.UsageError: history[0].window must be a whole number of at least 2, got 1
+watchkeeper.errors.UsageError: history[0].window must be a whole number from 2 to 10000, got 1
 """
 
 from __future__ import annotations
