@@ -51,6 +51,8 @@ def test_rules_of_every_method():
         ([{"metric": "a", "method": "seasonal", "period": 7, "window": 3}],
          "history[0]: window: not a parameter of method seasonal; it takes k, min_points, "
          "period, trend"),
+        ([{"metric": "a", "method": "rate", "max_increase": 1, "relative": "yes"}],
+         "history[0].relative must be true or false, got 'yes'"),
         ([{"metric": "a", "method": "rate"}],
          "history[0].max_increase or max_decrease is needed by a rate-of-change detector"),
         ([{"metric": "a", "method": "rolling", "statistic": 3}],

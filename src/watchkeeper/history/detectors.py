@@ -102,6 +102,8 @@ class RateOfChange:
     method: str = "rate"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.relative, bool):
+            raise UsageError(f"relative must be true or false, got {self.relative!r:.40}")
         if self.max_increase is None and self.max_decrease is None:
             raise UsageError("max_increase or max_decrease is needed by a rate-of-change detector")
         for name in ("max_increase", "max_decrease"):
