@@ -89,6 +89,9 @@ def test_rate_of_change_absolute_and_relative():
     assert dropped.high == np.inf
     assert dropped.reason == "400 is 60% below the previous value 1000 (at most -50% allowed)"
     assert not RateOfChange(max_increase=1).judge([], 5.0).judged
+    after_zero = relative.judge([0.0], 0.0)
+    assert not after_zero.anomalous and after_zero.reason.startswith("0 follows a previous value")
+    assert RateOfChange(max_increase=0.5, relative=True).judge([0.0], 1.0).anomalous
 
 
 def test_non_finite_history_points_are_left_out():

@@ -24,6 +24,11 @@ import numpy as np
 
 from watchkeeper.errors import UsageError, WatchkeeperError
 
+# the longest history a rule reads: a year of hourly points
+MOST_POINTS = 10_000
+# the seasons a seasonal fit reads: enough to estimate the pattern; older ones only slow it
+SEASONS_READ = 12
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -128,8 +133,12 @@ class RateOfChange:
         if not self.relative:
             change = f"{_number(value)} changed by {value - previous:+.6g} from {_number(previous)}"
             limits = _limits(self.max_increase, self.max_decrease, "{:.6g}")
+        elif previous == 0:
+            # no fraction of 0 is a change: the band is the previous value itself
+            change = f"{_number(value)} follows a previous value of 0"
+            limits = _limits(self.max_increase, self.max_decrease, "{:.0%}")
         else:
-            share = (value - previous) / abs(previous) if previous else np.inf * np.sign(value)
+            share = (value - previous) / abs(previous)
             direction = "above" if value >= previous else "below"
             change = (
                 f"{_number(value)} is {abs(share):.0%} {direction} the previous value "
@@ -205,9 +214,6 @@ class RollingBand:
         return judged
 
 
-SEASONS_READ = 12
-
-
 @dataclass(frozen=True)
 class Seasonal:
     """Holt-Winters (additive season of ``period`` points, optional additive ``trend``)
@@ -226,7 +232,7 @@ class Seasonal:
         _check_int("period", self.period, 2, MOST_POINTS // SEASONS_READ)
         _check_positive("k", self.k)
         if not isinstance(self.trend, bool):
-            raise UsageError(f"trend must be true or false, got {self.trend!r}")
+            raise UsageError(f"trend must be true or false, got {self.trend!r:.40}")
         if self.min_points is not None:
             _check_int("min_points", self.min_points, self.least)
 
@@ -240,7 +246,6 @@ class Seasonal:
 
     @property
     def span(self) -> int:
-        # enough seasons to estimate the pattern; older ones would only slow the fit
         return max(self.needed, SEASONS_READ * self.period)
 
     def judge(self, history: np.ndarray | list[float], value: float) -> Judgement:
@@ -283,10 +288,6 @@ def _holt_winters(values: np.ndarray, period: int, trend: bool) -> tuple[float, 
         with np.errstate(over="ignore", invalid="ignore"):
             sd = float(np.sqrt(np.sum(residuals**2) / freedom))
         return float(np.asarray(fitted.forecast(1))[0]), sd
-
-
-# the longest history a rule reads: a year of hourly points
-MOST_POINTS = 10_000
 
 
 def _is_number(value: object) -> bool:
