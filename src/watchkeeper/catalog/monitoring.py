@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -100,6 +101,24 @@ class _Metric(Base):
     timestamp: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class _Judgement(Base):
+    __tablename__ = "metric_judgements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    execution_id: Mapped[int] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    schedule: Mapped[str] = mapped_column(String(256), index=True)
+    name: Mapped[str] = mapped_column(String(512))
+    statistic: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(32))
+    timestamp: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    value: Mapped[float] = mapped_column(Float)
+    expected: Mapped[float | None] = mapped_column(Float, nullable=True)
+    low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    anomalous: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A monitoring schedule: which endpoint's captures, judged against which baseline,
@@ -183,6 +202,24 @@ class MetricPoint:
     statistic: str
     value: float
     timestamp: dt.datetime
+
+
+@dataclass(frozen=True)
+class MetricJudgement:
+    """A metric point judged against its series' history: the band it had to fall in
+    (None where unbounded or not judged), anomalous or not, and why."""
+
+    schedule: str
+    name: str
+    statistic: str
+    method: str
+    timestamp: dt.datetime
+    value: float
+    expected: float | None
+    low: float | None
+    high: float | None
+    anomalous: bool
+    reason: str
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -383,19 +420,80 @@ class MonitoringStore:
             return [_point(row) for row in rows]
 
     def metric_series(
-        self, schedule: str, name: str, statistic: str = "Value"
+        self,
+        schedule: str,
+        name: str,
+        statistic: str = "Value",
+        *,
+        before: dt.datetime | None = None,
+        last: int | None = None,
     ) -> list[MetricPoint]:
+        """A series, oldest first: the points before ``before`` (all by default), the
+        newest ``last`` of them when given."""
+        query = select(_Metric).where(
+            _Metric.schedule == schedule, _Metric.name == name, _Metric.statistic == statistic
+        )
+        if before is not None:
+            query = query.where(_Metric.timestamp < before)
+        query = query.order_by(_Metric.timestamp.desc(), _Metric.id.desc())
+        if last is not None:
+            query = query.limit(last)
         with Session(self.engine) as session:
-            rows = session.scalars(
-                select(_Metric)
-                .where(
-                    _Metric.schedule == schedule,
-                    _Metric.name == name,
-                    _Metric.statistic == statistic,
-                )
-                .order_by(_Metric.timestamp)
-            )
-            return [_point(row) for row in rows]
+            return [_point(row) for row in session.scalars(query)][::-1]
+
+    # -- judgements of metric history ---------------------------------------------------
+
+    def record_judgements(
+        self, execution_id: int, judgements: list[MetricJudgement]
+    ) -> Execution:
+        """Keep an execution's judgements of its metric points; each anomaly counts as a
+        violation of the execution (a Completed one becomes CompletedWithViolations)."""
+        anomalies = sum(judgement.anomalous for judgement in judgements)
+        with Session(self.engine) as session, session.begin():
+            row = session.get(_Execution, execution_id)
+            if row is None:
+                raise UsageError(f"no execution {execution_id}")
+            for judgement in judgements:
+                session.add(_Judgement(execution_id=execution_id, **judgement.__dict__))
+            if anomalies:
+                row.violations += anomalies
+                if row.status == COMPLETED:
+                    row.status = COMPLETED_WITH_VIOLATIONS
+            session.flush()
+            return _execution(row)
+
+    def judgements(
+        self,
+        schedule: str,
+        name: str | None = None,
+        statistic: str | None = None,
+        *,
+        last: int | None = None,
+    ) -> list[MetricJudgement]:
+        """A schedule's judgements (of one series when ``name`` is given), oldest first;
+        the newest ``last`` of them when given."""
+        query = select(_Judgement).where(_Judgement.schedule == schedule)
+        if name is not None:
+            query = query.where(_Judgement.name == name)
+        if statistic is not None:
+            query = query.where(_Judgement.statistic == statistic)
+        query = query.order_by(_Judgement.timestamp.desc(), _Judgement.id.desc())
+        if last is not None:
+            query = query.limit(last)
+        with Session(self.engine) as session:
+            rows = [_judgement(row) for row in session.scalars(query)][::-1]
+        return sorted(rows, key=lambda judgement: judgement.name) if name is None else rows
+
+    def judged_series(self, schedule: str) -> list[tuple[str, str]]:
+        """The (name, statistic) of every series of ``schedule`` judged against its history."""
+        query = (
+            select(_Judgement.name, _Judgement.statistic)
+            .where(_Judgement.schedule == schedule)
+            .distinct()
+            .order_by(_Judgement.name, _Judgement.statistic)
+        )
+        with Session(self.engine) as session:
+            return [(row.name, row.statistic) for row in session.execute(query)]
 
 
 def _schedule(row: _Schedule) -> Schedule:
@@ -439,3 +537,10 @@ def _point(row: _Metric) -> MetricPoint:
     return MetricPoint(
         row.schedule, row.endpoint, row.name, row.statistic, row.value, as_utc(row.timestamp)
     )
+
+
+def _judgement(row: _Judgement) -> MetricJudgement:
+    return MetricJudgement(
+        row.schedule, row.name, row.statistic, row.method, as_utc(row.timestamp), row.value,
+        row.expected, row.low, row.high, bool(row.anomalous), row.reason,
+    )  # fmt: skip

@@ -15,7 +15,9 @@ from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
 from watchkeeper.catalog.monitoring import DATA_QUALITY
 from watchkeeper.checks.metrics import metric_points
 from watchkeeper.errors import UsageError
+from watchkeeper.history import parse_history
 from watchkeeper.monitor.artifacts import output_folder
+from watchkeeper.monitor.history_job import HISTORY
 from watchkeeper.monitor.job import run_job
 from watchkeeper.monitor.kinds import REGISTRY, Kind, kind_of
 from watchkeeper.monitor.scheduler import Scheduler
@@ -121,7 +123,9 @@ def create_schedule(
     model-quality baseline's ``constraints.json``; ``options`` as
     :mod:`watchkeeper.monitor.quality_job` lists them), ``model-bias`` or
     ``model-explainability`` (against a Clarify ``analysis.json``; options as
-    :mod:`watchkeeper.monitor.clarify_jobs` lists them).
+    :mod:`watchkeeper.monitor.clarify_jobs` lists them). Every kind also takes
+    ``history``: rules judging the schedule's metric series against their own history
+    (:func:`watchkeeper.history.parse_history`).
     """
     check_schedule_name(name)
     # the endpoint and variant are folders of the capture layout, so they follow its rule
@@ -134,7 +138,10 @@ def create_schedule(
     expression = normalise_cron(cron)
     check_window_offsets(expression, window_start, window_end)
     options = dict(options or {})
-    kind_of(kind).check(baseline, options, storage_options)
+    if HISTORY in options:
+        parse_history(options[HISTORY])
+    own = {key: value for key, value in options.items() if key != HISTORY}
+    kind_of(kind).check(baseline, own, storage_options)
     schedule = Schedule(
         name=name,
         endpoint=endpoint,

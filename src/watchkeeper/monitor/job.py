@@ -3,8 +3,9 @@
 The window is claimed (one execution per window), judged by the kind's judge
 (:mod:`watchkeeper.monitor.kinds`), which writes its artefacts under
 ``{report}/{endpoint}/{schedule}/yyyy/mm/dd/HH/`` and finishes the execution with
-SageMaker's status and its metric rows; then the team is alerted when violations appear
-or the job fails.
+SageMaker's status and its metric rows; the rows its ``history`` option names are then
+judged against their series' past (:mod:`watchkeeper.monitor.history_job`); then the
+team is alerted when violations appear or the job fails.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from watchkeeper.checks.metrics import MetricsDestination
 from watchkeeper.checks.violations import Violation
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.artifacts import output_folder
+from watchkeeper.monitor.history_job import judge_history
 from watchkeeper.monitor.kinds import kind_of
 from watchkeeper.notify import Notifier
 from watchkeeper.notify.messages import (
@@ -66,6 +68,9 @@ def run_job(
         finished, violations = judge(store, schedule, execution, storage_options, folder, now)
     except Exception as exc:  # whatever one window raises is that window's failure
         finished = _failed(store, execution, exc)
+    if finished.status != FAILED:
+        finished, anomalies = _judge_history(store, schedule, finished, storage_options)
+        violations = [*violations, *anomalies]
     if metrics is not None:
         finished = publish(store, metrics, finished, notifier)
     alert(notifier, finished, violations)
@@ -103,6 +108,22 @@ def publish(
         except Exception as again:  # the catalog or outbox too: the log line is what is left
             log.error("%s: could not record it: %s", execution.schedule, failure_reason(again))
     return execution
+
+
+def _judge_history(
+    store: MonitoringStore,
+    schedule: Schedule,
+    execution: Execution,
+    storage_options: dict | None,
+) -> tuple[Execution, list[Violation]]:
+    """The execution's metrics judged against their history; the execution stands
+    whatever happens there."""
+    try:
+        return judge_history(store, schedule, execution, storage_options)
+    except Exception as exc:  # the window was judged; only its history's verdict is lost
+        log.warning("%s: metrics not judged against their history: %s",
+                    schedule.name, failure_reason(exc))  # fmt: skip
+        return execution, []
 
 
 def _failed(store: MonitoringStore, execution: Execution, exc: Exception) -> Execution:

@@ -11,7 +11,12 @@ from fastapi.responses import Response
 from watchkeeper.catalog import MAX_ID, Catalog, DatasetStore, MonitoringStore
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io.storage import read_bytes
+from watchkeeper.report.charts import script_json
+from watchkeeper.report.history_charts import history_figure
 from watchkeeper.ui.pages.shared import Pages
+
+# points drawn per series judged against its history
+HISTORY_POINTS = 500
 
 
 def executions_router(catalog: Catalog, pages: Pages) -> APIRouter:
@@ -33,6 +38,7 @@ def executions_router(catalog: Catalog, pages: Pages) -> APIRouter:
             schedule=schedule,
             # an endpoint links to its dataset page only when there is one
             dataset_names={dataset.name for dataset in datasets.all()},
+            history=_history_charts(monitoring, schedule) if schedule else [],
         )
 
     @router.get("/executions/{execution_id}/artifacts/{artifact}")
@@ -52,3 +58,15 @@ def executions_router(catalog: Catalog, pages: Pages) -> APIRouter:
         return Response(data, media_type=f"{media}; charset=utf-8")
 
     return router
+
+
+def _history_charts(monitoring: MonitoringStore, schedule: str) -> list[dict]:
+    """A chart per series of ``schedule`` judged against its history, with its band."""
+    charts = []
+    for index, (name, statistic) in enumerate(monitoring.judged_series(schedule)):
+        points = monitoring.metric_series(schedule, name, statistic, last=HISTORY_POINTS)
+        judged = monitoring.judgements(schedule, name, statistic, last=HISTORY_POINTS)
+        title = name if statistic == "Value" else f"{name} ({statistic})"
+        figure = script_json(history_figure(points, judged))
+        charts.append({"id": f"history-{index}", "title": title, "figure": figure})
+    return charts

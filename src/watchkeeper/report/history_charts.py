@@ -1,0 +1,102 @@
+"""A metric series drawn with the band its history judged each point against: the
+values, the expected value, the band filled between its low and high sides, and the
+anomalous points marked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watchkeeper.catalog import MetricJudgement, MetricPoint
+from watchkeeper.report.charts import (
+    ACCENT_COLOUR,
+    ALERT_COLOUR,
+    BACKGROUND_COLOUR,
+    CURRENT_COLOUR,
+    FONT,
+)
+
+BAND_FILL = "rgba(47, 102, 144, 0.15)"  # the current colour, washed: behind the values
+
+
+def history_figure(points: list[MetricPoint], judgements: list[MetricJudgement]) -> dict:
+    """The series' ``points`` over time, and the band of each judged point.
+
+    >>> import datetime as dt
+    >>> when = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+    >>> point = MetricPoint("s", "e", "rows", "Value", 9.0, when)
+    >>> judged = MetricJudgement("s", "rows", "Value", "rolling", when, 9.0, 5.0, 4.0, 6.0,
+    ...                          True, "9 is above the band")
+    >>> [trace["name"] for trace in history_figure([point], [judged])["data"]]
+    ['band low', 'expected band', 'expected', 'rows', 'anomalies']
+    """
+    banded = [j for j in judgements if j.expected is not None]
+    anomalies = [j for j in judgements if j.anomalous]
+    name = points[0].name if points else (judgements[0].name if judgements else "")
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "band low",
+            "x": _times(banded),
+            "y": [j.low for j in banded],
+            "line": {"width": 0, "color": CURRENT_COLOUR},
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "expected band",
+            "x": _times(banded),
+            "y": [j.high for j in banded],
+            "fill": "tonexty",
+            "fillcolor": BAND_FILL,
+            "line": {"width": 0, "color": CURRENT_COLOUR},
+            "customdata": [[j.low] for j in banded],
+            "hovertemplate": "band %{customdata[0]:.4g} to %{y:.4g}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "expected",
+            "x": _times(banded),
+            "y": [j.expected for j in banded],
+            "line": {"color": ACCENT_COLOUR, "dash": "dot"},
+            "hovertemplate": "expected %{y:.4g}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": name,
+            "x": _times(points),
+            "y": [p.value for p in points],
+            "line": {"color": CURRENT_COLOUR},
+            "hovertemplate": "%{y:.4g}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "anomalies",
+            "x": _times(anomalies),
+            "y": [j.value for j in anomalies],
+            "text": [j.reason for j in anomalies],
+            "marker": {"color": ALERT_COLOUR, "size": 11, "symbol": "x"},
+            "hovertemplate": "%{text}<extra></extra>",
+        },
+    ]
+    layout = {
+        "height": 260,
+        "margin": {"l": 60, "r": 30, "t": 10, "b": 40},
+        "font": dict(FONT),
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "xaxis": {"type": "date"},
+        "hovermode": "x unified",
+        "paper_bgcolor": BACKGROUND_COLOUR,
+        "plot_bgcolor": BACKGROUND_COLOUR,
+    }
+    return {"data": data, "layout": layout}
+
+
+def _times(items: list) -> list[str]:
+    return [item.timestamp.isoformat() for item in items]
