@@ -42,3 +42,35 @@ def test_batches_reuse_freed_memory_instead_of_faulting_in_fresh_pages(tmp_path)
     # reused memory is faulted in about once: fewer pages than the decoded table holds.
     decoded_pages = rows * len(columns) * 8 // 4096
     assert faults < decoded_pages
+
+
+def test_columns_that_took_longest_start_first_in_the_next_batch(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from watchkeeper.profile import DatasetProfile
+    from watchkeeper.profile import dataset as dataset_module
+
+    rows = 20_000
+    rng = np.random.default_rng(1)
+    columns = {f"flag{i}": rng.integers(0, 2, rows).astype(bool) for i in range(5)}
+    columns["ids"] = pa.array([f"id-{i}" for i in rng.permutation(rows).tolist()])
+    batch = pa.RecordBatch.from_pydict(columns)
+    pool = ThreadPoolExecutor(2)
+    monkeypatch.setattr(dataset_module, "_pool", lambda: pool)
+    started: list[str] = []
+    update = dataset_module._update
+
+    def recorded(column, array):
+        started.append(str(array.type))
+        update(column, array)
+
+    monkeypatch.setattr(dataset_module, "_update", recorded)
+    profile = DatasetProfile()
+    profile.track(batch)
+    profile.track(batch)
+    pool.shutdown()
+    assert sorted(started[:6]) == ["bool"] * 5 + ["string"]
+    assert started.index("string") >= 4  # the first batch goes in the table's order
+    # the string column took longest, so it is one of the two the threads start with
+    assert started.index("string", 6) <= 7
+    assert profile.rows == 2 * rows
