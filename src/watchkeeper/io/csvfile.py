@@ -406,7 +406,7 @@ def _row_end(text: pa.Buffer, quote: int) -> int | None:
     view = np.frombuffer(text, np.uint8)
     window = 1 << 16
     end = len(view)
-    before_end = int(np.count_nonzero(view == quote))  # quotes before ``end``
+    before_end = _count(view, quote)  # quotes before ``end``
     while end > 0:
         low = max(0, end - window)
         quotes = np.cumsum(view[low:end] == quote)
@@ -422,6 +422,16 @@ def _row_end(text: pa.Buffer, quote: int) -> int | None:
             return None
         end = low
     return None
+
+
+def _count(view: np.ndarray, byte: int) -> int:
+    """How often ``byte`` occurs in ``view``, a window at a time: a comparison of the
+    whole 32 MB piece at once would fault in a fresh 32 MB mask for every piece."""
+    window = 1 << 20
+    return sum(
+        int(np.count_nonzero(view[start : start + window] == byte))
+        for start in range(0, len(view), window)
+    )
 
 
 class _EndsWithNewline:
