@@ -135,3 +135,12 @@ def test_sketches_of_many_columns_equal_one_column_at_a_time():
         one.update_strings(strings)
         assert np.array_equal(got.hashes, one.hashes) and got.theta == one.theta
     assert sketches_of([], []) == []
+
+
+def test_doubles_of_every_kind_in_one_array_match_the_library():
+    rng = np.random.default_rng(11)
+    special = [0.0, -0.0, float("nan"), -float("nan"), float("inf"), -float("inf"), 5e-324]
+    values = np.concatenate([rng.normal(size=2000), special, rng.integers(-50, 50, 500)])
+    ours = DistinctSketch()
+    ours.update_doubles(values)
+    assert ours.to_bytes() == _library(values.tolist()).compact().serialize()

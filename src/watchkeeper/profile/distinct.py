@@ -54,6 +54,8 @@ def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
     Written with in-place operations: at a million keys the hash is memory-bound, and
     every temporary array costs as much as the arithmetic.
     """
+    if 0 < length <= 8:
+        return _murmur3_word(words[:, 0], length)
     seed = np.uint64(_SEED)
     count = len(words)
     h1 = np.full(count, seed)
@@ -70,6 +72,27 @@ def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
             _mix(words[:, 2 * blocks], _C1, 31, _C2, k)
             h1 ^= k
     return _finished(h1, h2, np.uint64(length), k)
+
+
+def _murmur3_word(words: np.ndarray, length: int) -> np.ndarray:
+    """:func:`_murmur3` of keys of 1 to 8 bytes (doubles, short strings): with no block
+    and no second word, ``h2`` is a constant until the finalisation, which saves a
+    third of the passes over the keys."""
+    salted = np.uint64(_SEED ^ length)  # the seed after the finalisation's length xor
+    k = np.empty(len(words), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        _mix(words, _C1, 31, _C2, k)
+        h1 = k  # h1 = seed ^ k1, then ^ length
+        h1 ^= salted
+        h1 += salted  # h1 += h2
+        h2 = h1 + salted  # h2 += h1
+    scratch = np.empty_like(h1)
+    _fmix_into(h1, scratch)
+    _fmix_into(h2, scratch)
+    with np.errstate(over="ignore"):
+        h1 += h2
+    h1 >>= np.uint64(1)
+    return h1
 
 
 def _murmur3_varied(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -159,9 +182,10 @@ def _fmix_into(h: np.ndarray, scratch: np.ndarray) -> None:
 
 def hash_doubles(values: np.ndarray) -> np.ndarray:
     """Theta hashes of float64 values, as ``update_theta_sketch.update(float)`` computes them."""
-    canonical = np.asarray(values, dtype=np.float64).copy()
-    canonical[canonical == 0.0] = 0.0  # -0.0 and 0.0 are one value
-    canonical[np.isnan(canonical)] = np.nan  # one NaN bit pattern
+    canonical = np.add(values, 0.0, dtype=np.float64)  # -0.0 + 0.0 is 0.0: one zero
+    missing = np.isnan(canonical)
+    if missing.any():
+        canonical[missing] = np.nan  # one NaN bit pattern
     return _murmur3(canonical.view(np.uint64).reshape(-1, 1), 8)
 
 
