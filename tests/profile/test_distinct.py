@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from watchkeeper.profile import distinct
 from watchkeeper.profile.distinct import DistinctSketch, hash_doubles, sketches_of
 
 
@@ -144,3 +145,30 @@ def test_doubles_of_every_kind_in_one_array_match_the_library():
     ours = DistinctSketch()
     ours.update_doubles(values)
     assert ours.to_bytes() == _library(values.tolist()).compact().serialize()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.tile(np.arange(-5.0, 5.0), 3000),  # whole numbers spanning fewer values than rows
+        np.array([-0.0, 0.0, 0.0, 1.0, -0.0]),
+        np.array([2.0**62, 2.0**62 + 1024, 2.0**62]),
+        np.array([1e19, 1e19, 1e19]),  # beyond int64
+        np.array([1.5, 2.0, 1.5, 2.0]),
+        np.array([3.0, float("nan"), 3.0]),
+    ],
+)
+def test_repeated_whole_numbers_are_hashed_once_each(values, monkeypatch):
+    hashed = []
+    original = distinct.hash_doubles
+
+    def counted(numbers):
+        hashed.append(len(numbers))
+        return original(numbers)
+
+    monkeypatch.setattr(distinct, "hash_doubles", counted)
+    ours = DistinctSketch()
+    ours.update_doubles(values)
+    assert ours.to_bytes() == _library(values.tolist()).compact().serialize()
+    if len(values) == 30_000:
+        assert hashed == [10]

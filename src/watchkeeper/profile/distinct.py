@@ -366,6 +366,23 @@ def _last_offset(array: pa.Array, offsets: pa.Buffer) -> int:
     return int(ends[array.offset + len(array)] - ends[array.offset])
 
 
+def _few_whole_numbers(values: np.ndarray) -> np.ndarray:
+    """The distinct values of whole numbers spanning fewer values than there are (codes,
+    counts, small integers), found by marking them in a table; other ``values`` as they
+    are. The sketch keeps each hash once either way: this spares it hashing and sorting
+    every repeat."""
+    low, high = float(values.min()), float(values.max())
+    if not high - low < len(values):  # also false for NaN and infinities
+        return values
+    with np.errstate(invalid="ignore"):  # beyond int64: caught by the comparison
+        whole = values.astype(np.int64)
+    if not np.array_equal(whole, values):
+        return values
+    seen = np.zeros(int(high - low) + 1, dtype=bool)
+    seen[whole - int(low)] = True
+    return (np.flatnonzero(seen) + int(low)).astype(np.float64)
+
+
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     # A sort and a comparison: several times faster than np.unique's hash table here.
     ordered = np.sort(values)
@@ -455,6 +472,8 @@ class DistinctSketch:
 
     def update_doubles(self, values: np.ndarray) -> None:
         if len(values):
+            if self._theta == int(_MAX_THETA) and self._later is None:
+                values = _few_whole_numbers(values)
             self._absorb(hash_doubles(values), int(_MAX_THETA))
 
     def update_strings(self, values: pa.Array) -> None:
