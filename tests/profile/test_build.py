@@ -74,3 +74,23 @@ def test_columns_that_took_longest_start_first_in_the_next_batch(monkeypatch):
     # the string column took longest, so it is one of the two the threads start with
     assert started.index("string", 6) <= 7
     assert profile.rows == 2 * rows
+
+
+def test_profiling_text_and_numbers_does_not_import_numpy_masked_arrays(tmp_path):
+    path = tmp_path / "data.parquet"
+    table = pa.table(
+        {
+            "s": ["a", "bb", "ccc", "é", None] * 2000,
+            "x": [1.5, 2.0, None, 3.0, 1.0] * 2000,
+            "n": list(range(10_000)),
+        }
+    )
+    pq.write_table(table, path)
+    code = (
+        "import sys; from watchkeeper.profile import build_profile;"
+        "build_profile(sys.argv[1]); print('numpy.ma' in sys.modules)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "False"  # numpy.ma costs 25 ms of start-up
