@@ -172,3 +172,15 @@ def test_repeated_whole_numbers_are_hashed_once_each(values, monkeypatch):
     assert ours.to_bytes() == _library(values.tolist()).compact().serialize()
     if len(values) == 30_000:
         assert hashed == [10]
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 15, 16, 17, 33, 64])
+def test_strings_of_one_length_match_the_library(length):
+    rng = np.random.default_rng(length)
+    letters = list("abcxyz0123")
+    words = ["".join(rng.choice(letters, size=length)) for _ in range(3000)]
+    words += ["é" * (length // 2) + "a" * (length % 2)] * 3  # the same byte length
+    values = pa.array([None, *words, None]).slice(1)  # an offset, and a null to drop
+    ours = DistinctSketch()
+    ours.update_strings(values)
+    assert ours.to_bytes() == _library(words).compact().serialize()

@@ -194,12 +194,18 @@ def hash_strings(values: pa.Array) -> np.ndarray:
     them (over the UTF-8 bytes), in no particular order (the hashes of long strings once
     each). Short strings are grouped by length so that each group is one matrix of 8-byte
     words; empty strings and nulls are skipped, as the library skips them."""
-    values = pc.drop_null(values)
+    if values.null_count:
+        values = pc.drop_null(values)
     if pa.types.is_large_string(values.type) or pa.types.is_string_view(values.type):
         values = pc.cast(values, pa.string())
     if len(values) == 0:
         return np.empty(0, dtype=np.uint64)
-    long = values_of(pc.binary_length(values)) > LONG_STRING_BYTES
+    offsets_buffer, data_buffer = values.buffers()[1:3]
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    lengths = np.diff(offsets).astype(np.int64)
+    long = lengths > LONG_STRING_BYTES
     if long.any():
         return np.concatenate(
             (
@@ -207,17 +213,19 @@ def hash_strings(values: pa.Array) -> np.ndarray:
                 hash_strings(values.filter(from_mask(~long))),
             )
         )
-    offsets_buffer, data_buffer = values.buffers()[1:3]
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
-        values.offset : values.offset + len(values) + 1
-    ]
     data = (
         np.frombuffer(data_buffer, dtype=np.uint8)
         if data_buffer is not None
         else np.empty(0, np.uint8)
     )
+    length = int(lengths[0])
+    if length and not (lengths != length).any():
+        # one length (codes, ids): the bytes are a matrix already, no padding needed
+        width = -(-length // 8) * 8
+        matrix = np.zeros((len(values), width), dtype=np.uint8)
+        matrix[:, :length] = data[offsets[0] : offsets[-1]].reshape(-1, length)
+        return _murmur3(matrix.view("<u8"), length)
     starts = offsets[:-1].astype(np.int64)
-    lengths = np.diff(offsets).astype(np.int64)
     words = _padded_words(values, lengths)
     if words is not None:
         return np.concatenate(
