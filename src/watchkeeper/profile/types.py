@@ -121,7 +121,9 @@ def _classify_numbers(array: pa.Array, kind: str, arrow_type: str) -> Classified
         array = pc.cast(pc.drop_null(array), pa.float64(), safe=False)
     values = values_of(array).astype(np.float64, copy=False)
     if kind == FRACTIONAL:
-        values = values[~np.isnan(values)]
+        missing = np.isnan(values)
+        if missing.any():
+            values = values[~missing]
     present = len(values)
     batch = ClassifiedBatch(
         count=rows,
@@ -177,10 +179,10 @@ def _classify_dictionary(
         counts = counts[keep]
     if pa.types.is_large_string(dictionary.type) or pa.types.is_string_view(dictionary.type):
         dictionary = pc.cast(dictionary, pa.string())
-    dictionary_nulls = mask(dictionary.is_null())
     batch = ClassifiedBatch(count=count, null_count=null_count, arrow_type=arrow_type)
-    if dictionary_nulls.any():
+    if dictionary.null_count:
         # a null inside the dictionary (rare) is a missing value like any other
+        dictionary_nulls = mask(dictionary.is_null())
         batch.null_count += int(counts[dictionary_nulls].sum())
         not_null_rows = ~dictionary_nulls[codes]
         codes = codes[not_null_rows]
