@@ -184,3 +184,14 @@ def test_strings_of_one_length_match_the_library(length):
     ours = DistinctSketch()
     ours.update_strings(values)
     assert ours.to_bytes() == _library(words).compact().serialize()
+
+
+@pytest.mark.parametrize("distinct_values", [3000, 5000, 200_000])
+def test_a_large_batch_keeps_what_the_library_keeps(distinct_values):
+    rng = np.random.default_rng(distinct_values)
+    values = rng.integers(0, distinct_values, size=200_000) + 0.5  # repeats, not whole
+    ours = DistinctSketch()
+    ours.update_doubles(values)
+    union = datasketches.theta_union(12)
+    union.update(_library(values.tolist()))
+    assert ours.to_bytes() == union.get_result().serialize()

@@ -397,6 +397,18 @@ def _few_whole_numbers(values: np.ndarray) -> np.ndarray:
     return (np.flatnonzero(seen) + int(low)).astype(np.float64)
 
 
+def _smallest_unique(values: np.ndarray, count: int) -> np.ndarray:
+    """The sorted distinct values, or at least the ``count`` smallest of them: in a large
+    pool only those below the pool's ``2 * count``-th value are sorted (a partition is a
+    fraction of a sort), unless repeats leave fewer than ``count`` distinct ones there."""
+    if len(values) > 8 * count:
+        bound = np.partition(values, 2 * count)[2 * count]
+        smallest = _sorted_unique(values[values <= bound])
+        if len(smallest) >= count:
+            return smallest
+    return _sorted_unique(values)
+
+
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     # A sort and a comparison: several times faster than np.unique's hash table here.
     ordered = np.sort(values)
@@ -505,9 +517,10 @@ class DistinctSketch:
         fresh = hashes[(hashes != 0) & (hashes < np.uint64(theta))]
         if len(fresh) == 0 and theta == self.theta:
             return
-        pool = _sorted_unique(np.concatenate((self.hashes, fresh)))
+        pool = np.concatenate((self.hashes, fresh))
         pool = pool[pool < np.uint64(theta)]
         k = 1 << self.lg_k
+        pool = _smallest_unique(pool, k + 1)
         if len(pool) > k:
             theta = int(pool[k])
             pool = pool[:k]
