@@ -9,6 +9,7 @@ import io
 import random
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -279,3 +280,10 @@ def test_pieces_cut_only_at_row_ends_outside_quotes(write, monkeypatch):
     assert table.column("id").to_pylist() == list(range(3000))
     assert table.column("text").to_pylist() == [row[1] for row in rows]
     assert table.column("score").to_pylist() == [float(row[2]) for row in rows]
+
+
+def test_quotes_are_counted_across_the_counting_windows():
+    rng = np.random.default_rng(5)
+    piece = rng.choice(np.frombuffer(b'ab,"\n', np.uint8), size=(3 << 20) + 7)
+    assert csvfile._count(piece, ord('"')) == int(np.count_nonzero(piece == ord('"')))
+    assert csvfile._count(piece[:0], ord('"')) == 0

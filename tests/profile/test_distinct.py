@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from watchkeeper.profile import distinct
 from watchkeeper.profile.distinct import DistinctSketch, hash_doubles, sketches_of
 
 
@@ -135,3 +136,62 @@ def test_sketches_of_many_columns_equal_one_column_at_a_time():
         one.update_strings(strings)
         assert np.array_equal(got.hashes, one.hashes) and got.theta == one.theta
     assert sketches_of([], []) == []
+
+
+def test_doubles_of_every_kind_in_one_array_match_the_library():
+    rng = np.random.default_rng(11)
+    special = [0.0, -0.0, float("nan"), -float("nan"), float("inf"), -float("inf"), 5e-324]
+    values = np.concatenate([rng.normal(size=2000), special, rng.integers(-50, 50, 500)])
+    ours = DistinctSketch()
+    ours.update_doubles(values)
+    assert ours.to_bytes() == _library(values.tolist()).compact().serialize()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.tile(np.arange(-5.0, 5.0), 3000),  # whole numbers spanning fewer values than rows
+        np.array([-0.0, 0.0, 0.0, 1.0, -0.0]),
+        np.array([2.0**62, 2.0**62 + 1024, 2.0**62]),
+        np.array([1e19, 1e19, 1e19]),  # beyond int64
+        np.array([1.5, 2.0, 1.5, 2.0]),
+        np.array([3.0, float("nan"), 3.0]),
+    ],
+)
+def test_repeated_whole_numbers_are_hashed_once_each(values, monkeypatch):
+    hashed = []
+    original = distinct.hash_doubles
+
+    def counted(numbers):
+        hashed.append(len(numbers))
+        return original(numbers)
+
+    monkeypatch.setattr(distinct, "hash_doubles", counted)
+    ours = DistinctSketch()
+    ours.update_doubles(values)
+    assert ours.to_bytes() == _library(values.tolist()).compact().serialize()
+    if len(values) == 30_000:
+        assert hashed == [10]
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 15, 16, 17, 33, 64])
+def test_strings_of_one_length_match_the_library(length):
+    rng = np.random.default_rng(length)
+    letters = list("abcxyz0123")
+    words = ["".join(rng.choice(letters, size=length)) for _ in range(3000)]
+    words += ["é" * (length // 2) + "a" * (length % 2)] * 3  # the same byte length
+    values = pa.array([None, *words, None]).slice(1)  # an offset, and a null to drop
+    ours = DistinctSketch()
+    ours.update_strings(values)
+    assert ours.to_bytes() == _library(words).compact().serialize()
+
+
+@pytest.mark.parametrize("distinct_values", [3000, 5000, 200_000])
+def test_a_large_batch_keeps_what_the_library_keeps(distinct_values):
+    rng = np.random.default_rng(distinct_values)
+    values = rng.integers(0, distinct_values, size=200_000) + 0.5  # repeats, not whole
+    ours = DistinctSketch()
+    ours.update_doubles(values)
+    union = datasketches.theta_union(12)
+    union.update(_library(values.tolist()))
+    assert ours.to_bytes() == union.get_result().serialize()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+import struct
 
-from watchkeeper.profile.frequent import CategoryCounts
+import numpy as np
+import pyarrow as pa
+
+from watchkeeper.profile.frequent import CategoryCounts, _length_prefixed
 
 
 def test_exact_counts_merge():
@@ -39,3 +42,11 @@ def test_switches_to_sketch_above_cap_and_keeps_heavy_hitters():
         assert truth[value] <= top[value] <= truth[value] + error
     # the error stays small relative to the stream
     assert error < 0.01 * counts.total
+
+
+def test_texts_are_written_after_their_lengths_as_the_library_reads_them():
+    texts = ["", "a", "日本語", "x" * 300, "é", ""] * 3
+    for values in (pa.array(texts), pa.array(["skip", *texts]).slice(1), pa.array([], pa.string())):
+        encoded = [text.encode() for text in values.to_pylist()]
+        expected = b"".join(struct.pack("<I", len(item)) + item for item in encoded)
+        assert _length_prefixed(values) == expected

@@ -140,3 +140,39 @@ def test_quantiles_and_from_deequ_data_roundtrip():
     sketch = KLLSketch.from_deequ_data([[5.0, 1.0], [2.0]])
     assert sketch.n == 4
     assert sketch.quantiles([0.0, 0.5, 1.0]).tolist() == [1.0, 2.0, 5.0]
+
+
+class QuicksortReference(ReferenceSketch):
+    """The reference compacting with NumPy's default sort, whose order of equal items
+    (0.0 and -0.0) decides which of them a compaction keeps."""
+
+    def compact(self, h: int) -> list[float]:
+        buf = self.buffers[h]
+        n = len(buf)
+        even = n - n % 2
+        if self.compress[h] % 2 == 1:
+            self.offset[h] = 1 - self.offset[h]
+        out = np.sort(np.array(buf[:even]))[self.offset[h] :: 2].tolist()
+        self.buffers[h] = [buf[n - 1]] if n % 2 else []
+        self.compress[h] += 1
+        return out
+
+
+def _bits(levels: list[list[float]]) -> list[list[int]]:
+    return [np.array(level, dtype=np.float64).view(np.uint64).tolist() for level in levels]
+
+
+@pytest.mark.parametrize("zeros", ["positive", "negative", "mixed"])
+def test_higher_levels_keep_the_bits_of_signed_zeros(zeros):
+    rng = np.random.default_rng(3)
+    values = rng.integers(-2, 3, size=30_000).astype(np.float64)  # many equal items
+    signs = {"positive": 1.0, "negative": -1.0, "mixed": rng.choice([-1.0, 1.0], len(values))}
+    values = np.where(values == 0, 0.0 * signs[zeros], values)
+    ours = KLLSketch(k=64)
+    for chunk in np.array_split(values, 5):
+        ours.update(chunk)
+    ref = QuicksortReference(k=64)
+    for v in values.tolist():
+        ref.update(v)
+    assert _bits(ours.to_deequ_data()) == _bits(ref.buffers)
+    assert ours.compactions[3] > 0  # levels above the lowest were compacted

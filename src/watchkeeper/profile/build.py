@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable
+from functools import cache
 
 import pyarrow as pa
 
@@ -34,6 +36,7 @@ def build_profile(
     """
     if isinstance(data, DatasetProfile):
         return data
+    _reuse_freed_memory()
     observers = list(observers)
     profile = DatasetProfile(metadata)
     batches = read_batches(
@@ -62,3 +65,34 @@ def build_profile(
     finally:
         ahead.close()  # stops the reader if profiling failed
     return profile
+
+
+# glibc's mallopt parameters
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 16 << 20
+TRIM_THRESHOLD = 64 << 20
+
+
+@cache
+def _reuse_freed_memory() -> None:
+    """Let glibc's malloc reuse the memory a batch frees for the next batch.
+
+    A batch's temporary arrays are a few hundred KiB each. By default glibc serves such
+    blocks with fresh ``mmap`` pages (then raises its threshold only slowly) and gives
+    freed memory at the top of the heap back to the system, so every batch faulted its
+    temporaries in again: about 50,000 page faults and a fifth of the CPU time of a
+    1M-row profile went to the kernel. Blocks under ``MMAP_THRESHOLD`` now come from the
+    heap, and up to ``TRIM_THRESHOLD`` of freed memory stays for reuse. Other C libraries
+    and systems are left as they are.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)

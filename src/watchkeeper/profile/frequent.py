@@ -15,7 +15,7 @@ import datasketches
 import numpy as np
 import pyarrow as pa
 
-from watchkeeper.io.arrays import from_indices
+from watchkeeper.io.arrays import from_indices, from_strings
 
 DEFAULT_CAP = 1000
 DEFAULT_LG_MAX_MAP_SIZE = 11
@@ -130,9 +130,9 @@ class CategoryCounts:
         dropped = counts.copy()
         dropped[top] = 0
         if isinstance(values, pa.Array):
-            kept = _texts(values.take(from_indices(top))).to_pylist()
+            kept = _texts(values.take(from_indices(top)))
         else:
-            kept = [values[i] for i in top.tolist()]
+            kept = from_strings([values[i] for i in top.tolist()])
         data = _sketch_bytes(
             self.lg_max_map_size, kept, counts[top].tolist(), int(counts.sum()), int(dropped.max())
         )
@@ -148,7 +148,7 @@ class CategoryCounts:
         offset = int(rows[0][3]) - int(rows[0][2]) if rows else 0
         return _sketch_bytes(
             self.lg_max_map_size,
-            [row[0] for row in rows],
+            from_strings([row[0] for row in rows]),
             [int(row[2]) for row in rows],
             int(self.sketch.total_weight),
             offset,
@@ -235,12 +235,11 @@ def _texts(values: pa.Array) -> pa.Array:
 
 
 def _sketch_bytes(
-    lg_max_map_size: int, values: list[str], weights: list[int], total: int, offset: int
+    lg_max_map_size: int, values: pa.StringArray, weights: list[int], total: int, offset: int
 ) -> bytes:
     """A frequent-strings sketch in DataSketches' serial format (version 1)."""
     if total == 0:
         return struct.pack("<BBBBBBH", 1, 1, 10, lg_max_map_size, 3, 0b101, 0)
-    encoded = [value.encode() for value in values]
     head = struct.pack(
         "<BBBBBBHIIQQ",
         4,  # preamble longs of a non-empty sketch
@@ -250,11 +249,26 @@ def _sketch_bytes(
         lg_max_map_size,  # current map size: the largest, so every item fits
         0,  # flags
         0,
-        len(encoded),
+        len(values),
         0,
         total,
         offset,
     )
     body = np.asarray(weights, dtype="<u8").tobytes()
-    body += b"".join(struct.pack("<I", len(item)) + item for item in encoded)
-    return head + body
+    return head + body + _length_prefixed(values)
+
+
+def _length_prefixed(values: pa.StringArray) -> bytes:
+    """Each text's UTF-8 bytes after its length as 4 little-endian bytes, written in
+    NumPy: a sketch of a batch holds some 1,500 texts, one Python step each before."""
+    count = len(values)
+    ends = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset :][: count + 1]
+    lengths = np.diff(ends)
+    size = int(ends[-1] - ends[0]) if count else 0
+    out = np.empty(4 * count + size, dtype=np.uint8)
+    starts = 4 * np.arange(count) + (ends[:-1] - ends[0])
+    out[(starts[:, None] + np.arange(4)).ravel()] = lengths.astype("<u4").view(np.uint8)
+    if size:
+        text = np.frombuffer(values.buffers()[2], dtype=np.uint8)[ends[0] : ends[-1]]
+        out[np.arange(size) + 4 * (np.repeat(np.arange(count), lengths) + 1)] = text
+    return out.tobytes()

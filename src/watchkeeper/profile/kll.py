@@ -136,7 +136,7 @@ class KLLSketch:
         even = len(items) - len(items) % 2
         if self.compactions[height] % 2 == 1:
             self.offsets[height] = 1 - self.offsets[height]
-        promoted = np.sort(items[:even])[self.offsets[height] :: 2]
+        promoted = _sorted(items[:even], runs=height > 0)[self.offsets[height] :: 2]
         self.levels[height] = items[even:].copy()
         self.compactions[height] += 1
         self.error_weight += 1 << height
@@ -235,6 +235,23 @@ class KLLSketch:
         return cls(
             k=k, c=c, levels=levels, compactions=[0] * len(levels), offsets=[0] * len(levels)
         )
+
+
+def _sorted(items: np.ndarray, runs: bool) -> np.ndarray:
+    """``np.sort(items)``, bit for bit, faster when ``runs``: a level above the lowest is
+    a few sorted runs (each promoted by one compaction), which a merge sort joins in a
+    third of a quicksort's time. Sorts differ only in how they order equal items, which
+    matters only where equal items have different bits (0.0 and -0.0, NaNs): there the
+    quicksort decides, as it always has."""
+    if not runs:
+        return np.sort(items)
+    ordered = np.sort(items, kind="stable")
+    if len(ordered) and ordered[-1] != ordered[-1]:  # NaNs sort last
+        return np.sort(items)
+    zeros = ordered[np.searchsorted(ordered, 0.0) : np.searchsorted(ordered, 0.0, "right")]
+    if len(zeros) > 1 and np.signbit(zeros).any():
+        return np.sort(items)
+    return ordered
 
 
 class UnpackedLater(KLLSketch):
