@@ -1,0 +1,81 @@
+"""A command run without the extra that installs its packages says which extra to
+install, in one line, with exit status 2: never an ImportError's traceback.
+
+A package is made missing the way Python itself records a failed import: ``None`` in
+``sys.modules`` makes every later ``import`` of it raise ``ModuleNotFoundError``. The
+clean installs of each Lambda extra (tests/install) show the same lines from real venvs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from watchkeeper.cli import app
+from watchkeeper.extras import EXTRA_OF_MODULE, missing_extra
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("missing", "arguments", "line"),
+    [
+        (
+            "uvicorn",
+            ["serve", "model.joblib"],
+            "error: watchkeeper serve needs the 'server' extra: pip install 'watchkeeper[server]'",
+        ),
+        (
+            "uvicorn",
+            ["scheduler"],
+            "error: watchkeeper scheduler needs the 'server' extra: "
+            "pip install 'watchkeeper[server]'",
+        ),
+        (
+            "pandas",
+            ["fs", "list"],
+            "error: watchkeeper fs needs the 'featurestore' extra: "
+            "pip install 'watchkeeper[featurestore]'",
+        ),
+    ],
+)
+def test_a_command_without_its_extra_names_the_extra(monkeypatch, missing, arguments, line):
+    monkeypatch.setitem(sys.modules, missing, None)
+    if missing == "pandas":  # the feature store imports it when the package is first loaded
+        for name in [name for name in sys.modules if name.startswith("watchkeeper.featurestore")]:
+            monkeypatch.delitem(sys.modules, name)
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [line]
+    assert "Traceback" not in result.output
+
+
+def test_an_s3_address_without_s3fs_names_the_s3_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "s3fs", None)
+    result = runner.invoke(app, ["profile", "s3://bucket/day.csv", "-o", str(tmp_path / "p")])
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert line.startswith("error: s3://bucket/day.csv: ")
+    assert line.endswith("; the 's3' extra installs it: pip install 'watchkeeper[s3]'")
+
+
+def test_every_extra_the_table_names_is_declared():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    declared = set(project["project"]["optional-dependencies"])
+    assert set(EXTRA_OF_MODULE.values()) <= declared
+
+
+def test_a_wrapped_import_error_is_traced_to_its_module():
+    try:
+        try:
+            raise ModuleNotFoundError("No module named 'sqlalchemy.orm'", name="sqlalchemy.orm")
+        except ImportError as exc:
+            raise RuntimeError("the catalog cannot start") from exc
+    except RuntimeError as wrapped:
+        assert missing_extra(wrapped) == "server"
+    assert missing_extra(ImportError("cannot import name 'x' from 'numpy'")) is None
