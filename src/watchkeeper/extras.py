@@ -30,6 +30,7 @@ EXTRA_OF_MODULE = {
     "mangum": "lambda-predict",
     "fastapi": "server",
     "starlette": "server",
+    "anyio": "server",
     "pydantic": "server",
     "multipart": "server",
     "python_multipart": "server",
@@ -45,6 +46,7 @@ EXTRA_OF_MODULE = {
     "shap": "explain",
     "psycopg": "postgres",
     "pyspark": "spark",
+    "py4j": "spark",
     "boto3": "cloudwatch",
 }
 

@@ -8,7 +8,12 @@ clean installs of each Lambda extra (tests/install) show the same lines from rea
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import re
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +22,13 @@ from watchkeeper.cli import app
 from watchkeeper.extras import EXTRA_OF_MODULE, missing_extra
 
 runner = CliRunner()
+PROJECT = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+SOURCE = Path(__file__).parents[2] / "src" / "watchkeeper"
+# modules of the packages `pip install watchkeeper` installs
+CORE = {"numpy", "pyarrow", "datasketches", "scipy", "fsspec", "typer", "rich", "plotly"}
+CORE |= {"jinja2", "markupsafe", "yaml"}
+# the capture middleware for a Flask app imports Flask from the app's own installation
+CALLERS_OWN = {"flask"}
 
 
 @pytest.mark.parametrize(
@@ -62,12 +74,36 @@ def test_an_s3_address_without_s3fs_names_the_s3_extra(monkeypatch, tmp_path):
 
 
 def test_every_extra_the_table_names_is_declared():
-    import tomllib
-    from pathlib import Path
-
-    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
-    declared = set(project["project"]["optional-dependencies"])
+    declared = set(PROJECT["project"]["optional-dependencies"])
     assert set(EXTRA_OF_MODULE.values()) <= declared
+
+
+def test_every_package_the_source_imports_is_the_cores_or_has_its_extra():
+    """A new optional import without its line in the table would end a command in an
+    unexpected-error message instead of the advice to install an extra."""
+    imported: dict[str, str] = {}
+    for path in SOURCE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                imported.setdefault(name.partition(".")[0], str(path.relative_to(SOURCE)))
+    outside = {
+        module: path
+        for module, path in imported.items()
+        if module not in sys.stdlib_module_names | CORE | CALLERS_OWN | {"watchkeeper"}
+    }
+    assert {module: path for module, path in outside.items() if module not in EXTRA_OF_MODULE} == {}
+    # and what the test takes for the core is what pyproject.toml installs
+    requirements = PROJECT["project"]["dependencies"]
+    core = {re.split(r"[<>=!~\[ ]", line, maxsplit=1)[0] for line in requirements}
+    distributions = importlib.metadata.packages_distributions()
+    for module in CORE - {"markupsafe"}:  # Jinja2's own dependency
+        assert {name.lower() for name in distributions[module]} & core, module
 
 
 def test_a_wrapped_import_error_is_traced_to_its_module():
