@@ -372,3 +372,25 @@ def test_the_predict_handler_runs_with_only_lambda_predict(predict_venv, tmp_pat
     assert modules.isdisjoint(
         {"scipy", "plotly", "jinja2", "sqlalchemy", "apprise", "typer", "rich", "yaml"}
     )
+
+
+def test_profile_baseline_and_check_need_no_extra(predict_venv, tmp_path):
+    """The core's commands, in a venv without the catalog, alerts, pandas or any model
+    library: the predict extra adds only the serving app to the core."""
+    (tmp_path / "train.csv").write_text(
+        "amount,items,channel\n" + "".join(f"{i},{i % 7},c{i % 3}\n" for i in range(200))
+    )
+    # amounts five times larger, items all missing, a channel never seen
+    (tmp_path / "today.csv").write_text(
+        "amount,items,channel\n" + "".join(f"{i * 5},,web\n" for i in range(200))
+    )
+    command = predict_venv.folder / "bin" / "watchkeeper"
+    baseline = predict_venv.run(command, "baseline", "train.csv", "-o", "base", cwd=tmp_path)
+    assert baseline.returncode == 0, baseline.stderr
+    checked = predict_venv.run(
+        command, "check", "today.csv", "--baseline", "base", "-o", "out", "--json", cwd=tmp_path
+    )
+    assert checked.returncode == 1, checked.stderr  # violations found
+    found = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())
+    assert {v["feature_name"] for v in found["violations"]} == {"amount", "items", "channel"}
+    assert (tmp_path / "out" / "report.html").stat().st_size > 1_000_000  # plotly inside
