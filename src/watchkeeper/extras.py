@@ -48,6 +48,7 @@ EXTRA_OF_MODULE = {
     "pyspark": "spark",
     "py4j": "spark",
     "boto3": "cloudwatch",
+    "botocore": "cloudwatch",  # boto3's own; s3fs brings it too
 }
 
 
