@@ -55,6 +55,7 @@ LIBRARY_FOR_HELP = {
     "watchkeeper.catalog",
     "watchkeeper.catalog.times",
     "watchkeeper.errors",
+    "watchkeeper.extras",
     "watchkeeper.io",
     "watchkeeper.io.messages",
     "watchkeeper.io.options",

@@ -21,16 +21,35 @@ from watchkeeper.cli import (
     ui,
     watch,
 )
+from watchkeeper.cli._common import fail
+from watchkeeper.extras import needs_extra
 from watchkeeper.version import __version__
 
 
 class _Commands(TyperGroup):
     """The command tree, its flags shown as flags: typer labels an on/off option with its
-    Python type (``--json <bool>``), which reads as if it took a value."""
+    Python type (``--json <bool>``), which reads as if it took a value.
+
+    A command whose optional packages are not installed ends here with one line naming
+    the extra to install, whichever of its imports failed."""
 
     def make_context(self, *args, **kwargs):
         _untype_flags(self, self.context_class(self))
         return super().make_context(*args, **kwargs)
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["watchkeeper.command"] = f"watchkeeper {name}" if name else "watchkeeper"
+        return name, command, rest
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ImportError as exc:
+            message = needs_extra(ctx.meta.get("watchkeeper.command", "watchkeeper"), exc)
+            if message is None:
+                raise
+            raise fail(message) from None
 
 
 def _untype_flags(command, context) -> None:

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from watchkeeper.errors import UsageError, WatchkeeperError
+from watchkeeper.extras import install_command, missing_extra
 from watchkeeper.io import CsvOptions
 from watchkeeper.io.messages import encoding_hint
 
@@ -202,13 +203,19 @@ def handled() -> Iterator[None]:
     try:
         yield
     except WatchkeeperError as exc:
-        raise fail(for_the_command_line(str(exc)), EXIT_ERROR) from None
+        message = for_the_command_line(str(exc))
+        extra = missing_extra(exc)
+        if extra is not None:  # e.g. an s3:// address read without s3fs installed
+            message += f"; the {extra!r} extra installs it: {install_command(extra)}"
+        raise fail(message, EXIT_ERROR) from None
     except KeyboardInterrupt:
         errors.print("interrupted")
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
     except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
+        if missing_extra(exc) is not None:
+            raise  # the command tree names the command and the extra to install
         if os.environ.get("WATCHKEEPER_DEBUG"):
             raise
         raise fail(
