@@ -116,6 +116,27 @@ def dockerignore() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
+def parse_command(arguments: list[str]):
+    """The context the ``watchkeeper`` command makes of ``arguments``: options and values
+    checked as a run would check them, nothing run."""
+    import typer
+
+    from watchkeeper.cli import app
+
+    command = typer.main.get_command(app)  # typer's own click: reached through its objects
+    context = command.context_class(command, info_name="watchkeeper")
+    rest = list(arguments)
+    while hasattr(command, "get_command"):  # a group: the next word names a command of it
+        name, rest = rest[0], rest[1:]
+        found = command.get_command(context, name)
+        if found is None:
+            raise LookupError(f"No such command {name!r}")
+        if not hasattr(found, "get_command"):
+            return found.make_context(name, rest, parent=context)
+        command, context = found, found.context_class(found, info_name=name, parent=context)
+    raise AssertionError("not a command")
+
+
 # --- the compose file ---------------------------------------------------------------
 
 

@@ -21,10 +21,9 @@ from deploy_files import (
     ignored_by_docker,
     installed_extras,
     instructions,
+    parse_command,
     takes_event_and_context,
 )
-
-from watchkeeper.cli import app
 
 LAMBDA_BASE = "public.ecr.aws/lambda/python:3.12"
 LAMBDA_IMAGES = {
@@ -122,25 +121,6 @@ def ignored_by_docker_tree(source: str, patterns: list[str]) -> bool:
     ]
     assert needed
     return any(ignored_by_docker(name, patterns) for name in needed)
-
-
-def parse_command(arguments: list[str]):
-    """The context the ``watchkeeper`` command makes of ``arguments``: options and values
-    checked as a run would check them, nothing run."""
-    import typer
-
-    command = typer.main.get_command(app)  # typer's own click: reached through its objects
-    context = command.context_class(command, info_name="watchkeeper")
-    rest = list(arguments)
-    while hasattr(command, "get_command"):  # a group: the next word names a command of it
-        name, rest = rest[0], rest[1:]
-        found = command.get_command(context, name)
-        if found is None:
-            raise LookupError(f"No such command {name!r}")
-        if not hasattr(found, "get_command"):
-            return found.make_context(name, rest, parent=context)
-        command, context = found, found.context_class(found, info_name=name, parent=context)
-    raise AssertionError("not a command")
 
 
 def test_the_command_parser_refuses_what_the_cli_refuses():
