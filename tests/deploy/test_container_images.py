@@ -4,8 +4,10 @@ extras the package defines, and a build context that holds what they copy."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import zipfile
 
 import pytest
 from deploy_files import (
@@ -137,3 +139,31 @@ def test_the_images_command_line_answers_help():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "--host" in done.stdout
+
+
+def test_the_package_builds_whole_from_what_the_images_copy(tmp_path):
+    """The context Docker sends, cut to what the Dockerfiles copy, builds the same package
+    as the repository: nothing the package needs is left out by .dockerignore."""
+    patterns = dockerignore()
+    context = tmp_path / "context"
+    for path in [ROOT / "pyproject.toml", ROOT / "README.md", *(ROOT / "src").rglob("*")]:
+        relative = path.relative_to(ROOT).as_posix()
+        if path.is_file() and not ignored_by_docker(relative, patterns):
+            (context / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, context / relative)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
+         str(tmp_path / "wheels"), str(context)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    [wheel] = (tmp_path / "wheels").glob("watchkeeper-*.whl")
+    with zipfile.ZipFile(wheel) as built:
+        packaged = {name for name in built.namelist() if name.startswith("watchkeeper/")}
+    source = ROOT / "src"
+    expected = {
+        path.relative_to(source).as_posix()
+        for path in (source / "watchkeeper").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert packaged == expected
