@@ -205,7 +205,8 @@ def handled() -> Iterator[None]:
     except WatchkeeperError as exc:
         message = for_the_command_line(str(exc))
         extra = missing_extra(exc)
-        if extra is not None:  # e.g. an s3:// address read without s3fs installed
+        # e.g. an s3:// address read without s3fs installed; unless the message names it
+        if extra is not None and f"watchkeeper[{extra}]" not in message:
             message += f"; the {extra!r} extra installs it: {install_command(extra)}"
         raise fail(message, EXIT_ERROR) from None
     except KeyboardInterrupt:
