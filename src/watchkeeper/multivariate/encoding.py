@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from watchkeeper.io.arrays import mask, values
 from watchkeeper.multivariate.sample import CATEGORICAL, NUMERIC, column_kind, normalised
 
 
@@ -38,11 +39,10 @@ class Categories:
     def encode(self, column: pa.Array) -> np.ndarray:
         index = pc.index_in(column, value_set=self.values)
         # unseen values and nulls both come back null: nulls get their own share
-        unseen = len(self.shares)
-        positions = index.fill_null(unseen).to_numpy(zero_copy_only=False)
-        encoded = np.append(self.shares, 0.0)[positions]
-        nulls = column.is_null().to_numpy(zero_copy_only=False)
-        encoded[nulls] = self.null_share
+        found = mask(pc.is_valid(index))
+        encoded = np.zeros(len(column))
+        encoded[found] = self.shares[values(index.drop_null())]
+        encoded[mask(pc.is_null(column))] = self.null_share
         return encoded
 
 
@@ -63,18 +63,18 @@ class Encoding:
         out = np.empty((rows, len(self.columns)))
         names = set(table.schema.names)
         for j, (name, kind) in enumerate(zip(self.columns, self.kinds, strict=True)):
-            values = None
+            column = None
             if name in names:
                 try:
-                    values = normalised(table.column(name), kind)
+                    column = normalised(table.column(name), kind)
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    values = None
-            if values is None:
-                values = pa.nulls(rows, pa.float64() if kind == NUMERIC else pa.string())
+                    column = None
+            if column is None:
+                column = pa.nulls(rows, pa.float64() if kind == NUMERIC else pa.string())
             if kind == NUMERIC:
-                out[:, j] = values.to_numpy(zero_copy_only=False)
+                out[:, j] = numbers(column)
             else:
-                out[:, j] = self.categories[name].encode(values)
+                out[:, j] = self.categories[name].encode(column)
         out -= self.centre
         out /= self.scale
         # a missing number is the reference's mean: 0 once standardised
@@ -91,15 +91,14 @@ def fit_encoding(reference: pa.Table, columns: Sequence[str] | None = None) -> E
         kind = column_kind(reference.schema.field(name).type)
         if kind is None:
             continue
-        values = normalised(reference.column(name), kind)
+        column = normalised(reference.column(name), kind)
         if kind == CATEGORICAL:
-            categories[name] = _shares(values)
-            encoded = categories[name].encode(values)
+            categories[name] = _shares(column)
+            encoded = categories[name].encode(column)
         else:
-            encoded = values.to_numpy(zero_copy_only=False)
-            finite = encoded[np.isfinite(encoded)]
+            encoded = numbers(column)
             # missing numbers become the mean, which the centre must be
-            encoded = finite
+            encoded = encoded[np.isfinite(encoded)]
         if len(encoded) < 2:
             continue
         centre, scale = float(np.mean(encoded)), float(np.std(encoded))
@@ -118,8 +117,21 @@ def fit_encoding(reference: pa.Table, columns: Sequence[str] | None = None) -> E
     )
 
 
-def _shares(values: pa.Array) -> Categories:
-    counts = pc.value_counts(values.drop_null())
-    total = len(values)
-    shares = counts.field("counts").to_numpy().astype(float) / max(total, 1)
-    return Categories(counts.field("values"), shares, values.null_count / max(total, 1))
+def _shares(column: pa.Array) -> Categories:
+    counts = pc.value_counts(column.drop_null())
+    total = max(len(column), 1)
+    shares = values(counts.field("counts")).astype(float) / total
+    return Categories(counts.field("values"), shares, column.null_count / total)
+
+
+def numbers(column: pa.Array) -> np.ndarray:
+    """A float64 column as NumPy numbers, nulls as NaN (without a detour through pandas)."""
+    if not len(column):
+        return np.empty(0)
+    if column.null_count == len(column):
+        return np.full(len(column), np.nan)
+    data = column.buffers()[1]
+    out = np.frombuffer(data, np.float64, count=len(column), offset=column.offset * 8).copy()
+    if column.null_count:
+        out[mask(pc.is_null(column))] = np.nan
+    return out

@@ -39,6 +39,7 @@ import numpy as np
 import pyarrow as pa
 
 from watchkeeper.errors import InputError
+from watchkeeper.io.arrays import from_indices
 from watchkeeper.multivariate.encoding import Encoding, fit_encoding
 from watchkeeper.multivariate.result import MultivariateResult
 
@@ -141,8 +142,8 @@ def fit_reconstruction(
         )
     order = np.random.default_rng(seed).permutation(sample.num_rows)
     middle = sample.num_rows // 2
-    fitting = sample.take(pa.array(np.sort(order[:middle])))
-    held_out = sample.take(pa.array(np.sort(order[middle:])))
+    fitting = sample.take(from_indices(np.sort(order[:middle])))
+    held_out = sample.take(from_indices(np.sort(order[middle:])))
     encoding = fit_encoding(fitting, columns)
     if not encoding.columns:
         raise InputError("no column of the baseline's sample varies: nothing to reconstruct")

@@ -23,9 +23,9 @@ import io
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from watchkeeper.errors import FormatError
+from watchkeeper.io.arrays import from_indices, values
 
 SAMPLE_ROWS = 10_000
 # a text column with more distinct values than this (or than half its rows) is an
@@ -81,37 +81,40 @@ class RowSample:
         chosen = np.flatnonzero(keys < self._bar)
         if not len(chosen):
             return
-        rows = batch.take(pa.array(chosen)) if len(chosen) < batch.num_rows else batch
+        rows = batch.take(from_indices(chosen)) if len(chosen) < batch.num_rows else batch
         part = self._columns(rows)
-        self._parts.append(part.append_column(_KEY, pa.array(keys[chosen])))
+        self._parts.append(part.append_column(_KEY, floats(keys[chosen])))
         self._pending += len(chosen)
         if self._pending >= self.size:
             self._trim()
 
     def _columns(self, rows: pa.RecordBatch | pa.Table) -> pa.Table:
         columns = {}
-        for name, values in zip(rows.schema.names, rows.columns, strict=True):
+        for name, column in zip(rows.schema.names, rows.columns, strict=True):
             if name == _KEY:
                 continue
-            kind = self.kinds.get(name) or column_kind(values.type)
+            kind = self.kinds.get(name) or column_kind(column.type)
             if kind is None or (name not in self.kinds and len(self.kinds) >= MAX_COLUMNS):
                 continue
             try:
-                columns[name] = normalised(values, kind)
+                columns[name] = normalised(column, kind)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 continue  # this batch's values are not of the column's kind: left null
             self.kinds[name] = kind
         # selecting no column keeps the row count, so keys and rows stay aligned
-        return pa.table(columns) if columns else pa.Table.from_batches([rows.select([])])
+        if columns:
+            return pa.Table.from_arrays(list(columns.values()), names=list(columns))
+        keys_only = pa.RecordBatch.from_arrays([floats(np.zeros(rows.num_rows))], [_KEY])
+        return pa.Table.from_batches([keys_only]).select([])
 
     def _trim(self) -> None:
         parts = [self._kept, *self._parts] if self._kept is not None else self._parts
         table = pa.concat_tables(parts, promote_options="default")
         self._parts, self._pending = [], 0
         if table.num_rows > self.size:
-            keys = table[_KEY].to_numpy()
+            keys = values(table[_KEY].combine_chunks())
             keep = np.sort(np.argpartition(keys, self.size - 1)[: self.size])
-            table = table.take(pa.array(keep))
+            table = table.take(from_indices(keep))
         if table.num_rows >= self.size:
             self._bar = float(pc.max(table[_KEY]).as_py())
         self._kept = table
@@ -123,7 +126,7 @@ class RowSample:
         if self._parts:
             self._trim()
         if self._kept is None:
-            return pa.table({})
+            return pa.schema([]).empty_table()
         table = self._kept.drop_columns([_KEY])
         keep = []
         for name in table.column_names:
@@ -135,8 +138,17 @@ class RowSample:
         return table.select(keep).combine_chunks()
 
 
+def floats(numbers: np.ndarray) -> pa.DoubleArray:
+    """An Arrow float64 array of NumPy numbers, built from the buffer (``pyarrow.array``
+    would import pandas)."""
+    numbers = np.ascontiguousarray(numbers, dtype=np.float64)
+    return pa.Array.from_buffers(pa.float64(), len(numbers), [None, pa.py_buffer(numbers)])
+
+
 def sample_bytes(table: pa.Table) -> bytes:
     """The sample as the bytes of a Parquet file."""
+    import pyarrow.parquet as pq
+
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
@@ -144,8 +156,12 @@ def sample_bytes(table: pa.Table) -> bytes:
 
 def sample_from_bytes(data: bytes, source: str) -> pa.Table:
     """A sample read back from :func:`sample_bytes`; a file that is not one is refused."""
+    import pyarrow.parquet as pq
+
     try:
-        table = pq.read_table(io.BytesIO(data))
+        # batch by batch, as the Parquet reader does: read_table would import pandas
+        file = pq.ParquetFile(io.BytesIO(data))
+        table = pa.Table.from_batches(list(file.iter_batches()), schema=file.schema_arrow)
     except (pa.ArrowException, OSError) as exc:
         raise FormatError(f"{source}: not a readable Parquet sample ({exc})") from None
     for name, kind in zip(table.column_names, table.schema.types, strict=True):
