@@ -25,6 +25,7 @@ from watchkeeper.catalog import (
     MonitoringStore,
     Schedule,
 )
+from watchkeeper.checks.multivariate import multivariate_points
 from watchkeeper.checks.pipeline import run_check, write_outcome
 from watchkeeper.checks.violations import Violation
 from watchkeeper.monitor.artifacts import report_heading
@@ -73,7 +74,10 @@ def judge_data_quality(
         corrupt_lines=captured.corrupt_lines,
         violations=len(outcome.violations),
         artifacts=artifacts,
-        metrics=metric_points(outcome, baseline.constraints),
+        metrics=[
+            *metric_points(outcome, baseline.constraints),
+            *multivariate_points(outcome.multivariate, baseline.constraints),
+        ],
     )
     log.info("%s: %s (%d records)", schedule.name, finished.exit_message, captured.records)
     _to_dataset(store, schedule, execution, outcome.profile, baseline)
