@@ -91,5 +91,5 @@ def test_too_small_a_sample_is_refused_with_a_message():
     with pytest.raises(InputError, match=r"sample holds 40 rows; .* at least 100"):
         fit_reconstruction(correlated(40, 0.8, 7))
     constant = pa.Table.from_pydict({"x": np.ones(500)})
-    with pytest.raises(InputError, match="no column of the baseline.s sample varies"):
+    with pytest.raises(InputError, match="no column of the baseline's sample varies"):
         fit_reconstruction(constant)
