@@ -133,8 +133,9 @@ def classifier(runs: int) -> None:
     started = time.perf_counter()
     for seed in range(runs):
         sample = sampled(correlated(5_000, 0.8, seed), seed)
-        flips += domain_classifier(sample, correlated(5_000, -0.8, 10_000 + seed), seed=seed).drifted
-        quiet += domain_classifier(sample, correlated(5_000, 0.8, 20_000 + seed), seed=seed).drifted
+        flipped, same = correlated(5_000, -0.8, 10_000 + seed), correlated(5_000, 0.8, 20_000 + seed)
+        flips += domain_classifier(sample, flipped, seed=seed).drifted
+        quiet += domain_classifier(sample, same, seed=seed).drifted
     print(f"flip flagged:      {interval(flips, runs)}")
     print(f"unchanged flagged: {interval(quiet, runs)}")
     print(f"({(time.perf_counter() - started) / (2 * runs):.2f} s per judgement)")
