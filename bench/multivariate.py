@@ -133,7 +133,8 @@ def classifier(runs: int) -> None:
     started = time.perf_counter()
     for seed in range(runs):
         sample = sampled(correlated(5_000, 0.8, seed), seed)
-        flipped, same = correlated(5_000, -0.8, 10_000 + seed), correlated(5_000, 0.8, 20_000 + seed)
+        flipped = correlated(5_000, -0.8, 10_000 + seed)
+        same = correlated(5_000, 0.8, 20_000 + seed)
         flips += domain_classifier(sample, flipped, seed=seed).drifted
         quiet += domain_classifier(sample, same, seed=seed).drifted
     print(f"flip flagged:      {interval(flips, runs)}")
