@@ -130,8 +130,9 @@ def check(data: object, baseline=None, **options) -> CheckOutcome:
 
     Keyword options are those of :func:`watchkeeper.checks.pipeline.run_check`:
     ``rules``, ``output``, ``drift`` ("default" or "sagemaker"), ``drift_settings``,
-    ``format``, ``csv``, ``batch_rows``, ``storage_options``, ``progress``, ``title``,
-    ``source``. A pyspark DataFrame is profiled on its Spark cluster and judged here.
+    ``multivariate`` ("pca", "classifier" or "off"), ``format``, ``csv``, ``batch_rows``,
+    ``storage_options``, ``progress``, ``title``, ``source``. A pyspark DataFrame is
+    profiled on its Spark cluster and judged here.
     """
     from watchkeeper.checks.pipeline import run_check
     from watchkeeper.engines import is_spark_frame, spark_engine

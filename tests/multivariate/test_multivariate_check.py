@@ -148,3 +148,13 @@ def test_an_in_memory_baseline_carries_its_sample():
     outcome = watchkeeper.check(profile, baseline)
     assert outcome.violations == []
     assert outcome.multivariate.note == "a profile keeps no rows to compare"
+
+
+def test_data_without_the_samples_columns_gets_a_note():
+    baseline = watchkeeper.suggest_baseline(correlated(1_000, 0.8, 6))
+    other = pa.Table.from_pydict({"price": [1.0, 2.0, 3.0]})
+    outcome = watchkeeper.check(other, baseline)
+    assert outcome.multivariate.note == (
+        "the data has none of the columns of the baseline's row sample"
+    )
+    assert "multivariate_drift_check" not in {v.constraint_check_type for v in outcome.violations}

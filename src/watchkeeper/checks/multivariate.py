@@ -80,6 +80,9 @@ class MultivariateCheck:
             return
         if self._score is None:
             columns = _shared_columns(self.sample, batch.schema.names)
+            if not columns:
+                self.note = "the data has none of the columns of the baseline's row sample"
+                return
             try:
                 self._score = fit_reconstruction(self.sample, columns).scorer()
             except InputError as exc:
