@@ -13,9 +13,12 @@ and of the domain classifier.
    given as 65,536-row Arrow batches (as a check reads them), best of three.
 4. The domain classifier (``--multivariate classifier``) on the flip and on unchanged
    data, and its time at 10,000 vs 10,000 rows × 50 columns.
+5. The whole check (profile, constraints, drift) of those 1M rows × 50 columns with
+   ``multivariate="off"`` and ``"pca"``.
 
-Run: ``.venv/bin/python bench/multivariate.py`` (``--runs 100`` by default;
-``--classifier-runs`` 20).
+Run: ``.venv/bin/python bench/multivariate.py`` (about 4 minutes on two cores;
+``--runs 100``, ``--quiet-runs 1000``, ``--size-runs 100``, ``--classifier-runs 20`` by
+default).
 """
 
 from __future__ import annotations
@@ -65,16 +68,19 @@ def interval(hits: int, runs: int) -> str:
     return f"{hits}/{runs} = {hits / runs:.1%} (95% CI {low:.1%} to {high:.1%})"
 
 
-def seeded_runs(runs: int) -> None:
+def seeded_runs(runs: int, quiet_runs: int) -> None:
     print(f"## 1. flipped correlation, 5,000 rows a side, {runs} seeded runs")
+    print(f"(unchanged data: {quiet_runs} runs, for a narrower interval)")
     started = time.perf_counter()
     flips = quiet = 0
-    for seed in range(runs):
+    for seed in range(max(runs, quiet_runs)):
         sample = sampled(correlated(5_000, 0.8, seed), seed)
-        flips += flagged(sample, correlated(5_000, -0.8, 10_000 + seed), seed)
-        quiet += flagged(sample, correlated(5_000, 0.8, 20_000 + seed), seed)
+        if seed < runs:
+            flips += flagged(sample, correlated(5_000, -0.8, 10_000 + seed), seed)
+        if seed < quiet_runs:
+            quiet += flagged(sample, correlated(5_000, 0.8, 20_000 + seed), seed)
     print(f"flip flagged:      {interval(flips, runs)}")
-    print(f"unchanged flagged: {interval(quiet, runs)}")
+    print(f"unchanged flagged: {interval(quiet, quiet_runs)}")
     print(f"({time.perf_counter() - started:.1f} s)\n")
 
 
@@ -127,6 +133,22 @@ def speed(rows: int, columns: int) -> None:
     print(f"load average {os.getloadavg()[0]:.1f}\n")
 
 
+def whole_check(rows: int, columns: int) -> None:
+    from watchkeeper.baseline import Baseline
+    from watchkeeper.checks.pipeline import run_check
+    from watchkeeper.profile import build_profile
+
+    print(f"## 5. the whole check of {rows:,} rows × {columns} columns (in memory), once each")
+    training = wide(10_000, columns, 1)
+    baseline = Baseline.from_profile(build_profile(training), sample=training)
+    current = wide(rows, columns, 2)
+    for mode in ("off", "pca"):
+        started = time.perf_counter()
+        run_check(current, baseline=baseline, multivariate=mode)
+        print(f"--multivariate {mode}: {time.perf_counter() - started:.1f} s")
+    print()
+
+
 def classifier(runs: int) -> None:
     print(f"## 4. domain classifier, 5,000 rows a side, {runs} seeded runs")
     flips = quiet = 0
@@ -150,6 +172,7 @@ def classifier(runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--quiet-runs", type=int, default=1_000)
     parser.add_argument("--size-runs", type=int, default=100)
     parser.add_argument("--classifier-runs", type=int, default=20)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -157,9 +180,10 @@ def main() -> None:
     options = parser.parse_args()
     print(f"load average at start {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores\n")
     speed(options.rows, options.columns)
-    seeded_runs(options.runs)
+    seeded_runs(options.runs, options.quiet_runs)
     other_sizes(options.size_runs)
     classifier(options.classifier_runs)
+    whole_check(options.rows, options.columns)
 
 
 if __name__ == "__main__":

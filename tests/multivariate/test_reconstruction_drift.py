@@ -1,8 +1,8 @@
 """PCA reconstruction error against the baseline's sample: flags a flipped correlation
 whose columns are unchanged, stays quiet on unchanged data.
 
-The full count (100 seeded runs each way) and the timing of 1M rows × 50 columns are in
-``bench/multivariate.py``; here 25 runs each way keep the suite fast.
+100 seeded runs each way take about a second; ``bench/multivariate.py`` runs 1,000
+unchanged ones, other sizes, heavy tails and the timing of 1M rows × 50 columns.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from watchkeeper.errors import InputError
 from watchkeeper.multivariate.pca import fit_reconstruction
 from watchkeeper.profile import DatasetProfile
 
-RUNS = 25
+RUNS = 100
 
 
 def _judged(reference: pa.Table, current: pa.Table, seed: int):
@@ -27,12 +27,12 @@ def _judged(reference: pa.Table, current: pa.Table, seed: int):
     return score.result()
 
 
-def test_a_flipped_correlation_is_flagged_in_every_seeded_run():
+def test_a_flipped_correlation_is_flagged_in_at_least_99_of_100_seeded_runs():
     flagged = [
         _judged(correlated(5_000, 0.8, seed), correlated(5_000, -0.8, 1_000 + seed), seed)
         for seed in range(RUNS)
     ]
-    assert all(result.drifted for result in flagged)
+    assert sum(result.drifted for result in flagged) >= RUNS * 99 // 100
     # the error rises: the rows leave the baseline's main component
     assert all(result.figure > result.band[1] for result in flagged)
 
@@ -42,7 +42,8 @@ def test_unchanged_data_is_not_flagged():
         _judged(correlated(5_000, 0.8, seed), correlated(5_000, 0.8, 1_000 + seed), seed)
         for seed in range(RUNS)
     ]
-    assert sum(result.drifted for result in quiet) == 0
+    # at most 1 % (the seeded runs give none)
+    assert sum(result.drifted for result in quiet) <= RUNS // 100
     band = quiet[0].band
     assert band[0] < quiet[0].figure < band[1]
 
