@@ -14,12 +14,13 @@ from typing import Any
 
 from watchkeeper.artifacts import CONSTRAINT_VIOLATIONS as VIOLATIONS
 from watchkeeper.artifacts import REPORT_FILES, STATISTICS
-from watchkeeper.baseline import Baseline, load_baseline, statistics_json
+from watchkeeper.baseline import Baseline, Constraints, load_baseline, statistics_json
 from watchkeeper.checks.constraints import check_drift_mode, evaluate_constraints
 from watchkeeper.checks.drift_checks import verdict_view
 from watchkeeper.checks.multivariate import (
     MultivariateCheck,
     check_multivariate_mode,
+    multivariate_points,
     multivariate_violation,
 )
 from watchkeeper.checks.rules import Rules, evaluate_rules, read_rules
@@ -66,6 +67,13 @@ class CheckOutcome:
             f"CompletedWithViolations: Job completed successfully with "
             f"{len(self.violations)} violations."
         )
+
+    def multivariate_series(
+        self, constraints: Constraints | None = None
+    ) -> list[tuple[str, str, float]]:
+        """The multivariate figure and its band as metric points (see
+        :func:`watchkeeper.checks.multivariate.multivariate_points`)."""
+        return multivariate_points(self.multivariate, constraints)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``--json`` prints)."""

@@ -25,7 +25,6 @@ from watchkeeper.catalog import (
     MonitoringStore,
     Schedule,
 )
-from watchkeeper.checks.multivariate import multivariate_points
 from watchkeeper.checks.pipeline import run_check, write_outcome
 from watchkeeper.checks.violations import Violation
 from watchkeeper.monitor.artifacts import report_heading
@@ -76,7 +75,7 @@ def judge_data_quality(
         artifacts=artifacts,
         metrics=[
             *metric_points(outcome, baseline.constraints),
-            *multivariate_points(outcome.multivariate, baseline.constraints),
+            *outcome.multivariate_series(baseline.constraints),
         ],
     )
     log.info("%s: %s (%d records)", schedule.name, finished.exit_message, captured.records)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from watchkeeper.errors import InputError
+from watchkeeper.errors import InputError, UsageError
 from watchkeeper.multivariate.encoding import fit_encoding
 from watchkeeper.multivariate.result import MultivariateResult
 
@@ -52,11 +52,17 @@ def domain_classifier(
 ) -> MultivariateResult:
     """The cross-validated AUC of a classifier telling ``current`` from ``reference``
     (samples of rows), judged against chance."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.inspection import permutation_importance
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
-    from threadpoolctl import threadpool_limits
+    try:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.inspection import permutation_importance
+        from sklearn.metrics import roc_auc_score
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise UsageError(
+            "the domain classifier needs scikit-learn (pip install scikit-learn); "
+            "the default multivariate check (pca) does not"
+        ) from None
 
     m, n = reference.num_rows, current.num_rows
     if min(m, n) < MIN_ROWS:
