@@ -114,13 +114,15 @@ def test_an_old_baseline_without_a_sample_is_judged_with_a_note_once(folder, tmp
         (old / name).write_bytes((folder / "baseline" / name).read_bytes())
     data = folder / "flipped.csv"
     with caplog.at_level(logging.WARNING, logger="watchkeeper.checks"):
-        first = run_check(data, baseline=old)
+        first = run_check(data, baseline=old, output=tmp_path / "checked")
         second = run_check(data, baseline=old)
     for outcome in (first, second):
         assert outcome.violations == []  # the columns alone did not change
         assert outcome.multivariate.note.startswith("the baseline has no row sample")
     noted = [record for record in caplog.records if "no row sample" in record.getMessage()]
     assert len(noted) == 1
+    page = (tmp_path / "checked" / "report.html").read_text()
+    assert "multivariate drift not judged: the baseline has no row sample" in page
     done = run("check", str(data), "--baseline", str(old), cwd=folder)
     assert done.returncode == 0, done.stderr
     assert "multivariate drift not judged: the baseline has no row sample" in done.stdout

@@ -60,6 +60,7 @@ class MultivariateResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
+            "method_name": METHODS[self.method],
             "columns": list(self.columns),
             "figure": self.figure,
             "band": list(self.band) if self.band else None,
