@@ -102,6 +102,8 @@ def suggest_baseline(
             observers=[sampler.observe],
         )
     sample = sampler.table() if sampler is not None else None
+    if sample is not None and not sample.num_columns:
+        sample = None  # no column a multivariate detector reads: nothing to keep
     source = source or describe(data)
     if reference.rows == 0:
         raise InputError(f"{source}: no data rows to build a baseline from")
@@ -119,7 +121,7 @@ def suggest_baseline(
                 suggested=suggested,
             ),
         }
-        if sample is not None and sample.num_columns:
+        if sample is not None:
             files[SAMPLE] = sample_bytes(sample)
         write_files(location, files, storage_options)
     return Baseline.from_profile(reference, location, sample)

@@ -160,3 +160,12 @@ def test_data_without_the_samples_columns_gets_a_note():
         "the data has none of the columns of the baseline's row sample"
     )
     assert "multivariate_drift_check" not in {v.constraint_check_type for v in outcome.violations}
+
+
+def test_data_of_no_readable_column_keeps_no_sample(tmp_path):
+    only_text = pa.Table.from_pydict({"note": [f"free text {i}" for i in range(500)]})
+    baseline = watchkeeper.suggest_baseline(only_text, tmp_path / "baseline")
+    assert baseline.sample is None
+    assert not (tmp_path / "baseline" / SAMPLE).exists()
+    outcome = watchkeeper.check(only_text, tmp_path / "baseline")
+    assert outcome.multivariate.note.startswith("the baseline has no row sample")

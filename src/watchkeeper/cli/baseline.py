@@ -73,6 +73,6 @@ def command(
             )
             return
         console.print(feature_table(rows, f"{data}: {baseline.statistics.rows} rows"))
-        sampled = (SAMPLE,) if baseline.sample is not None and baseline.sample.num_columns else ()
+        sampled = (SAMPLE,) if baseline.sample is not None else ()
         for name in (STATISTICS, CONSTRAINTS, *REPORT_FILES.values(), *sampled):
             console.print(f"wrote {join(output, name)}")
