@@ -57,8 +57,8 @@ class MultivariateCheck:
         self._rows = 0
         if mode != "off" and baseline is not None and self.sample is None:
             self.note = (
-                f"the baseline has no row sample ({SAMPLE}); build it again with "
-                "`watchkeeper baseline` to judge multivariate drift"
+                f"the baseline has no row sample ({SAMPLE}); `watchkeeper baseline` "
+                "keeps one of data with numeric or few-category columns"
             )
             where = baseline.location or "(in memory)"
             if where not in _NOTED:
