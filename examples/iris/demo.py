@@ -8,7 +8,8 @@
 4. Send three "days" of traffic: day 1 the 150 flowers unchanged, day 2 the same flowers
    with 30 of them given an outlier sepal width, day 3 unchanged again.
 5. Run the monitoring job over each day's window (`watchkeeper monitor run`) and print
-   the executions and their violations: day 2 flags `sepal_width`; days 1 and 3 are clean.
+   the executions and their violations: day 2 flags `sepal_width` (and the rows as a
+   whole: multivariate drift); days 1 and 3 are clean.
 6. Log the three days' traffic from Python (`watchkeeper.log`, as an app would, one
    profile per day), import the profiles into the dashboard's catalog with the training
    data as baseline, and say how to open the dashboard on it.

@@ -67,12 +67,14 @@ def suggest_baseline(
 ) -> Baseline:
     """Profile ``data`` and suggest a baseline from it, as SageMaker's baselining job does.
 
-    With ``output``, writes ``statistics.json``, ``constraints.json`` and ``report.html``
-    (plus ``report.csv`` and ``report.json``) there, as one set: all are rendered before
-    any is written, and a failure leaves ``output`` as it was. ``source`` names the data
-    in messages and the report (by default its path or kind).
+    With ``output``, writes ``statistics.json``, ``constraints.json``, ``report.html``
+    (plus ``report.csv`` and ``report.json``) and, for data read here (not on Spark), a
+    sample of up to 10,000 of its rows for multivariate drift
+    (``watchkeeper-sample.parquet``) there, as one set: all are rendered before any is
+    written, and a failure leaves ``output`` as it was. ``source`` names the data in
+    messages and the report (by default its path or kind).
     """
-    from watchkeeper.artifacts import CONSTRAINTS, STATISTICS
+    from watchkeeper.artifacts import CONSTRAINTS, SAMPLE, STATISTICS
     from watchkeeper.baseline import (
         Baseline,
         constraints_json,
@@ -80,17 +82,28 @@ def suggest_baseline(
         suggest_constraints,
     )
     from watchkeeper.checks.pipeline import describe
+    from watchkeeper.engines import is_spark_frame
     from watchkeeper.io.storage import write_files
+    from watchkeeper.multivariate import RowSample, sample_bytes
     from watchkeeper.report import render_report
 
-    reference = profile(
-        data,
-        format=format,
-        csv=csv,
-        batch_rows=batch_rows,
-        storage_options=storage_options,
-        progress=progress,
-    )
+    sampler = None
+    if is_spark_frame(data) or isinstance(data, DatasetProfile):
+        reference = profile(data)
+    else:
+        sampler = RowSample()
+        reference = build_profile(
+            data,
+            format=format,
+            csv=csv,
+            batch_rows=batch_rows,
+            storage_options=storage_options,
+            progress=progress,
+            observers=[sampler.observe],
+        )
+    sample = sampler.table() if sampler is not None else None
+    if sample is not None and not sample.num_columns:
+        sample = None  # no column a multivariate detector reads: nothing to keep
     source = source or describe(data)
     if reference.rows == 0:
         raise InputError(f"{source}: no data rows to build a baseline from")
@@ -108,8 +121,10 @@ def suggest_baseline(
                 suggested=suggested,
             ),
         }
+        if sample is not None:
+            files[SAMPLE] = sample_bytes(sample)
         write_files(location, files, storage_options)
-    return Baseline.from_profile(reference, location)
+    return Baseline.from_profile(reference, location, sample)
 
 
 def check(data: object, baseline=None, **options) -> CheckOutcome:
@@ -117,8 +132,9 @@ def check(data: object, baseline=None, **options) -> CheckOutcome:
 
     Keyword options are those of :func:`watchkeeper.checks.pipeline.run_check`:
     ``rules``, ``output``, ``drift`` ("default" or "sagemaker"), ``drift_settings``,
-    ``format``, ``csv``, ``batch_rows``, ``storage_options``, ``progress``, ``title``,
-    ``source``. A pyspark DataFrame is profiled on its Spark cluster and judged here.
+    ``multivariate`` ("pca", "classifier" or "off"), ``format``, ``csv``, ``batch_rows``,
+    ``storage_options``, ``progress``, ``title``, ``source``. A pyspark DataFrame is
+    profiled on its Spark cluster and judged here.
     """
     from watchkeeper.checks.pipeline import run_check
     from watchkeeper.engines import is_spark_frame, spark_engine

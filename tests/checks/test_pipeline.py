@@ -25,7 +25,14 @@ CHECK_FILES = [
     "report.json",
     "statistics.json",
 ]
-BASELINE_FILES = ["constraints.json", "report.csv", "report.html", "report.json", "statistics.json"]
+BASELINE_FILES = [
+    "constraints.json",
+    "report.csv",
+    "report.html",
+    "report.json",
+    "statistics.json",
+    "watchkeeper-sample.parquet",
+]
 
 
 def run(*args: str, cwd) -> subprocess.CompletedProcess:

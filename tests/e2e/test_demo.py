@@ -58,6 +58,12 @@ def test_demo_finds_what_changed(tmp_path):
         ("usage_minutes", "baseline_drift_check"),
         ("usage_minutes", "missing_values_check"),
         ("satisfaction", "data_type_check"),  # averaged survey scores
+        # the rows as a whole moved away from the baseline's sample of rows
+        (
+            "tenure_months, plan, region, monthly_charge, support_calls, usage_minutes, "
+            "satisfaction",
+            "multivariate_drift_check",
+        ),
     }
     violations = json.loads((out / "constraint_violations.json").read_text())["violations"]
     assert len(violations) == len(found)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from watchkeeper.artifacts import CONSTRAINTS, STATISTICS
+import pyarrow as pa
+
+from watchkeeper.artifacts import CONSTRAINTS, SAMPLE, STATISTICS
 from watchkeeper.baseline.constraints import (
     Constraints,
     parse_constraints,
@@ -15,7 +17,8 @@ from watchkeeper.baseline.constraints import (
 )
 from watchkeeper.baseline.statistics import read_statistics, write_statistics
 from watchkeeper.errors import InputError
-from watchkeeper.io.storage import exists, join
+from watchkeeper.io.storage import exists, join, read_bytes
+from watchkeeper.multivariate import sample_from_bytes
 from watchkeeper.profile import DatasetProfile
 
 
@@ -23,17 +26,25 @@ from watchkeeper.profile import DatasetProfile
 class Baseline:
     """Reference ``statistics`` (a profile) and the ``constraints`` to judge against.
 
-    ``location`` is the folder or URI it was read from or written to, if any.
+    ``location`` is the folder or URI it was read from or written to, if any;
+    ``sample`` a bounded sample of its rows (:data:`~watchkeeper.artifacts.SAMPLE`),
+    for multivariate drift, when it has one.
     """
 
     statistics: DatasetProfile | None
     constraints: Constraints
     location: str | None = None
+    sample: pa.Table | None = None
 
     @classmethod
-    def from_profile(cls, profile: DatasetProfile, location: str | None = None) -> Baseline:
+    def from_profile(
+        cls,
+        profile: DatasetProfile,
+        location: str | None = None,
+        sample: pa.Table | None = None,
+    ) -> Baseline:
         """The baseline SageMaker would suggest for ``profile``."""
-        return cls(profile, parse_constraints(suggest_constraints(profile)), location)
+        return cls(profile, parse_constraints(suggest_constraints(profile)), location, sample)
 
 
 def load_baseline(
@@ -43,6 +54,8 @@ def load_baseline(
 
     Either file may be missing, not both: without statistics there is no drift check,
     without constraints they are suggested from the statistics (as SageMaker would).
+    watchkeeper's row sample is read when the folder has one (older baselines and
+    SageMaker's do not).
     """
     where = os.fspath(location)
     statistics_path, constraints_path = join(where, STATISTICS), join(where, CONSTRAINTS)
@@ -59,7 +72,11 @@ def load_baseline(
         constraints = read_constraints(constraints_path, storage_options)
     else:
         constraints = parse_constraints(suggest_constraints(statistics), statistics_path)
-    return Baseline(statistics, constraints, where)
+    sample_path = join(where, SAMPLE)
+    sample = None
+    if exists(sample_path, storage_options):
+        sample = sample_from_bytes(read_bytes(sample_path, storage_options), sample_path)
+    return Baseline(statistics, constraints, where, sample)
 
 
 def _is_folder(where: str) -> bool:

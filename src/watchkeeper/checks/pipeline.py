@@ -14,15 +14,22 @@ from typing import Any
 
 from watchkeeper.artifacts import CONSTRAINT_VIOLATIONS as VIOLATIONS
 from watchkeeper.artifacts import REPORT_FILES, STATISTICS
-from watchkeeper.baseline import Baseline, load_baseline, statistics_json
+from watchkeeper.baseline import Baseline, Constraints, load_baseline, statistics_json
 from watchkeeper.checks.constraints import check_drift_mode, evaluate_constraints
 from watchkeeper.checks.drift_checks import verdict_view
+from watchkeeper.checks.multivariate import (
+    MultivariateCheck,
+    check_multivariate_mode,
+    multivariate_points,
+    multivariate_violation,
+)
 from watchkeeper.checks.rules import Rules, evaluate_rules, read_rules
 from watchkeeper.checks.violations import Violation, violations_json
 from watchkeeper.drift import DriftSettings
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.io import CsvOptions
 from watchkeeper.io.storage import write_files
+from watchkeeper.multivariate.result import MultivariateResult
 from watchkeeper.profile import DatasetProfile, build_profile
 from watchkeeper.report import render_report
 
@@ -45,6 +52,7 @@ class CheckOutcome:
     baseline: Baseline | None = None
     rules: Rules | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
+    multivariate: MultivariateResult | None = None
 
     @property
     def status(self) -> str:
@@ -60,6 +68,13 @@ class CheckOutcome:
             f"{len(self.violations)} violations."
         )
 
+    def multivariate_series(
+        self, constraints: Constraints | None = None
+    ) -> list[tuple[str, str, float]]:
+        """The multivariate figure and its band as metric points (see
+        :func:`watchkeeper.checks.multivariate.multivariate_points`)."""
+        return multivariate_points(self.multivariate, constraints)
+
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``--json`` prints)."""
         return {
@@ -68,6 +83,7 @@ class CheckOutcome:
             "rows": self.profile.rows,
             "columns": len(self.profile.columns),
             "violations": [violation.to_dict() for violation in self.violations],
+            "multivariate": self.multivariate.to_dict() if self.multivariate else None,
             "artifacts": dict(self.artifacts),
         }
 
@@ -80,6 +96,7 @@ def run_check(
     output: str | os.PathLike[str] | None = None,
     drift: str = "default",
     drift_settings: DriftSettings | None = None,
+    multivariate: str = "pca",
     format: str | None = None,
     csv: CsvOptions | None = None,
     batch_rows: int = 65_536,
@@ -101,8 +118,14 @@ def run_check(
     is called as ``profiler(data, observers=[...])`` and must let every observer
     (a :class:`RuleScanner`) see every row, so that its judgement is this one's.
     ``source`` names the data in messages and reports (by default its path or kind).
+
+    ``multivariate`` judges the rows against the baseline's row sample: ``pca``
+    (reconstruction error, the default), ``classifier`` (a domain classifier) or ``off``
+    (see :mod:`watchkeeper.checks.multivariate`); it needs the rows, so a profile, or
+    data another engine reads, gets a note in its place.
     """
     check_drift_mode(drift)
+    check_multivariate_mode(multivariate)
     if baseline is None and rules is None:
         raise UsageError("nothing to check against: give a baseline, a rules file, or both")
     reference = (
@@ -120,7 +143,12 @@ def run_check(
             f"{source}: a profile keeps no values to match against the regex rules of "
             f"{columns}; check the data itself"
         )
+    across = MultivariateCheck(reference, multivariate if reference is not None else "off")
+    without_rows = None
+    if isinstance(data, DatasetProfile):
+        without_rows = "a profile keeps no rows to compare"
     if profiler is not None:
+        without_rows = "judged only where watchkeeper reads the rows itself, not on another engine"
         profile = profiler(data, observers=scanners)
     else:
         profile = build_profile(
@@ -130,11 +158,12 @@ def run_check(
             batch_rows=batch_rows,
             storage_options=storage_options,
             progress=progress,
-            observers=[scanner.observe for scanner in scanners],
+            observers=[*(scanner.observe for scanner in scanners), across.observe],
         )
     if profile.rows == 0:
         raise InputError(f"{source}: no data rows to check")
     outcome = CheckOutcome(source, profile, [], baseline=reference, rules=rule_set)
+    outcome.multivariate = across.result(without_rows)
     if reference is not None:
         judgement = evaluate_constraints(
             profile,
@@ -145,6 +174,9 @@ def run_check(
         )
         outcome.violations.extend(judgement.violations)
         outcome.drift = judgement.drift
+        found = multivariate_violation(outcome.multivariate)
+        if found is not None:
+            outcome.violations.append(found)
     if rule_set is not None:
         outcome.violations.extend(evaluate_rules(profile, rule_set, scanner))
     if output is not None:
@@ -176,6 +208,7 @@ def write_outcome(
             baseline=outcome.baseline.statistics if outcome.baseline else None,
             violations=[violation.to_dict() for violation in outcome.violations],
             drift={name: verdict_view(value) for name, value in outcome.drift.items()},
+            multivariate=outcome.multivariate.to_dict() if outcome.multivariate else None,
             title=title or "watchkeeper check",
             subtitle=subtitle or outcome.source,
             plotly_src=plotly_src,

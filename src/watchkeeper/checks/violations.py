@@ -42,6 +42,9 @@ RULE_CHECKS = (ROW_COUNT, MISSING_VALUES, SINGLE_VALUE, RANGE, ALLOWED_VALUES, R
 # the dashboard's drift against the batch before (against the baseline: BASELINE_DRIFT)
 PREVIOUS_DRIFT = "previous_batch_drift_check"
 
+# watchkeeper's drift across columns (a sample of the baseline's rows against the current)
+MULTIVARIATE_DRIFT = "multivariate_drift_check"
+
 # SageMaker's model monitors
 BIAS_DRIFT = "bias_drift_check"
 ATTRIBUTION_DRIFT = "feature_attribution_drift_check"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.artifacts import CONSTRAINTS, REPORT_FILES, STATISTICS
+from watchkeeper.artifacts import CONSTRAINTS, REPORT_FILES, SAMPLE, STATISTICS
 from watchkeeper.cli._common import (
     SPARK_MASTER,
     DelimiterOption,
@@ -73,5 +73,6 @@ def command(
             )
             return
         console.print(feature_table(rows, f"{data}: {baseline.statistics.rows} rows"))
-        for name in (STATISTICS, CONSTRAINTS, *REPORT_FILES.values()):
+        sampled = (SAMPLE,) if baseline.sample is not None else ()
+        for name in (STATISTICS, CONSTRAINTS, *REPORT_FILES.values(), *sampled):
             console.print(f"wrote {join(output, name)}")

@@ -40,6 +40,12 @@ class DriftMode(StrEnum):
     sagemaker = "sagemaker"
 
 
+class MultivariateMode(StrEnum):
+    pca = "pca"
+    classifier = "classifier"
+    off = "off"
+
+
 def command(
     data: Annotated[str, typer.Argument(help="Data to check: file, folder, glob or URI.")],
     baseline: Annotated[
@@ -57,6 +63,14 @@ def command(
             "L-infinity distance against the constraints' comparison_threshold."
         ),
     ] = DriftMode.default,
+    multivariate: Annotated[
+        MultivariateMode,
+        typer.Option(
+            help="Drift across columns against the baseline's row sample. pca: "
+            "reconstruction error against a calibrated band; classifier: a domain "
+            "classifier's AUC and the columns that separate; off."
+        ),
+    ] = MultivariateMode.pca,
     format: FormatOption = None,
     header: HeaderOption = None,
     delimiter: DelimiterOption = ",",
@@ -85,6 +99,7 @@ def command(
                 rules=rules,
                 output=output,
                 drift=drift.value,
+                multivariate=multivariate.value,
                 format=format.value if format else None,
                 csv=options,
                 progress=progress,
@@ -115,6 +130,8 @@ def _print(outcome: CheckOutcome) -> None:
         console.print(table)
     else:
         say(("no violations", "green"))
+    if outcome.multivariate is not None:
+        console.print(f"multivariate: {outcome.multivariate.description}", highlight=False)
     for name, where in outcome.artifacts.items():
         console.print(f"{name}: {where}")
     console.print(outcome.exit_message)

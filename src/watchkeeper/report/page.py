@@ -43,8 +43,12 @@ def render_html(
     max_categories: int = MAX_CATEGORIES,
     plotly_src: str | None = None,
     suggested: Mapping[str, Any] | None = None,
+    multivariate: Mapping[str, Any] | None = None,
 ) -> str:
     """The report on ``current`` (optionally judged against ``baseline``) as one HTML page.
+
+    ``multivariate`` (a multivariate verdict's ``to_dict()``: ``method``, ``columns``,
+    ``figure``, ``band``, ``drifted``, row counts and ``description``) adds its section.
 
     ``suggested`` (a ``constraints.json`` document) makes it a baseline's page: nothing
     was judged, so in place of the violations it lists the constraints suggested.
@@ -82,11 +86,27 @@ def render_html(
         "violation_count": len(found),
         "suggested": None if suggested is None else _suggested_rows(suggested),
         "drift_summary": _drift_summary(verdicts),
+        "multivariate": _multivariate(multivariate),
         "plotly_src": plotly_src,
         "plotly_js": Markup(plotly_js()) if plotly_src is None else "",
         **_body(current, baseline, found, verdicts, max_charts, max_categories),
     }
     return _template().render(**context)
+
+
+def _multivariate(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The multivariate section's figures, formatted as the page's others."""
+    if verdict is None:
+        return None
+    band = verdict.get("band")
+    judged = verdict.get("figure") is not None and band is not None
+    return {
+        **verdict,
+        "judged": judged,
+        "figure": formatting.number(verdict["figure"]) if judged else None,
+        "low": formatting.number(band[0]) if judged else None,
+        "high": formatting.number(band[1]) if judged else None,
+    }
 
 
 def _suggested_rows(document: Mapping[str, Any]) -> list[dict[str, str]]:

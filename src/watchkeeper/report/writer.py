@@ -75,10 +75,12 @@ def render_report(
     names: Sequence[str] = REPORT_NAMES,
     plotly_src: str | None = None,
     suggested: Mapping[str, Any] | None = None,
+    multivariate: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """The text of ``report.<name>`` for each of ``names``, by file name, for writing
     with other artefacts as one set (see :func:`write_report` for the arguments;
-    ``suggested`` makes the page a baseline's, as :func:`render_html` says)."""
+    ``suggested`` makes the page a baseline's and ``multivariate`` adds its section,
+    as :func:`render_html` says)."""
     unknown = [name for name in names if name not in REPORT_NAMES]
     if isinstance(names, str) or unknown:
         raise UsageError(f"report names must be some of {', '.join(REPORT_NAMES)}; got {names!r}")
@@ -99,6 +101,7 @@ def render_report(
             generated_at=generated_at,
             plotly_src=plotly_src,
             suggested=suggested,
+            multivariate=multivariate,
         ),
     }
     return {REPORT_FILES[name]: texts[name]() for name in dict.fromkeys(names)}
