@@ -22,6 +22,7 @@ from watchkeeper.integrations.cloudwatch import (
     batches,
     metric_data,
     metrics_from_settings,
+    series_name,
 )
 from watchkeeper.monitor import Scheduler, create_schedule
 from watchkeeper.notify import Notifier
@@ -102,7 +103,7 @@ def test_an_executions_series_read_back_from_cloudwatch_equal_its_statistics(wor
     dimensions = {"Endpoint": world.endpoint, "MonitoringSchedule": name}
     listed = cloudwatch.metrics(DATA_METRICS, dimensions)
     recorded = world.store.metrics_of(execution.id)
-    assert set(listed) == {point.name for point in recorded}
+    assert set(listed) == {series_name(point.name, point.statistic) for point in recorded}
     statistics = json.loads(Path(execution.artifacts["statistics"]).read_text())
     features = {feature["name"]: feature for feature in statistics["features"]}
     assert set(features) == {"tenure", "monthly_charge", "plan"}

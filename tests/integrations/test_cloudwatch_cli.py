@@ -13,6 +13,7 @@ import numpy as np
 from test_cloudwatch import World
 
 from cloudwatch_service import DATA_METRICS, closed_port_url
+from watchkeeper.integrations.cloudwatch import series_name
 
 UTC = dt.UTC
 LANDING_METRICS = "watchkeeper/landing-files"
@@ -46,7 +47,7 @@ def test_monitor_run_publishes_with_the_setting_and_records_a_failed_publish(
     assert execution["status"] == "Completed" and execution["metrics_error"] is None
     listed = cloudwatch.metrics(DATA_METRICS, {"Endpoint": world.endpoint,
                                                "MonitoringSchedule": name})  # fmt: skip
-    recorded = {point.name for point in world.store.metrics_of(execution["id"])}
+    recorded = {series_name(p.name, p.statistic) for p in world.store.metrics_of(execution["id"])}
     assert set(listed) == recorded and "feature_data_tenure" in recorded
     # CloudWatch down: the window is judged all the same, and says why no series went out
     window = "2026-11-20T10:00/2026-11-20T11:00"

@@ -5,7 +5,9 @@ Maximum), ``feature_non_null_<name>`` (completeness), ``feature_baseline_drift_<
 (the figure the drift check judged: with ``--drift sagemaker`` SageMaker's distance with
 the constraints' method, as SageMaker's series; by default the effect of the detector's
 deciding test, the ``observed`` of its violation) and ``feature_drift_score_<name>``
-(the detector's score: at 1 or more the feature drifted).
+(the detector's score: at 1 or more the feature drifted). Across columns: the
+multivariate figure with its band (``Value``, ``Lower``, ``Upper``; see
+:mod:`watchkeeper.checks.multivariate`).
 
 As SageMaker, no series is emitted when the constraints' ``monitoring_config`` says
 ``emit_metrics: Disabled``, nor for a feature whose override says so.
@@ -72,4 +74,5 @@ def metric_points(
                 points.append((f"feature_drift_score_{name}", VALUE, verdict.score))
         elif verdict is not None:
             points.append((f"feature_baseline_drift_{name}", VALUE, float(verdict)))
+    points += outcome.multivariate_series(constraints)
     return [point for point in points if math.isfinite(point[2])]

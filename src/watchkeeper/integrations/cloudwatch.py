@@ -56,6 +56,8 @@ NAMESPACES = {
     LANDING_FILES: "watchkeeper/landing-files",
 }
 STATISTIC_SET = ("SampleCount", "Sum", "Minimum", "Maximum")
+# the band a judged figure (multivariate drift) is recorded with, beside its "Value"
+BAND = ("Lower", "Upper")
 VALUE = "Value"
 UNIT = "None"
 # PutMetricData: at most 1000 items and 1 MB a request; the size left for the items
@@ -219,6 +221,11 @@ def metric_data(
         if statistic in STATISTIC_SET:
             sets.setdefault(name, {})[statistic] = value
             continue
+        if statistic in BAND:
+            items.append(
+                {"MetricName": series_name(name, statistic), "Dimensions": base, "Value": value}
+            )
+            continue
         item = {"MetricName": name, "Dimensions": base, "Value": value}
         if statistic != VALUE:
             item["Dimensions"] = base + _group_dimensions(statistic)
@@ -234,6 +241,18 @@ def metric_data(
     for item in items:
         item["Timestamp"], item["Unit"] = timestamp, UNIT
     return items
+
+
+def series_name(name: str, statistic: str) -> str:
+    """The CloudWatch metric a catalog series is published as: its own name, but a
+    judged figure's band gets series of its own beside it.
+
+    >>> series_name("multivariate_reconstruction_error", "Upper")
+    'multivariate_reconstruction_error_upper'
+    >>> series_name("feature_data_age", "Sum")
+    'feature_data_age'
+    """
+    return f"{name}_{statistic.lower()}" if statistic in BAND else name
 
 
 def _group_dimensions(statistic: str) -> list[dict[str, str]]:

@@ -73,10 +73,7 @@ def judge_data_quality(
         corrupt_lines=captured.corrupt_lines,
         violations=len(outcome.violations),
         artifacts=artifacts,
-        metrics=[
-            *metric_points(outcome, baseline.constraints),
-            *outcome.multivariate_series(baseline.constraints),
-        ],
+        metrics=metric_points(outcome, baseline.constraints),
     )
     log.info("%s: %s (%d records)", schedule.name, finished.exit_message, captured.records)
     _to_dataset(store, schedule, execution, outcome.profile, baseline)
