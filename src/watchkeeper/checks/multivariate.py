@@ -90,6 +90,25 @@ class MultivariateCheck:
                 return
         self._score.observe(batch)
 
+    @property
+    def travels(self) -> bool:
+        """Whether copies fed elsewhere (a Spark partition each) can be absorbed:
+        the reconstruction error is a sum; the classifier's sample of rows is not."""
+        return self.active and self.mode == "pca"
+
+    def absorb(self, other: MultivariateCheck) -> None:
+        """Add what a copy of this check observed elsewhere (in partition order)."""
+        self._rows += other._rows
+        if self.note is None and other.note is not None:
+            self.note = other.note
+        if other._score is None:
+            return
+        if self._score is None:
+            self._score = other._score
+        else:
+            self._score.total += other._score.total
+            self._score.rows += other._score.rows
+
     def result(self, without_rows: str | None = None) -> MultivariateResult | None:
         """The verdict; ``without_rows`` says why no batch was seen (a profile was
         checked, another engine read the data), if so."""

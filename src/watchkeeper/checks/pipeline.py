@@ -121,8 +121,9 @@ def run_check(
 
     ``multivariate`` judges the rows against the baseline's row sample: ``pca``
     (reconstruction error, the default), ``classifier`` (a domain classifier) or ``off``
-    (see :mod:`watchkeeper.checks.multivariate`); it needs the rows, so a profile, or
-    data another engine reads, gets a note in its place.
+    (see :mod:`watchkeeper.checks.multivariate`); it needs the rows, so a profile gets a
+    note in its place, and so does the classifier on data another engine reads (the
+    reconstruction error is summed on that engine's workers).
     """
     check_drift_mode(drift)
     check_multivariate_mode(multivariate)
@@ -148,8 +149,11 @@ def run_check(
     if isinstance(data, DatasetProfile):
         without_rows = "a profile keeps no rows to compare"
     if profiler is not None:
-        without_rows = "judged only where watchkeeper reads the rows itself, not on another engine"
-        profile = profiler(data, observers=scanners)
+        if across.travels:  # its sums are fed on the engine's workers and added up here
+            profile = profiler(data, observers=[*scanners, across])
+        else:
+            without_rows = "the domain classifier is judged where watchkeeper reads the rows"
+            profile = profiler(data, observers=scanners)
     else:
         profile = build_profile(
             data,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 import pyarrow as pa
 
@@ -28,9 +30,11 @@ from watchkeeper.catalog import (
 from watchkeeper.checks.metrics import metric_points
 from watchkeeper.checks.pipeline import run_check, write_outcome
 from watchkeeper.checks.violations import Violation
+from watchkeeper.errors import InputError
 from watchkeeper.monitor.artifacts import report_heading
 from watchkeeper.monitor.window import captured_on_spark, captured_window
 from watchkeeper.notify.messages import failure_reason
+from watchkeeper.profile import DatasetProfile
 
 log = logging.getLogger("watchkeeper.monitor")
 
@@ -48,15 +52,33 @@ def judge_data_quality(
     baseline = load_baseline(schedule.baseline, storage_options)
     if schedule.options.get("engine") == "spark":
         select = partial(features_of, baseline=baseline)
-        judged, captured, empty = captured_on_spark(
-            store, schedule, execution, storage_options, select
-        )
+        seen: dict[str, Any] = {}
+
+        def on_spark(_: object, observers: Sequence[Any]) -> DatasetProfile:
+            # the check's observers (rules, the multivariate sums) ride along on Spark
+            profile, seen["captured"], seen["empty"] = captured_on_spark(
+                store, schedule, execution, storage_options, select, observers
+            )
+            return profile if seen["empty"] is None else DatasetProfile()
+
+        try:
+            outcome = run_check(
+                schedule.capture,
+                baseline=baseline,
+                storage_options=storage_options,
+                profiler=on_spark,
+            )
+        except InputError:
+            if seen.get("empty") is None:
+                raise
+            return seen["empty"], []
+        captured = seen["captured"]
     else:
         captured, empty = captured_window(store, schedule, execution, storage_options)
-        judged = features_of(captured.table, baseline) if empty is None else None
-    if empty is not None:
-        return empty, []
-    outcome = run_check(judged, baseline=baseline, storage_options=storage_options)
+        if empty is not None:
+            return empty, []
+        judged = features_of(captured.table, baseline)
+        outcome = run_check(judged, baseline=baseline, storage_options=storage_options)
     artifacts = write_outcome(
         outcome,
         folder,

@@ -6,7 +6,7 @@ endpoint and which minutes were empty.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -48,10 +48,12 @@ def captured_on_spark(
     execution: Execution,
     storage_options: dict | None,
     select: Callable[[pa.Table], pa.Table],
+    observers: Sequence[Any] = (),
 ) -> tuple[DatasetProfile | None, Any, Execution | None]:
     """The window's captured rows profiled on Spark (the schedule's ``engine=spark``,
     ``spark_master`` and ``spark_conf`` options): (profile, the counts of records and
-    corrupt lines, and the execution finished as Failed when there is no record)."""
+    corrupt lines, and the execution finished as Failed when there is no record);
+    ``observers`` see the rows on the executors (see ``profile_spark``)."""
     from watchkeeper.engines import spark_engine
 
     spark = spark_engine()
@@ -66,7 +68,9 @@ def captured_on_spark(
     profile, counts = None, None
     if paths:
         files = [spark_uri(fs.unstrip_protocol(path)) for path in paths]
-        profile, counts = spark.profile_capture_files(session, files, start, end, select)
+        profile, counts = spark.profile_capture_files(
+            session, files, start, end, select, observers
+        )
     if counts is not None and counts.records:
         return profile, counts, None
     corrupt = counts.corrupt_lines if counts is not None else 0

@@ -9,9 +9,10 @@ partition's profile and add up on the driver.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,8 +62,10 @@ def profile_capture_files(
     start: datetime,
     end: datetime,
     select: Callable[[pa.Table], pa.Table] | None = None,
+    observers: Sequence[Any] = (),
 ) -> tuple[DatasetProfile, CaptureLines]:
-    """The profile of the records of ``files`` with start <= time < end, and the counts."""
+    """The profile of the records of ``files`` with start <= time < end, and the counts;
+    ``observers`` see the records' rows as :func:`profile_spark`'s do."""
     counts = CaptureLines(start, end, select)
-    profile = profile_spark(session.read.text(files), prepare=counts)
+    profile = profile_spark(session.read.text(files), observers=observers, prepare=counts)
     return profile, counts
