@@ -270,7 +270,10 @@ def test_a_cold_start_imports_only_what_answering_needs(models, tmp_path):
 
 def test_on_lambda_a_local_capture_folder_must_be_under_tmp(function, monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "iris-predict")
-    monkeypatch.setenv("WATCHKEEPER_CAPTURE", "captures")  # /var/task/captures: read-only there
+    # a relative folder is under the function's working folder (/var/task), not /tmp,
+    # wherever this test runs from
+    monkeypatch.chdir("/")
+    monkeypatch.setenv("WATCHKEEPER_CAPTURE", "captures")
     answered = predict_handler(http_api_event("GET", "/api/v1/health"), None)
     assert answered["statusCode"] == 500
     assert body_of(answered)["error"] == (
