@@ -65,7 +65,7 @@ def overview_figure(batches: list[Batch]) -> dict[str, Any]:
                 "hovertemplate": "%{x}: %{text}<extra></extra>",
             },
         ],
-        "layout": _time_layout(
+        "layout": time_layout(
             height=260,
             yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
             yaxis2={
@@ -117,7 +117,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                 },
                 line("null fraction", "null_fraction", ALERT_COLOUR, yaxis="y2"),
             ],
-            "layout": _time_layout(
+            "layout": time_layout(
                 yaxis={"title": {"text": "records"}, "rangemode": "tozero"},
                 yaxis2={
                     "title": {"text": "null fraction"},
@@ -144,7 +144,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
                     line("p5", "p5", QUANTILE_COLOUR),
                     line("mean", "mean", ACCENT_COLOUR),
                 ],
-                "layout": _time_layout(shapes=shapes, xaxis=axis),
+                "layout": time_layout(shapes=shapes, xaxis=axis),
             }
         )
     drift_traces = [
@@ -184,7 +184,7 @@ def feature_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
             "id": "drift",
             "title": "Drift",
             "data": drift_traces,
-            "layout": _time_layout(
+            "layout": time_layout(
                 yaxis={"title": {"text": "Hellinger distance"}, "range": [0, 1]},
                 yaxis2={
                     "title": {"text": "detector score"},
@@ -269,7 +269,8 @@ def _highlights(flagged: list[Batch]) -> list[dict[str, Any]]:
     ]
 
 
-def _time_layout(height: int = 240, **extra: Any) -> dict[str, Any]:
+def time_layout(height: int = 240, **extra: Any) -> dict[str, Any]:
+    """A chart over time: the dashboard's margins, font, legend and date axis."""
     return {
         "height": height,
         "margin": {"l": 60, "r": 60, "t": 10, "b": 40},

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from watchkeeper.catalog import MetricJudgement, MetricPoint
+from watchkeeper.report.batch_charts import time_layout
 from watchkeeper.report.charts import (
     ACCENT_COLOUR,
     ALERT_COLOUR,
-    BACKGROUND_COLOUR,
     CURRENT_COLOUR,
-    FONT,
 )
 
 BAND_FILL = "rgba(47, 102, 144, 0.15)"  # the current colour, washed: behind the values
@@ -85,16 +84,7 @@ def history_figure(points: list[MetricPoint], judgements: list[MetricJudgement])
             "hovertemplate": "%{text}<extra></extra>",
         },
     ]
-    layout = {
-        "height": 260,
-        "margin": {"l": 60, "r": 30, "t": 10, "b": 40},
-        "font": dict(FONT),
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        "xaxis": {"type": "date"},
-        "hovermode": "x unified",
-        "paper_bgcolor": BACKGROUND_COLOUR,
-        "plot_bgcolor": BACKGROUND_COLOUR,
-    }
+    layout = time_layout(260, margin={"l": 60, "r": 30, "t": 10, "b": 40})
     return {"data": data, "layout": layout}
 
 
