@@ -7,7 +7,6 @@ be allowed by its policies and must not start it again."""
 from __future__ import annotations
 
 import io
-import urllib.parse
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,6 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pytest
 from deploy_files import DEPLOY, Stack, allowed, dockerfile, exec_form, handler_of, template
+
+from s3_events import s3_put_event
 
 RULES = b"""
 defaults:
@@ -41,41 +42,9 @@ def orders_csv(rows: int = 500) -> bytes:
 
 
 def notification(bucket, key: str) -> dict:
-    """The event S3 sends a function when ``key`` was put (event message structure 2.1)."""
+    """The event S3 sends a function when ``key`` was put."""
     info = bucket.fs.info(f"{bucket.name}/{key}")
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "eu-west-1",
-                "eventTime": "2026-12-07T00:15:42.417Z",
-                "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:AIDAJDPLRKLG7UEXAMPLE"},
-                "requestParameters": {"sourceIPAddress": "203.0.113.7"},
-                "responseElements": {
-                    "x-amz-request-id": "C3D13FE58DE4C810",
-                    "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHv",
-                },
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "watchkeeper-FileCheckFunctionFileLanded",
-                    "bucket": {
-                        "name": bucket.name,
-                        "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
-                        "arn": f"arn:aws:s3:::{bucket.name}",
-                    },
-                    "object": {
-                        # S3 sends keys form-encoded: a space is '+', '=' is '%3D'
-                        "key": urllib.parse.quote_plus(key, safe="/"),
-                        "size": info["size"],
-                        "eTag": info["ETag"].strip('"'),
-                        "sequencer": "0055AED6DCD90281E5",
-                    },
-                },
-            }
-        ]
-    }
+    return s3_put_event(bucket.name, key, info["size"], info["ETag"].strip('"'))
 
 
 @pytest.fixture

@@ -10,38 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from parser_fuzzing import DEEP, FUZZ, assert_one_line, holds, json_bytes, mutated, spoiled
 
+from s3_events import s3_put_event
 from watchkeeper.watch.events import EventObject, parse_event
 
-# An ObjectCreated:Put notification as S3 delivers it.
-EVENT = {
-    "Records": [
-        {
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": "eu-west-1",
-            "eventTime": "2024-05-01T10:00:00.000Z",
-            "eventName": "ObjectCreated:Put",
-            "userIdentity": {"principalId": "AWS:EXAMPLE"},
-            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810"},
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": "landing",
-                "bucket": {
-                    "name": "landing-bucket",
-                    "ownerIdentity": {"principalId": "EXAMPLE"},
-                    "arn": "arn:aws:s3:::landing-bucket",
-                },
-                "object": {
-                    "key": "daily/2024-05-01/orders+%28copy%29.csv",
-                    "size": 1024,
-                    "eTag": "d41d8cd98f00b204e9800998ecf8427e",
-                    "sequencer": "0055AED6DCD90281E5",
-                },
-            },
-        }
-    ]
-}
+EVENT = s3_put_event("landing-bucket", "daily/2024-05-01/orders (copy).csv", 1024)
 BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from s3_events import s3_put_event
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).parents[2]
@@ -135,42 +137,6 @@ def top_level_modules_script(body: str) -> str:
         "    modules = sorted({name.partition('.')[0] for name in sys.modules})\n"
         "    print(json.dumps({'modules': modules, 'outputs': OUTPUTS}))\n"
     )
-
-
-# An S3 PUT notification as S3 delivers it to a Lambda function (bucket and key filled in).
-def s3_put_event(bucket: str, key: str, size: int) -> dict:
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": "2026-12-07T00:00:00.000Z",
-                "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
-                "requestParameters": {"sourceIPAddress": "192.0.2.10"},
-                "responseElements": {
-                    "x-amz-request-id": "C3D13FE58DE4C810",
-                    "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5Jg",
-                },
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "landing-files",
-                    "bucket": {
-                        "name": bucket,
-                        "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
-                        "arn": f"arn:aws:s3:::{bucket}",
-                    },
-                    "object": {
-                        "key": key,
-                        "size": size,
-                        "eTag": "d41d8cd98f00b204e9800998ecf8427e",
-                        "sequencer": "0055AED6DCD90281E5",
-                    },
-                },
-            }
-        ]
-    }
 
 
 RULES = b"""

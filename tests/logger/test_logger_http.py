@@ -327,7 +327,10 @@ def test_a_refused_profile_is_dropped_with_the_servers_reason(server, loggers, c
     assert logger.flush() is True
     assert logger.flush() is True
     assert (server.requests, logger.dropped, logger.shipped, logger.pending) == (1, 1, 0, 0)
-    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    [warning] = [
+        r for r in caplog.records
+        if r.levelno == logging.WARNING and r.name == "watchkeeper.logger"
+    ]
     message = warning.getMessage()
     assert f"HTTP {status}: profile has no columns" in message
     assert "2024-05-01T10:00:00.000Z" in message and "the profile is dropped" in message
