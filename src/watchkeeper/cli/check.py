@@ -79,6 +79,15 @@ def command(
     engine: EngineOption = "local",
     spark_master: SparkMasterOption = SPARK_MASTER,
     spark_conf: SparkConfOption = None,
+    mlflow: Annotated[
+        bool,
+        typer.Option(
+            "--mlflow",
+            help="Also log the report and the metric series to an MLflow run: the active "
+            "one (MLFLOW_RUN_ID), else a new run in MLflow's configured experiment "
+            "(MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME; needs the mlflow extra).",
+        ),
+    ] = False,
 ) -> None:
     """Check DATA against a baseline and/or rules. Exit status: 0 no violations,
     1 violations found, 2 bad input or arguments."""
@@ -87,6 +96,10 @@ def command(
     with handled():
         if baseline is None and rules is None:
             raise UsageError("give --baseline, --rules, or both")
+        if mlflow:  # a missing extra is said before the data is read
+            from watchkeeper.logger.mlflow_runs import mlflow_module
+
+            mlflow_module("watchkeeper check --mlflow")
         options = csv_options(header, delimiter, encoding)
         with (
             engine_data(data, engine, spark_master, spark_conf, format, options) as source,
@@ -104,11 +117,20 @@ def command(
                 csv=options,
                 progress=progress,
             )
+        run_id = _log_to_mlflow(outcome) if mlflow else None
         if json:
-            print_json(outcome.summary())
+            print_json({**outcome.summary(), **({"mlflow_run": run_id} if run_id else {})})
         else:
             _print(outcome)
+            if run_id:
+                console.print(f"MLflow run: {run_id}")
     raise typer.Exit(EXIT_VIOLATIONS if outcome.violations else EXIT_OK)
+
+
+def _log_to_mlflow(outcome: CheckOutcome) -> str:
+    from watchkeeper.logger.mlflow_checks import log_check
+
+    return log_check(outcome)
 
 
 def _print(outcome: CheckOutcome) -> None:
