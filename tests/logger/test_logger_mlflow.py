@@ -265,3 +265,42 @@ def test_without_the_mlflow_extra_one_line_names_it(store, monkeypatch, tmp_path
     result = CliRunner().invoke(app, ["check", str(path), "--rules", "none.yaml", "--mlflow"])
     assert result.exit_code == 2
     assert result.output.splitlines() == [f"error: watchkeeper check --mlflow {MISSING_EXTRA}"]
+
+
+def test_metrics_mlflow_gives_each_landed_file_a_run_with_its_series(
+    store, monkeypatch, iris, iris_baseline, tmp_path, database_url
+):
+    experiment = store.create_experiment("landing")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    columns = ["species", *iris.columns.drop("species")]
+    iris[columns].head(40).to_csv(landing / "monday.csv", index=False)
+    result = CliRunner().invoke(
+        app,
+        ["watch", str(landing), "--baseline", str(iris_baseline), "--once", "--settle", "0",
+         "--in-process", "--database", database_url, "--metrics", "mlflow"],
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    [run] = store.search_runs([experiment])
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["watchkeeper.kind"] == "landing-files"
+    assert run.data.tags["watchkeeper.Source"] == str(landing)
+    outcome = watchkeeper.check(str(landing / "monday.csv"), str(iris_baseline))
+    expected = metric_points(outcome, outcome.baseline.constraints)
+    assert run.data.metrics["watchkeeper.feature_data_sepal_length.SampleCount"] == 40
+    assert {key: run.data.metrics[key] for key in run.data.metrics} == pytest.approx(
+        {
+            ".".join(["watchkeeper", name, *([] if statistic == "Value" else [statistic])]): value
+            for name, statistic, value in expected
+        }
+    )
+
+
+def test_metrics_mlflow_without_the_extra_names_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    result = CliRunner().invoke(
+        app, ["watch", str(tmp_path), "--rules", "r.yaml", "--once", "--metrics", "mlflow"]
+    )
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [f"error: --metrics mlflow {MISSING_EXTRA}"]

@@ -128,7 +128,8 @@ MetricsOption = Annotated[
         envvar="WATCHKEEPER_METRICS",
         help="Where metric series go besides the catalog: none, cloudwatch (PutMetricData; "
         "Embedded Metric Format lines on stdout inside AWS Lambda; needs the "
-        "cloudwatch extra) or emf (EMF lines on stdout). Dimensions Endpoint and "
+        "cloudwatch extra), emf (EMF lines on stdout) or mlflow (a run each in MLflow's "
+        "configured experiment; needs the mlflow extra). Dimensions Endpoint and "
         "MonitoringSchedule for executions, Source for file checks.",
     ),
 ]

@@ -107,3 +107,51 @@ def point_metrics(points: Iterable[tuple[str, str, float]]) -> dict[str, float]:
         metric_key(PREFIX, name, *([] if statistic == VALUE else [statistic])): value
         for name, statistic, value in points
     }
+
+
+class MlflowMetrics:
+    """A metrics destination (``--metrics mlflow``): each publish, an execution's or a
+    landed file's series, becomes an MLflow run of the configured experiment (the run of
+    ``MLFLOW_RUN_ID`` when set), named after its schedule or source and tagged with its
+    dimensions and kind, its points metrics as :func:`point_metrics` names them, stamped
+    with the execution's time.
+    """
+
+    def __init__(self) -> None:
+        self._client = mlflow_module("--metrics mlflow").MlflowClient()
+
+    def publish(
+        self,
+        points: Iterable[tuple[str, str, float]],
+        dimensions: dict[str, str],
+        *,
+        kind: str,
+        timestamp: dt.datetime,
+    ) -> int:
+        """Log ``points`` to a run; returns how many metrics went. Raises
+        :class:`MlflowLoggingError` naming what failed."""
+        metrics = point_metrics(points)
+        if not metrics:
+            return 0
+        run_id = os.environ.get("MLFLOW_RUN_ID", "").strip() or None
+        new = run_id is None
+        status = "FAILED"
+        try:
+            if new:
+                tags = {f"{PREFIX}.{name}": value for name, value in dimensions.items()}
+                tags[f"{PREFIX}.kind"] = kind
+                subject = dimensions.get("MonitoringSchedule") or next(
+                    iter(dimensions.values()), kind
+                )
+                run_id = start_run(self._client, f"{subject} {timestamp:%Y-%m-%dT%H:%M}Z", tags)
+            log_metrics(self._client, run_id, metrics, round(timestamp.timestamp() * 1000))
+            status = "FINISHED"
+        except Exception as exc:  # the caller records why and goes on with the next unit
+            raise MlflowLoggingError(
+                f"metrics not logged to MLflow: {type(exc).__name__}: {first_line(exc)}"
+            ) from exc
+        finally:
+            if new and run_id is not None:
+                with contextlib.suppress(Exception):  # an error above is the one to tell
+                    self._client.set_terminated(run_id, status)
+        return len(metrics)
