@@ -17,10 +17,14 @@ import mlflow
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from mlflow.tracking import MlflowClient
+from mlflow.utils.validation import path_not_unique, validate_param_and_metric_name
 from typer.testing import CliRunner
 
 import watchkeeper
+from fuzzing import fuzz_settings
 from watchkeeper.checks.metrics import metric_points
 from watchkeeper.cli import app
 from watchkeeper.datasets.segments import segment_key
@@ -171,6 +175,18 @@ def test_segments_and_names_mlflow_refuses_become_distinct_legal_metrics(store):
     assert metrics[f"watchkeeper.m.{us}.a_b.mean"] == 6.0
     folders = {entry.path for entry in store.list_artifacts(run.info.run_id, "watchkeeper/m")}
     assert folders == {f"watchkeeper/m/{west}", f"watchkeeper/m/{us}"}
+
+
+@fuzz_settings(ci=40, long=20_000)
+@given(st.lists(st.text(max_size=300), min_size=2, max_size=2, unique=True))
+@example(["x" * 300, "x" * 301])  # cut to MLflow's length, still apart
+@example(["a b", "a_b"])
+def test_every_feature_name_becomes_a_legal_metric_name_of_its_own(names):
+    keys = [metric_key("watchkeeper", "dataset", name, "mean") for name in names]
+    for key in keys:
+        assert validate_param_and_metric_name(key) and not path_not_unique(key)
+        assert len(key) <= 250
+    assert keys[0] != keys[1]
 
 
 def test_a_deleted_run_refuses_the_profile_for_good(store):

@@ -92,7 +92,9 @@ class Logger:
         posted at ``{to}/api/v1/datasets/{dataset}/profiles``; or a folder or fsspec
         URI (``s3://bucket/profiles``), where each profile becomes a new file
         ``{to}/{dataset}/yyyy/mm/dd/HH/{yyyymmddTHHMMSSfffZ}-{uuid}.wkp`` named after
-        its window's start (UTC), written atomically.
+        its window's start (UTC), written atomically; or ``"mlflow"``: the run active
+        when the logger starts, else a new run per profile (see
+        :mod:`watchkeeper.logger.mlflow_runs`; ``"mlflow:<run id>"`` names a run).
     token : str, optional
         Bearer token sent to the server; by default the ``WATCHKEEPER_TOKEN``
         environment variable (the first, if it lists several separated by commas).

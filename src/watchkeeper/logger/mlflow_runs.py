@@ -22,6 +22,7 @@ that two features never share a metric and a feature keeps its metric across win
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -199,11 +200,21 @@ class MlflowDestination:
                 self._started.pop(profile_id, None)
         except MlflowException as exc:
             detail = f"MLflow: {first_line(exc)}"
-            return Outcome(REJECTED if exc.error_code in _FOR_GOOD else RETRY, detail)
+            if exc.error_code not in _FOR_GOOD:
+                return Outcome(RETRY, detail)
+            self._give_up(profile_id)
+            return Outcome(REJECTED, detail)
         except Exception as exc:
             # connection errors, storage errors of the artifact store, ...: try again
             return Outcome(RETRY, f"{type(exc).__name__}: {first_line(exc)}")
         return Outcome(SHIPPED)
+
+    def _give_up(self, profile_id: str) -> None:
+        """End as failed the run made for a profile that will not be sent again."""
+        run_id = self._started.pop(profile_id, None)
+        if run_id is not None:
+            with contextlib.suppress(Exception):  # the refusal is what the logger reports
+                self._client.set_terminated(run_id, "FAILED")
 
     def _run_for(self, profile: DatasetProfile, profile_id: str, window_ms: int) -> str:
         run_id = self._started.get(profile_id)
