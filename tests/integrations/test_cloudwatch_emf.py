@@ -175,5 +175,5 @@ def test_an_unknown_metrics_destination_is_a_configuration_error(lambda_function
     result = aws_lambda.handler(put_event(lambda_function.name, "landing/any.csv"))
     assert result == {
         "status": "error",
-        "error": "metrics destination 'statsd' is not known: use none, cloudwatch, emf, mlflow",
+        "error": "metrics destination 'statsd' is not known: use none, cloudwatch, emf",
     }

@@ -155,8 +155,16 @@ MetricsRegionOption = Annotated[
 
 def metrics_destination(destination: str, namespace: str | None, region: str | None):
     """The destination the --metrics options name, or None; a UsageError for a bad one."""
-    from watchkeeper.integrations.cloudwatch import metrics_from_settings
+    from watchkeeper.integrations.cloudwatch import DESTINATIONS, metrics_from_settings
 
+    chosen = destination.strip().lower()
+    if chosen == "mlflow":
+        from watchkeeper.logger.mlflow_checks import MlflowMetrics
+
+        return MlflowMetrics()
+    if chosen and chosen not in DESTINATIONS:  # CloudWatch's names, and MLflow beside them
+        known = ", ".join([*DESTINATIONS, "mlflow"])
+        raise UsageError(f"metrics destination {chosen!r} is not known: use {known}")
     return metrics_from_settings(destination, namespace=namespace, region=region)
 
 

@@ -43,11 +43,11 @@ from watchkeeper.catalog.monitoring import (
     MODEL_EXPLAINABILITY,
     MODEL_QUALITY,
 )
-from watchkeeper.checks.metrics import LANDING_FILES, MetricsDestination
+from watchkeeper.checks.metrics import LANDING_FILES
 from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.notify.messages import failure_reason
 
-DESTINATIONS = ("none", "cloudwatch", "emf", "mlflow")
+DESTINATIONS = ("none", "cloudwatch", "emf")
 NAMESPACES = {
     DATA_QUALITY: "aws/sagemaker/Endpoints/data-metrics",
     MODEL_QUALITY: "aws/sagemaker/Endpoints/model-metrics",
@@ -82,7 +82,7 @@ def metrics_from_settings(
     namespace: str | None = None,
     region: str | None = None,
     stream: TextIO | None = None,
-) -> MetricsDestination | None:
+) -> CloudWatchMetrics | None:
     """The destination ``destination`` (else ``WATCHKEEPER_METRICS``) names; None for none.
 
     >>> metrics_from_settings("none") is None
@@ -97,10 +97,6 @@ def metrics_from_settings(
         )
     if chosen == "none":
         return None
-    if chosen == "mlflow":  # runs of MLflow's configured experiment; see its module
-        from watchkeeper.logger.mlflow_checks import MlflowMetrics
-
-        return MlflowMetrics()
     in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
     return CloudWatchMetrics(
         namespace=namespace or os.environ.get("WATCHKEEPER_METRICS_NAMESPACE") or None,
