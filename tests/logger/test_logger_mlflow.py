@@ -320,3 +320,26 @@ def test_metrics_mlflow_without_the_extra_names_it(monkeypatch, tmp_path):
     )
     assert result.exit_code == 2
     assert result.output.splitlines() == [f"error: --metrics mlflow {MISSING_EXTRA}"]
+
+
+def test_check_with_mlflow_unreachable_says_so_in_one_line(
+    monkeypatch, iris, iris_baseline, tmp_path
+):
+    with socket.socket() as spare:  # a port nothing listens on
+        spare.bind(("127.0.0.1", 0))
+        port = spare.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    path = tmp_path / "today.csv"
+    iris[["species", *iris.columns.drop("species")]].head(30).to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["check", str(path), "--baseline", str(iris_baseline), "-o", str(out), "--mlflow"]
+    )
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {path}: the check could not be logged to MLflow (a new run): ")
+    assert "Connection refused" in line
+    assert "30 rows, 5 columns" in result.stdout  # the verdict was shown before
+    assert (out / "report.html").is_file()  # what the check wrote stays

@@ -117,13 +117,13 @@ def command(
                 csv=options,
                 progress=progress,
             )
-        run_id = _log_to_mlflow(outcome) if mlflow else None
         if json:
+            run_id = _log_to_mlflow(outcome) if mlflow else None
             print_json({**outcome.summary(), **({"mlflow_run": run_id} if run_id else {})})
         else:
-            _print(outcome)
-            if run_id:
-                console.print(f"MLflow run: {run_id}")
+            _print(outcome)  # shown even if MLflow cannot be reached after it
+            if mlflow:
+                console.print(f"MLflow run: {_log_to_mlflow(outcome)}")
     raise typer.Exit(EXIT_VIOLATIONS if outcome.violations else EXIT_OK)
 
 
