@@ -1,4 +1,4 @@
-"""Profiles and check outcomes logged to MLflow runs.
+"""Profiles logged to MLflow runs, and the MLflow helpers every MLflow destination uses.
 
 ``to="mlflow"`` makes a logger ship each profile to MLflow: the profile file (binary,
 and JSON for reading) as artifacts under ``watchkeeper/<dataset>/``, and its summary as
@@ -43,10 +43,10 @@ from watchkeeper.report.table import feature_row
 
 MLFLOW = "mlflow"
 PREFIX = "watchkeeper"
-# figure name → the field of the feature table it is read from (one home for each figure)
-SUMMARY_FIGURES = {
+# figure → the feature table's field it is (one home for each figure); the null fraction
+# is the column's own, of which the table states the percentage
+TABLE_FIGURES = {
     "count": "rows",
-    "null_fraction": "missing_pct",
     "mean": "mean",
     "std": "std",
     "min": "min",
@@ -140,10 +140,9 @@ def summary_metrics(profile: DatasetProfile, *prefix: str) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for name, column in profile.columns.items():
         row = feature_row(name, column)
-        for figure, field in SUMMARY_FIGURES.items():
-            value = row[field]
-            if figure == "null_fraction":
-                value = column.null_fraction
+        figures = {figure: row[field] for figure, field in TABLE_FIGURES.items()}
+        figures["null_fraction"] = column.null_fraction
+        for figure, value in figures.items():
             if value is not None and math.isfinite(value):
                 metrics[metric_key(*prefix, name, figure)] = float(value)
     return metrics
