@@ -96,10 +96,10 @@ def command(
     with handled():
         if baseline is None and rules is None:
             raise UsageError("give --baseline, --rules, or both")
-        if mlflow:  # a missing extra is said before the data is read
-            from watchkeeper.logger.mlflow_runs import mlflow_module
+        if mlflow:  # a missing extra or an unusable store is said before the data is read
+            from watchkeeper.logger.mlflow_runs import tracking_client
 
-            mlflow_module("watchkeeper check --mlflow")
+            tracking_client("watchkeeper check --mlflow")
         options = csv_options(header, delimiter, encoding)
         with (
             engine_data(data, engine, spark_master, spark_conf, format, options) as source,

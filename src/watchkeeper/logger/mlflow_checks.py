@@ -28,8 +28,8 @@ from watchkeeper.logger.mlflow_runs import (
     active_run_id,
     log_metrics,
     metric_key,
-    mlflow_module,
     start_run,
+    tracking_client,
 )
 
 
@@ -50,8 +50,7 @@ def log_check(
     otherwise, with ``watchkeeper.violations``.
     """
     what = "watchkeeper check --mlflow"
-    mlflow = mlflow_module(what)
-    client = mlflow.MlflowClient()
+    client = tracking_client(what)
     run_id = active_run_id(what)
     new = run_id is None
     status = "FAILED"
@@ -118,7 +117,7 @@ class MlflowMetrics:
     """
 
     def __init__(self) -> None:
-        self._client = mlflow_module("--metrics mlflow").MlflowClient()
+        self._client = tracking_client("--metrics mlflow")
 
     def publish(
         self,

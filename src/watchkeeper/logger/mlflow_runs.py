@@ -99,6 +99,18 @@ def mlflow_module(what: str) -> Any:
     return mlflow
 
 
+def tracking_client(what: str) -> Any:
+    """An ``MlflowClient`` of the tracking store MLflow is configured with; a
+    :class:`UsageError` when MLflow is missing or refuses that store."""
+    mlflow = mlflow_module(what)
+    try:
+        return mlflow.MlflowClient()
+    except Exception as exc:  # e.g. a file store that MLflow 3 wants allowed explicitly
+        raise UsageError(
+            f"{what}: MLflow's tracking store cannot be used: {first_line(exc)}"
+        ) from None
+
+
 def active_run_id(what: str) -> str | None:
     """The run MLflow's ``start_run`` would continue here: the active one of this
     thread, else ``MLFLOW_RUN_ID``; None when it would start a new one."""
@@ -176,14 +188,10 @@ class MlflowDestination:
     """
 
     def __init__(self, dataset: str, run_id: str | None = None) -> None:
-        mlflow = mlflow_module(f"watchkeeper.log(to={MLFLOW!r})")
         self.dataset = dataset
         self.run_id = run_id
         self.location = f"{MLFLOW} run {run_id}" if run_id else MLFLOW
-        try:
-            self._client = mlflow.MlflowClient()
-        except Exception as exc:  # MLflow's configuration names a store it cannot open
-            raise UsageError(f"MLflow's tracking store cannot be used: {first_line(exc)}") from None
+        self._client = tracking_client(f"watchkeeper.log(to={MLFLOW!r})")
         # the run made for a profile whose shipment failed, so that a retry fills it
         self._started: dict[str, str] = {}
 
