@@ -158,6 +158,15 @@ def test_a_new_active_run_gets_a_logger_of_its_own(store):
     assert means == [1.5, 10.0]
 
 
+def test_watchkeeper_url_may_name_mlflow(store, monkeypatch):
+    monkeypatch.setenv("WATCHKEEPER_URL", "mlflow")
+    with mlflow.start_run() as run:
+        logger = watchkeeper.log({"x": [2.0, 4.0]}, "configured")
+        assert logger.flush()
+    assert logger.to == f"mlflow run {run.info.run_id}"
+    assert store.get_run(run.info.run_id).data.metrics["watchkeeper.configured.x.mean"] == 3.0
+
+
 def test_segments_and_names_mlflow_refuses_become_distinct_legal_metrics(store):
     rows = {"region": ["eu/west", "eu/west", "us"], "a b": [1.0, 2.0, 3.0], "a_b": [4.0, 5, 6]}
     with mlflow.start_run() as run:
