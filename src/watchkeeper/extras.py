@@ -51,6 +51,7 @@ EXTRA_OF_MODULE = {
     "py4j": "spark",
     "boto3": "cloudwatch",
     "botocore": "cloudwatch",  # boto3's own; s3fs brings it too
+    "mlflow": "mlflow",
 }
 
 

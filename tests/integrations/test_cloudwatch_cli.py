@@ -38,7 +38,7 @@ def test_monitor_run_publishes_with_the_setting_and_records_a_failed_publish(
     bad = run_cli(*common, "--metrics", "statsd")
     assert bad.returncode == 2
     assert bad.stderr.splitlines() == [
-        "error: metrics destination 'statsd' is not known: use none, cloudwatch, emf"
+        "error: metrics destination 'statsd' is not known: use none, cloudwatch, emf, mlflow"
     ]
     ran = run_cli(*common, "--window", "2026-11-20T09:00/2026-11-20T10:00",
                   WATCHKEEPER_METRICS="cloudwatch")  # fmt: skip

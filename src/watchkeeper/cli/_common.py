@@ -128,7 +128,8 @@ MetricsOption = Annotated[
         envvar="WATCHKEEPER_METRICS",
         help="Where metric series go besides the catalog: none, cloudwatch (PutMetricData; "
         "Embedded Metric Format lines on stdout inside AWS Lambda; needs the "
-        "cloudwatch extra) or emf (EMF lines on stdout). Dimensions Endpoint and "
+        "cloudwatch extra), emf (EMF lines on stdout) or mlflow (a run each in MLflow's "
+        "configured experiment; needs the mlflow extra). Dimensions Endpoint and "
         "MonitoringSchedule for executions, Source for file checks.",
     ),
 ]
@@ -154,8 +155,16 @@ MetricsRegionOption = Annotated[
 
 def metrics_destination(destination: str, namespace: str | None, region: str | None):
     """The destination the --metrics options name, or None; a UsageError for a bad one."""
-    from watchkeeper.integrations.cloudwatch import metrics_from_settings
+    from watchkeeper.integrations.cloudwatch import DESTINATIONS, metrics_from_settings
 
+    chosen = destination.strip().lower()
+    if chosen == "mlflow":
+        from watchkeeper.logger.mlflow_checks import MlflowMetrics
+
+        return MlflowMetrics()
+    if chosen and chosen not in DESTINATIONS:  # CloudWatch's names, and MLflow beside them
+        known = ", ".join([*DESTINATIONS, "mlflow"])
+        raise UsageError(f"metrics destination {chosen!r} is not known: use {known}")
     return metrics_from_settings(destination, namespace=namespace, region=region)
 
 

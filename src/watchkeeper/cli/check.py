@@ -79,6 +79,15 @@ def command(
     engine: EngineOption = "local",
     spark_master: SparkMasterOption = SPARK_MASTER,
     spark_conf: SparkConfOption = None,
+    mlflow: Annotated[
+        bool,
+        typer.Option(
+            "--mlflow",
+            help="Also log the report and the metric series to an MLflow run: the active "
+            "one (MLFLOW_RUN_ID), else a new run in MLflow's configured experiment "
+            "(MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME; needs the mlflow extra).",
+        ),
+    ] = False,
 ) -> None:
     """Check DATA against a baseline and/or rules. Exit status: 0 no violations,
     1 violations found, 2 bad input or arguments."""
@@ -87,6 +96,10 @@ def command(
     with handled():
         if baseline is None and rules is None:
             raise UsageError("give --baseline, --rules, or both")
+        if mlflow:  # a missing extra or an unusable store is said before the data is read
+            from watchkeeper.logger.mlflow_runs import tracking_client
+
+            tracking_client("watchkeeper check --mlflow")
         options = csv_options(header, delimiter, encoding)
         with (
             engine_data(data, engine, spark_master, spark_conf, format, options) as source,
@@ -105,10 +118,19 @@ def command(
                 progress=progress,
             )
         if json:
-            print_json(outcome.summary())
+            run_id = _log_to_mlflow(outcome) if mlflow else None
+            print_json({**outcome.summary(), **({"mlflow_run": run_id} if run_id else {})})
         else:
-            _print(outcome)
+            _print(outcome)  # shown even if MLflow cannot be reached after it
+            if mlflow:
+                console.print(f"MLflow run: {_log_to_mlflow(outcome)}")
     raise typer.Exit(EXIT_VIOLATIONS if outcome.violations else EXIT_OK)
+
+
+def _log_to_mlflow(outcome: CheckOutcome) -> str:
+    from watchkeeper.logger.mlflow_checks import log_check
+
+    return log_check(outcome)
 
 
 def _print(outcome: CheckOutcome) -> None:

@@ -2,7 +2,7 @@
 
 Call :func:`log` wherever rows pass by, on every request or micro-batch; watchkeeper
 profiles them in memory and ships one profile per rotation window (and segment) to a
-watchkeeper server or a storage location::
+watchkeeper server, a storage location or MLflow runs::
 
     import watchkeeper
 

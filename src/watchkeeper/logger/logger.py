@@ -23,6 +23,7 @@ from watchkeeper.datasets.segments import (
 )
 from watchkeeper.errors import UsageError
 from watchkeeper.logger.buffer import RowBuffer
+from watchkeeper.logger.mlflow_runs import MlflowDestination, run_of
 from watchkeeper.logger.outbox import Outbox, Parcel
 from watchkeeper.logger.settings import DEFAULT_MAX_PENDING, Clock, Settings, logger_settings
 from watchkeeper.logger.shipping import (
@@ -91,7 +92,9 @@ class Logger:
         posted at ``{to}/api/v1/datasets/{dataset}/profiles``; or a folder or fsspec
         URI (``s3://bucket/profiles``), where each profile becomes a new file
         ``{to}/{dataset}/yyyy/mm/dd/HH/{yyyymmddTHHMMSSfffZ}-{uuid}.wkp`` named after
-        its window's start (UTC), written atomically.
+        its window's start (UTC), written atomically; or ``"mlflow"``: the run active
+        when the logger starts, else a new run per profile (see
+        :mod:`watchkeeper.logger.mlflow_runs`; ``"mlflow:<run id>"`` names a run).
     token : str, optional
         Bearer token sent to the server; by default the ``WATCHKEEPER_TOKEN``
         environment variable (the first, if it lists several separated by commas).
@@ -152,11 +155,17 @@ class Logger:
             max_pending=max_pending,
         )  # fmt: skip
         settings = self.settings
-        self._destination: Destination = (
-            ServerDestination(settings.to, settings.dataset, settings.token, settings.timeout)
-            if settings.to_server
-            else StorageDestination(settings.to, settings.dataset, settings.storage_options)
-        )
+        self._destination: Destination
+        if settings.to_server:
+            self._destination = ServerDestination(
+                settings.to, settings.dataset, settings.token, settings.timeout
+            )
+        elif settings.to_mlflow:
+            self._destination = MlflowDestination(settings.dataset, run_of(settings.to))
+        else:
+            self._destination = StorageDestination(
+                settings.to, settings.dataset, settings.storage_options
+            )
         self._lock = threading.Lock()
         # one shipment at a time: the thread and flush() never send a profile twice
         self._ship_lock = threading.Lock()

@@ -42,9 +42,10 @@ def log(
     dataset : str
         The dataset id.
     to : str or path, optional
-        Where profiles go (see :class:`Logger`); by default the ``WATCHKEEPER_URL``
-        environment variable, else the folder ``profiles`` of the workspace
-        (``WATCHKEEPER_HOME``, else ``./.watchkeeper``).
+        Where profiles go (see :class:`Logger`): a server URL, a folder or storage URI,
+        or ``"mlflow"``; by default the ``WATCHKEEPER_URL`` environment variable, else
+        the folder ``profiles`` of the workspace (``WATCHKEEPER_HOME``, else
+        ``./.watchkeeper``).
     timestamp : datetime, optional
         When the rows happened, for rows logged late.
     **options

@@ -17,6 +17,7 @@ import httpx
 
 from watchkeeper.datasets.segments import check_dataset_id
 from watchkeeper.errors import UsageError
+from watchkeeper.logger.mlflow_runs import is_mlflow, mlflow_location
 from watchkeeper.logger.shipping import is_server, resolved_location
 from watchkeeper.logger.windows import rotation_ms
 
@@ -45,6 +46,10 @@ class Settings:
     def to_server(self) -> bool:
         return is_server(self.to)
 
+    @property
+    def to_mlflow(self) -> bool:
+        return is_mlflow(self.to)
+
 
 def logger_settings(
     dataset: str,
@@ -70,7 +75,7 @@ def logger_settings(
         rotation_ms=rotation_ms(rotation),
         max_rows=_positive_count("max_rows", max_rows, optional=True),
         clock=_clock(clock),
-        storage_options=_storage_options(storage_options, server),
+        storage_options=_storage_options(storage_options, server or is_mlflow(target)),
         timeout=_timeout(timeout),
         max_pending=_positive_count("max_pending", max_pending),
     )
@@ -92,9 +97,12 @@ def _destination(to: object) -> str:
     if not isinstance(to, str | os.PathLike) or not os.fspath(to).strip():
         raise UsageError(
             f"to={to!r} is not a destination: pass a watchkeeper server URL "
-            "('http://host:8080'), a folder or a storage URI ('s3://bucket/profiles')"
+            "('http://host:8080'), a folder or a storage URI ('s3://bucket/profiles'), "
+            "or 'mlflow'"
         )
     text = os.fspath(to).strip()
+    if isinstance(to, str) and is_mlflow(text):
+        return mlflow_location(text)
     if is_server(text):
         try:
             host = httpx.URL(text).host
@@ -110,9 +118,7 @@ def _token(token: object, server: bool) -> str | None:
     if token is not None and not isinstance(token, str):
         raise UsageError(f"token must be text or None, not a {type(token).__name__}")
     if token is not None and token.strip() and not server:
-        raise UsageError(
-            "token is only sent to a watchkeeper server: to= is a storage location here"
-        )
+        raise UsageError("token is only sent to a watchkeeper server, and to= is not one")
     if token is None and server:
         # the server may hold several tokens during a rotation of secrets; any one serves
         token = os.environ.get(TOKEN_VARIABLE, "").split(",")[0]
@@ -159,7 +165,7 @@ def _storage_options(options: object, server: bool) -> dict | None:
     if not isinstance(options, dict):
         raise UsageError(f"storage_options must be a dict, not a {type(options).__name__}")
     if server:
-        raise UsageError("storage_options apply to a storage location, and to= is a server URL")
+        raise UsageError("storage_options apply to a storage location, and to= is not one")
     return options
 
 
