@@ -125,9 +125,13 @@ def test_text_outside_the_encoding_asked_for(write):
     [
         (PNG, "this is a PNG image, not CSV text"),
         (b"PAR1\x15\x04\x15\x00", "this is a Parquet file, not CSV text; pass format='parquet'"),
-        (gzip.compress(b"a,b\n1,2\n"), "this is gzip-compressed, not CSV text; name it with a .gz"),
+        (
+            gzip.compress(b"a,b\n1,2\n", mtime=0),
+            "this is gzip-compressed, not CSV text; name it with a .gz",
+        ),
         (random.Random(1).randbytes(5000), "holds binary data"),
     ],
+    ids=["png", "parquet", "gzip", "binary"],
 )
 def test_binary_content_named_csv(write, content, says):
     assert says in failure(write("data.csv", content))
