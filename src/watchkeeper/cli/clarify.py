@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.cli._common import JsonOption, console, handled, print_json
+from watchkeeper.cli._common import JsonOption, handled, print_json, say
 
 
 def command(
@@ -47,6 +47,6 @@ def command(
             done.append("SHAP values")
         if "pdp" in explanations:
             done.append(f"partial dependence of {len(explanations['pdp'])} features")
-        console.print(f"{data}: {', '.join(done)}")
+        say(f"{data}: {', '.join(done)}")
         for name, uri in result.files.items():
-            console.print(f"{name.replace('_', ' ')} written to {uri}")
+            say(f"{name.replace('_', ' ')} written to {uri}")
