@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from watchkeeper.cli import app
 from watchkeeper.explain import partial_dependence
+from watchkeeper.explain.output import read_explanations
 from watchkeeper.fairness import read_analysis
 
 CLARIFY = Path(__file__).parents[1] / "data" / "sagemaker" / "pipeline" / "clarify_check_step"
@@ -149,6 +150,9 @@ def test_shap_values_equal_the_explain_command(golden):
     local = (out / "explanations_shap" / "out.csv").read_text()
     assert local == (explained / "explanations_shap" / "out.csv").read_text()
     assert len(local.splitlines()) == 101
+    # the combined file serves as an explainability baseline, as Clarify's does
+    baseline = read_explanations(out / "analysis.json")
+    assert baseline["explanations"]["kernel_shap"] == theirs["kernel_shap"]
 
 
 def test_pdp_plots_the_top_shap_features(golden):
