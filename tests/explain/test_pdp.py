@@ -67,6 +67,34 @@ def test_a_boolean_feature_takes_each_category():
     )
 
 
+def test_a_text_feature_takes_each_category(tmp_path):
+    # a model that takes text: a one-hot pipeline, its feature types from a baseline
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    import watchkeeper
+    from watchkeeper.model import LoadedModel
+
+    colours = np.array(["red", "blue", "green"])[RNG.integers(0, 3, len(X))]
+    data = pd.DataFrame({"colour": colours, "a": X[:, 0]})
+    y = X[:, 0] + np.select([colours == "red", colours == "blue"], [5.0, -5.0], 0.0)
+    pipeline = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
+        LinearRegression(),
+    ).fit(data, y)
+    watchkeeper.suggest_baseline(data, tmp_path)
+    model = LoadedModel.from_object(pipeline, baseline=tmp_path)
+    [entry] = partial_dependence(model, pa.Table.from_pandas(data), features=["colour"])
+    assert entry["data_type"] == "categorical"
+    assert entry["feature_values"] == ["blue", "green", "red"]
+    mean_a = X[:, 0].mean()
+    np.testing.assert_allclose(
+        entry["model_predictions"][0], [mean_a - 5.0, mean_a, mean_a + 5.0], atol=1e-9
+    )
+
+
 def test_without_features_the_top_k_by_importance(linear):
     table = pa.table({name: X[:, i] for i, name in enumerate(NAMES)})
     importance = {"a": 0.5, "b": -2.0, "c": 0.1}

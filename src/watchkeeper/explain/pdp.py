@@ -5,7 +5,8 @@ the model's output averaged over every row of the data with that feature set to 
 (the other features keep their values). The grid of a numeric feature is the centres of
 ``grid_resolution`` equal-width buckets between its smallest and largest value (Clarify
 divides the range into that many buckets); a feature of text or booleans takes each of
-its categories in sorted order. The model runs once per grid value, on all the rows.
+its categories in sorted order. The model runs once per grid value, on all the rows
+(a float matrix when every feature is numeric or boolean, else the table).
 
 The output explained is the one Kernel SHAP explains (see :mod:`watchkeeper.explain.kernel`):
 ``predict`` of a regressor, the positive class's probability of a binary classifier,
@@ -37,6 +38,7 @@ import pyarrow.compute as pc
 
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.explain.kernel import loaded_model, model_output
+from watchkeeper.explain.table import feature_matrix
 from watchkeeper.io import CsvOptions, read_table
 
 __all__ = [
@@ -136,7 +138,9 @@ def partial_dependence(
             raise InputError(f"the data has no column {missing[0]!r}, which the model takes")
         table = table.select(loaded.feature_names)
     chosen = _chosen(features, importance, top_k_features, table.column_names)
-    output, labels = model_output(loaded, table, False, label_headers)
+    rows = _numeric_matrix(table)
+    inputs = rows.copy() if rows is not None else table
+    output, labels = model_output(loaded, inputs, False, label_headers)
     entries = []
     for name in chosen:
         try:
@@ -144,14 +148,21 @@ def partial_dependence(
         except InputError as exc:
             raise InputError(f"feature {name!r} {exc}") from None
         position = table.column_names.index(name)
-        # a numeric grid value is fractional whatever the column's type holds
-        kind = pa.float64() if data_type == NUMERICAL else table.schema.field(name).type
         means = np.empty((len(values), len(labels)))
         for index, value in enumerate(values):
-            fixed = pa.repeat(pa.scalar(value, kind), table.num_rows)
-            varied = table.set_column(position, name, fixed)
+            if rows is not None:
+                # one buffer for every grid value: the column is overwritten, then restored
+                inputs[:, position] = float(value)
+                varied = inputs
+            else:
+                # a numeric grid value is fractional whatever the column's type holds
+                kind = pa.float64() if data_type == NUMERICAL else table.schema.field(name).type
+                fixed = pa.repeat(pa.scalar(value, kind), table.num_rows)
+                varied = table.set_column(position, name, fixed)
             predictions = np.asarray(output(varied), dtype=np.float64)
             means[index] = predictions.reshape(table.num_rows, -1).mean(axis=0)
+        if rows is not None:
+            inputs[:, position] = rows[:, position]
         entries.append(
             {
                 "feature_name": name,
@@ -165,6 +176,16 @@ def partial_dependence(
             }
         )
     return entries
+
+
+def _numeric_matrix(table: pa.Table) -> np.ndarray | None:
+    """The table as one float matrix when every column is numbers or booleans (the
+    model then runs on arrays, as Kernel SHAP runs it); None when one holds text."""
+    kinds = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null)
+    if not all(any(test(field.type) for test in kinds) for field in table.schema):
+        return None
+    matrix, _ = feature_matrix(table, None)
+    return matrix
 
 
 def _chosen(
