@@ -87,20 +87,8 @@ def run_clarify(
         analysis["explanations"] = analysis_document(explanation)["explanations"]
     if config.pdp is not None:
         assert model is not None
-        importance = None
-        if explanation is not None:
-            importance = explanation.global_values[explanation.labels[0]]
-        pdp = config.pdp
-        entries = partial_dependence(
-            model,
-            features,
-            features=None if pdp.features is None else names.all(pdp.features),
-            importance=importance,
-            grid_resolution=pdp.grid_resolution,
-            top_k_features=pdp.top_k_features,
-            label_headers=config.predictor.label_headers if config.predictor else None,
-        )
-        analysis.setdefault("explanations", {})["pdp"] = entries
+        pdp = _pdp(config, names, features, model, explanation)
+        analysis.setdefault("explanations", {})["pdp"] = pdp
     return _written(config, analysis, explanation, out_dir, subtitle, storage_options)
 
 
@@ -143,7 +131,7 @@ class _Names:
             )
         return self.columns[column]
 
-    def all(self, columns: list[str | int], where: str = "methods.pdp.features") -> list[str]:
+    def all(self, columns: list[str | int], where: str) -> list[str]:
         return [self.name(column, where) for column in columns]
 
     def bias(self, facet: Facet) -> dict[str, Any]:
@@ -226,6 +214,27 @@ def _shap(config: AnalysisConfig, features: pa.Table, model: LoadedModel) -> Exp
         label_headers=config.predictor.label_headers,
         features=None if model.feature_names is not None else features.column_names,
         use_logit=shap.use_logit,
+    )
+
+
+def _pdp(config, names, features, model, explanation) -> list[dict[str, Any]]:
+    """Partial dependence of the features the config names, else of the top ones by the
+    first label's global SHAP values."""
+    pdp = config.pdp
+    plotted = None
+    if pdp.features is not None:
+        plotted = names.all(pdp.features, "methods.pdp.features")
+    importance = None
+    if explanation is not None:
+        importance = explanation.global_values[explanation.labels[0]]
+    return partial_dependence(
+        model,
+        features,
+        features=plotted,
+        importance=importance,
+        grid_resolution=pdp.grid_resolution,
+        top_k_features=pdp.top_k_features,
+        label_headers=config.predictor.label_headers,
     )
 
 
