@@ -166,3 +166,14 @@ def test_the_command_as_a_subprocess(tmp_path):
         ("CI", -0.08),
         ("DPL", 0.0152979),
     ]
+
+
+def test_a_missing_model_is_named_beside_the_config(tmp_path):
+    config = tmp_path / "analysis_config.json"
+    config.write_text(json.dumps(GOOD))
+    result = CliRunner().invoke(
+        app, ["clarify", str(config), str(CLARIFY / "dataset.csv"), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert str(tmp_path / "model.joblib") in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -128,3 +129,23 @@ def test_a_column_index_beyond_the_data_is_named(applicants, tmp_path):
     with pytest.raises(InputError, match="predicted_label is column index 9, but the data has 4"):
         run_clarify(config, folder / "data.jsonl", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_header_row_gives_way_to_the_configs_headers(tmp_path):
+    golden = Path(__file__).parents[1] / "data" / "sagemaker" / "pipeline" / "clarify_check_step"
+    lines = (golden / "dataset.csv").read_text().splitlines()
+    (tmp_path / "named.csv").write_text("\n".join(["y,a,b,c,d", *lines]) + "\n")
+    document = {
+        "dataset_type": "text/csv",
+        "headers": ["Label", "F1", "F2", "F3", "F4"],
+        "label": "Label",
+        "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": 1, "value_or_threshold": 0.5}],
+        "methods": {"pre_training_bias": {"methods": ["CI", "DPL"]}},
+    }
+    config = parse_analysis_config(document)
+    with_row = run_clarify(config, tmp_path / "named.csv", tmp_path / "a").analysis
+    without = run_clarify(config, golden / "dataset.csv", tmp_path / "b").analysis
+    assert with_row == without
+    metrics = with_row["pre_training_bias_metrics"]["facets"]["F1"][0]["metrics"]
+    assert [round(m["value"], 7) for m in metrics] == [-0.08, 0.0152979]

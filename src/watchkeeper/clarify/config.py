@@ -446,9 +446,12 @@ class _Parser:
         )
 
     def model(self, text: str) -> str:
-        # a file beside the config, else as given: module:attr, or a path from here
+        # a file beside the config; module:attr as given (a missing file is then named
+        # with the config's folder)
         beside = self.path(text)
-        return beside if Path(beside).exists() else text
+        if ":" in text and not Path(beside).exists():
+            return text
+        return beside
 
     def path(self, text: str) -> str:
         if "://" in text or self.folder is None or Path(text).is_absolute():
