@@ -11,6 +11,7 @@ from watchkeeper.cli import (
     baseline,
     bias,
     check,
+    clarify,
     datasets,
     explain,
     featurestore,
@@ -89,6 +90,7 @@ app.add_typer(datasets.datasets_app, name="datasets")
 app.command("ui")(ui.command)
 app.command("explain")(explain.command)
 app.add_typer(bias.bias_app, name="bias")
+app.command("clarify")(clarify.command)
 app.add_typer(quality.quality_app, name="quality")
 app.add_typer(quality.groundtruth_app, name="groundtruth")
 app.add_typer(featurestore.fs_app, name="fs")

@@ -20,6 +20,7 @@ from watchkeeper.explain.drift import (
 )
 from watchkeeper.explain.kernel import AGG_METHODS, Explanation, aggregate, explain
 from watchkeeper.explain.output import analysis_document, write_explanations
+from watchkeeper.explain.pdp import partial_dependence
 
 __all__ = [
     "AGG_METHODS",
@@ -32,5 +33,6 @@ __all__ = [
     "attribution_drift_violations",
     "explain",
     "ndcg",
+    "partial_dependence",
     "write_explanations",
 ]

@@ -30,7 +30,15 @@ from watchkeeper.explain.table import feature_matrix
 from watchkeeper.io import CsvOptions
 from watchkeeper.model import LoadedModel, load_model
 
-__all__ = ["AGG_METHODS", "DEFAULT_CLUSTERS", "Explanation", "aggregate", "explain"]
+__all__ = [
+    "AGG_METHODS",
+    "DEFAULT_CLUSTERS",
+    "Explanation",
+    "aggregate",
+    "explain",
+    "loaded_model",
+    "model_output",
+]
 
 AGG_METHODS = ("mean_abs", "median", "mean_sq")
 # Clarify computes its own number of clusters when neither a baseline nor num_clusters is
@@ -144,7 +152,7 @@ def explain(
     2.0
     """
     _check_options(baseline, num_clusters, num_samples, agg_method, seed, use_logit)
-    loaded = _loaded(model)
+    loaded = loaded_model(model)
     names = _feature_names(features, loaded.feature_names)
     rows, names = feature_matrix(data, names, what="data", csv=csv)
     if loaded.n_features is not None and len(names) != loaded.n_features:
@@ -153,7 +161,7 @@ def explain(
             "columns; name the features (features=...)"
         )
     background = _background(baseline, num_clusters, rows, names, csv)
-    function, labels = _output(loaded, rows, use_logit, label_headers)
+    function, labels = model_output(loaded, rows, use_logit, label_headers)
 
     import shap  # imported here: it loads numba, which takes seconds
 
@@ -205,7 +213,9 @@ def _positive_int(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value > 0
 
 
-def _loaded(model: Any) -> LoadedModel:
+def loaded_model(model: Any) -> LoadedModel:
+    """``model`` as a :class:`~watchkeeper.model.LoadedModel`: a model file or
+    ``module:attr`` is loaded, an object with ``predict`` wrapped."""
     if isinstance(model, LoadedModel):
         return model
     if isinstance(model, str) or hasattr(model, "__fspath__"):
@@ -246,10 +256,12 @@ def _background(
         return shap.kmeans(rows, clusters)
 
 
-def _output(
-    model: LoadedModel, rows: np.ndarray, use_logit: bool, label_headers: Sequence[str] | None
-) -> tuple[Callable[[np.ndarray], np.ndarray], list[str]]:
-    """The function shap explains (rows → one column per label) and the labels' names."""
+def model_output(
+    model: LoadedModel, rows: Any, use_logit: bool, label_headers: Sequence[str] | None
+) -> tuple[Callable[[Any], np.ndarray], list[str]]:
+    """The function that is explained (rows → one column per label, as the module
+    docstring says) and the labels' names; ``rows`` (an array or a table) probes the
+    model's output."""
     if model.has_probabilities:
         width = np.asarray(model.predict_proba(rows[:1])).shape[1]
         if width == 2:

@@ -19,7 +19,7 @@ from watchkeeper.fairness.metrics import (
     description,
     flip_test,
 )
-from watchkeeper.io import CsvOptions, read_batches
+from watchkeeper.io import CsvOptions, read_table
 from watchkeeper.model import LoadedModel
 
 Values = Sequence[Any] | str | int | float | bool | None
@@ -48,17 +48,6 @@ def _threshold(value: Any, option: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         raise UsageError(f"{option} must be a number, not {value!r}")
     return value
-
-
-def read_table(data: Any, *, format: str | None = None, csv: CsvOptions | None = None) -> pa.Table:
-    """Every row of ``data`` (anything :func:`watchkeeper.io.read_batches` reads) as one table."""
-    if isinstance(data, pa.Table):
-        return data
-    batches = read_batches(data, format=format, csv=csv)
-    tables = [pa.Table.from_batches([batch]) for batch in batches]
-    if not tables:
-        raise UsageError("the data has no rows")
-    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def _column(table: pa.Table, name: str, role: str) -> pa.ChunkedArray:

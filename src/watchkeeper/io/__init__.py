@@ -25,6 +25,7 @@ __getattr__, __dir__ = lazy_exports(
         "CsvOptions": "watchkeeper.io.options",
         "list_files": "watchkeeper.io.files",
         "read_batches": "watchkeeper.io.reader",
+        "read_table": "watchkeeper.io.table",
     },
 )
 
@@ -32,5 +33,6 @@ if TYPE_CHECKING:
     from watchkeeper.io.files import list_files
     from watchkeeper.io.options import CsvOptions
     from watchkeeper.io.reader import read_batches
+    from watchkeeper.io.table import read_table
 
-__all__ = ["CsvOptions", "list_files", "read_batches"]
+__all__ = ["CsvOptions", "list_files", "read_batches", "read_table"]
