@@ -162,13 +162,14 @@ class _Reader:
         profile = DatasetProfile(meta["metadata"])
         profile.rows = meta["rows"]
         columns = profile.columns
+        integral, fractional, boolean, string = TYPE_KEYS
         for index, (row, real) in enumerate(zip(ints.tolist(), floats.tolist(), strict=True)):
             low, high = (real[5], real[6]) if row[7] else (math.inf, -math.inf)
             columns[names[index]] = ColumnProfile.assembled(
                 (row[0], row[1], row[6]),
-                dict(zip(TYPE_KEYS, row[2:6], strict=True)),
+                {integral: row[2], fractional: row[3], boolean: row[4], string: row[5]},
                 meta["arrow_types"][index],
-                Moments(row[7], *real[:5], low, high),
+                Moments.stored(row[7], *real[:5], low, high),
                 kll[index],
                 distinct[index],
                 categories[index],
