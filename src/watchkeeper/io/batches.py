@@ -98,9 +98,26 @@ def _invalid_text(batch: pa.RecordBatch) -> tuple[str, int | None] | None:
         try:
             column.validate(full=True)
         except pa.ArrowInvalid as exc:
+            if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):
+                row = _invalid_row(name, column)
+                if row is None:
+                    continue
+                return row
             found = _STRING_INDEX.search(str(exc))
             flat = _is_text(column.type)
             return name, int(found.group(1)) if found and flat else None
+    return None
+
+
+def _invalid_row(name: str, column: pa.DictionaryArray) -> tuple[str, int | None] | None:
+    """The column and first row of a text dictionary column whose value is not valid
+    UTF-8; None when only values that no row uses are invalid (the decoded text would
+    not hold them)."""
+    try:
+        column.dictionary.take(column.indices).validate(full=True)
+    except pa.ArrowInvalid as exc:
+        found = _STRING_INDEX.search(str(exc))
+        return name, int(found.group(1)) if found else None
     return None
 
 

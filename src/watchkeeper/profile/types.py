@@ -85,7 +85,8 @@ def classify(array: pa.Array) -> ClassifiedBatch:
     """Classify one Arrow array (a column of one batch)."""
     kind = array.type
     if pa.types.is_dictionary(kind):
-        return _classify_dictionary(array.indices, array.dictionary, str(kind.value_type))
+        indices, dictionary = _in_order_of_use(array)
+        return _classify_dictionary(indices, dictionary, str(kind.value_type))
     if pa.types.is_null(kind):
         return ClassifiedBatch(count=len(array), null_count=len(array), arrow_type="null")
     if pa.types.is_integer(kind):
@@ -112,6 +113,28 @@ def classify(array: pa.Array) -> ClassifiedBatch:
     # Nested and binary values have no Deequ type of their own: Spark would show them as text.
     encoded = pc.dictionary_encode(_as_json_text(array))
     return _classify_dictionary(encoded.indices, encoded.dictionary, str(kind), texts_only=True)
+
+
+def _in_order_of_use(array: pa.DictionaryArray) -> tuple[pa.Array, pa.Array]:
+    """The indices and dictionary of ``array`` as ``dictionary_encode`` of its decoded
+    values gives them: the values its rows use, in the order the rows first use them.
+
+    A reader's dictionary may list values in another order (Parquet's covers a whole
+    row group) or repeat one, and the sketches keep whichever of equally frequent
+    values they see first: a profile must not depend on how its input was encoded.
+    Only the indices are hashed, and the dictionary's used values once.
+    """
+    indices, dictionary = array.indices, array.dictionary
+    used = pc.unique(indices)  # in order of first use
+    if used.null_count:
+        used = used.drop_null()
+    dictionary = dictionary.take(used)
+    if len(pc.unique(dictionary)) < len(dictionary):
+        encoded = pc.dictionary_encode(array.cast(array.type.value_type))
+        return encoded.indices, encoded.dictionary
+    renumber = np.zeros(len(array.dictionary), dtype=np.int64)
+    renumber[values_of(used)] = np.arange(len(used))
+    return pc.take(from_indices(renumber), indices), dictionary
 
 
 def _classify_numbers(array: pa.Array, kind: str, arrow_type: str) -> ClassifiedBatch:
