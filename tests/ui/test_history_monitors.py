@@ -65,28 +65,28 @@ def anomalies(day: dict) -> list[dict]:
 def test_a_level_shift_is_an_anomaly_alerted_and_drawn_with_its_band(dashboard, webhook_server):
     client, _ = dashboard
     rng = np.random.default_rng(4)
-    # the mean of 200 prices moves by about 0.7 a day; from day 11 it is 6 higher
-    prices = [rng.normal(50.0 + (6.0 if day >= 11 else 0.0), 10.0, 200) for day in range(14)]
+    # the mean of 200 prices moves by about 0.7 a day; from day 6 it is 10 higher
+    prices = [rng.normal(50.0 + (10.0 if day >= 6 else 0.0), 10.0, 200) for day in range(8)]
     upload_days(client, "orders", prices[:1])
     page = add_rule(client, "orders", feature="price", metric="mean", method="rolling",
-                    window="8", k="5")  # fmt: skip
+                    window="5", k="6")  # fmt: skip
     assert page.status_code == 200
-    assert 'id="message">added the history rule mean: rolling (window=8, k=5.0) for price' in (
+    assert 'id="message">added the history rule mean: rolling (window=5, k=6.0) for price' in (
         page.text
     )
-    assert "mean: rolling (window=8, k=5.0)" in re.search(
+    assert "mean: rolling (window=5, k=6.0)" in re.search(
         r'<table id="history-rules">.*?</table>', page.text, re.S
     ).group(0)
     upload_days(client, "orders", prices)
 
     assert client.get("/datasets/orders").status_code == 200  # merges and evaluates
     days = days_of(client, "orders")
-    assert len(days) == 14
+    assert len(days) == 8
     flagged = [index for index, day in enumerate(days) if anomalies(day)]
-    assert flagged and flagged[0] == 11, flagged
-    [found] = anomalies(days[11])
+    assert flagged and flagged[0] == 6, flagged
+    [found] = anomalies(days[6])
     assert found["feature_name"] == "price"
-    assert found["observed"] == pytest.approx(float(prices[11].mean()), rel=1e-9)
+    assert found["observed"] == pytest.approx(float(prices[6].mean()), rel=1e-9)
     assert found["observed"] > found["details"]["high"] == found["threshold"]
     assert found["details"]["method"] == "rolling" and found["details"]["metric"] == "mean"
     assert "mean of price is anomalous against its history (rolling)" in found["description"]
@@ -101,8 +101,8 @@ def test_a_level_shift_is_an_anomaly_alerted_and_drawn_with_its_band(dashboard, 
     [chart] = [f for f in figures if f["title"] == "mean against its history (rolling)"]
     band = next(trace for trace in chart["data"] if trace["name"] == "expected band")
     low = next(trace for trace in chart["data"] if trace["name"] == "band low")
-    # days 8 to 13 are judged (8 earlier days each): a band per judged day
-    assert len(band["y"]) == len(low["y"]) == 6
+    # days 5 to 7 are judged (5 earlier days each): a band per judged day
+    assert len(band["y"]) == len(low["y"]) == 3
     assert all(lo < hi for lo, hi in zip(low["y"], band["y"], strict=True))
     marked = next(trace for trace in chart["data"] if trace["name"] == "anomalies")
     assert len(marked["y"]) == len(flagged)
@@ -112,17 +112,17 @@ def test_a_stable_seasonal_series_is_not_an_anomaly(dashboard):
     client, service = dashboard
     rng = np.random.default_rng(8)
     # a rhythm of counts every three days, a few rows either way: the fit needs 12 days
-    counts = [(160 if day % 3 == 2 else 100) + int(rng.integers(-3, 4)) for day in range(16)]
+    counts = [(160 if day % 3 == 2 else 100) + int(rng.integers(-3, 4)) for day in range(14)]
     upload_days(client, "visits", [rng.normal(50.0, 10.0, count) for count in counts])
     page = add_rule(client, "visits", metric="count", method="seasonal", period="3")
     assert 'id="message">added the history rule count: seasonal (period=3' in page.text
     client.get("/datasets/visits")
     days = days_of(client, "visits")
-    assert [anomalies(day) for day in days] == [[]] * 16
+    assert [anomalies(day) for day in days] == [[]] * 14
     judged = [entry for batch in service.batches("visits")
               for entry in batch.metrics["price"].get("history", [])]  # fmt: skip
-    # the first 12 days are too few to fit a season on; the last 4 are judged
-    assert [entry["expected"] is not None for entry in judged] == [False] * 12 + [True] * 4
+    # the first 12 days are too few to fit a season on; the last 2 are judged
+    assert [entry["expected"] is not None for entry in judged] == [False] * 12 + [True] * 2
     feature = client.get("/datasets/visits/features/price")
     assert "count against its history (seasonal)" in feature.text
 
