@@ -28,8 +28,9 @@ from typing import Any
 from watchkeeper.catalog import Batch, MetricJudgement, MetricPoint
 from watchkeeper.checks.history import history_violation
 from watchkeeper.checks.violations import Violation
+from watchkeeper.datasets.merging import one_line
 from watchkeeper.datasets.monitors import ANY, HISTORY, resolve, scopes
-from watchkeeper.errors import UsageError, WatchkeeperError
+from watchkeeper.errors import UsageError
 from watchkeeper.history import METHODS, Detector
 
 log = logging.getLogger("watchkeeper.datasets")
@@ -180,9 +181,9 @@ def judge_history(
             series = [point for point in history if point is not None][-rule.detector.span :]
             try:
                 judgement = rule.detector.judge(series, value)
-            except WatchkeeperError as exc:
+            except Exception as exc:  # one series' failure (a fit, a wild history); not the batch's
                 log.warning("%s of %s not judged against its history: %s",
-                            rule.metric, feature, exc)  # fmt: skip
+                            rule.metric, feature, one_line(exc))  # fmt: skip
                 continue
             method = rule.detector.method
             kept.append({
