@@ -68,8 +68,8 @@ def suggest_baseline(
     """Profile ``data`` and suggest a baseline from it, as SageMaker's baselining job does.
 
     With ``output``, writes ``statistics.json``, ``constraints.json``, ``report.html``
-    (plus ``report.csv`` and ``report.json``) and, for data read here (not on Spark), a
-    sample of up to 10,000 of its rows for multivariate drift
+    (plus ``report.csv`` and ``report.json``) and, for data it reads (here or on Spark),
+    a uniform sample of up to 10,000 of its rows for multivariate drift
     (``watchkeeper-sample.parquet``) there, as one set: all are rendered before any is
     written, and a failure leaves ``output`` as it was. ``source`` names the data in
     messages and the report (by default its path or kind).
@@ -82,13 +82,16 @@ def suggest_baseline(
         suggest_constraints,
     )
     from watchkeeper.checks.pipeline import describe
-    from watchkeeper.engines import is_spark_frame
+    from watchkeeper.engines import is_spark_frame, spark_engine
     from watchkeeper.io.storage import write_files
     from watchkeeper.multivariate import RowSample, sample_bytes
     from watchkeeper.report import render_report
 
     sampler = None
-    if is_spark_frame(data) or isinstance(data, DatasetProfile):
+    if is_spark_frame(data):
+        sampler = spark_engine().PartitionSample()
+        reference = spark_engine().profile_spark(data, observers=[sampler])
+    elif isinstance(data, DatasetProfile):
         reference = profile(data)
     else:
         sampler = RowSample()

@@ -62,6 +62,7 @@ def test_baseline_and_check_on_spark_match_the_local_engine(data, tmp_path):
     assert result.returncode == 0, result.stderr
     expected, actual = statistics(data / "local"), statistics(spark)
     assert_same_statistics(expected, actual, rank_error_of(expected, actual))
+    assert (spark / "watchkeeper-sample.parquet").exists()
 
     check = ["check", str(data / "today"), "--baseline", str(data / "local"), "--json"]
     check += ["--rules", str(data / "rules.yaml")]

@@ -125,15 +125,19 @@ def test_column_groups_merged_on_the_executors_give_the_same_bytes(
     spark, folder, local, partitions
 ):
     from watchkeeper.checks.rules import parse_rules
-    from watchkeeper.engines.spark import profile_spark
+    from watchkeeper.engines.spark import PartitionSample, profile_spark
+    from watchkeeper.multivariate import sample_bytes
 
     frame = spark.read.parquet(str(folder))
     frame = frame.coalesce(1) if partitions == 1 else frame.repartition(partitions)
     rules = parse_rules({"columns": {"ident": {"regex": "^id-[0-9]$"}}})
     whole_scanner, grouped_scanner = rules.scanner(), rules.scanner()
-    whole = profile_spark(frame, observers=[whole_scanner])
+    whole_sample, grouped_sample = PartitionSample(size=500), PartitionSample(size=500)
+    whole = profile_spark(frame, observers=[whole_scanner, whole_sample])
     # ten columns in groups of three: four groups, the last one short
-    grouped = profile_spark(frame, observers=[grouped_scanner], group_columns=3)
+    grouped = profile_spark(
+        frame, observers=[grouped_scanner, grouped_sample], group_columns=3
+    )
     assert list(grouped.columns) == list(local.columns)
     assert profile_to_bytes(grouped) == profile_to_bytes(whole)
     assert grouped.rows == local.rows == 18_000
@@ -143,6 +147,9 @@ def test_column_groups_merged_on_the_executors_give_the_same_bytes(
         rank_error(local, grouped),
     )
     # the rule's counts travel beside the groups, absorbed in partition order
+    # the same rows of the ten columns' sample (NaN prices compare unequal in Arrow)
+    assert sample_bytes(grouped_sample.table()) == sample_bytes(whole_sample.table())
+    assert grouped_sample.table().num_rows == 500
     tally, expected = grouped_scanner.tallies["ident"], whole_scanner.tallies["ident"]
     assert (tally.present, tally.mismatched, tally.examples) == (
         expected.present,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -79,6 +81,36 @@ def test_a_column_whose_values_change_kind_keeps_its_first_kind():
     table = sample.table()
     assert table.schema.field("x").type == pa.float64()
     assert table["x"].to_pylist() == [1.0, 2.0, None, None]
+
+
+def test_merged_samples_of_parts_are_uniform_over_the_whole_input():
+    # four parts of very different sizes, sampled apart (a seed each) and merged in order
+    sizes, size, runs = [100, 300, 600, 1_000], 200, 200
+    starts = np.cumsum([0, *sizes])
+    kept = np.zeros(starts[-1])
+    for run in range(runs):
+        merged = RowSample(size=size, seed=run)
+        for part, (start, stop) in enumerate(itertools.pairwise(starts)):
+            sample = RowSample(size=size, seed=[run, part])
+            sample.observe(pa.record_batch({"row": np.arange(start, stop)}))
+            merged.merge(sample)
+        table = merged.table()
+        assert table.num_rows == size and merged.rows_seen == starts[-1]
+        kept[table["row"].to_numpy().astype(int)] += 1
+    shares = [kept[start:stop].mean() / runs for start, stop in itertools.pairwise(starts)]
+    # every row is kept with probability 200 / 2,000, in the small parts as in the large
+    assert np.allclose(shares, 0.1, atol=0.012), shares
+
+
+def test_a_merged_column_read_as_another_kind_is_left_null():
+    numbers, text = RowSample(size=10, seed=[0, 0]), RowSample(size=10, seed=[0, 1])
+    numbers.observe(pa.record_batch({"x": [1.0, 2.0], "y": [1.0, 1.0]}))
+    text.observe(pa.record_batch({"x": ["three", "four"], "y": [2.0, 2.0]}))
+    numbers.merge(text)
+    table = numbers.table()
+    assert table.schema.field("x").type == pa.float64()
+    assert table["x"].to_pylist() == [1.0, 2.0, None, None]
+    assert table["y"].to_pylist() == [1.0, 1.0, 2.0, 2.0]
 
 
 def test_the_sample_file_reads_back_and_a_bad_one_is_refused(tmp_path):

@@ -278,7 +278,16 @@ class DatasetStore(PartStore):
                 )
             )
 
-    def save_verdict(self, batch_id: int, violations: list[dict], max_score: float | None) -> None:
+    def save_verdict(
+        self,
+        batch_id: int,
+        violations: list[dict],
+        max_score: float | None,
+        metrics: dict | None = None,
+    ) -> None:
+        """Store a batch's verdict; ``metrics``, when given, its figures with the
+        judgements the verdict made of them."""
+        figures = {} if metrics is None else {"metrics": json.dumps(metrics)}
         with Session(self.engine) as session, session.begin():
             session.execute(
                 update(BatchRow)
@@ -288,6 +297,7 @@ class DatasetStore(PartStore):
                     violation_count=len(violations),
                     max_score=max_score,
                     verdict_stale=False,
+                    **figures,
                 )
             )
 

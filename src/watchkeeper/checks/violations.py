@@ -45,6 +45,9 @@ PREVIOUS_DRIFT = "previous_batch_drift_check"
 # watchkeeper's drift across columns (a sample of the baseline's rows against the current)
 MULTIVARIATE_DRIFT = "multivariate_drift_check"
 
+# a metric anomalous against its own history (a schedule's series, a dataset's figure)
+HISTORY_ANOMALY = "metric_history_check"
+
 # SageMaker's model monitors
 BIAS_DRIFT = "bias_drift_check"
 ATTRIBUTION_DRIFT = "feature_attribution_drift_check"

@@ -26,6 +26,9 @@ DRIFT_METHODS = (DETECTOR, HELLINGER)
 COMPARE_TO = (BASELINE, PREVIOUS)
 DEFAULT_THRESHOLDS = {DETECTOR: 1.0, HELLINGER: 0.2}
 ANY = "*"
+# a scope's history rules, stored beside its settings (:mod:`watchkeeper.datasets.anomalies`):
+# rules add up over the scopes, where settings give way to the more specific
+HISTORY = "history"
 
 
 @dataclass(frozen=True)
@@ -125,9 +128,16 @@ def resolve(
 ) -> MonitorSettings:
     """The settings in force for ``feature`` of ``segment``."""
     merged: dict[str, Any] = {}
-    for key in ((ANY, ANY), (ANY, feature), (segment, ANY), (segment, feature)):
+    for key in scopes(segment, feature):
         merged.update(stored.get(key, {}))
+    merged.pop(HISTORY, None)
     return MonitorSettings(**merged)
+
+
+def scopes(segment: str, feature: str) -> tuple[tuple[str, str], ...]:
+    """The stored scopes that apply to ``feature`` of ``segment``, the least specific
+    first."""
+    return ((ANY, ANY), (ANY, feature), (segment, ANY), (segment, feature))
 
 
 def _positive(name: str, value: Any) -> None:

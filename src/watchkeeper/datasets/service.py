@@ -39,6 +39,15 @@ from watchkeeper.catalog.datasets import (
     DatasetStore,
 )
 from watchkeeper.catalog.times import as_utc
+from watchkeeper.datasets.anomalies import (
+    KEPT,
+    MAX_RULES,
+    has_rules,
+    judge_history,
+    longest_span,
+    parse_rule,
+    scope_rules,
+)
 from watchkeeper.datasets.evaluate import batch_metrics, current, judge
 from watchkeeper.datasets.merging import (
     ParsedParts,
@@ -47,7 +56,7 @@ from watchkeeper.datasets.merging import (
     merged_bytes,
     one_line,
 )
-from watchkeeper.datasets.monitors import ANY, check_feature, check_settings, resolve
+from watchkeeper.datasets.monitors import ANY, HISTORY, check_feature, check_settings, resolve
 from watchkeeper.datasets.reads import DatasetReads
 from watchkeeper.datasets.segments import (
     META_PROFILE_ID,
@@ -357,7 +366,17 @@ class DatasetService(DatasetReads):
             if not self.store.save_metrics(batch.id, full.updated_at, metrics):
                 return  # changed meanwhile: the next refresh evaluates it again
         violations, largest = judge(metrics, settings, batch.segment)
-        self.store.save_verdict(batch.id, [found.to_dict() for found in violations], largest)
+        judged = None
+        if has_rules(settings) or any(KEPT in entry for entry in metrics.values()):
+            earlier = self.store.batches(
+                batch.dataset, segment=batch.segment, granularity=batch.granularity,
+                end=batch.start, limit=longest_span(settings), newest_first=True,
+            )  # fmt: skip
+            figures = [b.metrics or {} for b in reversed(earlier)]
+            judged, anomalies = judge_history(metrics, figures, settings, batch.segment)
+            violations += anomalies
+        found = [violation.to_dict() for violation in violations]
+        self.store.save_verdict(batch.id, found, largest, judged)
 
     def _alert(self, name: str) -> None:
         batches = self.store.unalerted_violations(name)
@@ -415,8 +434,31 @@ class DatasetService(DatasetReads):
         if feature != ANY:
             check_feature(feature)
         checked = None if settings is None else check_settings(settings)
-        _check_combined(self.store.monitor_settings(name), segment, feature, checked)
+        stored = self.store.monitor_settings(name)
+        _check_combined(stored, segment, feature, checked)
+        rules = scope_rules(stored, segment, feature)
+        if rules:  # a scope's history rules stay until removed themselves
+            checked = {**(checked or {}), HISTORY: rules}
         self.store.set_monitor(name, segment, feature, checked)
+
+    def set_history_rules(
+        self, name: str, rules: list[dict[str, Any]], *, segment: str = ANY, feature: str = ANY
+    ) -> None:
+        """Store the history rules of a segment (``*``: all) and feature (``*``: all),
+        each checked first (:func:`watchkeeper.datasets.anomalies.parse_rule`)."""
+        self.store.get(name)
+        if segment != ANY:
+            check_segment_key(segment)
+        if feature != ANY:
+            check_feature(feature)
+        if len(rules) > MAX_RULES:
+            raise UsageError(f"at most {MAX_RULES} history rules per segment and feature")
+        checked = [parse_rule(rule).to_dict() for rule in rules]
+        settings = {k: v for k, v in self.store.monitor_settings(name).get((segment, feature), {})
+                    .items() if k != HISTORY}  # fmt: skip
+        if checked:
+            settings[HISTORY] = checked
+        self.store.set_monitor(name, segment, feature, settings or None)
 
     # -- alert channels ---------------------------------------------------------------
 

@@ -14,7 +14,8 @@ import logging
 
 from watchkeeper.baseline.jackson import dumps
 from watchkeeper.catalog import Execution, MetricJudgement, MonitoringStore, Schedule
-from watchkeeper.checks.violations import Violation
+from watchkeeper.checks.history import history_violation
+from watchkeeper.checks.violations import HISTORY_ANOMALY, Violation
 from watchkeeper.history import HistoryRule, Judgement, parse_history
 from watchkeeper.io.storage import read_json, write_text
 from watchkeeper.notify.messages import failure_reason
@@ -22,8 +23,7 @@ from watchkeeper.notify.messages import failure_reason
 log = logging.getLogger("watchkeeper.monitor")
 
 HISTORY = "history"
-# what the violations of a metric's history are called beside SageMaker's check types
-HISTORY_ANOMALY = "metric_history_check"
+__all__ = ["HISTORY", "HISTORY_ANOMALY", "judge_history"]
 
 
 def judge_history(
@@ -105,20 +105,11 @@ def _kept(schedule: Schedule, point, rule: HistoryRule, judgement: Judgement) ->
 
 
 def _violation(judgement: MetricJudgement) -> Violation:
-    above = judgement.high is not None and judgement.value > judgement.high
     statistic = "" if judgement.statistic == "Value" else f" ({judgement.statistic})"
-    return Violation(
-        feature_name=judgement.name,
-        constraint_check_type=HISTORY_ANOMALY,
-        description=f"{judgement.name}{statistic} is anomalous against its history "
-        f"({judgement.method}): {judgement.reason}",
-        observed=judgement.value,
-        threshold=judgement.high if above else judgement.low,
-        details={
-            "method": judgement.method,
-            "statistic": judgement.statistic,
-            "expected": judgement.expected,
-            "low": judgement.low,
-            "high": judgement.high,
-        },
+    return history_violation(
+        judgement.name,
+        f"{judgement.name}{statistic}",
+        judgement.method,
+        judgement,
+        statistic=judgement.statistic,
     )

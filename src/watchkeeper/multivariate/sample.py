@@ -19,6 +19,7 @@ and text, of which :meth:`RowSample.table` keeps the low-cardinality columns.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -60,9 +61,14 @@ def normalised(values: pa.Array | pa.ChunkedArray, kind: str) -> pa.Array:
 
 
 class RowSample:
-    """Up to ``size`` rows drawn uniformly from every batch :meth:`observe` saw."""
+    """Up to ``size`` rows drawn uniformly from every batch :meth:`observe` saw, and
+    from every sample :meth:`merge` added.
 
-    def __init__(self, size: int = SAMPLE_ROWS, seed: int = 0) -> None:
+    ``seed`` is a number or a sequence of numbers (e.g. a base seed and a partition's
+    number, so that samples of different parts of one input draw independent keys).
+    """
+
+    def __init__(self, size: int = SAMPLE_ROWS, seed: int | Sequence[int] = 0) -> None:
         if size < 1:
             raise ValueError("a sample holds at least one row")
         self.size = size
@@ -85,6 +91,37 @@ class RowSample:
         part = self._columns(rows)
         self._parts.append(part.append_column(_KEY, floats(keys[chosen])))
         self._pending += len(chosen)
+        if self._pending >= self.size:
+            self._trim()
+
+    def merge(self, other: RowSample) -> None:
+        """Add the rows ``other`` kept of other rows, drawn with its own seed: the result is
+        the sample this one would be had it seen both inputs, and stays ``size`` rows.
+
+        >>> import pyarrow as pa
+        >>> left, right = RowSample(size=4, seed=[0, 0]), RowSample(size=4, seed=[0, 1])
+        >>> left.observe(pa.table({"x": [1.0, 2.0, 3.0]}))
+        >>> right.observe(pa.table({"x": [4.0, 5.0, 6.0]}))
+        >>> left.merge(right)
+        >>> left.rows_seen, left.table().num_rows
+        (6, 4)
+        """
+        if other._parts:
+            other._trim()
+        self.rows_seen += other.rows_seen
+        kept = other._kept
+        if kept is None or not kept.num_rows:
+            return
+        for name in kept.column_names:
+            if name == _KEY:
+                continue
+            mine = self.kinds.get(name)
+            if mine is None and len(self.kinds) < MAX_COLUMNS:
+                self.kinds[name] = mine = other.kinds[name]
+            if mine != other.kinds[name]:
+                kept = kept.drop_columns([name])  # read as another kind there: left null
+        self._parts.append(kept)
+        self._pending += kept.num_rows
         if self._pending >= self.size:
             self._trim()
 

@@ -29,7 +29,7 @@ def history_figure(points: list[MetricPoint], judgements: list[MetricJudgement])
     >>> [trace["name"] for trace in history_figure([point], [judged])["data"]]
     ['band low', 'expected band', 'expected', 'rows', 'anomalies']
     """
-    banded = [j for j in judgements if j.expected is not None]
+    banded = [j for j in judgements if j.expected is not None or None not in (j.low, j.high)]
     anomalies = [j for j in judgements if j.anomalous]
     name = points[0].name if points else (judgements[0].name if judgements else "")
     data: list[dict[str, Any]] = [
@@ -86,6 +86,37 @@ def history_figure(points: list[MetricPoint], judgements: list[MetricJudgement])
     ]
     layout = time_layout(260, margin={"l": 60, "r": 30, "t": 10, "b": 40})
     return {"data": data, "layout": layout}
+
+
+def band_figure(
+    values: list[MetricPoint], lower: list[MetricPoint], upper: list[MetricPoint]
+) -> dict:
+    """A series judged against a band of its own at each point (the ``Lower`` and
+    ``Upper`` points recorded beside each ``Value``, as multivariate drift's calibrated
+    band), drawn as :func:`history_figure` draws a history's band.
+
+    >>> import datetime as dt
+    >>> when = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+    >>> def at(value, statistic):
+    ...     return MetricPoint("s", "e", "multivariate_auc", statistic, value, when)
+    >>> figure = band_figure([at(1.4, "Value")], [at(0.9, "Lower")], [at(1.0, "Upper")])
+    >>> [len(trace["y"]) for trace in figure["data"] if trace["name"] == "anomalies"]
+    [1]
+    """
+    lows = {point.timestamp: point.value for point in lower}
+    highs = {point.timestamp: point.value for point in upper}
+    judged = []
+    for point in values:
+        low, high = lows.get(point.timestamp), highs.get(point.timestamp)
+        if low is None or high is None:
+            continue
+        outside = not low <= point.value <= high
+        reason = (f"{point.value:.4g} {'outside' if outside else 'within'} the band "
+                  f"[{low:.4g}, {high:.4g}]")  # fmt: skip
+        judged.append(MetricJudgement(point.schedule, point.name, point.statistic, "band",
+                                      point.timestamp, point.value, None, low, high, outside,
+                                      reason))  # fmt: skip
+    return history_figure(values, judged)
 
 
 def _times(items: list) -> list[str]:

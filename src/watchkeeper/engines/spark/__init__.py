@@ -10,11 +10,13 @@ from __future__ import annotations
 from watchkeeper.engines.spark.captures import CaptureLines, profile_capture_files
 from watchkeeper.engines.spark.profiling import merge_in_order, profile_spark
 from watchkeeper.engines.spark.reading import read_spark
+from watchkeeper.engines.spark.sampling import PartitionSample
 from watchkeeper.engines.spark.session import DEFAULT_MASTER, spark_session
 
 __all__ = [
     "DEFAULT_MASTER",
     "CaptureLines",
+    "PartitionSample",
     "merge_in_order",
     "profile_capture_files",
     "profile_spark",

@@ -185,8 +185,15 @@ def _merge_group(rows: Iterable[tuple[int, tuple[int, bytes, bytes | None]]]) ->
     if not collected:
         return
     key = collected[0][0]
-    if collected[0][1][2] is not None:  # the observers' group
-        yield key, pickle.dumps([bytes(observed) for _, (_, _, observed) in collected])
+    if collected[0][1][2] is not None:  # the observers' group, absorbed here in order
+        merged: list[Any] | None = None
+        for _, (_, _, observed) in collected:
+            if merged is None:
+                merged = pickle.loads(observed)
+            else:
+                _absorb(merged, observed)
+        # one copy travels to the driver, however many partitions (a row sample each)
+        yield key, pickle.dumps([pickle.dumps(merged)])
         return
     slices = (data for _, (_, data, _) in collected)
     yield key, profile_to_bytes(merge_in_order(slices, _load_partition))

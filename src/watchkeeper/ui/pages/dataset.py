@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from watchkeeper.catalog import MonitoringStore
 from watchkeeper.datasets.segments import segment_label
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.report.batch_charts import overview_figure
@@ -19,6 +20,7 @@ from watchkeeper.ui.pages.shared import (
     Pages,
     batches_in,
     chosen_batch,
+    multivariate_charts,
     page_query,
     segments_with_violations,
 )
@@ -74,10 +76,19 @@ def dataset_router(service: DatasetService, pages: Pages) -> APIRouter:
             failed_count=failed_count,
             failed_parts=failed_parts,
             overview_chart=script_json(overview_figure(batches)),
+            # the executions whose windows are this dataset's batches (named after the
+            # endpoint): their multivariate series, which no received profile holds
+            series_charts=_endpoint_series(service, name),
             query=lambda **changes: page_query(request, **changes),
         )
 
     return router
+
+
+def _endpoint_series(service: DatasetService, name: str) -> list[dict[str, Any]]:
+    monitoring = MonitoringStore(service.catalog)
+    schedules = [s.name for s in monitoring.schedules() if s.endpoint == name]
+    return multivariate_charts(monitoring, schedules)
 
 
 def _distance(entry: dict[str, Any]) -> float | None:

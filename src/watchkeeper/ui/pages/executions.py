@@ -13,7 +13,7 @@ from watchkeeper.errors import WatchkeeperError
 from watchkeeper.io.storage import read_bytes
 from watchkeeper.report.charts import script_json
 from watchkeeper.report.history_charts import history_figure
-from watchkeeper.ui.pages.shared import Pages
+from watchkeeper.ui.pages.shared import Pages, multivariate_charts
 
 # points drawn per series judged against its history
 HISTORY_POINTS = 500
@@ -39,6 +39,9 @@ def executions_router(catalog: Catalog, pages: Pages) -> APIRouter:
             # an endpoint links to its dataset page only when there is one
             dataset_names={dataset.name for dataset in datasets.all()},
             history=_history_charts(monitoring, schedule) if schedule else [],
+            series_charts=multivariate_charts(
+                monitoring, [schedule] if schedule else [s.name for s in monitoring.schedules()]
+            ),
         )
 
     @router.get("/executions/{execution_id}/artifacts/{artifact}")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from watchkeeper.catalog.datasets import Batch
+from watchkeeper.datasets.anomalies import judged_series
 from watchkeeper.datasets.merging import one_line
 from watchkeeper.datasets.segments import segment_label
 from watchkeeper.datasets.service import DatasetService
@@ -20,6 +21,7 @@ from watchkeeper.report.charts import (
     distribution_figure,
     script_json,
 )
+from watchkeeper.report.history_charts import history_figure
 from watchkeeper.ui.pages.shared import (
     PageRange,
     Pages,
@@ -77,13 +79,25 @@ def feature_router(service: DatasetService, pages: Pages) -> APIRouter:
             chosen=chosen,
             settings=settings,
             numeric=bool(present) and is_numeric(present[-1], feature),
-            charts=script_json(feature_figures(present, feature)),
+            charts=script_json(
+                [*feature_figures(present, feature), *_history_figures(present, feature)]
+            ),
             distribution=script_json(distribution) if distribution else None,
             problems=problems,
             query=lambda **changes: page_query(request, **changes),
         )
 
     return router
+
+
+def _history_figures(batches: list[Batch], feature: str) -> list[dict[str, Any]]:
+    """A chart per figure of the feature judged against its history, with its band."""
+    return [
+        {"id": f"history-{index}", "title": f"{metric} against its history ({method})",
+         **history_figure(points, judgements)}
+        for index, ((metric, method), (points, judgements))
+        in enumerate(judged_series(batches, feature).items())
+    ]  # fmt: skip
 
 
 def _distribution(

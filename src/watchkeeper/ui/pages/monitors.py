@@ -1,18 +1,21 @@
-"""A dataset's monitors: the drift and missing-value settings per segment and feature,
-its alert channels (with a test message) and the cooldown between alerts; each change
-answered with a redirect back to the page carrying a message or the error."""
+"""A dataset's monitors: the drift and missing-value settings and the history rules per
+segment and feature, its alert channels (with a test message) and the cooldown between
+alerts; each change answered with a redirect back to the page carrying a message or the error."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from watchkeeper.datasets.monitors import ANY, COMPARE_TO, DRIFT_METHODS
+from watchkeeper.datasets.anomalies import METRICS, parse_rule, scope_rules
+from watchkeeper.datasets.monitors import ANY, COMPARE_TO, DRIFT_METHODS, HISTORY
 from watchkeeper.datasets.segments import segment_label
 from watchkeeper.datasets.service import DatasetService
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.history import METHODS
 from watchkeeper.notify import Notifier
 from watchkeeper.notify.urls import redact
 from watchkeeper.ui.pages.shared import Pages, dataset_or_404, settings_in_force
@@ -42,12 +45,22 @@ def monitors_router(service: DatasetService, pages: Pages) -> APIRouter:
         latest = service.latest_batch(name)
         features = sorted((latest.metrics or {}) if latest else {})
         stored = service.monitor_settings(name)
+        settings = {key: {k: v for k, v in value.items() if k != HISTORY}
+                    for key, value in stored.items()}  # fmt: skip
+        rules = [
+            (key, index, _rule_label(entry))
+            for key, value in sorted(stored.items())
+            for index, entry in enumerate(value.get(HISTORY, []))
+        ]
         return pages.render(
             "monitors.html",
             request,
             title=f"Monitors · {name} · watchkeeper",
             dataset=dataset,
-            stored=sorted(stored.items()),
+            stored=sorted((key, value) for key, value in settings.items() if value),
+            history_rules=rules,
+            history_metrics=METRICS,
+            history_methods=list(METHODS),
             features=features,
             segments=[(key, segment_label(key)) for key in service.segments(name) if key],
             methods=DRIFT_METHODS,
@@ -89,6 +102,54 @@ def monitors_router(service: DatasetService, pages: Pages) -> APIRouter:
                 }
                 service.set_monitor(name, settings, segment=segment, feature=feature)
                 note = f"saved the setting for {_scope(segment, feature)}"
+            service.refresh(name)
+        except WatchkeeperError as exc:
+            return _back(name, error=str(exc))
+        return _back(name, message=note)
+
+    @router.post("/datasets/{name}/history")
+    def save_history_rule(
+        name: str,
+        segment: str = Form(ANY),
+        feature: str = Form(ANY),
+        action: str = Form("add"),
+        metric: str = Form(""),
+        method: str = Form(""),
+        index: int = Form(-1),
+        window: str = Form(""),
+        k: str = Form(""),
+        period: str = Form(""),
+        min_points: str = Form(""),
+        max_increase: str = Form(""),
+        max_decrease: str = Form(""),
+        relative: str | None = Form(None),
+        trend: str | None = Form(None),
+    ) -> Response:
+        dataset_or_404(service, name)
+        rules = scope_rules(service.monitor_settings(name), segment, feature)
+        scope = _scope(segment, feature)
+        try:
+            if action == "remove":
+                if not 0 <= index < len(rules):
+                    raise WatchkeeperError(f"no history rule {index} for {scope}")
+                removed = rules.pop(index)
+                note = f"removed the history rule {_rule_label(removed)} of {scope}"
+            else:
+                typed = {"window": window, "k": k, "period": period, "min_points": min_points,
+                         "max_increase": max_increase, "max_decrease": max_decrease}  # fmt: skip
+                entry: dict[str, Any] = {"metric": metric, "method": method}
+                for key, text in typed.items():
+                    value = _number(text, key.replace("_", " "))
+                    if value is not None:
+                        entry[key] = int(value) if key in _WHOLE and value.is_integer() else value
+                if method == "rate":
+                    entry["relative"] = relative is not None
+                if method == "seasonal":
+                    entry["trend"] = trend is not None
+                rule = parse_rule(entry)
+                rules.append(rule.to_dict())
+                note = f"added the history rule {rule.label} for {scope}"
+            service.set_history_rules(name, rules, segment=segment, feature=feature)
             service.refresh(name)
         except WatchkeeperError as exc:
             return _back(name, error=str(exc))
@@ -136,6 +197,17 @@ def monitors_router(service: DatasetService, pages: Pages) -> APIRouter:
         raise HTTPException(422, f"unknown action {action!r}")
 
     return router
+
+
+# parameters that count points: 14 typed as "14" is the whole number a detector takes
+_WHOLE = ("window", "period", "min_points")
+
+
+def _rule_label(entry: dict[str, Any]) -> str:
+    try:
+        return parse_rule(entry).label
+    except WatchkeeperError as exc:  # a stored rule this version refuses: shown to remove
+        return f"{entry!r:.120} (not valid: {exc})"
 
 
 def _test_one(service: DatasetService, url: str) -> dict[str, bool]:

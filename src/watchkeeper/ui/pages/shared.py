@@ -11,7 +11,9 @@ from urllib.parse import urlencode
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from watchkeeper.catalog import MonitoringStore
 from watchkeeper.catalog.datasets import DAY, GRANULARITIES, HOUR, Batch, Dataset
+from watchkeeper.checks.multivariate import SERIES
 from watchkeeper.datasets.monitors import MonitorSettings, resolve
 from watchkeeper.datasets.segments import (
     WHOLE,
@@ -22,6 +24,8 @@ from watchkeeper.datasets.segments import (
 from watchkeeper.datasets.service import DatasetService, as_time
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.report import formatting
+from watchkeeper.report.charts import script_json
+from watchkeeper.report.history_charts import band_figure
 from watchkeeper.report.page import template_environment
 from watchkeeper.ui.auth import Tokens
 
@@ -166,3 +170,28 @@ def settings_in_force(service: DatasetService, name: str, segment: str, feature:
         return resolve(service.monitor_settings(name), segment, feature), None
     except WatchkeeperError as exc:
         return MonitorSettings(), f"The stored monitor settings are not valid: {exc}"
+
+
+# points drawn per multivariate series
+SERIES_POINTS = 500
+
+
+def multivariate_charts(monitoring: MonitoringStore, schedules: list[str]) -> list[dict]:
+    """A chart per multivariate series (reconstruction error, classifier AUC) the
+    ``schedules``' executions recorded, with the band each value was judged against."""
+    charts = []
+    for schedule in schedules:
+        for name in SERIES.values():
+            values = monitoring.metric_series(schedule, name, "Value", last=SERIES_POINTS)
+            if not values:
+                continue
+            lower, upper = (
+                monitoring.metric_series(schedule, name, side, last=SERIES_POINTS)
+                for side in ("Lower", "Upper")
+            )
+            charts.append({
+                "id": f"multivariate-{len(charts)}", "series": name,
+                "title": f"{name} · {schedule}",
+                "figure": script_json(band_figure(values, lower, upper)),
+            })  # fmt: skip
+    return charts
