@@ -207,3 +207,31 @@ def test_module_that_fails_to_import(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match="importing 'failing_model' failed"):
         load_model("failing_model:model")
+
+
+def test_probabilities_alone_do_not_run_the_models_predict():
+    """Explanations and partial dependence ask a classifier for probabilities thousands of
+    times: each call runs predict_proba once and predict not at all."""
+    from sklearn.linear_model import LogisticRegression
+
+    calls: list[str] = []
+
+    class Counting(LogisticRegression):
+        def predict(self, X):
+            calls.append("predict")
+            return super().predict(X)
+
+        def predict_proba(self, X):
+            calls.append("predict_proba")
+            return super().predict_proba(X)
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 3))
+    fitted = Counting().fit(features, features[:, 0] > 0)
+    model = LoadedModel.from_object(fitted)
+    calls.clear()
+    proba = model.predict_proba(features[:5])
+    assert calls == ["predict_proba"]
+    np.testing.assert_array_equal(proba, LogisticRegression.predict_proba(fitted, features[:5]))
+    model.infer_columns(model.columns_of(features[:5]))
+    assert calls == ["predict_proba", "predict", "predict_proba"]

@@ -47,6 +47,15 @@ class Adapter:
     def run(self, columns: Sequence[np.ndarray], probabilities: bool) -> Inference:
         raise NotImplementedError
 
+    def probabilities(self, columns: Sequence[np.ndarray]) -> np.ndarray:
+        """The class probabilities alone; an adapter whose model computes them apart
+        from the predictions skips the predictions (explanations and partial
+        dependence ask for nothing else)."""
+        inference = self.run(columns, True)
+        if inference.probabilities is None:
+            raise UsageError("this model gives no probabilities")
+        return inference.probabilities
+
 
 # -- scikit-learn and any object with predict -------------------------------------------
 
@@ -80,6 +89,9 @@ class EstimatorAdapter(Adapter):
         if probabilities and self.has_probabilities:
             proba = np.asarray(self.estimator.predict_proba(table))
         return Inference(predictions, proba)
+
+    def probabilities(self, columns: Sequence[np.ndarray]) -> np.ndarray:
+        return np.asarray(self.estimator.predict_proba(self._table(columns)))
 
     def _table(self, columns: Sequence[np.ndarray]) -> Any:
         if self._frame_names is not None:
@@ -177,6 +189,11 @@ class XGBoostAdapter(Adapter):
         if probabilities and self.has_probabilities:
             proba = np.asarray(self._model.predict_proba(matrix))
         return Inference(predictions, proba)
+
+    def probabilities(self, columns: Sequence[np.ndarray]) -> np.ndarray:
+        if self._model is None or not self.has_probabilities:
+            return super().probabilities(columns)
+        return np.asarray(self._model.predict_proba(stack(columns)))
 
 
 # -- ONNX -------------------------------------------------------------------------------

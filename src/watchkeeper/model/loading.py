@@ -132,9 +132,7 @@ class LoadedModel:
         """Class probabilities for ``data`` (as :meth:`predict`), one column per class."""
         if not self.has_probabilities:
             raise UsageError(f"{self.source}: this model gives no probabilities")
-        inference = self.infer_columns(self.columns_of(data), probabilities=True)
-        assert inference.probabilities is not None
-        return inference.probabilities
+        return self._adapter.probabilities(self.columns_of(data))
 
     def infer_columns(self, columns: Sequence[np.ndarray], probabilities: bool = True) -> Inference:
         """Predictions (and probabilities when asked and available) for columns already
