@@ -58,7 +58,7 @@ def assemble(records: pa.Table) -> Assembled:
         inputs, pairing.input, _widths(output, pairing.output, pairing.record), taken=set(columns)
     ).items():
         columns.setdefault(name, []).extend(parts)
-    features = [_typed(scatter(part, pairing.rows)) for part in columns.values()]
+    features = [typed_text_column(scatter(part, pairing.rows)) for part in columns.values()]
     metadata = records.select(["event_id", "inference_id", "inference_time"]).take(pairing.record)
     # Built from arrays, not a dict, so that records whose payloads hold no fields at all
     # (`{}`) still give their rows.
@@ -165,7 +165,7 @@ def _take(column: pa.Array, rows: np.ndarray) -> pa.Array:
     return column.take(pa.array(np.maximum(rows, 0), mask=rows < 0))
 
 
-def _typed(column: pa.Array) -> pa.Array:
+def typed_text_column(column: pa.Array) -> pa.Array:
     """int64 when every value reads as a whole number written without a decimal point
     (``60``, so that a column the model received as integers stays Integral, as it was
     in the baseline), else float64 when every value reads as a number, else the text;

@@ -17,6 +17,7 @@ from watchkeeper.cli import (
     monitoring,
     profile,
     quality,
+    sagemaker,
     serve,
     ui,
     watch,
@@ -92,6 +93,7 @@ app.add_typer(bias.bias_app, name="bias")
 app.add_typer(quality.quality_app, name="quality")
 app.add_typer(quality.groundtruth_app, name="groundtruth")
 app.add_typer(featurestore.fs_app, name="fs")
+app.command("sagemaker-monitor")(sagemaker.command)
 
 
 def _version(value: bool) -> None:
