@@ -10,65 +10,28 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from watchkeeper.capture import capture_record, record_line
+from record_scripts import (
+    END,
+    ENDPOINT,
+    POSITIONAL_PREPROCESSOR,
+    POST_ANALYTICS,
+    PREPROCESSOR,
+    START,
+    in_window,
+    script,
+    scripted_traffic,
+    traffic,
+    write_capture,
+)
 from watchkeeper.integrations.sagemaker_monitor import run_from_environment
 
-UTC = dt.UTC
-START = dt.datetime(2026, 11, 20, 9, tzinfo=UTC)
-END = START + dt.timedelta(hours=1)
-ENDPOINT, SCHEDULE = "churn", "churn-hourly"
+SCHEDULE = "churn-hourly"
 CAPTURE_FORMAT = json.dumps(
     {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
 )
 FEATURES = ["score", "tenure", "monthly_charge", "plan"]
-
-
-def traffic(count: int, seed: int, shift: float = 0.0) -> list[tuple[dict, float]]:
-    """(request features, answered score): the score does not depend on the features, so
-    that shifting one feature shifts nothing else."""
-    rng = np.random.default_rng(seed)
-    return [
-        (
-            {
-                "tenure": int(rng.integers(1, 72)),
-                "monthly_charge": round(float(rng.normal(60 + shift, 10)), 2),
-                "plan": str(rng.choice(["basic", "premium"])),
-            },
-            round(float(rng.uniform()), 4),
-        )
-        for _ in range(count)
-    ]
-
-
-def write_capture(
-    source: Path, hour_folder: dt.datetime, records: list[tuple[dt.datetime, dict, float]],
-    name: str = "00-00-000-a.jsonl", inference_id: str | None = None,
-) -> None:  # fmt: skip
-    """One capture file of ``records`` (time, features, score) in the hour folder of
-    ``hour_folder``, as SageMaker lays captures out under ``dataset_source``."""
-    folder = source / ENDPOINT / "AllTraffic" / f"{hour_folder:%Y/%m/%d/%H}"
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = [
-        record_line(
-            capture_record(
-                json.dumps(features), "application/json",
-                json.dumps({"score": score}), "application/json",
-                inference_time_seconds=moment.timestamp(), event_id=f"e{i}",
-                inference_id=inference_id,
-            )
-        )
-        for i, (moment, features, score) in enumerate(records)
-    ]  # fmt: skip
-    with open(folder / name, "ab") as out:
-        out.write(b"".join(lines))
-
-
-def in_window(rows: list[tuple[dict, float]]) -> list[tuple[dt.datetime, dict, float]]:
-    step = dt.timedelta(hours=1) / (len(rows) + 1)
-    return [(START + step * (i + 1), features, score) for i, (features, score) in enumerate(rows)]
 
 
 def environment(tmp_path: Path, source: Path, output: Path, **more: str) -> dict[str, str]:
@@ -258,3 +221,80 @@ def test_batch_transform_data_is_read_as_its_format_says(tmp_path):
     assert metric_records(tmp_path)[0]["Dimensions"] == [
         {"Name": "MonitoringSchedule", "Value": SCHEDULE}
     ]
+
+
+def test_the_scripts_drop_split_and_fail_records_and_write_beside_the_analysis(tmp_path):
+    source = tmp_path / "capture"
+    rows = scripted_traffic(source)
+    output = tmp_path / "output"
+    env = environment(
+        tmp_path, source, output,
+        record_preprocessor_script=script(tmp_path, "preprocessor.py", PREPROCESSOR),
+        post_analytics_processor_script=script(tmp_path, "postprocessor.py", POST_ANALYTICS),
+    )  # fmt: skip
+    result = run_from_environment(env)
+    assert result.status == 0, result.message
+    statistics = json.loads((output / "statistics.json").read_text())
+    assert statistics["dataset"]["item_count"] == rows == 16
+    assert [feature["name"] for feature in statistics["features"]] == FEATURES
+    assert (output / "summary.txt").read_text() == f"{SCHEDULE}: 16 rows\n"
+    [note] = result.notes
+    assert note == (
+        "the record preprocessor failed on 1 record(s): "
+        "record 30-00-0: ValueError: cannot read this request"
+    )
+
+
+def test_positional_keys_are_matched_to_the_baseline_by_position(clean_run):
+    tmp_path, baseline, _ = clean_run
+    source = tmp_path / "positional"
+    write_capture(source, START, in_window(traffic(100, seed=6)))
+    output = tmp_path / "output"
+    env = environment(
+        tmp_path, source, output,
+        baseline_statistics=str(baseline / "statistics.json"),
+        baseline_constraints=str(baseline / "constraints.json"),
+        record_preprocessor_script=script(tmp_path, "p.py", POSITIONAL_PREPROCESSOR),
+    )  # fmt: skip
+    result = run_from_environment(env)
+    assert result.message == "Completed: Job completed successfully with no violations."
+    statistics = json.loads((output / "statistics.json").read_text())
+    assert [feature["name"] for feature in statistics["features"]] == FEATURES
+    assert json.loads((output / "constraint_violations.json").read_text()) == {"violations": []}
+
+
+@pytest.mark.parametrize(
+    ("text", "variable", "reason"),
+    [
+        ("def preprocess_handler(record):\n    return (\n", "record_preprocessor_script",
+         "cannot be loaded: SyntaxError"),
+        ("def handler(record):\n    return {}\n", "record_preprocessor_script",
+         "defines no function preprocess_handler()"),
+        ("raise SystemExit(3)\n", "post_analytics_processor_script",
+         "cannot be loaded: SystemExit: 3"),
+    ],
+)  # fmt: skip
+def test_a_script_that_cannot_load_is_one_line_naming_it(tmp_path, text, variable, reason):
+    source = tmp_path / "capture"
+    write_capture(source, START, in_window(traffic(5, seed=7)))
+    path = script(tmp_path, "user.py", text)
+    result = run_from_environment(
+        environment(tmp_path, source, tmp_path / "output", **{variable: path})
+    )
+    assert result.status == 2
+    assert result.message.startswith(f"script {path} {reason}"), result.message
+    assert not (tmp_path / "output").exists()
+
+
+def test_a_post_analytics_script_that_raises_fails_the_job_after_the_files(tmp_path):
+    source = tmp_path / "capture"
+    write_capture(source, START, in_window(traffic(5, seed=8)))
+    path = script(tmp_path, "post.py", "def postprocess_handler():\n    1 / 0\n")
+    result = run_from_environment(environment(
+        tmp_path, source, tmp_path / "output", post_analytics_processor_script=path
+    ))  # fmt: skip
+    assert result.status == 1
+    assert result.message == (
+        f"post-analytics script {path} failed: ZeroDivisionError: division by zero"
+    )
+    assert (tmp_path / "output" / "statistics.json").is_file()
