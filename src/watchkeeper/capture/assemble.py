@@ -242,6 +242,31 @@ def _coalesced(first: pa.Array, second: pa.Array) -> pa.Array:
     return pc.coalesce(first, second)
 
 
+def columns_to_judge(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """The captured columns to judge against a baseline whose features are ``names``:
+    metadata dropped; positional names (``_c0`` …, from CSV payloads) replaced by the
+    baseline's names at the same positions, as SageMaker matches features by position, so
+    that CSV and JSON records of one window fill the same columns; answer columns the
+    baseline does not describe (``probabilities_0`` …) left out, as a baseline made from
+    training data has the label but no scores.
+
+    >>> window = pa.table({"_c0": [1], "_c1": [2.5], "probabilities_0": [0.1],
+    ...                    "__event_id": ["e1"]})
+    >>> window = _with_answers(window, ["_c0", "probabilities_0"])
+    >>> columns_to_judge(window, ["approved", "income"]).column_names
+    ['approved', 'income']
+    """
+    keep = [name for name in table.column_names if not name.startswith("__")]
+    table = table.select(keep)
+    positions = [int(name[2:]) for name in keep if _POSITIONAL.fullmatch(name)]
+    if not names or (positions and max(positions) >= len(names)):
+        # rows wider than the baseline: no name is certain, every difference is reported
+        return table
+    table = named_by_position(table, names)
+    answers = set(answer_columns(table)) - set(names)
+    return table.select([name for name in table.column_names if name not in answers])
+
+
 def answer_name(column: str | None) -> str | None:
     """The captured answer's column: ``predictions``, also when given by its positional
     name ``_c0`` (the two name the same column once a window is assembled).

@@ -71,6 +71,16 @@ class CaptureWindow:
     failed_records: int = 0
     failures: tuple[str, ...] = ()
 
+    def preprocessor_note(self) -> str:
+        """What a record preprocessor did to the window, for the reason a window left
+        without rows gives; empty when it did nothing of note."""
+        notes = []
+        if self.dropped_records:
+            notes.append(f"left out {self.dropped_records} record(s)")
+        if self.failed_records:
+            notes.append(f"failed on {self.failed_records} record(s), first: {self.failures[0]}")
+        return f"the record preprocessor {' and '.join(notes)}" if notes else ""
+
 
 def read_capture(
     destination: str | os.PathLike[str],

@@ -49,7 +49,7 @@ from watchkeeper.baseline import (
     suggest_constraints,
 )
 from watchkeeper.capture import read_capture
-from watchkeeper.capture.assemble import METADATA, answer_columns
+from watchkeeper.capture.assemble import METADATA, answer_columns, columns_to_judge
 from watchkeeper.capture.layout import check_name
 from watchkeeper.capture.scripts import (
     POSTPROCESS_HANDLER,
@@ -65,8 +65,6 @@ from watchkeeper.errors import FormatError, InputError, UsageError, WatchkeeperE
 from watchkeeper.integrations.cloudwatch import metric_data
 from watchkeeper.io import CsvOptions
 from watchkeeper.io.storage import write_files
-from watchkeeper.monitor.data_quality_job import features_of
-from watchkeeper.monitor.window import preprocessed_note
 from watchkeeper.notify.messages import failure_reason
 from watchkeeper.profile import build_profile
 
@@ -359,7 +357,7 @@ class _Job:
             )
         source = f"captures of {settings.endpoint} in {settings.dataset_source}"
         if not window.records:
-            note = preprocessed_note(window)
+            note = window.preprocessor_note()
             raise InputError(
                 f"no captured records for {settings.endpoint} between "
                 f"{settings.start:{TIME_FORMAT}} and {settings.end:{TIME_FORMAT}}"
@@ -376,7 +374,7 @@ class _Job:
         elif "endpointInput" not in self.settings.sides:
             table = table.select([n for n in table.column_names if n in answers or n in METADATA])
         if self.baseline is not None:
-            return features_of(table, self.baseline)
+            return columns_to_judge(table, self.baseline.feature_names)
         return table.drop_columns(list(METADATA))
 
     def _write(self, outcome: CheckOutcome) -> dict[str, str]:

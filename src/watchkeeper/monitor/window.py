@@ -58,21 +58,8 @@ def captured_window(
     if captured.records:
         return captured, None
     return captured, _no_records(
-        store, schedule, execution, captured.corrupt_lines, preprocessed_note(captured)
+        store, schedule, execution, captured.corrupt_lines, captured.preprocessor_note()
     )
-
-
-def preprocessed_note(captured: CaptureWindow) -> str:
-    """What a record preprocessor did to a window that was left without rows: the
-    reason a Failed execution gives says so."""
-    notes = []
-    if captured.dropped_records:
-        notes.append(f"left out {captured.dropped_records} record(s)")
-    if captured.failed_records:
-        notes.append(
-            f"failed on {captured.failed_records} record(s), first: {captured.failures[0]}"
-        )
-    return f"the record preprocessor {' and '.join(notes)}" if notes else ""
 
 
 def captured_on_spark(
