@@ -7,6 +7,7 @@ import json
 
 import pyarrow as pa
 import pytest
+from test_rest_cli import server  # noqa: F401  (fixture, used by name)
 from typer.testing import CliRunner
 
 import watchkeeper
@@ -156,3 +157,15 @@ def test_the_window_is_judged_as_the_scripts_rows(tmp_path, places):
     execution = run_job(MonitoringStore(catalog), schedule, END, (START, END))
     assert execution.exit_message == "Completed: Job completed successfully with no violations."
     assert execution.records == 12
+
+
+def test_the_rest_api_takes_no_script(server, places, database_url):  # noqa: F811
+    import httpx
+
+    body = {"name": "remote", "endpoint": ENDPOINT, "baseline": places["baseline"],
+            "report": places["report"], "capture": places["capture"],
+            "options": {"post_analytics": places["post"]}}  # fmt: skip
+    refused = httpx.post(f"{server}/api/v1/schedules", json=body, timeout=30)
+    assert refused.status_code == 422
+    assert "post_analytics name Python files the scheduler runs" in refused.json()["detail"]
+    assert not MonitoringStore(Catalog(database_url)).schedules()
