@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from record_scripts import (
@@ -174,6 +175,13 @@ def test_an_empty_window_fails_with_its_reason(tmp_path):
         ({"baseline_statistics": "/nowhere/statistics.json"},
          "environment variable baseline_statistics: /nowhere/statistics.json is not a file"),
         ({"analysis_type": "MODEL_BIAS"}, "environment variable analysis_type: 'MODEL_BIAS'"),
+        ({"analysis_type": "MODEL_QUALITY"}, "environment variable problem_type: ''"),
+        ({"analysis_type": "MODEL_QUALITY", "problem_type": "Regression"},
+         "environment variable ground_truth_attribute is not set"),
+        ({"analysis_type": "MODEL_QUALITY", "problem_type": "BinaryClassification",
+          "ground_truth_attribute": "label", "probability_attribute": "p",
+          "probability_threshold_attribute": "2"},
+         "environment variable probability_threshold_attribute: '2'"),
     ],
 )  # fmt: skip
 def test_a_wrong_environment_is_one_line_naming_the_variable(tmp_path, change, named):
@@ -298,3 +306,45 @@ def test_a_post_analytics_script_that_raises_fails_the_job_after_the_files(tmp_p
         f"post-analytics script {path} failed: ZeroDivisionError: division by zero"
     )
     assert (tmp_path / "output" / "statistics.json").is_file()
+
+
+def labelled(path: Path, truth: list[int], probability: list[float]) -> None:
+    lines = ["label,prediction,probability"] + [
+        f"{y},{int(p >= 0.5)},{p}" for y, p in zip(truth, probability, strict=True)
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_model_quality_of_a_labelled_batch_against_its_baseline(tmp_path):
+    rng = np.random.default_rng(9)
+    truth = rng.integers(0, 2, 300).tolist()
+    good = [round(0.8 * y + 0.2 * float(rng.uniform()), 3) for y in truth]
+    quality = {"analysis_type": "MODEL_QUALITY", "problem_type": "BinaryClassification",
+               "ground_truth_attribute": "label", "inference_attribute": "prediction",
+               "probability_attribute": "probability", "dataset_format": '{"csv": {}}'}  # fmt: skip
+    labelled(tmp_path / "good" / "part.csv", truth, good)
+    env = environment(tmp_path, tmp_path / "good", tmp_path / "baseline", **quality)
+    first = run_from_environment(env)
+    assert first.message == "Completed: Job completed successfully with no violations."
+    statistics = json.loads((tmp_path / "baseline" / "statistics.json").read_text())
+    assert statistics["binary_classification_metrics"]["accuracy"]["value"] == 1.0
+    # half the predictions turned around
+    worse = [p if i % 2 else round(1 - p, 3) for i, p in enumerate(good)]
+    labelled(tmp_path / "worse" / "part.csv", truth, worse)
+    constraints = str(tmp_path / "baseline" / "constraints.json")
+    env = environment(tmp_path, tmp_path / "worse", tmp_path / "output", **quality,
+                      baseline_constraints=constraints)  # fmt: skip
+    second = run_from_environment(env)
+    assert second.status == 0, second.message
+    violations = json.loads((tmp_path / "output" / "constraint_violations.json").read_text())
+    names = {violation["metric_name"] for violation in violations["violations"]}
+    assert {"accuracy", "f1", "auc"} <= names
+    assert second.message == (
+        f"CompletedWithViolations: Job completed successfully with {len(names)} violations."
+    )
+    accuracy = {r["MetricName"]: r for r in metric_records(tmp_path)}["accuracy"]
+    assert accuracy["Value"] == 0.5
+    assert accuracy["Dimensions"] == [
+        {"Name": "Endpoint", "Value": ENDPOINT}, {"Name": "MonitoringSchedule", "Value": SCHEDULE}
+    ]

@@ -14,7 +14,8 @@ it, which the environment overrides):
 * ``output_path``; ``baseline_statistics`` and ``baseline_constraints`` (files; either
   or neither); ``publish_cloudwatch_metrics`` (``Enabled``, the default, or
   ``Disabled``); ``sagemaker_endpoint_name``; ``sagemaker_monitoring_schedule_name``;
-  ``start_time``, ``end_time``; ``analysis_type`` (data quality only);
+  ``start_time``, ``end_time``; ``analysis_type`` (``DATA_QUALITY`` by default, or
+  ``MODEL_QUALITY``: see :mod:`watchkeeper.integrations.sagemaker_quality`);
   ``categorical_drift_method``; ``record_preprocessor_script`` and
   ``post_analytics_processor_script`` (see :mod:`watchkeeper.capture.scripts`).
 
@@ -63,10 +64,16 @@ from watchkeeper.checks.pipeline import CheckOutcome, run_check
 from watchkeeper.checks.violations import violations_json
 from watchkeeper.errors import FormatError, InputError, UsageError, WatchkeeperError
 from watchkeeper.integrations.cloudwatch import metric_data
+from watchkeeper.integrations.sagemaker_quality import (
+    MODEL_QUALITY,
+    QualitySettings,
+    analyse_quality,
+    quality_settings,
+)
 from watchkeeper.io import CsvOptions
-from watchkeeper.io.storage import write_files
+from watchkeeper.io.storage import read_json, write_files
 from watchkeeper.notify.messages import failure_reason
-from watchkeeper.profile import build_profile
+from watchkeeper.profile import DatasetProfile, build_profile
 
 JOB_CONFIG = "/opt/ml/processing/processingjobconfig.json"
 MESSAGE_FILE = "/opt/ml/output/message"
@@ -104,6 +111,7 @@ class MonitorSettings:
     record_preprocessor: str | None = None
     post_analytics: str | None = None
     metrics_dir: str = METRICS_DIR
+    quality: QualitySettings | None = None  # analysis_type MODEL_QUALITY
     environment: dict[str, str] = field(default_factory=dict)
 
 
@@ -154,11 +162,11 @@ def read_settings(environ: Mapping[str, str]) -> MonitorSettings:
     values = {**_job_environment(environ.get(JOB_CONFIG_ENV) or JOB_CONFIG), **environ}
     data_format, sides, header = _dataset_format(_required(values, "dataset_format"))
     analysis = values.get("analysis_type") or DATA_QUALITY
-    if analysis != DATA_QUALITY:
+    if analysis not in (DATA_QUALITY, MODEL_QUALITY):
         raise UsageError(
             f"environment variable analysis_type: {analysis!r} is not supported; this "
-            f"container runs {DATA_QUALITY} (model quality runs as a watchkeeper schedule "
-            "of kind model-quality)"
+            f"container runs {DATA_QUALITY} and {MODEL_QUALITY} (bias and explainability "
+            "run as watchkeeper schedules of kind model-bias and model-explainability)"
         )
     settings = MonitorSettings(
         data_format=data_format,
@@ -177,6 +185,7 @@ def read_settings(environ: Mapping[str, str]) -> MonitorSettings:
         record_preprocessor=_file(values, "record_preprocessor_script"),
         post_analytics=_file(values, "post_analytics_processor_script"),
         metrics_dir=values.get(METRICS_ENV) or METRICS_DIR,
+        quality=quality_settings(values) if analysis == MODEL_QUALITY else None,
         environment={name: value for name, value in values.items() if isinstance(value, str)},
     )
     if data_format == CAPTURE:
@@ -310,7 +319,12 @@ class _Job:
 
     def __init__(self, settings: MonitorSettings) -> None:
         self.settings = settings
-        self.baseline = _baseline(settings)
+        self.baseline: Baseline | None = None
+        self.quality_constraints: dict | None = None
+        if settings.quality is None:
+            self.baseline = _baseline(settings)
+        elif settings.baseline_constraints:
+            self.quality_constraints = read_json(settings.baseline_constraints)
         self.preprocessor: RecordPreprocessor | None = None
         if settings.record_preprocessor:
             self.preprocessor = load_preprocessor(settings.record_preprocessor)
@@ -320,13 +334,26 @@ class _Job:
     def run(self) -> MonitorResult:
         notes: list[str] = []
         try:
-            outcome = self._analyse(notes)
-            files = self._write(outcome)
+            if self.settings.quality is None:
+                outcome = self._analyse(notes)
+                files, violations = self._data_quality_files(outcome), outcome.violations
+                constraints = self.baseline.constraints if self.baseline is not None else None
+                points = metric_points(outcome, constraints)
+            else:
+                data, _ = self._data(notes)
+                quality = analyse_quality(
+                    data, self.settings.quality, self.quality_constraints,
+                    **_batch_reading(self.settings),
+                )  # fmt: skip
+                files, violations, points = quality.files, quality.violations, quality.points
+            written = self._write(files, points)
             if self.settings.post_analytics:
-                run_post_analytics(self.settings.post_analytics, self._script_environment())
+                run_post_analytics(self.settings.post_analytics, dict(self.settings.environment))
         except Exception as exc:  # the window is the unit of failure: one line, exit 1
             return MonitorResult(EXIT_FAILED, failure_reason(exc), notes=notes)
-        return MonitorResult(EXIT_COMPLETED, outcome.exit_message, files, notes)
+        # SageMaker's wording, as every check words it
+        message = CheckOutcome("", DatasetProfile(), violations).exit_message
+        return MonitorResult(EXIT_COMPLETED, message, written, notes)
 
     def _analyse(self, notes: list[str]) -> CheckOutcome:
         settings = self.settings
@@ -377,37 +404,37 @@ class _Job:
             return columns_to_judge(table, self.baseline.feature_names)
         return table.drop_columns(list(METADATA))
 
-    def _write(self, outcome: CheckOutcome) -> dict[str, str]:
+    def _data_quality_files(self, outcome: CheckOutcome) -> dict[str, str]:
         files = {
             STATISTICS: statistics_json(outcome.profile),
             CONSTRAINTS: constraints_json(suggest_constraints(outcome.profile)),
         }
         if self.baseline is not None:
             files[CONSTRAINT_VIOLATIONS] = violations_json(outcome.violations)
+        return files
+
+    def _write(self, files: dict[str, str], points: list[tuple[str, str, float]]) -> dict:
+        """The analysis' files, then its metric records: one set each."""
         written = write_files(self.settings.output_path, files)
         if self.settings.publish_metrics:
-            lines = self.metric_lines(outcome)
+            lines = self.metric_lines(points)
             if lines:
                 written.update(write_files(self.settings.metrics_dir, {METRICS_FILE: lines}))
         return written
 
-    def metric_lines(self, outcome: CheckOutcome) -> str:
-        """The CloudWatch metric records of ``outcome``, one JSON document per line."""
+    def metric_lines(self, points: list[tuple[str, str, float]]) -> str:
+        """CloudWatch metric records of the points, one JSON document per line."""
         settings = self.settings
-        constraints = self.baseline.constraints if self.baseline is not None else None
         dimensions = {}
         if settings.endpoint:
             dimensions["Endpoint"] = settings.endpoint
         if settings.schedule:
             dimensions["MonitoringSchedule"] = settings.schedule
         at = settings.end or dt.datetime.now(dt.UTC).replace(microsecond=0)
-        items = metric_data(metric_points(outcome, constraints), dimensions, at)
+        items = metric_data(points, dimensions, at)
         for item in items:
             item["Timestamp"] = f"{item['Timestamp']:{TIME_FORMAT}}"
         return "".join(json.dumps(item) + "\n" for item in items)
-
-    def _script_environment(self) -> dict[str, str]:
-        return dict(self.settings.environment)
 
 
 def _batch_reading(settings: MonitorSettings) -> dict[str, object]:
