@@ -221,13 +221,26 @@ def _table(rows: list[dict[str, Any]], records: pa.Table) -> pa.Table:
     names = {key: key for key in keys}
     if keys and all(key.isdigit() for key in keys):
         names = {key: f"_c{int(key)}" for key in sorted(keys, key=int)}
-    arrays = [
-        typed_text_column(pa.array([_text(row.get(key)) for row in rows], pa.string()))
-        for key in names
-    ]
+    arrays = [_column([row.get(key) for row in rows]) for key in names]
     metadata = [records[name].combine_chunks() for name in ("event_id", "inference_id")]
     metadata.append(records["inference_time"].combine_chunks())
     return pa.Table.from_arrays([*arrays, *metadata], names=[*names.values(), *METADATA])
+
+
+def _column(values: list[Any]) -> pa.Array:
+    """The returned values of one key as a column typed as captured fields are: numbers
+    converted by Arrow at once; text, and mixed or nested values (through their text),
+    typed as a captured payload's fields are."""
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        array = None
+    if array is not None:
+        if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+            return array.cast(pa.int64() if pa.types.is_integer(array.type) else pa.float64())
+        if pa.types.is_string(array.type) or pa.types.is_null(array.type):
+            return typed_text_column(array.cast(pa.string()))
+    return typed_text_column(pa.array([_text(value) for value in values], pa.string()))
 
 
 def _text(value: Any) -> str | None:
