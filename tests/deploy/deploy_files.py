@@ -25,7 +25,7 @@ DOCKERFILES = sorted(DEPLOY.glob("*.Dockerfile"))
 # The extras the package defines for deployments, one per kind of install.
 AGREED_EXTRAS = {
     "lambda-files", "lambda-predict", "server", "explain", "postgres", "spark", "cloudwatch",
-    "all",
+    "sagemaker-monitor", "all",
 }  # fmt: skip
 
 NO_VALUE = object()  # AWS::NoValue: the property is left out

@@ -4,9 +4,11 @@ extras the package defines, and a build context that holds what they copy."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 
 import pytest
@@ -38,8 +40,11 @@ LAMBDA_IMAGES = {
 NAMES = [path.name for path in DOCKERFILES]
 
 
-def test_the_three_images_are_there():
-    assert NAMES == ["lambda-files.Dockerfile", "lambda-predict.Dockerfile", "server.Dockerfile"]
+def test_the_images_are_there():
+    assert NAMES == [
+        "lambda-files.Dockerfile", "lambda-predict.Dockerfile", "sagemaker-monitor.Dockerfile",
+        "server.Dockerfile",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -88,6 +93,41 @@ def test_the_services_image_runs_a_real_command_as_a_user_that_is_not_root():
     assert command[:2] == ["watchkeeper", "ui"]
     assert parse_command(command[1:]).info_name == "ui"
     assert installed_extras(parsed) == {"all", "postgres"}
+
+
+def test_the_sagemaker_monitor_image_runs_the_container_contract():
+    parsed = dockerfile(ROOT / "deploy" / "sagemaker-monitor.Dockerfile")
+    assert parsed.baseimage == "python:3.12-slim-bookworm"
+    command = exec_form(instructions(parsed, "ENTRYPOINT")[-1]) + exec_form(parsed.cmd)
+    assert command == ["watchkeeper", "sagemaker-monitor"]
+    assert parse_command(command[1:]).info_name == "sagemaker-monitor"
+    assert installed_extras(parsed) == {"sagemaker-monitor"}
+
+
+def test_the_sagemaker_monitor_image_has_what_the_container_contract_imports(tmp_path):
+    """The container's command imports only what the core and its extra install."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    installed = {_distribution(r) for r in
+                 extras["dependencies"] + extras["optional-dependencies"]["sagemaker-monitor"]}
+    probe = (
+        "import sys, watchkeeper.cli, watchkeeper.integrations.sagemaker_monitor\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+    third_party = set(done.stdout.split()) & OPTIONAL_IMPORTS
+    assert third_party <= {IMPORT_NAMES.get(name, name) for name in installed}, third_party
+
+
+# the import names of the distributions the other extras add, which this image lacks
+OPTIONAL_IMPORTS = {"sqlalchemy", "boto3", "s3fs", "apprise", "fastapi", "uvicorn", "pandas",
+                    "sklearn", "duckdb", "redis", "statsmodels", "croniter", "httpx",
+                    "watchdog", "shap", "pyspark", "psycopg", "mangum"}  # fmt: skip
+IMPORT_NAMES = {"scikit-learn": "sklearn", "psycopg[binary]": "psycopg"}
+
+
+def _distribution(requirement: str) -> str:
+    return re.split(r"[<>=!~ ;\[]", requirement, maxsplit=1)[0].lower()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -46,6 +46,12 @@ class Baseline:
         """The baseline SageMaker would suggest for ``profile``."""
         return cls(profile, parse_constraints(suggest_constraints(profile)), location, sample)
 
+    @property
+    def feature_names(self) -> list[str]:
+        """The features it describes, in order: its constraints', else its statistics'."""
+        names = list(self.constraints.features)
+        return names or (list(self.statistics.columns) if self.statistics is not None else [])
+
 
 def load_baseline(
     location: str | os.PathLike[str], storage_options: dict | None = None

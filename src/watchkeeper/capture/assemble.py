@@ -58,7 +58,7 @@ def assemble(records: pa.Table) -> Assembled:
         inputs, pairing.input, _widths(output, pairing.output, pairing.record), taken=set(columns)
     ).items():
         columns.setdefault(name, []).extend(parts)
-    features = [_typed(scatter(part, pairing.rows)) for part in columns.values()]
+    features = [typed_text_column(scatter(part, pairing.rows)) for part in columns.values()]
     metadata = records.select(["event_id", "inference_id", "inference_time"]).take(pairing.record)
     # Built from arrays, not a dict, so that records whose payloads hold no fields at all
     # (`{}`) still give their rows.
@@ -165,7 +165,7 @@ def _take(column: pa.Array, rows: np.ndarray) -> pa.Array:
     return column.take(pa.array(np.maximum(rows, 0), mask=rows < 0))
 
 
-def _typed(column: pa.Array) -> pa.Array:
+def typed_text_column(column: pa.Array) -> pa.Array:
     """int64 when every value reads as a whole number written without a decimal point
     (``60``, so that a column the model received as integers stays Integral, as it was
     in the baseline), else float64 when every value reads as a number, else the text;
@@ -240,6 +240,31 @@ def _coalesced(first: pa.Array, second: pa.Array) -> pa.Array:
         kind = pa.float64() if numeric else pa.string()
         first, second = first.cast(kind), second.cast(kind)
     return pc.coalesce(first, second)
+
+
+def columns_to_judge(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """The captured columns to judge against a baseline whose features are ``names``:
+    metadata dropped; positional names (``_c0`` …, from CSV payloads) replaced by the
+    baseline's names at the same positions, as SageMaker matches features by position, so
+    that CSV and JSON records of one window fill the same columns; answer columns the
+    baseline does not describe (``probabilities_0`` …) left out, as a baseline made from
+    training data has the label but no scores.
+
+    >>> window = pa.table({"_c0": [1], "_c1": [2.5], "probabilities_0": [0.1],
+    ...                    "__event_id": ["e1"]})
+    >>> window = _with_answers(window, ["_c0", "probabilities_0"])
+    >>> columns_to_judge(window, ["approved", "income"]).column_names
+    ['approved', 'income']
+    """
+    keep = [name for name in table.column_names if not name.startswith("__")]
+    table = table.select(keep)
+    positions = [int(name[2:]) for name in keep if _POSITIONAL.fullmatch(name)]
+    if not names or (positions and max(positions) >= len(names)):
+        # rows wider than the baseline: no name is certain, every difference is reported
+        return table
+    table = named_by_position(table, names)
+    answers = set(answer_columns(table)) - set(names)
+    return table.select([name for name in table.column_names if name not in answers])
 
 
 def answer_name(column: str | None) -> str | None:

@@ -25,6 +25,7 @@ from watchkeeper.capture.assemble import assemble
 from watchkeeper.capture.layout import check_name, window_hours
 from watchkeeper.capture.payloads import read_json_lines, utf8_text
 from watchkeeper.capture.record import TIME_FORMAT
+from watchkeeper.capture.scripts import RecordPreprocessor
 from watchkeeper.errors import UsageError
 
 _SIDE = pa.struct(
@@ -55,7 +56,10 @@ class CaptureWindow:
     capture records in the window, ``corrupt_lines`` the lines skipped because they were
     not capture records or their payload could not be decoded, ``mismatched_records``
     the records whose output and input had different numbers of rows, and ``files`` the
-    files read.
+    files read. With a record preprocessor, ``dropped_records`` counts the records it
+    left out, ``failed_records`` those it failed on (``failures``: the first reasons),
+    which ``corrupt_lines`` counts too: neither gave rows; ``records`` counts only the
+    records that did.
     """
 
     table: pa.Table
@@ -63,6 +67,19 @@ class CaptureWindow:
     corrupt_lines: int
     files: int
     mismatched_records: int = 0
+    dropped_records: int = 0
+    failed_records: int = 0
+    failures: tuple[str, ...] = ()
+
+    def preprocessor_note(self) -> str:
+        """What a record preprocessor did to the window, for the reason a window left
+        without rows gives; empty when it did nothing of note."""
+        notes = []
+        if self.dropped_records:
+            notes.append(f"left out {self.dropped_records} record(s)")
+        if self.failed_records:
+            notes.append(f"failed on {self.failed_records} record(s), first: {self.failures[0]}")
+        return f"the record preprocessor {' and '.join(notes)}" if notes else ""
 
 
 def read_capture(
@@ -73,10 +90,13 @@ def read_capture(
     start: datetime,
     end: datetime,
     storage_options: dict[str, Any] | None = None,
+    preprocessor: RecordPreprocessor | None = None,
 ) -> CaptureWindow:
     """The capture records of ``endpoint`` (one variant, or all) with start <= time < end.
 
-    Naive datetimes are taken as UTC. Example::
+    Naive datetimes are taken as UTC; ``preprocessor`` (see
+    :func:`watchkeeper.capture.scripts.load_preprocessor`) makes the rows of each record
+    in place of the payloads' own fields. Example::
 
         window = read_capture("s3://bucket/data-capture", "churn",
                               start=datetime(2024, 5, 1, 10, tzinfo=UTC),
@@ -87,7 +107,7 @@ def read_capture(
     start, end = window_bounds(start, end)
     fs, paths = window_files(destination, endpoint, variant, start, end, storage_options)
     records, corrupt = _read_records(fs, paths)
-    return window_of(records, corrupt, len(paths), start, end)
+    return window_of(records, corrupt, len(paths), start, end, preprocessor)
 
 
 def window_bounds(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -221,10 +241,16 @@ def _flat_record(record: Any) -> list[str | None]:
 
 
 def window_of(
-    records: pa.Table, corrupt: int, files: int, start: datetime, end: datetime
+    records: pa.Table,
+    corrupt: int,
+    files: int,
+    start: datetime,
+    end: datetime,
+    preprocessor: RecordPreprocessor | None = None,
 ) -> CaptureWindow:
     """The parsed records (:func:`parse_capture_file`) with start <= time < end, assembled
-    into rows; ``corrupt`` lines were already found bad."""
+    into rows (or made into rows by ``preprocessor``); ``corrupt`` lines were already
+    found bad."""
     times = pc.strptime(records["time_text"], format=TIME_FORMAT, unit="s", error_is_null=True)
     times = times.cast(pa.timestamp("s", tz="UTC"))
     corrupt += times.null_count
@@ -236,6 +262,13 @@ def window_of(
     )
     inside = pc.fill_null(inside, False)
     records = records.append_column("inference_time", times).filter(inside)
+    if preprocessor is not None:
+        made = preprocessor(records)
+        return CaptureWindow(
+            made.table, made.records, corrupt + made.failed, files,
+            dropped_records=made.dropped, failed_records=made.failed,
+            failures=tuple(made.failures),
+        )  # fmt: skip
     assembled = assemble(records)
     bad = int(np.count_nonzero(assembled.bad))
     return CaptureWindow(

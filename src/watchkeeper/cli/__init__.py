@@ -18,6 +18,7 @@ from watchkeeper.cli import (
     monitoring,
     profile,
     quality,
+    sagemaker,
     serve,
     ui,
     watch,
@@ -94,6 +95,7 @@ app.command("clarify")(clarify.command)
 app.add_typer(quality.quality_app, name="quality")
 app.add_typer(quality.groundtruth_app, name="groundtruth")
 app.add_typer(featurestore.fs_app, name="fs")
+app.command("sagemaker-monitor")(sagemaker.command)
 
 
 def _version(value: bool) -> None:

@@ -108,6 +108,23 @@ def create(
     reference_label: Annotated[
         str | None, typer.Option(help="model-quality: the label column of --reference.")
     ] = None,
+    record_preprocessor: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE",
+            help="A Python file defining SageMaker's preprocess_handler(inference_record): "
+            "each captured record becomes the rows it returns (a dict, a list of dicts, or "
+            "None to leave the record out).",
+        ),
+    ] = None,
+    post_analytics: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE",
+            help="A Python file defining SageMaker's postprocess_handler(), run after each "
+            "window's analysis with output_path set to the window's result folder.",
+        ),
+    ] = None,
     option: Annotated[
         list[str] | None,
         typer.Option(
@@ -146,6 +163,8 @@ def create(
                     "ground_truth": ground_truth,
                     "reference": reference,
                     "reference_label": reference_label,
+                    "record_preprocessor": _script_path(record_preprocessor),
+                    "post_analytics": _script_path(post_analytics),
                 }.items()
                 if value is not None
             }
@@ -159,6 +178,13 @@ def create(
         console.print(
             f"schedule {schedule.name}: {schedule.endpoint} at '{schedule.cron}' ({when})"
         )
+
+
+def _script_path(path: str | None) -> str | None:
+    """A script's absolute path: the scheduler that runs it may start elsewhere."""
+    import os
+
+    return os.path.abspath(path) if path else None
 
 
 def _key_values(pairs: list[str]) -> dict:

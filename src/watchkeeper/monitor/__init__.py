@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 from watchkeeper.capture.layout import check_name
+from watchkeeper.capture.scripts import POSTPROCESS_HANDLER, load_handler, load_preprocessor
 from watchkeeper.catalog import Catalog, MonitoringStore, Schedule
 from watchkeeper.catalog.monitoring import DATA_QUALITY
 from watchkeeper.checks.metrics import metric_points
@@ -30,6 +31,7 @@ from watchkeeper.monitor.timing import (
     parse_window,
     window_for,
 )
+from watchkeeper.monitor.window import POST_ANALYTICS, RECORD_PREPROCESSOR, SCRIPT_OPTIONS
 
 __all__ = [
     "REGISTRY",
@@ -96,6 +98,24 @@ def check_location(what: str, location: str) -> str:
     return location
 
 
+def check_scripts(options: dict) -> None:
+    """The schedule's script options name Python files that load, with the handler
+    SageMaker calls; a record preprocessor runs where watchkeeper reads the window."""
+    for option, what in ((RECORD_PREPROCESSOR, "record preprocessor"),
+                         (POST_ANALYTICS, "post-analytics script")):  # fmt: skip
+        if option in options:
+            path = options[option]
+            if not isinstance(path, str):
+                raise UsageError(f"option {option} must be the path of a Python file")
+            check_location(what, path)
+    if RECORD_PREPROCESSOR in options:
+        if options.get("engine") == "spark":
+            raise UsageError("a record preprocessor runs with engine=local only")
+        load_preprocessor(options[RECORD_PREPROCESSOR])
+    if POST_ANALYTICS in options:
+        load_handler(options[POST_ANALYTICS], POSTPROCESS_HANDLER)
+
+
 def create_schedule(
     catalog: Catalog,
     *,
@@ -125,7 +145,9 @@ def create_schedule(
     ``model-explainability`` (against a Clarify ``analysis.json``; options as
     :mod:`watchkeeper.monitor.clarify_jobs` lists them). Every kind also takes
     ``history``: rules judging the schedule's metric series against their own history
-    (:func:`watchkeeper.history.parse_history`).
+    (:func:`watchkeeper.history.parse_history`), and SageMaker's scripts:
+    ``record_preprocessor`` and ``post_analytics`` (Python files; see
+    :mod:`watchkeeper.capture.scripts`), loaded now.
     """
     check_schedule_name(name)
     # the endpoint and variant are folders of the capture layout, so they follow its rule
@@ -140,7 +162,8 @@ def create_schedule(
     options = dict(options or {})
     if HISTORY in options:
         parse_history(options[HISTORY])
-    own = {key: value for key, value in options.items() if key != HISTORY}
+    check_scripts(options)
+    own = {key: value for key, value in options.items() if key not in (HISTORY, *SCRIPT_OPTIONS)}
     kind_of(kind).check(baseline, own, storage_options)
     schedule = Schedule(
         name=name,

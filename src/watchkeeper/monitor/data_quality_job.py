@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -19,7 +18,7 @@ import pyarrow as pa
 
 from watchkeeper.artifacts import CONSTRAINTS
 from watchkeeper.baseline import Baseline, constraints_json, load_baseline, suggest_constraints
-from watchkeeper.capture.assemble import answer_columns, named_by_position
+from watchkeeper.capture.assemble import columns_to_judge
 from watchkeeper.catalog import (
     COMPLETED,
     COMPLETED_WITH_VIOLATIONS,
@@ -38,7 +37,6 @@ from watchkeeper.profile import DatasetProfile
 
 log = logging.getLogger("watchkeeper.monitor")
 
-_POSITIONAL = re.compile(r"_c\d+")
 
 def judge_data_quality(
     store: MonitoringStore,
@@ -122,20 +120,6 @@ def _to_dataset(store, schedule, execution, profile, baseline) -> None:
 
 
 def features_of(table: pa.Table, baseline: Baseline) -> pa.Table:
-    """The captured columns to judge: metadata dropped; positional names (``_c0`` …, from
-    CSV payloads) replaced by the baseline's names at the same positions, as SageMaker
-    matches features by position, so that CSV and JSON records of one window fill the
-    same columns; answer columns the baseline does not describe (``probabilities_0`` …)
-    left out, as a baseline made from training data has the label but no scores."""
-    keep = [name for name in table.column_names if not name.startswith("__")]
-    table = table.select(keep)
-    names = list(baseline.constraints.features) or (
-        list(baseline.statistics.columns) if baseline.statistics else []
-    )
-    positions = [int(name[2:]) for name in keep if _POSITIONAL.fullmatch(name)]
-    if not names or (positions and max(positions) >= len(names)):
-        # rows wider than the baseline: no name is certain, every difference is reported
-        return table
-    table = named_by_position(table, names)
-    answers = set(answer_columns(table)) - set(names)
-    return table.select([name for name in table.column_names if name not in answers])
+    """The captured columns to judge against ``baseline``: see
+    :func:`watchkeeper.capture.assemble.columns_to_judge`, with the baseline's features."""
+    return columns_to_judge(table, baseline.feature_names)

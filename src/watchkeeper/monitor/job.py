@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from watchkeeper.capture.scripts import run_post_analytics
 from watchkeeper.catalog import (
     COMPLETED_WITH_VIOLATIONS,
     FAILED,
@@ -27,6 +28,7 @@ from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.artifacts import output_folder
 from watchkeeper.monitor.history_job import judge_history
 from watchkeeper.monitor.kinds import kind_of
+from watchkeeper.monitor.window import POST_ANALYTICS
 from watchkeeper.notify import Notifier
 from watchkeeper.notify.messages import (
     check_alert,
@@ -61,9 +63,9 @@ def run_job(
     if execution is None:
         return None
     violations: list[Violation] = []
+    folder = output_folder(schedule, execution.window_end)
     try:
         judge = kind_of(schedule.kind).judge
-        folder = output_folder(schedule, execution.window_end)
         now = dt.datetime.now(dt.UTC)
         finished, violations = judge(store, schedule, execution, storage_options, folder, now)
     except Exception as exc:  # whatever one window raises is that window's failure
@@ -71,6 +73,8 @@ def run_job(
     if finished.status != FAILED:
         finished, anomalies = _judge_history(store, schedule, finished, storage_options)
         violations = [*violations, *anomalies]
+        if schedule.options.get(POST_ANALYTICS):
+            post_analytics(schedule, finished, folder, notifier)
     if metrics is not None:
         finished = publish(store, metrics, finished, notifier)
     alert(notifier, finished, violations)
@@ -108,6 +112,35 @@ def publish(
         except Exception as again:  # the catalog or outbox too: the log line is what is left
             log.error("%s: could not record it: %s", execution.schedule, failure_reason(again))
     return execution
+
+
+def post_analytics(
+    schedule: Schedule, execution: Execution, folder: str, notifier: Notifier | None
+) -> None:
+    """Run the schedule's post-analytics script once the window's files are written,
+    in the environment SageMaker's container gives it (``output_path`` is the window's
+    folder). The execution stands whatever the script does; a failure is logged and
+    alerted."""
+    environment = {
+        "output_path": folder,
+        "dataset_source": schedule.capture,
+        "sagemaker_endpoint_name": schedule.endpoint,
+        "sagemaker_monitoring_schedule_name": schedule.name,
+        "start_time": f"{execution.window_start:%Y-%m-%dT%H:%M:%SZ}",
+        "end_time": f"{execution.window_end:%Y-%m-%dT%H:%M:%SZ}",
+    }
+    try:
+        run_post_analytics(schedule.options[POST_ANALYTICS], environment)
+    except Exception as exc:  # the judgement stands; the user's script is what failed
+        reason = failure_reason(exc)
+        log.warning("%s: %s", schedule.name, reason)
+        if notifier is not None:
+            where = f"endpoint {execution.endpoint}, schedule {execution.schedule}"
+            try:
+                notifier.send(failure_alert(where, reason))
+            except Exception as again:  # the outbox too: the log line is what is left
+                log.error("%s: could not queue the alert: %s", schedule.name,
+                          failure_reason(again))  # fmt: skip
 
 
 def _judge_history(

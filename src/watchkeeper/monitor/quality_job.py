@@ -53,7 +53,7 @@ from watchkeeper.monitor.window import captured_window
 from watchkeeper.quality import check_quality, merge_with_captures, model_quality
 from watchkeeper.quality import read_ground_truth as read_labels
 from watchkeeper.quality.estimation import ESTIMATED
-from watchkeeper.quality.metrics import KIND
+from watchkeeper.quality.metrics import KIND, quality_metric_points
 from watchkeeper.report.quality_page import render_quality_html
 
 log = logging.getLogger("watchkeeper.monitor")
@@ -163,7 +163,7 @@ def judge_model_quality(
             **report_heading(schedule, execution, now),
             estimates=estimate,
         )
-        points += _metric_points(statistics)
+        points += quality_metric_points(statistics)
     elif estimate is not None:
         violations = _estimated_violations(options["problem_type"], estimate, constraints)
     else:
@@ -198,16 +198,6 @@ def _baseline_statistics(schedule: Schedule, storage_options: dict | None) -> di
         return read_json(join(schedule.baseline, STATISTICS), storage_options)
     except WatchkeeperError:
         return None
-
-
-def _metric_points(statistics: dict) -> list[tuple[str, str, float]]:
-    kind = next(key for key in statistics if key.endswith("_metrics"))
-    points = []
-    for name, entry in statistics[kind].items():
-        value = entry.get("value") if isinstance(entry, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            points.append((name, "Value", float(value)))
-    return points
 
 
 def _estimate(options: dict, table: pa.Table, storage_options: dict | None) -> dict | None:

@@ -17,6 +17,7 @@ from watchkeeper.checks.metrics import MetricsDestination
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.job import run_job
 from watchkeeper.monitor.timing import window_to_run
+from watchkeeper.monitor.window import SCRIPT_OPTIONS
 
 _UNSAFE = re.compile(r"[^a-zA-Z0-9_]")
 EXAMPLE_WINDOW = "2026-11-20T00:00/2026-11-20T01:00"
@@ -116,6 +117,14 @@ def monitoring_router(
 
     @router.post("/schedules", status_code=201)
     def add_schedule(body: ScheduleIn) -> dict[str, Any]:
+        scripts = sorted(set(body.options) & set(SCRIPT_OPTIONS))
+        if scripts:
+            # a script is code the scheduler would run: it is named where the host is
+            raise HTTPException(
+                422,
+                f"option(s) {', '.join(scripts)} name Python files the scheduler runs: "
+                "set them with `watchkeeper schedule create` on the scheduler's host",
+            )
         try:
             return schedule_dict(create_schedule(catalog, **body.model_dump()))
         except WatchkeeperError as exc:

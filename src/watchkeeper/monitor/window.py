@@ -6,6 +6,7 @@ endpoint and which minutes were empty.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,12 +14,23 @@ import pyarrow as pa
 
 from watchkeeper.capture import read_capture
 from watchkeeper.capture.reader import CaptureWindow, window_files
+from watchkeeper.capture.scripts import RecordPreprocessor, load_preprocessor
 from watchkeeper.catalog import FAILED, Execution, MonitoringStore, Schedule
 
 if TYPE_CHECKING:
     from watchkeeper.profile import DatasetProfile
 
 SPARK_MASTER = "local[*]"
+# a schedule's options naming SageMaker's scripts (see watchkeeper.capture.scripts)
+RECORD_PREPROCESSOR, POST_ANALYTICS = "record_preprocessor", "post_analytics"
+SCRIPT_OPTIONS = (RECORD_PREPROCESSOR, POST_ANALYTICS)
+log = logging.getLogger("watchkeeper.monitor")
+
+
+def preprocessor_of(schedule: Schedule) -> RecordPreprocessor | None:
+    """The schedule's record preprocessor, loaded, or None when it has none."""
+    path = schedule.options.get(RECORD_PREPROCESSOR)
+    return load_preprocessor(path) if path else None
 
 
 def captured_window(
@@ -36,10 +48,18 @@ def captured_window(
         start=execution.window_start,
         end=execution.window_end,
         storage_options=storage_options,
+        preprocessor=preprocessor_of(schedule),
     )
+    if captured.failed_records:
+        log.warning(
+            "%s: the record preprocessor failed on %d record(s), first: %s",
+            schedule.name, captured.failed_records, captured.failures[0],
+        )  # fmt: skip
     if captured.records:
         return captured, None
-    return captured, _no_records(store, schedule, execution, captured.corrupt_lines)
+    return captured, _no_records(
+        store, schedule, execution, captured.corrupt_lines, captured.preprocessor_note()
+    )
 
 
 def captured_on_spark(
@@ -87,12 +107,18 @@ def spark_uri(uri: str) -> str:
 
 
 def _no_records(
-    store: MonitoringStore, schedule: Schedule, execution: Execution, corrupt_lines: int
+    store: MonitoringStore,
+    schedule: Schedule,
+    execution: Execution,
+    corrupt_lines: int,
+    note: str = "",
 ) -> Execution:
     reason = (
         f"no captured records for {schedule.endpoint} between "
         f"{execution.window_start:%Y-%m-%dT%H:%M}Z and {execution.window_end:%Y-%m-%dT%H:%M}Z"
     )
+    if note:
+        reason += f" ({note})"
     return store.finish_execution(
         execution.id, status=FAILED, failure_reason=reason, corrupt_lines=corrupt_lines
     )

@@ -149,6 +149,23 @@ def model_quality(
     }
 
 
+def quality_metric_points(statistics: dict) -> list[tuple[str, str, float]]:
+    """(metric name, ``Value``, value) of every scalar metric of a model-quality
+    ``statistics.json`` document: its series, named as SageMaker's CloudWatch metrics.
+
+    >>> quality_metric_points({"regression_metrics": {"mae": {"value": 0.5},
+    ...                                               "r2": {"value": "NaN"}}})
+    [('mae', 'Value', 0.5)]
+    """
+    kind = next(key for key in statistics if key.endswith("_metrics"))
+    points = []
+    for name, entry in statistics[kind].items():
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            points.append((name, "Value", float(value)))
+    return points
+
+
 def read_columns(data: object, names: list[str], **read_options: Any) -> dict[str, pa.Array]:
     """The named columns of ``data``, read batch by batch keeping only those columns."""
     parts: dict[str, list[pa.Array]] = {name: [] for name in names}
