@@ -15,6 +15,8 @@ Layout (version 1)::
       text_sizes      int64 byte size of each category value and frequent item
       texts           their UTF-8 bytes, one after another
       counts          int64 count of each category value
+      parts           (only when some column has them) the columns' text and embedding
+                      parts, as JSON: see :func:`watchkeeper.profile.serialize.parts_to_json`
 
 Numbers are little-endian and stored as they are in memory, so reading is a few NumPy
 views instead of a parse, and checks run over all columns at once. Byte-shuffling puts
@@ -99,6 +101,12 @@ def profile_to_binary(profile: DatasetProfile, compress: bool = True) -> bytes:
         b"".join(parts.texts),
         np.array(parts.counts, dtype="<i8").tobytes(),
     ]
+    # imported here: the JSON form's module reads binary files through this package
+    from watchkeeper.profile.serialize import parts_to_json
+
+    parts_section = parts_to_json(profile)
+    if parts_section is not None:
+        sections.append(parts_section)
     body = _joined_body(sections)
     codec = CODEC_ZSTD if compress else CODEC_RAW
     if compress:

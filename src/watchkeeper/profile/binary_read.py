@@ -82,6 +82,9 @@ MAX_LEVEL = 1 << 17  # items in one KLL level: level 0's capacity for the larges
 LEVEL_HIGH = np.array([MAX_LEVEL, MAX_COUNT, 1])  # a level's items, compactions, offset
 
 
+PARTS = "parts"
+
+
 def profile_from_binary(data: bytes, source: str = "profile") -> DatasetProfile:
     """Read and check a binary profile file; ``source`` names it in error messages."""
     try:
@@ -121,17 +124,20 @@ def _sections(data: bytes) -> dict[str, memoryview]:
             fail("body", f"is not valid zstd data (truncated or corrupt: {reason(exc)})")
         if len(body) != size:
             fail("body", f"holds {len(body)} bytes, the header says {size}")
-    if len(body) < 4 or struct.unpack_from("<I", body)[0] != len(SECTIONS):
-        fail("body", f"must hold {len(SECTIONS)} sections")
-    table = 4 + 8 * len(SECTIONS)
+    # a profile with text or embedding columns has one more section: their parts
+    names = (*SECTIONS, PARTS)
+    held = struct.unpack_from("<I", body)[0] if len(body) >= 4 else 0
+    if held not in (len(SECTIONS), len(names)):
+        fail("body", f"must hold {len(SECTIONS)} sections (or {len(names)})")
+    table = 4 + 8 * held
     if len(body) < table:
         fail("body", "ends inside its table of sections")
-    sizes = struct.unpack_from(f"<{len(SECTIONS)}Q", body, 4)
+    sizes = struct.unpack_from(f"<{held}Q", body, 4)
     if table + sum(sizes) != len(body):
         fail("body", f"sections add up to {table + sum(sizes)} bytes, the body has {len(body)}")
     ends = np.cumsum((table, *sizes)).tolist()
     # sections are views: nothing is copied until it is read
-    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate(SECTIONS)}
+    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate(names[:held])}
 
 
 def _array(data: memoryview, name: str, dtype: str, width: int = 1) -> np.ndarray:
@@ -173,6 +179,11 @@ class _Reader:
                 distinct[index],
                 categories[index],
             )
+        if PARTS in self.sections:
+            # imported here: that module reads binary files through this one
+            from watchkeeper.profile.serialize import parts_from_json
+
+            parts_from_json(profile, bytes(self.sections[PARTS]))
         return profile
 
     def _meta(self) -> dict[str, Any]:

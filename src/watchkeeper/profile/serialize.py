@@ -12,7 +12,12 @@ JSON layout (version 1)::
                           "offsets", "error_weight"},
                   "distinct": base64 compact theta sketch (DataSketches format),
                   "categories": {"cap", "lg_max_map_size", "exact": [[value, count], ...]}
-                                | {"cap", "lg_max_map_size", "sketch": base64}}]}
+                                | {"cap", "lg_max_map_size", "sketch": base64},
+                  "text": {...}, "embedding": {...}}]}
+
+``text`` (free-text columns only) and ``embedding`` (columns of numeric vectors only)
+are :func:`text_to_dict` and :func:`embedding_to_dict`; other columns are written as
+they always were.
 
 Floats are written with Python's shortest round-trip repr, so reading gives back the
 same bits; keys are sorted; nothing depends on the clock. A newer watchkeeper reads
@@ -52,6 +57,14 @@ from watchkeeper.profile.distinct import DistinctSketch
 from watchkeeper.profile.frequent import CategoryCounts
 from watchkeeper.profile.kll import KLLSketch
 from watchkeeper.profile.moments import Moments
+from watchkeeper.profile.text import (
+    DESCRIPTORS,
+    VOCABULARY_BUCKETS,
+    Distribution,
+    EmbeddingProfile,
+    TextProfile,
+    Vocabulary,
+)
 from watchkeeper.profile.types import BOOLEAN, FRACTIONAL, INTEGRAL, STRING
 from watchkeeper.profile.validation import (
     CATEGORY_CAP,
@@ -88,7 +101,9 @@ _COLUMN_FIELDS = {
     "name", "count", "null_count", "type_counts", "arrow_types", "moments", "kll",
     "distinct", "categories",
 }  # fmt: skip
+_COLUMN_PARTS = ("text", "embedding")
 _MOMENT_FIELDS = {"n", "total", "mean", "m2", "m3", "m4"}
+MAX_DIMENSIONS = 1 << 16
 _KLL_FIELDS = {"k", "c", "levels", "compactions", "offsets", "error_weight"}
 
 
@@ -210,7 +225,7 @@ def _profile(document: dict[str, Any]) -> DatasetProfile:
 
 
 def _column(entry: dict[str, Any], path: str) -> ColumnProfile:
-    _fields(entry, path, _COLUMN_FIELDS, {"integral_valued"})
+    _fields(entry, path, _COLUMN_FIELDS, {"integral_valued", *_COLUMN_PARTS})
     column = ColumnProfile()
     column.count = count(entry["count"], f"{path}.count")
     column.null_count = count(entry["null_count"], f"{path}.null_count")
@@ -226,7 +241,67 @@ def _column(entry: dict[str, Any], path: str) -> ColumnProfile:
     column.kll = _kll(entry["kll"], f"{path}.kll")
     column.distinct = _distinct(entry["distinct"], f"{path}.distinct")
     column.categories = _categories(entry["categories"], f"{path}.categories", present)
+    if "text" in entry:
+        column.text = _text(entry["text"], f"{path}.text", present)
+        column.text_choice = True
+    if "embedding" in entry:
+        column.embedding = _embedding(entry["embedding"], f"{path}.embedding", present)
     return column
+
+
+def _text(value: Any, path: str, present: int) -> TextProfile:
+    _fields(value, path, {"descriptors", "vocabulary"})
+    described = value["descriptors"]
+    _fields(described, f"{path}.descriptors", set(DESCRIPTORS))
+    descriptors = {}
+    for name in DESCRIPTORS:
+        where = f"{path}.descriptors.{name}"
+        _fields(described[name], where, {"moments", "kll"})
+        moments = _moments(described[name]["moments"], f"{where}.moments", present)
+        kll = _kll(described[name]["kll"], f"{where}.kll")
+        if kll.n != moments.n:
+            fail(f"{where}.kll", f"holds {kll.n} values, the moments {moments.n}")
+        descriptors[name] = Distribution(moments, kll)
+    counts = {descriptor.moments.n for descriptor in descriptors.values()}
+    if len(counts) > 1:
+        fail(f"{path}.descriptors", "must all describe the same number of values")
+    vocabulary = value["vocabulary"]
+    where = f"{path}.vocabulary"
+    _fields(vocabulary, where, {"buckets", "indices", "counts"})
+    integer(vocabulary["buckets"], f"{where}.buckets", VOCABULARY_BUCKETS, VOCABULARY_BUCKETS)
+    indices = _array(vocabulary["indices"], f"{where}.indices", "<u2")
+    counts = _array(vocabulary["counts"], f"{where}.counts", "<i8")
+    if len(indices) != len(counts):
+        fail(where, f"{len(indices)} indices for {len(counts)} counts")
+    if len(indices) and (np.any(np.diff(indices.astype(np.int64)) <= 0) or indices[-1] >= VOCABULARY_BUCKETS):
+        fail(f"{where}.indices", f"must rise strictly, below {VOCABULARY_BUCKETS}")
+    if np.any(counts <= 0) or counts.sum(dtype=np.float64) > MAX_COUNT:
+        fail(f"{where}.counts", f"must be whole numbers from 1, adding up to at most {MAX_COUNT}")
+    dense = np.zeros(VOCABULARY_BUCKETS, dtype=np.int64)
+    dense[indices.astype(np.int64)] = counts
+    return TextProfile(descriptors, Vocabulary(dense))
+
+
+def _embedding(value: Any, path: str, present: int) -> EmbeddingProfile:
+    _fields(value, path, {"count", "sums", "squares"})
+    rows = count(value["count"], f"{path}.count")
+    if not 0 < rows <= present:
+        fail(f"{path}.count", f"must be from 1 to the {present} present values, got {rows}")
+    sums = _array(value["sums"], f"{path}.sums", "<f8")
+    squares = _array(value["squares"], f"{path}.squares", "<f8")
+    if not 0 < len(sums) <= MAX_DIMENSIONS or len(squares) != len(sums):
+        fail(path, f"sums and squares must have one equal length up to {MAX_DIMENSIONS}")
+    if not (np.isfinite(sums).all() and np.isfinite(squares).all() and (squares >= 0).all()):
+        fail(path, "sums must be finite and squares finite and not negative")
+    return EmbeddingProfile(rows, sums.astype(np.float64), squares.astype(np.float64))
+
+
+def _array(value: Any, path: str, dtype: str) -> np.ndarray:
+    data = _base64(value, path)
+    width = np.dtype(dtype).itemsize
+    if len(data) % width:
+        fail(path, f"must hold whole {width}-byte numbers")
+    return np.frombuffer(data, dtype=dtype)
 
 
 def _type_counts(value: Any, path: str, present: int) -> dict[str, int]:
@@ -389,7 +464,74 @@ def _column_to_dict(name: str, column: ColumnProfile) -> dict[str, Any]:
         "kll": _kll_to_dict(column.kll),
         "distinct": _b64(column.distinct.to_bytes()),
         "categories": categories_to_dict(column.categories),
+        **column_parts_to_dict(column),
     }
+
+
+def column_parts_to_dict(column: ColumnProfile) -> dict[str, Any]:
+    """A column's text and embedding parts, for those it has."""
+    parts: dict[str, Any] = {}
+    if column.text is not None:
+        parts["text"] = text_to_dict(column.text)
+    if column.embedding is not None:
+        parts["embedding"] = embedding_to_dict(column.embedding)
+    return parts
+
+
+def text_to_dict(text: TextProfile) -> dict[str, Any]:
+    counts = text.vocabulary.counts
+    seen = np.flatnonzero(counts)
+    return {
+        "descriptors": {
+            name: {"moments": moments_to_dict(part.moments), "kll": _kll_to_dict(part.kll)}
+            for name, part in text.descriptors.items()
+        },
+        "vocabulary": {
+            "buckets": VOCABULARY_BUCKETS,
+            "indices": _b64(seen.astype("<u2").tobytes()),
+            "counts": _b64(counts[seen].astype("<i8").tobytes()),
+        },
+    }
+
+
+def embedding_to_dict(embedding: EmbeddingProfile) -> dict[str, Any]:
+    return {
+        "count": embedding.count,
+        "sums": _b64(embedding.sums.astype("<f8").tobytes()),
+        "squares": _b64(embedding.squares.astype("<f8").tobytes()),
+    }
+
+
+def parts_to_json(profile: DatasetProfile) -> bytes | None:
+    """The text and embedding parts of a profile's columns as JSON (name → parts), or
+    None when no column has any: the binary form carries them in one more section."""
+    parts = {name: column_parts_to_dict(c) for name, c in profile.columns.items()}
+    parts = {name: value for name, value in parts.items() if value}
+    if not parts:
+        return None
+    return json.dumps(parts, sort_keys=True, separators=(",", ":")).encode()
+
+
+def parts_from_json(profile: DatasetProfile, data: bytes) -> None:
+    """Give the columns of ``profile`` the parts :func:`parts_to_json` wrote (checked;
+    an :class:`Invalid` names what is wrong)."""
+    try:
+        parts = json.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        fail("parts", "is not JSON")
+    if not isinstance(parts, dict):
+        fail("parts", f"must be an object, got {kind(parts)}")
+    for name, value in parts.items():
+        column = profile.columns.get(name)
+        path = f"parts[{shown(name)}]"
+        if column is None:
+            fail(path, "names no column of the profile")
+        _fields(value, path, set(), _COLUMN_PARTS)
+        if "text" in value:
+            column.text = _text(value["text"], f"{path}.text", column.present)
+            column.text_choice = True
+        if "embedding" in value:
+            column.embedding = _embedding(value["embedding"], f"{path}.embedding", column.present)
 
 
 def moments_to_dict(moments: Moments) -> dict[str, Any]:
