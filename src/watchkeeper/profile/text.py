@@ -44,6 +44,8 @@ VOCABULARY_BUCKETS = 1 << BUCKET_BITS
 # tokens are hashed on their first characters: ids and blobs of any length stay distinct
 TOKEN_PREFIX = 32
 TOKEN_SEPARATORS = r"[^\p{L}\p{N}]+"
+# characters of one value read for its words, character classes and tokens
+DESCRIBED_CHARACTERS = 1 << 16
 
 # free text: long or wordy values, and few of them repeated
 MIN_TEXT_CHARACTERS = 30.0
@@ -67,8 +69,10 @@ def looks_like_text(texts: pa.Array, counts: np.ndarray) -> bool:
     if len(texts) / present < MIN_DISTINCT_RATIO:
         return False
     characters = values_of(pc.utf8_length(texts)).astype(np.float64) @ counts / present
+    if characters >= MIN_TEXT_CHARACTERS:
+        return True
     words = values_of(pc.count_substring_regex(texts, r"\S+")).astype(np.float64) @ counts
-    return characters >= MIN_TEXT_CHARACTERS or words / present >= MIN_TEXT_WORDS
+    return words / present >= MIN_TEXT_WORDS
 
 
 class Distribution:
@@ -179,13 +183,19 @@ class TextProfile:
         if not len(texts):
             return
         lengths = values_of(pc.utf8_length(texts)).astype(np.float64)
-        words = values_of(pc.count_substring_regex(texts, r"\S+")).astype(np.float64)
-        visible = values_of(pc.count_substring_regex(texts, r"\S")).astype(np.float64)
-        other = values_of(pc.count_substring_regex(texts, r"[^\p{L}\s]")).astype(np.float64)
+        read = texts
+        if lengths.max() > DESCRIBED_CHARACTERS:
+            # a huge value is described by its beginning, its words counted pro rata
+            read = pc.utf8_slice_codeunits(texts, 0, DESCRIBED_CHARACTERS)
+        words = values_of(pc.count_substring_regex(read, r"\S+")).astype(np.float64)
+        visible = values_of(pc.count_substring_regex(read, r"\S")).astype(np.float64)
+        other = values_of(pc.count_substring_regex(read, r"[^\p{L}\s]")).astype(np.float64)
         share = np.divide(other, visible, out=np.zeros_like(other), where=visible > 0)
+        if read is not texts:
+            words *= lengths / np.maximum(np.minimum(lengths, DESCRIBED_CHARACTERS), 1.0)
         for name, per_text in zip(DESCRIPTORS, (lengths, words, share), strict=True):
             self.descriptors[name].update(np.repeat(per_text, counts))
-        self.vocabulary.update(texts, counts)
+        self.vocabulary.update(read, counts)
 
     def merge(self, other: TextProfile) -> TextProfile:
         return TextProfile(
