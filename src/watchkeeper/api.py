@@ -64,8 +64,13 @@ def suggest_baseline(
     progress: Callable[[int, int], None] | None = None,
     title: str | None = None,
     source: str | None = None,
+    text_columns: dict[str, bool] | None = None,
 ) -> Baseline:
     """Profile ``data`` and suggest a baseline from it, as SageMaker's baselining job does.
+
+    ``text_columns`` forces columns to be judged as free text (True) or not (False);
+    the others are decided from their values (see :mod:`watchkeeper.profile.text`),
+    and the baseline's decision holds for every check against it.
 
     With ``output``, writes ``statistics.json``, ``constraints.json``, ``report.html``
     (plus ``report.csv`` and ``report.json``) and, for data read here (not on Spark), a
@@ -100,6 +105,7 @@ def suggest_baseline(
             storage_options=storage_options,
             progress=progress,
             observers=[sampler.observe],
+            text_columns=text_columns,
         )
     sample = sampler.table() if sampler is not None else None
     if sample is not None and not sample.num_columns:

@@ -190,6 +190,16 @@ def categories_from_dict(value: Any, where: str, present: int) -> CategoryCounts
     return _checked(_categories, value, where, present)
 
 
+def text_from_dict(value: Any, where: str, present: int) -> TextProfile:
+    """A text part written by :func:`text_to_dict`, checked."""
+    return _checked(_text, value, where, present)
+
+
+def embedding_from_dict(value: Any, where: str, present: int) -> EmbeddingProfile:
+    """An embedding part written by :func:`embedding_to_dict`, checked."""
+    return _checked(_embedding, value, where, present)
+
+
 def _checked(read, value: Any, where: str, *args: Any) -> Any:
     try:
         return read(value, where, *args)
