@@ -15,7 +15,10 @@ from watchkeeper.errors import FormatError
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
 from watchkeeper.profile.text import NON_LETTER_SHARE, TEXT_LENGTH, WORD_COUNT
 
-OLD_PROFILE = Path(__file__).parents[1] / "data" / "profiles" / "mixed_v1.json"
+PROFILES = Path(__file__).parents[1] / "data" / "profiles"
+OLD_PROFILE = PROFILES / "mixed_v1.json"
+# the same profile in the binary form, as written before profiles had text parts
+OLD_BINARY = PROFILES / "mixed_v1.wkp"
 
 
 def table(rows: int, seed: int) -> pa.Table:
@@ -105,8 +108,14 @@ def test_profiles_without_text_are_written_as_before():
     profile = profile_from_bytes(old, "old")
     assert all(c.text is None and c.embedding is None for c in profile.columns.values())
     assert profile_to_bytes(profile, "json") == old
-    binary = profile_to_bytes(profile, "binary")
-    assert profile_to_bytes(profile_from_bytes(binary), "binary") == binary
+    assert profile_to_bytes(profile, "binary") == OLD_BINARY.read_bytes()
+    assert profile_to_bytes(profile_from_bytes(OLD_BINARY.read_bytes()), "json") == old
+
+
+def test_identifiers_and_short_labels_are_not_text():
+    ids = [f"user-{i:06d}" for i in range(1000)]
+    profile = profiled(pa.table({"id": ids, "city": ["New York City"] * 1000}))
+    assert all(column.text is None for column in profile.columns.values())
 
 
 def test_a_damaged_vocabulary_is_refused_with_its_field_named():
