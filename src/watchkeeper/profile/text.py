@@ -125,10 +125,14 @@ class Vocabulary:
         if not real.any():
             return
         flat = pc.utf8_slice_codeunits(flat.filter(pa.array(real)), 0, TOKEN_PREFIX)
-        buckets = hash_strings_each(flat) >> np.uint64(64 - BUCKET_BITS)
+        # text repeats its words: each distinct token is hashed once
+        encoded = pc.dictionary_encode(flat)
         weights = counts[owners[real]]
+        distinct = len(encoded.dictionary)
+        occurrences = np.bincount(values_of(encoded.indices), weights=weights, minlength=distinct)
+        buckets = hash_strings_each(encoded.dictionary) >> np.uint64(64 - BUCKET_BITS)
         self.counts += np.bincount(
-            buckets.astype(np.int64), weights=weights, minlength=VOCABULARY_BUCKETS
+            buckets.astype(np.int64), weights=occurrences, minlength=VOCABULARY_BUCKETS
         ).astype(np.int64)
 
     def merge(self, other: Vocabulary) -> Vocabulary:
@@ -187,8 +191,7 @@ class TextProfile:
         if lengths.max() > DESCRIBED_CHARACTERS:
             # a huge value is described by its beginning, its words counted pro rata
             read = pc.utf8_slice_codeunits(texts, 0, DESCRIBED_CHARACTERS)
-        words = values_of(pc.count_substring_regex(read, r"\S+")).astype(np.float64)
-        visible = values_of(pc.count_substring_regex(read, r"\S")).astype(np.float64)
+        words, visible = _words_and_visible(read)
         other = values_of(pc.count_substring_regex(read, r"[^\p{L}\s]")).astype(np.float64)
         share = np.divide(other, visible, out=np.zeros_like(other), where=visible > 0)
         if read is not texts:
@@ -207,6 +210,15 @@ class TextProfile:
     def count(self) -> int:
         """Values described."""
         return self.descriptors[TEXT_LENGTH].moments.n
+
+
+def _words_and_visible(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Whitespace-separated words and non-space characters of each text."""
+    pieces = pc.utf8_split_whitespace(texts)
+    owners = values_of(pc.list_parent_indices(pieces))
+    sizes = values_of(pc.utf8_length(pc.list_flatten(pieces))).astype(np.float64)
+    words = np.bincount(owners, weights=sizes > 0, minlength=len(texts))
+    return words, np.bincount(owners, weights=sizes, minlength=len(texts))
 
 
 def merged_parts(mine, theirs):
