@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from watchkeeper.io.arrays import from_mask, values
+from watchkeeper.io.vectors import is_vector_type
 from watchkeeper.profile.distinct import DistinctSketch
 from watchkeeper.profile.frequent import CategoryCounts
 from watchkeeper.profile.kll import KLLSketch
@@ -16,7 +17,6 @@ from watchkeeper.profile.moments import Moments
 from watchkeeper.profile.text import (
     EmbeddingProfile,
     TextProfile,
-    is_vector_type,
     looks_like_text,
     merged_parts,
 )
