@@ -131,7 +131,8 @@ class Vocabulary:
         weights = counts[owners[real]]
         distinct = len(encoded.dictionary)
         occurrences = np.bincount(values_of(encoded.indices), weights=weights, minlength=distinct)
-        buckets = hash_strings_each(encoded.dictionary) >> np.uint64(64 - BUCKET_BITS)
+        # theta hashes have 63 bits: their top bits pick the bucket
+        buckets = hash_strings_each(encoded.dictionary) >> np.uint64(63 - BUCKET_BITS)
         self.counts += np.bincount(
             buckets.astype(np.int64), weights=occurrences, minlength=VOCABULARY_BUCKETS
         ).astype(np.int64)
