@@ -11,8 +11,8 @@ numeric distribution (moments and a small KLL sketch) —
 * ``non_letter_share``: share of the non-space characters that are not letters
   (digits, punctuation, symbols, emoji), in any script —
 
-and a :class:`Vocabulary` of its tokens (lower-cased runs of letters and digits),
-from which the share of one profile's tokens that another never saw is estimated.
+and a :class:`Vocabulary` of its tokens (its words lower-cased, punctuation trimmed
+from both ends), from which the share of one profile's tokens that another never saw is estimated.
 
 A column of fixed-length numeric lists (an embedding) keeps an
 :class:`EmbeddingProfile`: the count and the per-dimension sums and sums of squares.
@@ -44,7 +44,8 @@ BUCKET_BITS = 15
 VOCABULARY_BUCKETS = 1 << BUCKET_BITS
 # tokens are hashed on their first characters: ids and blobs of any length stay distinct
 TOKEN_PREFIX = 32
-TOKEN_SEPARATORS = r"[^\p{L}\p{N}]+"
+# trimmed from both ends of a word to give its token: ASCII and common Unicode punctuation
+PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»‹›‘’‚“”„¡¿…–—·•、。，！？：；（）「」『』【】"
 # characters of one value read for its words, character classes and tokens
 DESCRIBED_CHARACTERS = 1 << 16
 
@@ -117,24 +118,22 @@ class Vocabulary:
             counts = np.zeros(VOCABULARY_BUCKETS, dtype=np.int64)
         self.counts = counts
 
-    def update(self, texts: pa.Array, counts: np.ndarray) -> None:
-        """Count the tokens of distinct ``texts``, each seen ``counts`` times."""
-        tokens = pc.split_pattern_regex(pc.utf8_lower(texts), TOKEN_SEPARATORS)
-        owners = values_of(pc.list_parent_indices(tokens))
-        flat = pc.list_flatten(tokens)
-        real = values_of(pc.greater(pc.utf8_length(flat), 0)).astype(bool)
-        if not real.any():
-            return
-        flat = pc.utf8_slice_codeunits(flat.filter(pa.array(real)), 0, TOKEN_PREFIX)
-        # text repeats its words: each distinct token is hashed once
-        encoded = pc.dictionary_encode(flat)
-        weights = counts[owners[real]]
+    def update(self, words: pa.Array, weights: np.ndarray) -> None:
+        """Count the tokens of ``words`` (whitespace-separated pieces of text), each
+        seen ``weights`` times."""
+        # text repeats its words: each distinct one is cleaned and hashed once
+        encoded = pc.dictionary_encode(words)
         distinct = len(encoded.dictionary)
         occurrences = np.bincount(values_of(encoded.indices), weights=weights, minlength=distinct)
+        tokens = pc.utf8_trim(pc.utf8_lower(encoded.dictionary), PUNCTUATION)
+        tokens = pc.utf8_slice_codeunits(tokens, 0, TOKEN_PREFIX)
+        real = values_of(pc.greater(pc.utf8_length(tokens), 0)).astype(bool)
+        if not real.any():
+            return
         # theta hashes have 63 bits: their top bits pick the bucket
-        buckets = hash_strings_each(encoded.dictionary) >> np.uint64(63 - BUCKET_BITS)
+        buckets = hash_strings_each(tokens.filter(pa.array(real))) >> np.uint64(63 - BUCKET_BITS)
         self.counts += np.bincount(
-            buckets.astype(np.int64), weights=occurrences, minlength=VOCABULARY_BUCKETS
+            buckets.astype(np.int64), weights=occurrences[real], minlength=VOCABULARY_BUCKETS
         ).astype(np.int64)
 
     def merge(self, other: Vocabulary) -> Vocabulary:
@@ -193,14 +192,19 @@ class TextProfile:
         if lengths.max() > DESCRIBED_CHARACTERS:
             # a huge value is described by its beginning, its words counted pro rata
             read = pc.utf8_slice_codeunits(texts, 0, DESCRIBED_CHARACTERS)
-        words, visible = _words_and_visible(read)
+        pieces = pc.utf8_split_whitespace(read)
+        owners = values_of(pc.list_parent_indices(pieces))
+        flat = pc.list_flatten(pieces)
+        sizes = values_of(pc.utf8_length(flat)).astype(np.float64)
+        words = np.bincount(owners, weights=sizes > 0, minlength=len(read))
+        visible = np.bincount(owners, weights=sizes, minlength=len(read))
         other = values_of(pc.count_substring_regex(read, r"[^\p{L}\s]")).astype(np.float64)
         share = np.divide(other, visible, out=np.zeros_like(other), where=visible > 0)
         if read is not texts:
             words *= lengths / np.maximum(np.minimum(lengths, DESCRIBED_CHARACTERS), 1.0)
         for name, per_text in zip(DESCRIPTORS, (lengths, words, share), strict=True):
             self.descriptors[name].update(np.repeat(per_text, counts))
-        self.vocabulary.update(read, counts)
+        self.vocabulary.update(flat, counts[owners])
 
     def merge(self, other: TextProfile) -> TextProfile:
         return TextProfile(
@@ -212,15 +216,6 @@ class TextProfile:
     def count(self) -> int:
         """Values described."""
         return self.descriptors[TEXT_LENGTH].moments.n
-
-
-def _words_and_visible(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Whitespace-separated words and non-space characters of each text."""
-    pieces = pc.utf8_split_whitespace(texts)
-    owners = values_of(pc.list_parent_indices(pieces))
-    sizes = values_of(pc.utf8_length(pc.list_flatten(pieces))).astype(np.float64)
-    words = np.bincount(owners, weights=sizes > 0, minlength=len(texts))
-    return words, np.bincount(owners, weights=sizes, minlength=len(texts))
 
 
 def merged_parts(mine, theirs):
