@@ -53,14 +53,12 @@ from watchkeeper.errors import FormatError
 from watchkeeper.profile import BOOLEAN, FRACTIONAL, STRING, ColumnProfile, DatasetProfile
 from watchkeeper.profile.kll import KLLSketch
 from watchkeeper.profile.moments import Moments
+from watchkeeper.profile.parts import column_parts_to_dict, embedding_from_dict, text_from_dict
 from watchkeeper.profile.serialize import (
     categories_from_dict,
     categories_to_dict,
-    column_parts_to_dict,
-    embedding_from_dict,
     moments_from_dict,
     moments_to_dict,
-    text_from_dict,
     type_counts_from_dict,
 )
 

@@ -41,6 +41,7 @@ from watchkeeper.io.arrays import from_strings
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.distinct import sketches_of
+from watchkeeper.profile.parts import parts_to_json
 from watchkeeper.profile.types import BOOLEAN, FRACTIONAL, INTEGRAL, STRING
 from watchkeeper.profile.validation import FREQUENT_HEADER
 
@@ -101,9 +102,6 @@ def profile_to_binary(profile: DatasetProfile, compress: bool = True) -> bytes:
         b"".join(parts.texts),
         np.array(parts.counts, dtype="<i8").tobytes(),
     ]
-    # imported here: the JSON form's module reads binary files through this package
-    from watchkeeper.profile.serialize import parts_to_json
-
     parts_section = parts_to_json(profile)
     if parts_section is not None:
         sections.append(parts_section)

@@ -48,6 +48,7 @@ from watchkeeper.profile.distinct import DistinctSketch, HashedLater
 from watchkeeper.profile.frequent import CategoryCounts
 from watchkeeper.profile.kll import KLLSketch, UnpackedLater, capacities
 from watchkeeper.profile.moments import Moments
+from watchkeeper.profile.parts import PARTS, parts_from_json
 from watchkeeper.profile.types import FRACTIONAL
 from watchkeeper.profile.validation import (
     CATEGORY_CAP,
@@ -80,9 +81,6 @@ MAX_BODY = 1 << 32
 MAX_EXPANSION = 1024
 MAX_LEVEL = 1 << 17  # items in one KLL level: level 0's capacity for the largest k is 65538
 LEVEL_HIGH = np.array([MAX_LEVEL, MAX_COUNT, 1])  # a level's items, compactions, offset
-
-
-PARTS = "parts"
 
 
 def profile_from_binary(data: bytes, source: str = "profile") -> DatasetProfile:
@@ -124,11 +122,9 @@ def _sections(data: bytes) -> dict[str, memoryview]:
             fail("body", f"is not valid zstd data (truncated or corrupt: {reason(exc)})")
         if len(body) != size:
             fail("body", f"holds {len(body)} bytes, the header says {size}")
-    # a profile with text or embedding columns has one more section: their parts
-    names = (*SECTIONS, PARTS)
     held = struct.unpack_from("<I", body)[0] if len(body) >= 4 else 0
-    if held not in (len(SECTIONS), len(names)):
-        fail("body", f"must hold {len(SECTIONS)} sections (or {len(names)})")
+    if held not in (len(SECTIONS), len(SECTIONS) + 1):  # + text and embedding parts
+        fail("body", f"must hold {len(SECTIONS)} sections (or one more)")
     table = 4 + 8 * held
     if len(body) < table:
         fail("body", "ends inside its table of sections")
@@ -137,7 +133,7 @@ def _sections(data: bytes) -> dict[str, memoryview]:
         fail("body", f"sections add up to {table + sum(sizes)} bytes, the body has {len(body)}")
     ends = np.cumsum((table, *sizes)).tolist()
     # sections are views: nothing is copied until it is read
-    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate(names[:held])}
+    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate((*SECTIONS, PARTS)[:held])}
 
 
 def _array(data: memoryview, name: str, dtype: str, width: int = 1) -> np.ndarray:
@@ -180,9 +176,6 @@ class _Reader:
                 categories[index],
             )
         if PARTS in self.sections:
-            # imported here: that module reads binary files through this one
-            from watchkeeper.profile.serialize import parts_from_json
-
             parts_from_json(profile, bytes(self.sections[PARTS]))
         return profile
 
