@@ -137,3 +137,8 @@ def test_vocabulary_estimates_unseen_tokens():
     # bucket it lands in decides whether it counts, hence the wider tolerance
     assert first.unseen_share(new) == pytest.approx(0.2 + 0.8 * expected, abs=0.03)
     assert math.isnan(first.unseen_share(type(first)()))
+
+
+def test_long_numbers_written_as_text_are_not_text():
+    digits = [str(10**40 + 7919 * i) for i in range(500)]
+    assert profiled(pa.table({"n": digits})).columns["n"].text is None

@@ -139,11 +139,14 @@ class ColumnProfile:
             if len(texts):
                 self.categories.update(texts, counts)
             if batch.arrow_type == "string" and self.text_choice is not False:
-                self._track_text(batch.texts, batch.text_counts)
+                self._track_text(batch)
 
-    def _track_text(self, texts: pa.Array, counts: np.ndarray) -> None:
+    def _track_text(self, batch: ClassifiedBatch) -> None:
+        texts, counts = batch.texts, batch.text_counts
         if self.text_choice is None:
-            self.text_choice = looks_like_text(texts, counts)
+            # numbers written as text are numbers, however long and distinct
+            wordy = 2 * batch.string > batch.count - batch.null_count
+            self.text_choice = wordy and looks_like_text(texts, counts)
         if self.text_choice:
             if self.text is None:
                 self.text = TextProfile()
