@@ -38,8 +38,8 @@ from watchkeeper.profile.moments import Moments
 TEXT_LENGTH, WORD_COUNT, NON_LETTER_SHARE = "text_length", "word_count", "non_letter_share"
 DESCRIPTORS = (TEXT_LENGTH, WORD_COUNT, NON_LETTER_SHARE)
 OUT_OF_VOCABULARY = "out_of_vocabulary_share"
-# a descriptor's quantiles need far less precision than a feature's (rank error ~1 %)
-DESCRIPTOR_KLL_K = 256
+# a descriptor needs less precision than a feature; a small k compacts far more often
+DESCRIPTOR_KLL_K = 1024
 BUCKET_BITS = 15
 VOCABULARY_BUCKETS = 1 << BUCKET_BITS
 # tokens are hashed on their first characters: ids and blobs of any length stay distinct
