@@ -70,11 +70,11 @@ def looks_like_text(texts: pa.Array, counts: np.ndarray) -> bool:
         return False
     if len(texts) / present < MIN_DISTINCT_RATIO:
         return False
-    characters = values_of(pc.utf8_length(texts)).astype(np.float64) @ counts / present
-    if characters >= MIN_TEXT_CHARACTERS:
+    characters = float(values_of(pc.utf8_length(texts)).astype(np.float64) @ counts)
+    if characters >= MIN_TEXT_CHARACTERS * present:
         return True
-    words = values_of(pc.count_substring_regex(texts, r"\S+")).astype(np.float64) @ counts
-    return words / present >= MIN_TEXT_WORDS
+    words = float(values_of(pc.count_substring_regex(texts, r"\S+")).astype(np.float64) @ counts)
+    return words >= MIN_TEXT_WORDS * present
 
 
 class Distribution:
