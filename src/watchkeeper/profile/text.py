@@ -12,7 +12,8 @@ numeric distribution (moments and a small KLL sketch) —
   (digits, punctuation, symbols, emoji), in any script —
 
 and a :class:`Vocabulary` of its tokens (its words lower-cased, punctuation trimmed
-from both ends), from which the share of one profile's tokens that another never saw is estimated.
+from both ends), from which the share of one profile's tokens that another never saw
+is estimated.
 
 A column of fixed-length numeric lists (an embedding) keeps an
 :class:`EmbeddingProfile`: the count and the per-dimension sums and sums of squares.
@@ -106,7 +107,7 @@ class Vocabulary:
     ``fill``, uniformly over tokens, so the division removes that bias on average. Its
     error is the sampling of the unseen tokens over the buckets: with ``u`` equally
     frequent unseen tokens, a relative standard error of ``sqrt(fill / ((1 - fill) u))``
-    (5 % for 1,000 unseen tokens against a vocabulary filling a third of the buckets:
+    (2 % for 1,000 unseen tokens against a vocabulary filling a third of the buckets:
     ~13,000 distinct tokens). Above ``MAX_FILL`` the estimate is not given.
     """
 
