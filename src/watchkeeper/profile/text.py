@@ -108,7 +108,9 @@ class Vocabulary:
     error is the sampling of the unseen tokens over the buckets: with ``u`` equally
     frequent unseen tokens, a relative standard error of ``sqrt(fill / ((1 - fill) u))``
     (2 % for 1,000 unseen tokens against a vocabulary filling a third of the buckets:
-    ~13,000 distinct tokens). Above ``MAX_FILL`` the estimate is not given.
+    ~13,000 distinct tokens). Frequent unseen tokens weigh more: one that is a tenth
+    of the occurrences is missed whole when its bucket is taken. Above ``MAX_FILL``
+    the estimate is not given.
     """
 
     __slots__ = ("counts",)
