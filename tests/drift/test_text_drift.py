@@ -12,9 +12,9 @@ from watchkeeper.drift.text import judge_column
 from watchkeeper.profile import DatasetProfile
 
 
-@pytest.mark.parametrize("rows", [200, 1000, 4000])
+@pytest.mark.parametrize("rows", [200, 1000, 3000])
 def test_unchanged_text_is_quiet(rows):
-    for seed in range(3):
+    for seed in range(2):
         result = judge_column(
             text_column(texts(rows, seed)), text_column(texts(rows, seed + 100))
         )
