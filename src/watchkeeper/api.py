@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from watchkeeper.errors import InputError
+from watchkeeper.errors import InputError, UsageError
 from watchkeeper.io import CsvOptions
 from watchkeeper.profile import DatasetProfile, build_profile
 
@@ -94,6 +94,9 @@ def suggest_baseline(
 
     sampler = None
     if is_spark_frame(data) or isinstance(data, DatasetProfile):
+        if text_columns:
+            where = "Spark" if is_spark_frame(data) else "a profile already built"
+            raise UsageError(f"text columns cannot be chosen for {where}: they decide alone")
         reference = profile(data)
     else:
         sampler = RowSample()

@@ -142,3 +142,12 @@ def test_vocabulary_estimates_unseen_tokens():
 def test_long_numbers_written_as_text_are_not_text():
     digits = [str(10**40 + 7919 * i) for i in range(500)]
     assert profiled(pa.table({"n": digits})).columns["n"].text is None
+
+
+def test_text_columns_cannot_be_forced_on_a_profile_already_built():
+    from watchkeeper.api import suggest_baseline
+    from watchkeeper.errors import UsageError
+
+    built = profiled(table(50, seed=12))
+    with pytest.raises(UsageError, match="text columns cannot be chosen for a profile"):
+        suggest_baseline(built, text_columns={"review": False})
