@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from text_samples import texts
 from watchkeeper.errors import FormatError
@@ -151,3 +153,20 @@ def test_text_columns_cannot_be_forced_on_a_profile_already_built():
     built = profiled(table(50, seed=12))
     with pytest.raises(UsageError, match="text columns cannot be chosen for a profile"):
         suggest_baseline(built, text_columns={"review": False})
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=40), st.integers(0, 40))
+def test_any_split_of_any_text_merges_to_the_whole(values, at):
+    """Whatever the text (any Unicode, empty strings) and wherever the batches split."""
+    at = min(at, len(values))
+    forced = {"t": True}
+    parts = [profiled(pa.table({"t": chunk}), text_columns=forced)
+             for chunk in (values[:at], values[at:])]  # fmt: skip
+    merged = parts[0].merge(parts[1]).columns["t"].text
+    whole = profiled(pa.table({"t": values}), text_columns=forced).columns["t"].text
+    assert np.array_equal(merged.vocabulary.counts, whole.vocabulary.counts)
+    for name, part in merged.descriptors.items():
+        expected = whole.descriptors[name].moments
+        assert part.moments.n == expected.n == len(values)
+        assert part.moments.total == pytest.approx(expected.total)
