@@ -92,6 +92,16 @@ def test_merge_equals_the_profile_of_both_batches():
     assert np.allclose(vectors.sums, whole.columns["vector"].embedding.sums)
 
 
+def test_tracking_a_merge_or_a_copy_leaves_its_inputs_as_they_were():
+    source = profiled(table(100, seed=13))
+    before = source.columns["review"].text.vocabulary.total
+    for derived in (source.copy(), source.merge(DatasetProfile())):
+        derived.track(table(100, seed=14))
+        assert derived.columns["review"].text.vocabulary.total > before
+    assert source.columns["review"].text.vocabulary.total == before
+    assert source.columns["vector"].embedding.count == 100
+
+
 @pytest.mark.parametrize("form", ["json", "binary"])
 def test_text_and_embeddings_round_trip_in_both_forms(form):
     profile = profiled(table(300, seed=6))

@@ -215,6 +215,9 @@ class TextProfile:
             self.vocabulary.merge(other.vocabulary),
         )
 
+    def copy(self) -> TextProfile:
+        return self.merge(TextProfile())
+
     @property
     def count(self) -> int:
         """Values described."""
@@ -223,9 +226,11 @@ class TextProfile:
 
 def merged_parts(mine, theirs):
     """The merge of two optional parts (a column keeps a part only when it is text or an
-    embedding): one side's part when the other has none."""
+    embedding): a copy of one side's part when the other has none, so that tracking the
+    merge never changes its inputs."""
     if mine is None or theirs is None:
-        return theirs if mine is None else mine
+        part = theirs if mine is None else mine
+        return None if part is None else part.copy()
     return mine.merge(theirs)
 
 
@@ -268,6 +273,9 @@ class EmbeddingProfile:
             return np.full(self.dimensions, math.nan)
         centred = self.squares - self.sums * self.sums / self.count
         return np.maximum(centred, 0.0) / (self.count - 1)
+
+    def copy(self) -> EmbeddingProfile:
+        return EmbeddingProfile(self.count, self.sums.copy(), self.squares.copy())
 
     def merge(self, other: EmbeddingProfile | None) -> EmbeddingProfile | None:
         """Both sides' vectors; None when their lengths differ (no longer an embedding)."""
