@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from watchkeeper.errors import InputError
+from watchkeeper.errors import InputError, UsageError
 from watchkeeper.io import CsvOptions
 from watchkeeper.profile import DatasetProfile, build_profile
 
@@ -64,8 +64,13 @@ def suggest_baseline(
     progress: Callable[[int, int], None] | None = None,
     title: str | None = None,
     source: str | None = None,
+    text_columns: dict[str, bool] | None = None,
 ) -> Baseline:
     """Profile ``data`` and suggest a baseline from it, as SageMaker's baselining job does.
+
+    ``text_columns`` forces columns to be judged as free text (True) or not (False);
+    the others are decided from their values (see :mod:`watchkeeper.profile.text`),
+    and the baseline's decision holds for every check against it.
 
     With ``output``, writes ``statistics.json``, ``constraints.json``, ``report.html``
     (plus ``report.csv`` and ``report.json``) and, for data it reads (here or on Spark),
@@ -88,6 +93,9 @@ def suggest_baseline(
     from watchkeeper.report import render_report
 
     sampler = None
+    if text_columns and (is_spark_frame(data) or isinstance(data, DatasetProfile)):
+        where = "Spark" if is_spark_frame(data) else "a profile already built"
+        raise UsageError(f"text columns cannot be chosen for {where}: they decide alone")
     if is_spark_frame(data):
         sampler = spark_engine().PartitionSample()
         reference = spark_engine().profile_spark(data, observers=[sampler])
@@ -103,6 +111,7 @@ def suggest_baseline(
             storage_options=storage_options,
             progress=progress,
             observers=[sampler.observe],
+            text_columns=text_columns,
         )
     sample = sampler.table() if sampler is not None else None
     if sample is not None and not sample.num_columns:

@@ -25,7 +25,9 @@ written from, watchkeeper ends the document with one more top-level key::
 (:mod:`watchkeeper.profile.serialize`); ``moments`` appears for every feature with
 numbers, ``kll`` (the rest of the sketch is SageMaker's ``sketch``) for numeric
 features, ``categories`` for String and Boolean features whose counts SageMaker's
-buckets cannot hold (a sketch, or more than 1000 exact values). What the judge does not
+buckets cannot hold (a sketch, or more than 1000 exact values), ``text`` and
+``embedding`` for free-text and embedding columns (as in the profile file). What the
+judge does not
 read (distinct-count sketches, the categories seen among a numeric feature's text) is
 left out.
 
@@ -51,6 +53,7 @@ from watchkeeper.errors import FormatError
 from watchkeeper.profile import BOOLEAN, FRACTIONAL, STRING, ColumnProfile, DatasetProfile
 from watchkeeper.profile.kll import KLLSketch
 from watchkeeper.profile.moments import Moments
+from watchkeeper.profile.parts import column_parts_to_dict, embedding_from_dict, text_from_dict
 from watchkeeper.profile.serialize import (
     categories_from_dict,
     categories_to_dict,
@@ -92,6 +95,7 @@ def _feature(column: ColumnProfile, bucket_limit: int) -> dict[str, Any]:
     listed = column.inferred_type in (STRING, BOOLEAN)  # SageMaker's buckets hold them
     if listed and (not categories.is_exact or len(categories.exact) > bucket_limit):
         entry["categories"] = categories_to_dict(categories)
+    entry.update(column_parts_to_dict(column))
     return entry
 
 
@@ -153,6 +157,11 @@ def _complete(
         if all(listed != dict(form) for form in forms):
             _disagree(where, "categories", "distribution.categorical.buckets")
         column.categories = categories
+    if "text" in entry:
+        column.text = text_from_dict(entry["text"], f"{where}.text", present)
+        column.text_choice = True
+    if "embedding" in entry:
+        column.embedding = embedding_from_dict(entry["embedding"], f"{where}.embedding", present)
 
 
 def _same_moments(moments: Moments, statistics: dict[str, Any], where: str) -> None:

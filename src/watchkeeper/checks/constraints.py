@@ -47,7 +47,8 @@ from watchkeeper.checks.violations import (
     MISSING_COLUMN,
     Violation,
 )
-from watchkeeper.drift import DriftResult, DriftSettings, detect
+from watchkeeper.drift import DriftResult, DriftSettings
+from watchkeeper.drift.text import judge_column
 from watchkeeper.errors import UsageError
 from watchkeeper.profile import BOOLEAN, FRACTIONAL, INTEGRAL, STRING, UNKNOWN
 from watchkeeper.profile.column import ColumnProfile
@@ -251,6 +252,6 @@ def _drift(
         measured = unit.measure(reference, column)
         found = unit.judge(name, measured, feature.inferred_type in (STRING, BOOLEAN))
         return measured.judged, [found] if found else []
-    verdict = detect(reference, column, settings)
+    verdict = judge_column(reference, column, settings)
     found = DetectorDrift(settings).judge(name, measurement(verdict))
     return verdict, [found] if found else []

@@ -35,10 +35,11 @@ from watchkeeper.drift import (
     DriftResult,
     DriftSettings,
     baseline_drift_distance,
-    detect,
     hellinger,
 )
+from watchkeeper.drift.text import EMBEDDING_MEAN, judge_column
 from watchkeeper.profile.column import ColumnProfile
+from watchkeeper.profile.text import OUT_OF_VOCABULARY
 
 BASELINE, PREVIOUS = "baseline", "previous"
 _CHECK_TYPES = {BASELINE: BASELINE_DRIFT, PREVIOUS: PREVIOUS_DRIFT}
@@ -66,7 +67,7 @@ class DetectorDrift:
     against: str = BASELINE
 
     def measure(self, reference: ColumnProfile, current: ColumnProfile) -> dict[str, Any]:
-        return measurement(detect(reference, current, self.settings))
+        return measurement(judge_column(reference, current, self.settings))
 
     def judge(self, feature: str, figures: dict[str, Any] | None) -> Violation | None:
         if not figures or figures.get("test") is None:
@@ -108,7 +109,7 @@ def measurement(result: DriftResult) -> dict[str, Any]:
 def _scaled_floor(test: str, floor: float, multiple: float) -> float:
     if multiple == 1.0:
         return floor
-    return floor**multiple if test == "scale" else floor * multiple
+    return floor**multiple if test.rpartition(":")[2] == "scale" else floor * multiple
 
 
 def describe(figures: dict[str, Any], floor: float | None = None) -> str:
@@ -118,9 +119,20 @@ def describe(figures: dict[str, Any], floor: float | None = None) -> str:
     ...           "baseline_count": 150, "current_count": 150})
     'spread grew to 7.03 times the baseline standard deviation (floor 1.10 either way), p = 9.6e-105, 150 vs 150 values'
     """  # noqa: E501
-    test, effect = figures["test"], figures["effect"]
+    descriptor, _, test = figures["test"].rpartition(":")
+    effect = figures["effect"]
     floor = figures["floor"] if floor is None else floor
-    if test in ("null_fraction", "value_kind"):
+    if test == OUT_OF_VOCABULARY:
+        text = (
+            f"{test}: {effect * 100:.1f} points more of the tokens unseen in the baseline "
+            f"than its own text leaves unseen (floor {floor * 100:.1f} points)"
+        )
+    elif test == EMBEDDING_MEAN:
+        text = (
+            f"{test}: the mean vector moved {effect:.2f} sd per dimension "
+            f"(root mean square; floor {floor:.2f} sd)"
+        )
+    elif test in ("null_fraction", "value_kind"):
         what = "missing values" if test == "null_fraction" else "values that are numbers"
         moved = "rose" if effect > 0 else "fell"
         text = (
@@ -139,6 +151,8 @@ def describe(figures: dict[str, Any], floor: float | None = None) -> str:
         text = f"distribution changed shape: KS distance {effect:.3f} (floor {floor:.2f})"
     else:
         text = f"category shares changed: total variation {effect:.3f} (floor {floor:.2f})"
+    if descriptor:  # a text column's descriptor: its name says what moved
+        text = f"{descriptor}: {text}"
     counts = f"{figures['baseline_count']:,} vs {figures['current_count']:,} values"
     return f"{text}, {_p(figures['p_value'])}, {counts}"
 

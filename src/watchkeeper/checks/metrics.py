@@ -5,7 +5,10 @@ Maximum), ``feature_non_null_<name>`` (completeness), ``feature_baseline_drift_<
 (the figure the drift check judged: with ``--drift sagemaker`` SageMaker's distance with
 the constraints' method, as SageMaker's series; by default the effect of the detector's
 deciding test, the ``observed`` of its violation) and ``feature_drift_score_<name>``
-(the detector's score: at 1 or more the feature drifted). Across columns: the
+(the detector's score: at 1 or more the feature drifted); a free-text feature also
+has ``feature_text_drift_<name>`` per descriptor (the statistic names it, e.g.
+``text_length``, ``out_of_vocabulary_share``; the value is its largest effect). Across
+columns: the
 multivariate figure with its band (``Value``, ``Lower``, ``Upper``; see
 :mod:`watchkeeper.checks.multivariate`).
 
@@ -23,6 +26,7 @@ from typing import Protocol
 from watchkeeper.baseline import Constraints
 from watchkeeper.checks.pipeline import CheckOutcome
 from watchkeeper.drift import DriftResult
+from watchkeeper.profile.text import OUT_OF_VOCABULARY
 
 VALUE = "Value"
 # the kind of series a landed file's check gives, beside the monitoring schedules' kinds
@@ -72,7 +76,21 @@ def metric_points(
             if verdict.test is not None:
                 points.append((f"feature_baseline_drift_{name}", VALUE, verdict.effect))
                 points.append((f"feature_drift_score_{name}", VALUE, verdict.score))
+            points += _text_points(name, verdict)
         elif verdict is not None:
             points.append((f"feature_baseline_drift_{name}", VALUE, float(verdict)))
     points += outcome.multivariate_series(constraints)
     return [point for point in points if math.isfinite(point[2])]
+
+
+def _text_points(name: str, verdict: DriftResult) -> list[tuple[str, str, float]]:
+    if verdict.kind != "text":
+        return []
+    effects: dict[str, float] = {}
+    for test in verdict.tests:
+        descriptor = test.name.partition(":")[0]
+        if ":" in test.name or test.name == OUT_OF_VOCABULARY:
+            # a spread's effect is a ratio either way: its distance from 1 is the change
+            size = abs(math.log(test.effect)) if test.name.endswith(":scale") else test.effect
+            effects[descriptor] = max(effects.get(descriptor, -math.inf), size)
+    return [(f"feature_text_drift_{name}", key, value) for key, value in effects.items()]

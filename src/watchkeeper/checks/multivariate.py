@@ -29,6 +29,7 @@ from watchkeeper.multivariate import RowSample
 from watchkeeper.multivariate.classifier import domain_classifier
 from watchkeeper.multivariate.pca import ReconstructionScore, fit_reconstruction
 from watchkeeper.multivariate.result import MultivariateResult
+from watchkeeper.multivariate.sample import expand_vectors
 
 if TYPE_CHECKING:
     from watchkeeper.baseline import Baseline, Constraints
@@ -124,10 +125,11 @@ class MultivariateCheck:
             return self._score.result()
         if self._current is None:
             return MultivariateResult(self.mode, (), note="no current rows to compare")
-        current = self._current.table()
+        # the classifier reads an embedding's dimensions as columns of their own
+        reference, current = expand_vectors(self.sample), expand_vectors(self._current.table())
         try:
             return domain_classifier(
-                self.sample, current, _shared_columns(self.sample, current.column_names)
+                reference, current, _shared_columns(reference, current.column_names)
             )
         except InputError as exc:
             return MultivariateResult(self.mode, (), note=str(exc))

@@ -157,6 +157,7 @@ def run_check(
     else:
         profile = build_profile(
             data,
+            text_columns=text_columns(reference),
             format=format,
             csv=csv,
             batch_rows=batch_rows,
@@ -226,6 +227,14 @@ def write_outcome(
         **{file: name for name, file in REPORT_FILES.items()},
     }
     return {names.get(file, file.removesuffix(".json")): uri for file, uri in written.items()}
+
+
+def text_columns(reference: Baseline | None) -> dict[str, bool]:
+    """Which columns are free text, as the baseline decided: the current side is read
+    the same way, whatever its own values look like."""
+    if reference is None or reference.statistics is None:
+        return {}
+    return {name: c.text is not None for name, c in reference.statistics.columns.items()}
 
 
 def describe(data: object) -> str:

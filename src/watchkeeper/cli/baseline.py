@@ -25,6 +25,7 @@ from watchkeeper.cli._common import (
     print_json,
     progress_bar,
 )
+from watchkeeper.errors import UsageError
 
 
 def command(
@@ -40,6 +41,15 @@ def command(
     engine: EngineOption = "local",
     spark_master: SparkMasterOption = SPARK_MASTER,
     spark_conf: SparkConfOption = None,
+    text: Annotated[
+        list[str] | None,
+        typer.Option(help="A column to judge as free text (repeatable); by default "
+        "String columns of long, mostly distinct values are."),
+    ] = None,
+    not_text: Annotated[
+        list[str] | None,
+        typer.Option(help="A column never to judge as free text (repeatable)."),
+    ] = None,
 ) -> None:
     """Build a baseline from DATA: statistics.json, constraints.json and the report
     (report.html, report.csv, report.json)."""
@@ -49,6 +59,10 @@ def command(
 
     with handled():
         options = csv_options(header, delimiter, encoding)
+        both = set(text or ()) & set(not_text or ())
+        if both:
+            raise UsageError(f"--text and --not-text both name {', '.join(sorted(both))}")
+        forced = {name: True for name in text or ()} | {name: False for name in not_text or ()}
         with (
             engine_data(data, engine, spark_master, spark_conf, format, options) as source,
             progress_bar(not json) as progress,
@@ -60,6 +74,7 @@ def command(
                 format=format.value if format else None,
                 csv=options,
                 progress=progress,
+                text_columns=forced,
             )
         rows = table_rows(baseline.statistics)
         if json:

@@ -25,7 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from watchkeeper.io.arrays import mask, values
-from watchkeeper.multivariate.sample import CATEGORICAL, NUMERIC, column_kind, normalised
+from watchkeeper.multivariate.sample import (
+    CATEGORICAL,
+    EMBEDDING,
+    NUMERIC,
+    column_kind,
+    normalised,
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ def fit_encoding(reference: pa.Table, columns: Sequence[str] | None = None) -> E
     categories: dict[str, Categories] = {}
     for name in reference.column_names if columns is None else columns:
         kind = column_kind(reference.schema.field(name).type)
-        if kind is None:
+        if kind is None or kind == EMBEDDING:  # read by the classifier, dimension by dimension
             continue
         column = normalised(reference.column(name), kind)
         if kind == CATEGORICAL:

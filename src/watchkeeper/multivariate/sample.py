@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from watchkeeper.errors import FormatError
 from watchkeeper.io.arrays import from_indices, values
+from watchkeeper.io.vectors import embedding_matrix, is_vector_type
 
 SAMPLE_ROWS = 10_000
 # a text column with more distinct values than this (or than half its rows) is an
@@ -35,6 +36,9 @@ MAX_CATEGORIES = 100
 # the widest sample kept: 10,000 rows × 200 columns is 16 MB of float64
 MAX_COLUMNS = 200
 NUMERIC, CATEGORICAL = "numeric", "categorical"
+# vectors are kept whole; the domain classifier reads their dimensions (see expand_vectors)
+EMBEDDING = "embedding"
+EMBEDDING_TYPE = pa.list_(pa.float64())
 _KEY = "__watchkeeper_sample_key"
 
 
@@ -48,6 +52,8 @@ def column_kind(kind: pa.DataType) -> str | None:
         return NUMERIC
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return CATEGORICAL
+    if is_vector_type(kind):
+        return EMBEDDING
     return None
 
 
@@ -57,6 +63,8 @@ def normalised(values: pa.Array | pa.ChunkedArray, kind: str) -> pa.Array:
         values = values.combine_chunks()
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
+    if kind == EMBEDDING:
+        return pc.cast(values, EMBEDDING_TYPE)
     return pc.cast(values, pa.float64() if kind == NUMERIC else pa.string())
 
 
@@ -202,8 +210,32 @@ def sample_from_bytes(data: bytes, source: str) -> pa.Table:
     except (pa.ArrowException, OSError) as exc:
         raise FormatError(f"{source}: not a readable Parquet sample ({exc})") from None
     for name, kind in zip(table.column_names, table.schema.types, strict=True):
-        if kind not in (pa.float64(), pa.string()):
+        if kind not in (pa.float64(), pa.string(), EMBEDDING_TYPE):
             raise FormatError(
-                f"{source}: column {name!r} is {kind}; a sample holds float64 numbers and text"
+                f"{source}: column {name!r} is {kind}; a sample holds float64 numbers, "
+                "text and lists of float64"
             )
     return table
+
+
+def expand_vectors(table: pa.Table) -> pa.Table:
+    """``table`` with each embedding column replaced by one float64 column per
+    dimension, named ``name[i]``; a column of unequal or incomplete vectors is left
+    out.
+
+    >>> expand_vectors(pa.table({"v": [[1.0, 2.0]], "x": [3.0]})).column_names
+    ['v[0]', 'v[1]', 'x']
+    """
+    columns: dict[str, pa.Array] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not is_vector_type(column.type):
+            columns[name] = column
+            continue
+        if column.null_count:
+            continue  # rows without a vector would shift the matrix's rows
+        matrix = embedding_matrix(column)
+        if matrix is None or not matrix.size:
+            continue
+        for dimension in range(matrix.shape[1]):
+            columns[f"{name}[{dimension}]"] = floats(matrix[:, dimension])
+    return pa.table(columns) if columns else table.select([])

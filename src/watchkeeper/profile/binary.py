@@ -15,6 +15,8 @@ Layout (version 1)::
       text_sizes      int64 byte size of each category value and frequent item
       texts           their UTF-8 bytes, one after another
       counts          int64 count of each category value
+      parts           (only when some column has them) the columns' text and embedding
+                      parts, as JSON: see :func:`watchkeeper.profile.serialize.parts_to_json`
 
 Numbers are little-endian and stored as they are in memory, so reading is a few NumPy
 views instead of a parse, and checks run over all columns at once. Byte-shuffling puts
@@ -39,6 +41,7 @@ from watchkeeper.io.arrays import from_strings
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.distinct import sketches_of
+from watchkeeper.profile.parts import parts_to_json
 from watchkeeper.profile.types import BOOLEAN, FRACTIONAL, INTEGRAL, STRING
 from watchkeeper.profile.validation import FREQUENT_HEADER
 
@@ -99,6 +102,9 @@ def profile_to_binary(profile: DatasetProfile, compress: bool = True) -> bytes:
         b"".join(parts.texts),
         np.array(parts.counts, dtype="<i8").tobytes(),
     ]
+    parts_section = parts_to_json(profile)
+    if parts_section is not None:
+        sections.append(parts_section)
     body = _joined_body(sections)
     codec = CODEC_ZSTD if compress else CODEC_RAW
     if compress:

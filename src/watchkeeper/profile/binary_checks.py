@@ -5,6 +5,8 @@ field by field (to name the culprit) only for a file that fails.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from watchkeeper.profile.binary import (
@@ -22,8 +24,10 @@ from watchkeeper.profile.validation import (
     FREQUENT_HEADER,
     KLL_K,
     LG_MAP_SIZE,
+    MAX_ARROW_TYPES,
     MAX_COUNT,
     MAX_KLL_LEVELS,
+    MAX_TEXT_LENGTH,
 )
 
 MAX_ITEMS = 3 << 15  # items in a frequent-items sketch: 3/4 of its largest map
@@ -88,3 +92,21 @@ def holds_nan(shuffled: memoryview) -> bool:
         return False
     mantissa = (planes[6] & 0x0F) | planes[5] | planes[4] | planes[3] | planes[2] | planes[1]
     return bool((top & ((mantissa | planes[0]) != 0)).any())
+
+
+def plain_types(types: list[Any]) -> bool:
+    """Whether every column's Arrow type names pass :func:`arrow_types` as they are (one
+    pass over all the names, not one per column)."""
+    return all(
+        isinstance(kinds, list) and len(kinds) <= MAX_ARROW_TYPES for kinds in types
+    ) and all(
+        isinstance(kind, str) and len(kind) <= MAX_TEXT_LENGTH for kinds in types for kind in kinds
+    )
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

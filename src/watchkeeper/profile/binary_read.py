@@ -41,20 +41,27 @@ from watchkeeper.profile.binary import (
     derived_from,
     unshuffled,
 )
-from watchkeeper.profile.binary_checks import MAX_HASHES, MAX_ITEMS, counts_look_right, holds_nan
+from watchkeeper.profile.binary_checks import (
+    MAX_HASHES,
+    MAX_ITEMS,
+    counts_look_right,
+    holds_nan,
+    is_utf8,
+    plain_types,
+)
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.distinct import DistinctSketch, HashedLater
 from watchkeeper.profile.frequent import CategoryCounts
 from watchkeeper.profile.kll import KLLSketch, UnpackedLater, capacities
 from watchkeeper.profile.moments import Moments
+from watchkeeper.profile.parts import PARTS, parts_from_json
 from watchkeeper.profile.types import FRACTIONAL
 from watchkeeper.profile.validation import (
     CATEGORY_CAP,
     FREQUENT_HEADER,
     KLL_K,
     LG_MAP_SIZE,
-    MAX_ARROW_TYPES,
     MAX_COLUMNS,
     MAX_COUNT,
     MAX_ITEM_BYTES,
@@ -121,17 +128,18 @@ def _sections(data: bytes) -> dict[str, memoryview]:
             fail("body", f"is not valid zstd data (truncated or corrupt: {reason(exc)})")
         if len(body) != size:
             fail("body", f"holds {len(body)} bytes, the header says {size}")
-    if len(body) < 4 or struct.unpack_from("<I", body)[0] != len(SECTIONS):
-        fail("body", f"must hold {len(SECTIONS)} sections")
-    table = 4 + 8 * len(SECTIONS)
+    held = struct.unpack_from("<I", body)[0] if len(body) >= 4 else 0
+    if held not in (len(SECTIONS), len(SECTIONS) + 1):  # + text and embedding parts
+        fail("body", f"must hold {len(SECTIONS)} sections (or one more)")
+    table = 4 + 8 * held
     if len(body) < table:
         fail("body", "ends inside its table of sections")
-    sizes = struct.unpack_from(f"<{len(SECTIONS)}Q", body, 4)
+    sizes = struct.unpack_from(f"<{held}Q", body, 4)
     if table + sum(sizes) != len(body):
         fail("body", f"sections add up to {table + sum(sizes)} bytes, the body has {len(body)}")
     ends = np.cumsum((table, *sizes)).tolist()
     # sections are views: nothing is copied until it is read
-    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate(SECTIONS)}
+    return {name: body[ends[i] : ends[i + 1]] for i, name in enumerate((*SECTIONS, PARTS)[:held])}
 
 
 def _array(data: memoryview, name: str, dtype: str, width: int = 1) -> np.ndarray:
@@ -174,6 +182,8 @@ class _Reader:
                 distinct[index],
                 categories[index],
             )
+        if PARTS in self.sections:
+            parts_from_json(profile, bytes(self.sections[PARTS]))
         return profile
 
     def _meta(self) -> dict[str, Any]:
@@ -197,7 +207,7 @@ class _Reader:
         if len(set(names)) != len(names):
             twice = next(name for i, name in enumerate(names) if name in names[:i])
             fail("columns", f"column {shown(twice)} appears twice")
-        if not _plain_types(types):
+        if not plain_types(types):
             meta["arrow_types"] = [
                 arrow_types(kinds, f"{column_path(names[i], i)}.arrow_types")
                 for i, kinds in enumerate(types)
@@ -495,7 +505,7 @@ class _Reader:
         except pa.ArrowInvalid:
             # the culprit is the first value that does not decode on its own
             spans = zip(ends.tolist(), sizes.tolist(), strict=True)
-            bad = [not _is_utf8(bytes(blob[end - size : end])) for end, size in spans]
+            bad = [not is_utf8(bytes(blob[end - size : end])) for end, size in spans]
             self._fail_first(np.array(bad), "categories", "a value is not UTF-8 text", owner)
             fail("texts", "are not UTF-8 text")
         return strings
@@ -542,16 +552,6 @@ class _Reader:
         return sketches
 
 
-def _plain_types(types: list[Any]) -> bool:
-    """Whether every column's Arrow type names pass :func:`arrow_types` as they are (one
-    pass over all the names, not one per column)."""
-    return all(
-        isinstance(kinds, list) and len(kinds) <= MAX_ARROW_TYPES for kinds in types
-    ) and all(
-        isinstance(kind, str) and len(kind) <= MAX_TEXT_LENGTH for kinds in types for kind in kinds
-    )
-
-
 class _Unpacked:
     """The KLL items of a file, unshuffled the first time a sketch needs them."""
 
@@ -565,14 +565,6 @@ class _Unpacked:
         if items is None:
             items = self._items = unshuffled(self._data, "<f8")
         return items
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _frequent_bytes(head: bytes, sizes: np.ndarray, texts: np.ndarray) -> tuple[bytes, np.ndarray]:

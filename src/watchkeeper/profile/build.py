@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 
 import pyarrow as pa
@@ -26,11 +26,14 @@ def build_profile(
     progress: Callable[[int, int], None] | None = None,
     observers: Iterable[Observer] = (),
     metadata: dict[str, str] | None = None,
+    text_columns: Mapping[str, bool] | None = None,
 ) -> DatasetProfile:
     """Profile ``data`` (anything :func:`watchkeeper.io.read_batches` reads) in one pass.
 
     ``observers`` see every batch too, so that rules needing the raw values are counted
     in the same scan. A :class:`DatasetProfile` passed as ``data`` is returned as it is.
+    ``text_columns`` forces columns to be free text (True) or not (False); the others
+    are decided by their first batch of text (see :mod:`watchkeeper.profile.text`).
     The next batch is read while the current one is profiled; ``progress`` is then
     called from the reading thread.
     """
@@ -38,7 +41,7 @@ def build_profile(
         return data
     _reuse_freed_memory()
     observers = list(observers)
-    profile = DatasetProfile(metadata)
+    profile = DatasetProfile(metadata, text_columns=text_columns)
     batches = read_batches(
         data,
         format=format,

@@ -9,10 +9,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from watchkeeper.io.arrays import from_mask, values
+from watchkeeper.io.vectors import is_vector_type
 from watchkeeper.profile.distinct import DistinctSketch
 from watchkeeper.profile.frequent import CategoryCounts
 from watchkeeper.profile.kll import KLLSketch
 from watchkeeper.profile.moments import Moments
+from watchkeeper.profile.text import (
+    EmbeddingProfile,
+    TextProfile,
+    looks_like_text,
+    merged_parts,
+)
 from watchkeeper.profile.types import (
     BOOLEAN,
     FRACTIONAL,
@@ -48,6 +55,11 @@ class ColumnProfile:
     numeric text) feed ``moments`` and the quantile sketch ``kll``; text and boolean
     values feed ``categories`` (except texts longer than ``MAX_CATEGORY_LENGTH`` bytes);
     every present value feeds the ``distinct`` sketch.
+
+    A free-text column also keeps ``text`` (its descriptors and vocabulary), a column of
+    equal-length numeric lists ``embedding`` (its mean vector); both are None otherwise
+    (see :mod:`watchkeeper.profile.text`). ``text_choice`` says whether the column is
+    free text: None until its first batch of text decides, unless the caller forced it.
     """
 
     __slots__ = (
@@ -55,11 +67,14 @@ class ColumnProfile:
         "categories",
         "count",
         "distinct",
+        "embedding",
         "integral_valued",
         "kll",
         "moments",
         "null_count",
         "stated_distinct",
+        "text",
+        "text_choice",
         "type_counts",
     )
 
@@ -74,6 +89,9 @@ class ColumnProfile:
         self.distinct = DistinctSketch()
         self.categories = CategoryCounts()
         self.stated_distinct: float | None = None
+        self.text: TextProfile | None = None
+        self.text_choice: bool | None = None
+        self.embedding: EmbeddingProfile | None = None
 
     @classmethod
     def assembled(
@@ -93,6 +111,7 @@ class ColumnProfile:
         column.type_counts, column.arrow_types = type_counts, arrow_types
         column.moments, column.kll, column.distinct = moments, kll, distinct
         column.categories, column.stated_distinct = categories, None
+        column.text = column.text_choice = column.embedding = None
         return column
 
     # -- building -------------------------------------------------------------------
@@ -119,6 +138,24 @@ class ColumnProfile:
             texts, counts = _categorical(batch.texts, batch.text_counts)
             if len(texts):
                 self.categories.update(texts, counts)
+            if batch.arrow_type == "string" and self.text_choice is not False:
+                self._track_text(batch)
+
+    def _track_text(self, batch: ClassifiedBatch) -> None:
+        texts, counts = batch.texts, batch.text_counts
+        if self.text_choice is None:
+            # numbers written as text are numbers, however long and distinct
+            wordy = 2 * batch.string > batch.count - batch.null_count
+            self.text_choice = wordy and looks_like_text(texts, counts)
+        if self.text_choice:
+            if self.text is None:
+                self.text = TextProfile()
+            self.text.update(texts, counts)
+
+    def track_vectors(self, array: pa.Array) -> None:
+        """Add the vectors of a list column of numbers to its embedding profile."""
+        if is_vector_type(array.type):
+            self.embedding = merged_parts(self.embedding, EmbeddingProfile.of(array))
 
     def add_missing(self, rows: int) -> None:
         """Count ``rows`` rows in which the column did not exist as missing."""
@@ -139,6 +176,9 @@ class ColumnProfile:
         merged.kll = self.kll.merge(other.kll)
         merged.distinct = self.distinct.merge(other.distinct)
         merged.categories = self.categories.merge(other.categories)
+        merged.text = merged_parts(self.text, other.text)
+        merged.embedding = merged_parts(self.embedding, other.embedding)
+        merged.text_choice = self.text_choice if self.text_choice is not None else other.text_choice
         return merged
 
     def copy(self) -> ColumnProfile:

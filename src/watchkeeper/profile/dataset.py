@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -30,10 +30,17 @@ class DatasetProfile:
     (3, 1, 1.5)
     """
 
-    def __init__(self, metadata: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        metadata: dict[str, str] | None = None,
+        *,
+        text_columns: Mapping[str, bool] | None = None,
+    ) -> None:
         self.rows = 0
         self.columns: dict[str, ColumnProfile] = {}
         self.metadata: dict[str, str] = dict(metadata or {})
+        # columns forced to be free text (True) or not (False); the others decide alone
+        self.text_columns: dict[str, bool] = dict(text_columns or {})
         self._costs: dict[str, float] = {}
 
     def track(self, data: pa.RecordBatch | pa.Table, *, parallel: bool = True) -> None:
@@ -54,6 +61,7 @@ class DatasetProfile:
             column = self.columns.get(name)
             if column is None:
                 column = self.columns[name] = ColumnProfile()
+                column.text_choice = self.text_columns.get(name)
                 column.add_missing(self.rows)
             work[name] = (column, array)
         # Columns are independent and NumPy/Arrow release the GIL in their kernels, so
@@ -81,7 +89,10 @@ class DatasetProfile:
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """A new profile of both inputs; neither input changes."""
-        merged = DatasetProfile({**self.metadata, **other.metadata})
+        merged = DatasetProfile(
+            {**self.metadata, **other.metadata},
+            text_columns={**other.text_columns, **self.text_columns},
+        )
         merged.rows = self.rows + other.rows
         for name in [*self.columns, *(n for n in other.columns if n not in self.columns)]:
             mine, theirs = self.columns.get(name), other.columns.get(name)
@@ -95,7 +106,7 @@ class DatasetProfile:
         return merged
 
     def copy(self) -> DatasetProfile:
-        return DatasetProfile(self.metadata).merge(self)
+        return DatasetProfile(self.metadata, text_columns=self.text_columns).merge(self)
 
     def __repr__(self) -> str:
         return f"DatasetProfile(rows={self.rows}, columns={list(self.columns)})"
@@ -106,6 +117,7 @@ PARALLEL_MIN_ROWS = 4096
 
 def _update(column: ColumnProfile, array: pa.Array) -> None:
     column.update(classify(array))
+    column.track_vectors(array)
 
 
 @cache

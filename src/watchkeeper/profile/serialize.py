@@ -12,7 +12,12 @@ JSON layout (version 1)::
                           "offsets", "error_weight"},
                   "distinct": base64 compact theta sketch (DataSketches format),
                   "categories": {"cap", "lg_max_map_size", "exact": [[value, count], ...]}
-                                | {"cap", "lg_max_map_size", "sketch": base64}}]}
+                                | {"cap", "lg_max_map_size", "sketch": base64},
+                  "text": {...}, "embedding": {...}}]}
+
+``text`` (free-text columns only) and ``embedding`` (columns of numeric vectors only)
+are :func:`text_to_dict` and :func:`embedding_to_dict`; other columns are written as
+they always were.
 
 Floats are written with Python's shortest round-trip repr, so reading gives back the
 same bits; keys are sorted; nothing depends on the clock. A newer watchkeeper reads
@@ -33,15 +38,10 @@ watchkeeper.errors.FormatError: upload: rows: must be a whole number from 0 to 9
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import math
-from collections.abc import Collection
 from typing import Any
 
 import datasketches
-import numpy as np
 
 from watchkeeper.errors import FormatError, UsageError
 from watchkeeper.profile.binary import is_binary_profile, profile_to_binary
@@ -50,16 +50,21 @@ from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
 from watchkeeper.profile.distinct import DistinctSketch
 from watchkeeper.profile.frequent import CategoryCounts
-from watchkeeper.profile.kll import KLLSketch
+from watchkeeper.profile.json_parts import b64 as _b64
+from watchkeeper.profile.json_parts import base64_bytes as _base64
+from watchkeeper.profile.json_parts import checked as _checked
+from watchkeeper.profile.json_parts import fields as _fields
+from watchkeeper.profile.json_parts import kll_to_dict as _kll_to_dict
+from watchkeeper.profile.json_parts import moments_to_dict
+from watchkeeper.profile.json_parts import read_kll as _kll
+from watchkeeper.profile.json_parts import read_moments as _moments
 from watchkeeper.profile.moments import Moments
+from watchkeeper.profile.parts import COLUMN_PARTS, column_parts_to_dict, read_embedding, read_text
 from watchkeeper.profile.types import BOOLEAN, FRACTIONAL, INTEGRAL, STRING
 from watchkeeper.profile.validation import (
     CATEGORY_CAP,
-    KLL_K,
     LG_MAP_SIZE,
     MAX_COLUMNS,
-    MAX_COUNT,
-    MAX_KLL_LEVELS,
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
     Invalid,
@@ -72,7 +77,6 @@ from watchkeeper.profile.validation import (
     integer,
     is_int,
     kind,
-    kll_levels,
     metadata,
     reason,
     shown,
@@ -82,14 +86,11 @@ from watchkeeper.profile.validation import (
 FORMAT = "watchkeeper-profile"
 VERSION = 1
 
-_SPECIAL_NUMBERS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 _TYPE_KEYS = (INTEGRAL, FRACTIONAL, BOOLEAN, STRING)
 _COLUMN_FIELDS = {
     "name", "count", "null_count", "type_counts", "arrow_types", "moments", "kll",
     "distinct", "categories",
 }  # fmt: skip
-_MOMENT_FIELDS = {"n", "total", "mean", "m2", "m3", "m4"}
-_KLL_FIELDS = {"k", "c", "levels", "compactions", "offsets", "error_weight"}
 
 
 def profile_to_dict(profile: DatasetProfile) -> dict[str, Any]:
@@ -175,15 +176,6 @@ def categories_from_dict(value: Any, where: str, present: int) -> CategoryCounts
     return _checked(_categories, value, where, present)
 
 
-def _checked(read, value: Any, where: str, *args: Any) -> Any:
-    try:
-        return read(value, where, *args)
-    except Invalid as exc:
-        raise FormatError(f"{exc.path}: {exc.problem}") from None
-    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:  # a check missed
-        raise FormatError(f"{where}: corrupt ({type(exc).__name__}: {exc})") from None
-
-
 # -- reading, checked ---------------------------------------------------------------------
 
 
@@ -210,7 +202,7 @@ def _profile(document: dict[str, Any]) -> DatasetProfile:
 
 
 def _column(entry: dict[str, Any], path: str) -> ColumnProfile:
-    _fields(entry, path, _COLUMN_FIELDS, {"integral_valued"})
+    _fields(entry, path, _COLUMN_FIELDS, {"integral_valued", *COLUMN_PARTS})
     column = ColumnProfile()
     column.count = count(entry["count"], f"{path}.count")
     column.null_count = count(entry["null_count"], f"{path}.null_count")
@@ -226,6 +218,11 @@ def _column(entry: dict[str, Any], path: str) -> ColumnProfile:
     column.kll = _kll(entry["kll"], f"{path}.kll")
     column.distinct = _distinct(entry["distinct"], f"{path}.distinct")
     column.categories = _categories(entry["categories"], f"{path}.categories", present)
+    if "text" in entry:
+        column.text = read_text(entry["text"], f"{path}.text", present)
+        column.text_choice = True
+    if "embedding" in entry:
+        column.embedding = read_embedding(entry["embedding"], f"{path}.embedding", present)
     return column
 
 
@@ -235,53 +232,6 @@ def _type_counts(value: Any, path: str, present: int) -> dict[str, int]:
     if sum(counts.values()) > present:
         fail(path, f"add up to {sum(counts.values())}, more than the {present} present values")
     return counts
-
-
-def _moments(value: Any, path: str, present: int) -> Moments:
-    _fields(value, path, _MOMENT_FIELDS, {"min", "max"})
-    n = count(value["n"], f"{path}.n")
-    if n > present:
-        fail(f"{path}.n", f"{n} is more than the {present} present values")
-    numbers = {key: _real(value[key], f"{path}.{key}") for key in _MOMENT_FIELDS - {"n"}}
-    for key in ("m2", "m4"):  # sums of even powers
-        if numbers[key] < 0:
-            fail(f"{path}.{key}", f"must not be negative, got {shown(value[key])}")
-    low, high = math.inf, -math.inf
-    if n:
-        _fields(value, path, _MOMENT_FIELDS | {"min", "max"})
-        low, high = _real(value["min"], f"{path}.min"), _real(value["max"], f"{path}.max")
-        if math.isnan(low) or math.isnan(high) or low > high:
-            both = f"{shown(value['min'])} and {shown(value['max'])}"
-            fail(path, f"min must be a number at most max, got {both}")
-    return Moments(n=n, min=low, max=high, **numbers)
-
-
-def _kll(value: Any, path: str) -> KLLSketch:
-    _fields(value, path, _KLL_FIELDS)
-    k = integer(value["k"], f"{path}.k", *KLL_K)
-    c = _real(value["c"], f"{path}.c")
-    if not 0 < c <= 1:
-        fail(f"{path}.c", f"must be in (0, 1], got {shown(value['c'])}")
-    raw = value["levels"]
-    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_KLL_LEVELS:
-        fail(f"{path}.levels", f"must be a list of 1 to {MAX_KLL_LEVELS} levels")
-    levels = []
-    for h, encoded in enumerate(raw):
-        data = _base64(encoded, f"{path}.levels[{h}]")
-        if len(data) % 8:
-            fail(f"{path}.levels[{h}]", "must hold whole float64 values (8 bytes each)")
-        levels.append(np.frombuffer(data, dtype="<f8").astype(np.float64))
-    compactions = _counts(value["compactions"], f"{path}.compactions", len(levels), MAX_COUNT)
-    offsets = _counts(value["offsets"], f"{path}.offsets", len(levels), 1)
-    kll_levels(levels, k, c, path)
-    return KLLSketch(
-        k=k,
-        c=float(c),
-        levels=levels,
-        compactions=compactions,
-        offsets=offsets,
-        error_weight=count(value["error_weight"], f"{path}.error_weight"),
-    )
 
 
 def _distinct(value: Any, path: str) -> DistinctSketch:
@@ -334,46 +284,6 @@ def _exact(value: Any, path: str, cap: int) -> dict[str, int]:
 # -- primitives -------------------------------------------------------------------------
 
 
-def _fields(value: Any, path: str, required: set[str], optional: Collection[str] = ()) -> None:
-    if not isinstance(value, dict):
-        fail(path, f"must be an object, got {kind(value)}")
-    missing = required - value.keys()
-    if missing:
-        fail(path, f"missing field {shown(min(missing))}")
-    unknown = value.keys() - required - set(optional)
-    if unknown:
-        fail(path, f"unknown field {shown(min(unknown))}")
-
-
-def _counts(value: Any, path: str, length: int, high: int) -> list[int]:
-    if not isinstance(value, list) or len(value) != length:
-        fail(path, f"must be a list of {length} whole numbers (one per level)")
-    return [integer(item, f"{path}[{i}]", 0, high) for i, item in enumerate(value)]
-
-
-def _real(value: Any, path: str) -> float:
-    """A number; infinities and NaN are written as the strings 'inf', '-inf', 'nan'."""
-    if isinstance(value, float):
-        return value
-    if is_int(value):
-        try:
-            return float(value)
-        except OverflowError:
-            fail(path, "is a whole number too large for a float64")
-    if isinstance(value, str) and value in _SPECIAL_NUMBERS:
-        return _SPECIAL_NUMBERS[value]
-    fail(path, f"must be a number (or 'inf', '-inf', 'nan'), got {shown(value)}")
-
-
-def _base64(value: Any, path: str) -> bytes:
-    if not isinstance(value, str):
-        fail(path, f"must be base64 text, got {kind(value)}")
-    try:
-        return base64.b64decode(value.encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error):
-        fail(path, "is not base64 text")
-
-
 # -- writing ------------------------------------------------------------------------------
 
 
@@ -389,32 +299,7 @@ def _column_to_dict(name: str, column: ColumnProfile) -> dict[str, Any]:
         "kll": _kll_to_dict(column.kll),
         "distinct": _b64(column.distinct.to_bytes()),
         "categories": categories_to_dict(column.categories),
-    }
-
-
-def moments_to_dict(moments: Moments) -> dict[str, Any]:
-    fields = {
-        "n": moments.n,
-        "total": moments.total,
-        "mean": moments.mean,
-        "m2": moments.m2,
-        "m3": moments.m3,
-        "m4": moments.m4,
-    }
-    if moments.n:
-        fields["min"] = moments.min
-        fields["max"] = moments.max
-    return {key: _number(value) for key, value in fields.items()}
-
-
-def _kll_to_dict(sketch: KLLSketch) -> dict[str, Any]:
-    return {
-        "k": sketch.k,
-        "c": sketch.c,
-        "levels": [_b64(level.astype("<f8").tobytes()) for level in sketch.levels],
-        "compactions": list(sketch.compactions),
-        "offsets": list(sketch.offsets),
-        "error_weight": sketch.error_weight,
+        **column_parts_to_dict(column),
     }
 
 
@@ -427,12 +312,3 @@ def categories_to_dict(categories: CategoryCounts) -> dict[str, Any]:
     return entry
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _number(value: float | int) -> float | int | str:
-    """JSON has no infinities or NaN; write them as strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # 'inf', '-inf', 'nan'
-    return value
