@@ -1,0 +1,65 @@
+"""What a notebook shows of watchkeeper's objects.
+
+Profiles, check outcomes, comparisons and explanations render themselves as their
+report page when they are the last value of a cell; :func:`show` gives the page of
+the documents that are plain dicts (model-quality statistics, bias and explanations
+analyses) and shows every feature with ``all=True``. The pages are
+:mod:`watchkeeper.report.inline`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from watchkeeper.errors import UsageError
+from watchkeeper.explain import Explanation, analysis_document
+from watchkeeper.profile import DatasetProfile
+from watchkeeper.report.inline import (
+    InlinePage,
+    bias_page,
+    explanations_page,
+    profile_page,
+    profile_text,
+    quality_page,
+)
+
+
+def show(value: Any, *, all: bool = False) -> InlinePage:
+    """The page a notebook shows of ``value``: a profile, a check's outcome, a
+    comparison, an explanation, or a model-quality ``statistics.json``, bias or
+    explanations ``analysis.json`` document; every feature with ``all=True``.
+
+    >>> import pyarrow as pa
+    >>> p = DatasetProfile()
+    >>> p.track(pa.table({"x": [1.0, 2.0]}))
+    >>> show(p).to_html().startswith("<!DOCTYPE html>")
+    True
+    """
+    if isinstance(value, DatasetProfile):
+        return profile_page(value, all=all)
+    if isinstance(value, Explanation):
+        return explanations_page(analysis_document(value), local=value)
+    if callable(getattr(value, "inline", None)):
+        return value.inline(all=all)
+    if isinstance(value, Mapping):
+        if "explanations" in value:
+            return explanations_page(value)
+        if any(str(key).endswith("_bias_metrics") for key in value):
+            return bias_page(value)
+        if any(str(key).endswith("_metrics") for key in value):
+            return quality_page(value)
+    raise UsageError(
+        "show() takes a DatasetProfile, a check's outcome, a comparison, an explanation, "
+        f"or a model-quality, bias or explanations document; got {type(value).__name__}"
+    )
+
+
+def html(value: Any) -> str:
+    """``value``'s rich output in a notebook (IPython's ``text/html`` formatter)."""
+    return show(value)._repr_html_()
+
+
+def pretty(value: Any, printer: Any, cycle: bool) -> None:
+    """``value``'s plain-text output (IPython's ``text/plain`` formatter)."""
+    printer.text(profile_text(value) if isinstance(value, DatasetProfile) else repr(value))
