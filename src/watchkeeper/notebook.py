@@ -60,6 +60,20 @@ def html(value: Any) -> str:
     return show(value)._repr_html_()
 
 
+def text(value: Any) -> str:
+    """``value`` as a notebook prints it: a profile's table, an explanation's ranking."""
+    if isinstance(value, DatasetProfile):
+        return profile_text(value)
+    if isinstance(value, Explanation):
+        rows = len(next(iter(value.local_values.values()), ()))
+        lines = [f"Explanation of {rows:,} rows ({value.agg_method} of the SHAP values):"]
+        for label, values in value.global_values.items():
+            ranked = sorted(values.items(), key=lambda item: -abs(item[1]))
+            lines.append(f"  {label}: " + ", ".join(f"{n} {v:.4g}" for n, v in ranked))
+        return "\n".join(lines)
+    return repr(value)
+
+
 def pretty(value: Any, printer: Any, cycle: bool) -> None:
     """``value``'s plain-text output (IPython's ``text/plain`` formatter)."""
-    printer.text(profile_text(value) if isinstance(value, DatasetProfile) else repr(value))
+    printer.text(text(value))

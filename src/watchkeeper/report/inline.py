@@ -35,13 +35,27 @@ from watchkeeper.report.table import distinct_values, feature_row
 
 HISTOGRAM_BINS = 8
 _BLOCKS = "▁▂▃▄▅▆▇█"
-# the address the page is rendered with, replaced by a script borrowing the notebook's
-# plotly: a page never loads anything by itself
+# the address the page is rendered with, replaced by a script that runs the notebook's
+# one copy of plotly inside the frame: a page never loads anything by itself
 _BORROWED = "watchkeeper-inline-plotly.js"
-_BORROW_SCRIPT = (
-    "<script>window.Plotly = window.Plotly || "
-    "(window.parent !== window ? window.parent.Plotly : undefined);</script>"
-)
+PLOTLY_HOLDER = "watchkeeper-plotly-js"
+# The notebook holds plotly's source as text, not as a running script: plotly drawing
+# into another window's document would miss its styles and measure text in the wrong
+# one, so each frame runs the source in its own window.
+_BORROW_SCRIPT = """<script>
+(function () {
+  var holder = null;
+  try { holder = window.parent.document.getElementById("HOLDER"); } catch (error) { return; }
+  if (!holder) { return; }
+  window.PlotlyConfig = {MathJaxConfig: "local"};
+  var script = document.createElement("script");
+  script.textContent = holder.textContent;
+  document.head.appendChild(script);
+})();
+</script>""".replace("HOLDER", PLOTLY_HOLDER)
+# a frame that grows to its page has no viewport height to take a share of: the
+# page's tall tables (80vh) would grow with the frame
+_FRAME_STYLE = "<style>.scroll.tall { max-height: 640px; }</style>"
 # the frame grows to its page's height, so the notebook scrolls, not the frame
 _FIT_SCRIPT = """<script>
 (function () {
@@ -77,14 +91,13 @@ def forget_plotly() -> None:
 
 
 def plotly_once() -> str:
-    """plotly's JavaScript inline the first time a kernel shows a page, else nothing."""
+    """plotly's JavaScript, held as text, the first time a kernel shows a page; else
+    nothing."""
     if _shipped["plotly"]:
         return ""
     _shipped["plotly"] = True
-    return (
-        "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>"
-        f"<script>{plotly_js()}</script>"
-    )
+    return f'<script type="text/plain" id="{PLOTLY_HOLDER}">{plotly_js()}</script>'
+
 
 
 class InlinePage:
@@ -107,7 +120,8 @@ class InlinePage:
         tag = f'<script src="{_BORROWED}"></script>'
         if tag not in page:
             raise UsageError(f"the page of {self.title!r} does not load plotly as expected")
-        page = page.replace(tag, _BORROW_SCRIPT).replace("</body>", _FIT_SCRIPT + "</body>")
+        page = page.replace(tag, _BORROW_SCRIPT).replace("</head>", _FRAME_STYLE + "</head>")
+        page = page.replace("</body>", _FIT_SCRIPT + "</body>")
         frame = (
             f'<iframe class="watchkeeper-inline" title="{html.escape(self.title)}" '
             f'srcdoc="{html.escape(page, quote=True)}" '
