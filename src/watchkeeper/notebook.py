@@ -57,7 +57,7 @@ def show(value: Any, *, all: bool = False) -> InlinePage:
 
 def html(value: Any) -> str:
     """``value``'s rich output in a notebook (IPython's ``text/html`` formatter)."""
-    return show(value)._repr_html_()
+    return show(value).notebook_html()
 
 
 def text(value: Any) -> str:

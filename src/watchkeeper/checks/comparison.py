@@ -48,7 +48,7 @@ class Comparison:
         )
 
     def _repr_html_(self) -> str:
-        return self.inline()._repr_html_()
+        return self.inline().notebook_html()
 
     def __repr__(self) -> str:
         head = (

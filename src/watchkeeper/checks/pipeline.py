@@ -98,7 +98,7 @@ class CheckOutcome:
         )
 
     def _repr_html_(self) -> str:
-        return self.inline()._repr_html_()
+        return self.inline().notebook_html()
 
     def __repr__(self) -> str:
         lines = [f"CheckOutcome {self.status} on {self.source}: {len(self.violations)} violations"]

@@ -116,6 +116,11 @@ class InlinePage:
         return self._render(None)
 
     def _repr_html_(self) -> str:
+        return self.notebook_html()
+
+    def notebook_html(self) -> str:
+        """What a notebook shows: plotly's source the first time, and the page in a frame
+        that runs it."""
         page = self._render(_BORROWED)
         tag = f'<script src="{_BORROWED}"></script>'
         if tag not in page:
