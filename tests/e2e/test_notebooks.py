@@ -80,10 +80,13 @@ def execute(name: str) -> nbformat.NotebookNode:
 
 
 @pytest.fixture(scope="module")
-def executed() -> dict[str, nbformat.NotebookNode]:
-    # threads: no event loop of the test session's is involved
-    with ThreadPoolExecutor(len(NAMES)) as pool:
-        return dict(zip(NAMES, pool.map(execute, NAMES), strict=True))
+def executed(tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
+    # the kernels inherit TMPDIR: what the notebooks write goes with the test's files
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(tmp_path_factory.mktemp("notebook-work")))
+        # threads: no event loop of the test session's is involved
+        with ThreadPoolExecutor(len(NAMES)) as pool:
+            return dict(zip(NAMES, pool.map(execute, NAMES), strict=True))
 
 
 def cell_text(cell: nbformat.NotebookNode) -> str:
