@@ -2,9 +2,9 @@
 
 Each rich output is the same page the HTML report writes, in an ``<iframe srcdoc>``:
 the page's styles stay inside it and the notebook's styles stay out. plotly's
-JavaScript (4.8 MB) goes into the first rich output of a kernel only; every page
-borrows it from the notebook around it, so a notebook with twenty profiles carries
-one copy, and nothing is fetched from the network. Wide tables are cut to the first
+JavaScript (4.8 MB) goes into the first rich output of a kernel only, as text; every
+page's frame runs that copy from the notebook around it, so a notebook with twenty
+profiles carries one copy, and nothing is fetched from the network. Wide tables are cut to the first
 ``options.max_features`` features, with a note saying how to see them all.
 
 >>> import pyarrow as pa
@@ -97,7 +97,6 @@ def plotly_once() -> str:
         return ""
     _shipped["plotly"] = True
     return f'<script type="text/plain" id="{PLOTLY_HOLDER}">{plotly_js()}</script>'
-
 
 
 class InlinePage:
