@@ -26,6 +26,8 @@ __getattr__ = lazy_exports(
     __name__,
     {
         "check": "watchkeeper.api",
+        "compare": "watchkeeper.api",
+        "show": "watchkeeper.notebook",
         "profile": "watchkeeper.api",
         "suggest_baseline": "watchkeeper.api",
         "Baseline": "watchkeeper.baseline",
@@ -73,18 +75,20 @@ __all__ = [
     "WatchkeeperError",
     "__version__",
     "check",
+    "compare",
     "load_baseline",
     "log",
     "profile",
     "read_batches",
     "read_profile",
     "read_rules",
+    "show",
     "suggest_baseline",
     "write_profile",
 ]
 
 if TYPE_CHECKING:
-    from watchkeeper.api import check, profile, suggest_baseline
+    from watchkeeper.api import check, compare, profile, suggest_baseline
     from watchkeeper.baseline import Baseline, load_baseline
     from watchkeeper.checks.pipeline import CheckOutcome
     from watchkeeper.checks.rules import Rules, read_rules
@@ -92,8 +96,44 @@ if TYPE_CHECKING:
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.io import CsvOptions, read_batches
     from watchkeeper.logger import Logger, log
+    from watchkeeper.notebook import show
     from watchkeeper.profile import DatasetProfile, read_profile, write_profile
 
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+# Profiles and explanations live below the report pages, so they cannot render
+# themselves: in IPython (a Jupyter or VS Code kernel) its formatters show them, by
+# name, so that nothing is imported until one is shown.
+_SHOWN_BY_IPYTHON = (
+    ("watchkeeper.profile.dataset", "DatasetProfile"),
+    ("watchkeeper.explain.kernel", "Explanation"),
+)
+
+
+def _html(value: object) -> str:
+    from watchkeeper.notebook import html
+
+    return html(value)
+
+
+def _pretty(value: object, printer: object, cycle: bool) -> None:
+    from watchkeeper.notebook import pretty
+
+    pretty(value, printer, cycle)
+
+
+def _register_with_ipython() -> None:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if hasattr(ipython, "get_ipython") else None
+    formatters = getattr(getattr(shell, "display_formatter", None), "formatters", None)
+    if not formatters:
+        return
+    for module, name in _SHOWN_BY_IPYTHON:
+        formatters["text/html"].for_type_by_name(module, name, _html)
+        formatters["text/plain"].for_type_by_name(module, name, _pretty)
+
+
+_register_with_ipython()

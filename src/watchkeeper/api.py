@@ -19,9 +19,11 @@ from watchkeeper.profile import DatasetProfile, build_profile
 
 if TYPE_CHECKING:
     from watchkeeper.baseline import Baseline
+    from watchkeeper.checks.comparison import Comparison
     from watchkeeper.checks.pipeline import CheckOutcome
+    from watchkeeper.drift import DriftSettings
 
-__all__ = ["check", "profile", "suggest_baseline"]
+__all__ = ["check", "compare", "profile", "suggest_baseline"]
 
 
 def profile(
@@ -155,3 +157,26 @@ def check(data: object, baseline=None, **options) -> CheckOutcome:
         options.setdefault("profiler", spark_engine().profile_spark)
 
     return run_check(data, baseline=baseline, **options)
+
+
+def compare(
+    reference: object, current: object, settings: DriftSettings | None = None
+) -> Comparison:
+    """Judge ``current`` against ``reference`` feature by feature with the drift detector
+    the checks use; each is a :class:`DatasetProfile` or data :func:`profile` reads.
+
+    The result lists the ``drifted`` features and ``verdicts`` per feature; in a
+    notebook it shows each verdict beside the two distributions overlaid.
+
+    >>> import pyarrow as pa
+    >>> before = pa.table({"x": [float(i % 50) for i in range(2000)]})
+    >>> after = pa.table({"x": [float(i % 50) + 30 for i in range(2000)]})
+    >>> compare(before, after).drifted
+    ['x']
+    """
+    from watchkeeper.checks.comparison import compare_profiles
+
+    def as_profile(value: object) -> DatasetProfile:
+        return value if isinstance(value, DatasetProfile) else profile(value)
+
+    return compare_profiles(as_profile(reference), as_profile(current), settings)

@@ -32,6 +32,7 @@ from watchkeeper.io.storage import write_files
 from watchkeeper.multivariate.result import MultivariateResult
 from watchkeeper.profile import DatasetProfile, build_profile
 from watchkeeper.report import render_report
+from watchkeeper.report.inline import InlinePage, options, profile_text, report_page
 
 # How another engine profiles data: ``profiler(data, observers=[scanner, ...])``.
 Profiler = Callable[..., DatasetProfile]
@@ -74,6 +75,38 @@ class CheckOutcome:
         """The multivariate figure and its band as metric points (see
         :func:`watchkeeper.checks.multivariate.multivariate_points`)."""
         return multivariate_points(self.multivariate, constraints)
+
+    def report_arguments(self) -> dict[str, Any]:
+        """What the check's report page shows: the arguments of
+        :func:`~watchkeeper.report.render_html` from this outcome."""
+        return {
+            "baseline": self.baseline.statistics if self.baseline else None,
+            "violations": [violation.to_dict() for violation in self.violations],
+            "drift": {name: verdict_view(value) for name, value in self.drift.items()},
+            "multivariate": self.multivariate.to_dict() if self.multivariate else None,
+        }
+
+    def inline(self, *, all: bool = False) -> InlinePage:
+        """The check's report page as a notebook shows it (every feature with ``all``)."""
+        return report_page(
+            self.profile,
+            **self.report_arguments(),
+            title="watchkeeper check",
+            subtitle=self.source,
+            text=repr(self),
+            all=all,
+        )
+
+    def _repr_html_(self) -> str:
+        return self.inline().notebook_html()
+
+    def __repr__(self) -> str:
+        lines = [f"CheckOutcome {self.status} on {self.source}: {len(self.violations)} violations"]
+        shown = self.violations[: options.max_features or None]
+        lines += [f"  {v.feature_name}: {v.constraint_check_type}: {v.description}" for v in shown]
+        if len(shown) < len(self.violations):
+            lines.append(f"  … and {len(self.violations) - len(shown):,} more")
+        return "\n".join([*lines, profile_text(self.profile)])
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary (what ``--json`` prints)."""
@@ -210,10 +243,7 @@ def write_outcome(
         VIOLATIONS: violations_json(outcome.violations),
         **render_report(
             outcome.profile,
-            baseline=outcome.baseline.statistics if outcome.baseline else None,
-            violations=[violation.to_dict() for violation in outcome.violations],
-            drift={name: verdict_view(value) for name, value in outcome.drift.items()},
-            multivariate=outcome.multivariate.to_dict() if outcome.multivariate else None,
+            **outcome.report_arguments(),
             title=title or "watchkeeper check",
             subtitle=subtitle or outcome.source,
             plotly_src=plotly_src,
