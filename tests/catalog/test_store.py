@@ -46,3 +46,23 @@ def test_text_from_data_holding_nul_is_stored_the_same_on_every_database(databas
     assert (message.title, message.body) == ("problems in 'a\\0b'", "- **a\\0b**: 2 missing")
     catalog.mark_failed_attempt(message.id, "refused 'a\0b'")
     assert catalog.messages()[0].last_error == "refused 'a\\0b'"
+
+
+def test_a_catalog_opened_first_holds_every_table_the_stores_use(tmp_path):
+    """A fresh interpreter that opens the catalog before it has used the dataset or the
+    monitoring stores still finds their tables when it uses them."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    code = (
+        "import sys, sqlalchemy\n"
+        "from watchkeeper.catalog import Catalog\n"
+        f"catalog = Catalog({url!r})\n"
+        "assert 'watchkeeper.catalog.dataset_records' in sys.modules\n"
+        "print(sorted(sqlalchemy.inspect(catalog.engine).get_table_names()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    tables = set(eval(done.stdout))
+    assert {"datasets", "profile_batches", "monitors", "schedules", "executions"} <= tables
