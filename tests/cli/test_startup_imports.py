@@ -144,6 +144,15 @@ def test_profiling_a_csv_file_loads_its_reader_only(tmp_path):
     assert report_pages == {"watchkeeper.report.table"}
 
 
+def test_profiling_with_json_output_loads_no_terminal_rendering(tmp_path):
+    data = tmp_path / "day.csv"
+    pacsv.write_csv(mixed_table(), data)
+    result, modules = run_listing(tmp_path, "profile", str(data), "-o", "day.wkp", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rows"] == 2_000
+    assert "rich" not in packages(modules)
+
+
 def test_profiling_a_parquet_file_loads_the_parquet_reader_not_the_csv_one(tmp_path):
     data = tmp_path / "day.parquet"
     pq.write_table(mixed_table(), data)
