@@ -144,22 +144,15 @@ def test_profiling_a_csv_file_loads_its_reader_only(tmp_path):
     assert report_pages == {"watchkeeper.report.table"}
 
 
-def test_profiling_with_json_output_loads_no_terminal_rendering(tmp_path):
-    data = tmp_path / "day.csv"
-    pacsv.write_csv(mixed_table(), data)
-    result, modules = run_listing(tmp_path, "profile", str(data), "-o", "day.wkp", "--json")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["rows"] == 2_000
-    assert "rich" not in packages(modules)
-
-
 def test_profiling_a_parquet_file_loads_the_parquet_reader_not_the_csv_one(tmp_path):
     data = tmp_path / "day.parquet"
     pq.write_table(mixed_table(), data)
     # the binary profile file, what a name not ending in .json gets
-    result, modules = run_listing(tmp_path, "profile", str(data), "-o", "day.wkp")
+    result, modules = run_listing(tmp_path, "profile", str(data), "-o", "day.wkp", "--json")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "day.wkp").read_bytes()[:4] == b"\x89WKP"
+    assert json.loads(result.stdout)["rows"] == 2_000
+    assert "rich" not in packages(modules)  # JSON output draws no terminal table
     assert "pyarrow.parquet" in modules
     assert sorted(modules & {"pyarrow.csv", "watchkeeper.io.csvfile"}) == []
     assert sorted(packages(modules) & (SERVICES | PAGES | MODELS | ELSEWHERE)) == []
