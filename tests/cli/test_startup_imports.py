@@ -148,9 +148,11 @@ def test_profiling_a_parquet_file_loads_the_parquet_reader_not_the_csv_one(tmp_p
     data = tmp_path / "day.parquet"
     pq.write_table(mixed_table(), data)
     # the binary profile file, what a name not ending in .json gets
-    result, modules = run_listing(tmp_path, "profile", str(data), "-o", "day.wkp")
+    result, modules = run_listing(tmp_path, "profile", str(data), "-o", "day.wkp", "--json")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "day.wkp").read_bytes()[:4] == b"\x89WKP"
+    assert json.loads(result.stdout)["rows"] == 2_000
+    assert "rich" not in packages(modules)  # JSON output draws no terminal table
     assert "pyarrow.parquet" in modules
     assert sorted(modules & {"pyarrow.csv", "watchkeeper.io.csvfile"}) == []
     assert sorted(packages(modules) & (SERVICES | PAGES | MODELS | ELSEWHERE)) == []

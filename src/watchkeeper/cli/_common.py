@@ -10,17 +10,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from watchkeeper.errors import UsageError, WatchkeeperError
 from watchkeeper.extras import install_command, missing_extra
 from watchkeeper.io import CsvOptions
 from watchkeeper.io.messages import encoding_hint
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 PROGRESS_DELAY = 1.0
@@ -28,21 +29,57 @@ PROGRESS_DELAY = 1.0
 # Piped output (logs, CI, `| less`) is not cut to rich's default of 80 columns: tables
 # of executions and features need more to keep statuses and names whole.
 PIPED_WIDTH = 120
+
+
+class LazyConsole:
+    """A rich ``Console`` made on first use: a command printing JSON never prints
+    through one, and importing rich takes 20-30 ms of every start otherwise."""
+
+    def __init__(self, make: Callable[[], Console]) -> None:
+        self._make = make
+        self._made: Console | None = None
+
+    @property
+    def rich(self) -> Console:
+        """The console itself, for rich's own classes that take one."""
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich, name)
+
+
 # Paths, column names and data values are printed as they are: with markup on, rich would
 # read `landing/[archive]/day.csv` as a style tag and fail on a value such as `[/x]`.
 # Styles are given explicitly, as (text, style) parts of `say`.
-console = Console(
-    width=PIPED_WIDTH if not sys.stdout.isatty() and "COLUMNS" not in os.environ else None,
-    markup=False,
-    highlight=False,
-)
-errors = Console(stderr=True, markup=False, highlight=False)
+def _stdout_console() -> Console:
+    from rich.console import Console
+
+    return Console(
+        width=PIPED_WIDTH if not sys.stdout.isatty() and "COLUMNS" not in os.environ else None,
+        markup=False,
+        highlight=False,
+    )
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, markup=False, highlight=False)
+
+
+console = LazyConsole(_stdout_console)
+errors = LazyConsole(_stderr_console)
+
 # A terminal table of a wide profile or of many violations shows this many rows, then a note.
 TABLE_ROWS = 50
 
 
-def say(*parts: str | tuple[str, str], to: Console = console) -> None:
+def say(*parts: str | tuple[str, str], to: LazyConsole = console) -> None:
     """Print one message; a ``(text, style)`` part is styled, text is never markup."""
+    from rich.text import Text
+
     to.print(Text.assemble(*parts), soft_wrap=True)
 
 
@@ -255,7 +292,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
                 BarColumn(),
                 DownloadColumn(),
                 TimeRemainingColumn(),
-                console=errors,
+                console=errors.rich,
                 transient=True,
             )
             bar.start()
@@ -290,6 +327,8 @@ def _cell(value: Any) -> str:
 def feature_table(rows: list[dict[str, Any]], title: str) -> Table:
     """The per-feature summary (seed report columns) as a terminal table: the first
     :data:`TABLE_ROWS` features, and a note below when there are more."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", header_style="bold")
     if len(rows) > TABLE_ROWS:
         table.caption = f"the first {TABLE_ROWS} of {len(rows):,} features; --json lists them all"

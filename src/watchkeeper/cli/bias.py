@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from watchkeeper.cli._common import (
     DelimiterOption,
@@ -136,6 +135,8 @@ def _written(output, data, what: str, **section: dict[str, Any]) -> None:
 
 
 def _show(section: dict[str, Any], title: str) -> None:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", header_style="bold")
     for heading in ("facet", "value or threshold", "metric", "value"):
         table.add_column(heading, justify="right" if heading == "value" else "left")

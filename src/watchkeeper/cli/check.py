@@ -6,7 +6,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from watchkeeper.cli._common import (
     EXIT_OK,
@@ -137,6 +136,8 @@ def _print(outcome: CheckOutcome) -> None:
     profile = outcome.profile
     console.print(f"{outcome.source}: {profile.rows} rows, {len(profile.columns)} columns")
     if outcome.violations:
+        from rich.table import Table
+
         table = Table(title=f"{len(outcome.violations)} violations", title_justify="left")
         table.add_column("feature", style="bold")
         table.add_column("check")

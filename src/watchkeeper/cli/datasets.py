@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from watchkeeper.artifacts import STATISTICS
 from watchkeeper.cli._common import JsonOption, console, handled, print_json, say
@@ -71,6 +70,8 @@ def list_datasets(database: DatabaseOption = None, json_output: JsonOption = Fal
         if json_output:
             print_json(rows)
             return
+        from rich.table import Table
+
         table = Table(header_style="bold")
         for label in ("dataset", "segments", "baseline", "days", "last day", "rows", "violations"):
             table.add_column(label)

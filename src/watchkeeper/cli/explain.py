@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from watchkeeper.cli._common import (
     DelimiterOption,
@@ -19,6 +18,9 @@ from watchkeeper.cli._common import (
     print_json,
 )
 from watchkeeper.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 class AggMethod(StrEnum):
@@ -136,6 +138,8 @@ def _table(
     agg_method: AggMethod,
 ) -> Table:
     labels = list(global_values)
+    from rich.table import Table
+
     table = Table(title=f"global SHAP values ({agg_method.value})", title_justify="left")
     table.add_column("feature")
     for label in labels:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from watchkeeper.cli._common import JsonOption, console, handled, print_json
 
@@ -144,6 +143,8 @@ def query(
         if json_output:
             print_json(frame.to_dict("records"))
             return
+        from rich.table import Table
+
         table = Table()
         for column in frame.columns:
             table.add_column(str(column))

@@ -8,7 +8,6 @@ import signal
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from watchkeeper.catalog.times import DEFAULT_LEASE
 from watchkeeper.cli._common import (
@@ -214,6 +213,8 @@ def list_schedules(database: DatabaseOption = None, json: JsonOption = False) ->
         if json:
             print_json([schedule_dict(schedule) for schedule in schedules])
             return
+        from rich.table import Table
+
         table = Table("name", "endpoint", "cron", "baseline", "report", header_style="bold")
         for schedule in schedules:
             table.add_row(
@@ -290,6 +291,8 @@ def list_executions(
         if json:
             print_json([execution.to_dict() for execution in executions])
             return
+        from rich.table import Table
+
         table = Table(header_style="bold")
         for label in ("id", "schedule", "window (UTC)", "status", "records", "violations"):
             # the window stays on one line; a long schedule name or status wraps
@@ -356,6 +359,8 @@ def _print_estimates(points) -> None:
     estimated = sorted(name[len(prefix) :] for name in values if name.startswith(prefix))
     if not estimated:
         return
+    from rich.table import Table
+
     table = Table(
         "metric", "realized (with labels)", "estimated (from scores)", header_style="bold"
     )

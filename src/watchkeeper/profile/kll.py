@@ -246,11 +246,15 @@ def _sorted(items: np.ndarray, runs: bool) -> np.ndarray:
     if not runs:
         return np.sort(items)
     ordered = np.sort(items, kind="stable")
-    if len(ordered) and ordered[-1] != ordered[-1]:  # NaNs sort last
+    if not len(ordered):
+        return ordered
+    low, high = ordered[0], ordered[-1]
+    if high != high:  # NaNs sort last
         return np.sort(items)
-    zeros = ordered[np.searchsorted(ordered, 0.0) : np.searchsorted(ordered, 0.0, "right")]
-    if len(zeros) > 1 and np.signbit(zeros).any():
-        return np.sort(items)
+    if low <= 0.0 <= high:  # (the methods: NumPy's function wrappers cost more than the search)
+        zeros = ordered[ordered.searchsorted(0.0) : ordered.searchsorted(0.0, "right")]
+        if len(zeros) > 1 and np.signbit(zeros).any():
+            return np.sort(items)
     return ordered
 
 
