@@ -3,7 +3,9 @@ merging, and both file forms."""
 
 from __future__ import annotations
 
+import hashlib
 import math
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +130,17 @@ def test_identifiers_and_short_labels_are_not_text():
     ids = [f"user-{i:06d}" for i in range(1000)]
     profile = profiled(pa.table({"id": ids, "city": ["New York City"] * 1000}))
     assert all(column.text is None for column in profile.columns.values())
+
+
+def test_long_single_tokens_name_things_and_prose_without_spaces_is_text():
+    rng = np.random.default_rng(4)
+    digests = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(500)]
+    uuids = [str(uuid.UUID(int=int(v))) for v in rng.integers(0, 2**62, 500)]
+    links = [f"https://shop.example.com/orders/{i}?utm_source=mail&page=2" for i in range(500)]
+    said = "天才到，外包装已经破损，里面的东西还好，客服态度很好，下次还会再买"
+    reviews = [f"包裹第{i}{said}" for i in range(500)]
+    profile = profiled(pa.table({"digest": digests, "id": uuids, "link": links, "review": reviews}))
+    assert [name for name, column in profile.columns.items() if column.text] == ["review"]
 
 
 def test_a_damaged_vocabulary_is_refused_with_its_field_named():

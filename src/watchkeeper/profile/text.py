@@ -65,6 +65,10 @@ def looks_like_text(texts: pa.Array, counts: np.ndarray) -> bool:
     >>> looks_like_text(pa.array(["the parcel came late and was damp", "all good, thanks"]),
     ...                 np.array([1, 1]))
     True
+    >>> looks_like_text(pa.array(["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd",
+    ...                           "https://example.com/orders/2024/05/01/12345?ref=mail"]),
+    ...                 np.array([1, 1]))
+    False
     """
     present = int(counts.sum())
     if present == 0 or not pa.types.is_string(texts.type):
@@ -73,9 +77,18 @@ def looks_like_text(texts: pa.Array, counts: np.ndarray) -> bool:
         return False
     characters = float(values_of(pc.utf8_length(texts)).astype(np.float64) @ counts)
     if characters >= MIN_TEXT_CHARACTERS * present:
-        return True
+        return not _names_things(texts, counts, present)
     words = float(values_of(pc.count_substring_regex(texts, r"\S+")).astype(np.float64) @ counts)
     return words >= MIN_TEXT_WORDS * present
+
+
+def _names_things(texts: pa.Array, counts: np.ndarray, present: int) -> bool:
+    """Whether long values are mostly one ASCII token each: hashes, UUIDs, URLs, paths and
+    keys name things and are not prose (text in a script written without spaces, such
+    as Chinese or Japanese, is not ASCII and stays text)."""
+    spaced = values_of(pc.match_substring_regex(texts, r"\s")).astype(np.float64) @ counts
+    ascii = values_of(pc.string_is_ascii(texts)).astype(np.float64) @ counts
+    return spaced < 0.5 * present and ascii >= 0.5 * present
 
 
 class Distribution:
