@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import overload
 
 from watchkeeper.drift._support import CATEGORICAL, NUMERIC, comparison_kind
+from watchkeeper.drift.category_tests import category_presence_test
 from watchkeeper.drift.family import (
     category_test,
     location_test,
@@ -139,6 +140,7 @@ def _run_family(
         ]
     elif kind == CATEGORICAL:
         tests.append(category_test(baseline, current, settings))
+        tests.append(category_presence_test(baseline, current, settings))
     return [test for test in tests if test is not None]
 
 
@@ -187,4 +189,5 @@ def _verdict(
         kind=kind,
         tests=tuple(tests),
         **counts,
+        subject=decider.subject,
     )

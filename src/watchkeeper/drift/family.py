@@ -14,9 +14,12 @@ import numpy as np
 from watchkeeper.drift._support import (
     CategoryTable,
     category_table,
+    exact_values,
     sketch_rank_allowance,
 )
+from watchkeeper.drift.category_tests import expected_total_variation
 from watchkeeper.drift.numeric import ks_test, numeric_linf
+from watchkeeper.drift.ranks import rank_location_p_value, rank_scale_p_value
 from watchkeeper.drift.result import DriftSettings, DriftTest
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.moments import Moments
@@ -104,6 +107,9 @@ def location_test(
     from scipy import stats  # imported when first needed: it is slow to load
 
     p_value = float(2.0 * stats.t.sf(abs(t), dof))
+    exact = _exact_pair(baseline, current)
+    if exact is not None:
+        t, p_value = rank_location_p_value(*exact)
     effect = (b.mean - a.mean) / math.sqrt((var_a + var_b) / 2.0)
     floor = settings.min_mean_shift
     return DriftTest("location", t, p_value, effect, floor, abs(effect) / floor)
@@ -136,9 +142,19 @@ def scale_test(
     from scipy import stats  # imported when first needed: it is slow to load
 
     p_value = float(2.0 * stats.norm.sf(abs(z)))
+    exact = _exact_pair(baseline, current)
+    if exact is not None:
+        z, p_value = rank_scale_p_value(*exact)
     effect = math.exp(log_ratio / 2.0)
     floor = settings.min_sd_ratio
     return DriftTest("scale", z, p_value, effect, floor, abs(log_ratio / 2.0) / math.log(floor))
+
+
+def _exact_pair(
+    baseline: ColumnProfile, current: ColumnProfile
+) -> tuple[np.ndarray, np.ndarray] | None:
+    first, second = exact_values(baseline), exact_values(current)
+    return None if first is None or second is None else (first, second)
 
 
 def _pooled_kurtosis(a: Moments, b: Moments) -> float:
@@ -202,7 +218,7 @@ def category_test(
     if n == 0 or m == 0:
         return None
     tv = float(_net_differences(table.baseline, table.current, table).sum() / 2.0)
-    floor = settings.min_total_variation
+    floor = expected_total_variation(table) + settings.min_total_variation
     columns = _rare_first_groups(table.baseline + table.current, n, m, settings)
     if len(columns) < 2:
         return DriftTest("categories", 0.0, 1.0, tv, floor, tv / floor)
