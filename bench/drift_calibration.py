@@ -7,7 +7,10 @@ Measures, on seeded generated data:
    Poisson, 0/1, rare 0/1, with nulls) and categorical (boolean, 5 and 300 categories)
    columns; with a 95% Clopper-Pearson interval and the largest effect/threshold ratio
    any test reached ("headroom": below 1 means no effect came near its floor);
-2. the detection rate of meaningful changes at 1k and 10k rows per side;
+2. the detection rate of meaningful changes at 1k and 10k rows per side, and of a
+   0.5 sd mean shift, a 1.5 times wider spread and a total-variation change of 0.2 at
+   100 rows per side (pooled over distributions too), and of a category new in the
+   current data or gone from it, at 5 % of the rows, from 100 to 10k rows;
 3. small real changes below the effect floors at 1M rows, which a plain test flags;
 
 and, on the same inputs, how often SageMaker's Robust (and Simple) L-infinity distance
@@ -51,6 +54,8 @@ FALSE_ALARM_REPETITIONS = {
     10_000_000: 8,
 }
 POWER_REPETITIONS = {1_000: 1000, 10_000: 300}
+SMALL_SAMPLE_REPETITIONS = {100: 1000}
+ONE_SIDED_REPETITIONS = {100: 1000, 1_000: 1000, 10_000: 300}
 SAGEMAKER_THRESHOLD = 0.1
 FAST_NUMERIC_FROM = 100_000
 
@@ -180,6 +185,62 @@ CHANGES: dict[str, ChangeGenerator] = {
     "nulls 5% -> 25%": lambda rng, n: (
         numbers(rng.exponential(1, n), 0.05, rng),
         numbers(rng.exponential(1, n), 0.25, rng),
+    ),
+}
+
+def with_new_category(shares: np.ndarray, share: float) -> np.ndarray:
+    """The shares, scaled down to make room for one more category at ``share``."""
+    return np.append(shares / shares.sum() * (1.0 - share), share)
+
+
+SMALL_SAMPLE_CHANGES: dict[str, ChangeGenerator] = {
+    "mean +0.5 sd, normal": lambda rng, n: (
+        numbers(rng.normal(10, 2, n)),
+        numbers(rng.normal(11, 2, n)),
+    ),
+    "mean +0.5 sd, lognormal": lambda rng, n: (
+        numbers(rng.lognormal(0, 1, n)),
+        numbers(rng.lognormal(0, 1, n) + 0.5 * LOGNORMAL_SD),
+    ),
+    "mean +0.5 sd, exponential": lambda rng, n: (
+        numbers(rng.exponential(1, n)),
+        numbers(rng.exponential(1, n) + 0.5),
+    ),
+    "mean +0.5 sd, uniform": lambda rng, n: (
+        numbers(rng.uniform(0, 1, n)),
+        numbers(rng.uniform(0, 1, n) + 0.5 / math.sqrt(12)),
+    ),
+    "mean +0.5 sd, student_t3": lambda rng, n: (
+        numbers(rng.standard_t(3, n)),
+        numbers(rng.standard_t(3, n) + 0.5 * math.sqrt(3)),
+    ),
+    "mean +0.5 sd, poisson(3)": lambda rng, n: (
+        numbers(rng.poisson(3, n)),
+        numbers(rng.poisson(3 + 0.5 * math.sqrt(3), n)),
+    ),
+    **{name: change for name, change in CHANGES.items() if name.startswith("sd x1.5")},
+    "TV 0.2, 5 categories": lambda rng, n: (
+        categories(rng, FIVE, n),
+        categories(rng, head_to_tail(FIVE / FIVE.sum(), 0.2), n),
+    ),
+    "TV 0.2, 300 categories": lambda rng, n: (
+        categories(rng, MANY, n),
+        categories(rng, head_to_tail(MANY, 0.2), n),
+    ),
+}
+
+ONE_SIDED_CHANGES: dict[str, ChangeGenerator] = {
+    "new category 5%, 5 categories": lambda rng, n: (
+        categories(rng, FIVE, n),
+        categories(rng, with_new_category(FIVE, 0.05), n),
+    ),
+    "new category 5%, 300 categories": lambda rng, n: (
+        categories(rng, MANY, n),
+        categories(rng, with_new_category(MANY, 0.05), n),
+    ),
+    "vanished category 5%": lambda rng, n: (
+        categories(rng, with_new_category(FIVE, 0.05), n),
+        categories(rng, FIVE, n),
     ),
 }
 
@@ -356,8 +417,12 @@ def detection_table(
     )
     for n, base_runs in sizes.items():
         runs = max(3, round(base_runs * scale))
+        groups: dict[str, list[int]] = {}
         for index, (name, generate) in enumerate(changes.items()):
             tally = run(generate, n, runs, SEED + 7 * index + n, settings)
+            group = groups.setdefault(name.split(",")[0], [0, 0])
+            group[0] += tally.ours
+            group[1] += tally.runs
             deciders = ", ".join(f"{k} {v}" for k, v in sorted((tally.deciders or {}).items()))
             print(
                 f"{name:28} {n:>10,} {tally.runs:>5} {percent(tally.ours, tally.runs)} "
@@ -367,6 +432,13 @@ def detection_table(
                 f"{percent(tally.plain_test, tally.runs):>8}  {deciders}",
                 flush=True,
             )
+        for group, (hits, total) in groups.items():
+            if total > runs:
+                print(
+                    f"{group + ', pooled':28} {n:>10,} {total:>5} {percent(hits, total)} "
+                    f"{interval(hits, total):>16}",
+                    flush=True,
+                )
 
 
 def main() -> None:
@@ -385,6 +457,20 @@ def main() -> None:
     false_alarm_table(args.scale, settings)
     detection_table(
         "Detection of meaningful changes", CHANGES, POWER_REPETITIONS, args.scale, settings
+    )
+    detection_table(
+        "Detection at 100 rows per side",
+        SMALL_SAMPLE_CHANGES,
+        SMALL_SAMPLE_REPETITIONS,
+        args.scale,
+        settings,
+    )
+    detection_table(
+        "Categories new or gone (5 % of the rows)",
+        ONE_SIDED_CHANGES,
+        ONE_SIDED_REPETITIONS,
+        args.scale,
+        settings,
     )
     detection_table(
         "Small real changes below the effect floors (should stay quiet)",

@@ -235,7 +235,11 @@ def one_sided_categories(
         names: list[str] = []
         if sides[absent].unlisted == 0:
             listed = sides[absent].counts
-            names = sorted(name for name in sides[present].counts if name not in listed)
+            names = sorted(
+                name
+                for name, count in sides[present].counts.items()
+                if count > 0 and listed.get(name, 0) == 0
+            )
         counts = np.array([sides[present].counts[name] for name in names], dtype=np.float64)
         # What a sketch lists is an estimate: count only what its error cannot explain.
         counts = np.maximum(counts - sides[present].error, 0.0)
