@@ -209,7 +209,8 @@ class OneSidedCategories:
     ``names`` and ``counts`` are the categories and their counts on the side that has
     them; ``absent_at_most`` is what the other side's count could be (its sketch's
     ``max_error``; 0 for exact counts); ``total`` and ``other_total`` are the present
-    values of the two sides.
+    values of the two sides, and ``compared`` the number of categories either side
+    lists: each of them could have turned up on one side only.
     """
 
     names: list[str]
@@ -217,6 +218,7 @@ class OneSidedCategories:
     absent_at_most: float
     total: int
     other_total: int
+    compared: int
 
 
 def one_sided_categories(
@@ -230,6 +232,7 @@ def one_sided_categories(
     """
     sides = (_Listing.of(baseline), _Listing.of(current))
     totals = [sum(side.counts.values()) + side.unlisted + side.not_text for side in sides]
+    compared = len(set(sides[0].counts) | set(sides[1].counts))
     found = []
     for present, absent in ((1, 0), (0, 1)):
         names: list[str] = []
@@ -245,7 +248,7 @@ def one_sided_categories(
         counts = np.maximum(counts - sides[present].error, 0.0)
         found.append(
             OneSidedCategories(
-                names, counts, sides[absent].error, totals[present], totals[absent]
+                names, counts, sides[absent].error, totals[present], totals[absent], compared
             )
         )
     return found[0], found[1]

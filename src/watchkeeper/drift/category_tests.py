@@ -25,12 +25,14 @@ def category_presence_test(
     category has on both sides together (``k`` on its side, none, or at most a
     sketch's error, on the other), the count on its side is binomial with the side's
     share of all values under no change: the exact p-value of seeing ``k`` or more
-    there, doubled for two sides and multiplied by the number of candidates
-    (Bonferroni). The test reports the most significant candidate: ``name`` is
-    ``new_category`` or ``vanished_category``, ``subject`` the category and ``effect``
-    its share of its side's values, judged against ``min_category_share`` rather than
-    the total-variation floor, so one new category at 4 % is drift however little the
-    other shares move. None when no category qualifies.
+    there, doubled for two sides and multiplied by the number of categories the two
+    sides list (Bonferroni: any of them could have been the one seen on one side only,
+    so counting only the candidates would alarm on chance among many rare categories).
+    The test reports the most significant candidate: ``name`` is ``new_category`` or
+    ``vanished_category``, ``subject`` the category and ``effect`` its share of its
+    side's values, judged against ``min_category_share`` rather than the
+    total-variation floor, so one new category at 4 % is drift however little the other
+    shares move. None when no category qualifies.
     """
     floor = settings.min_category_share
     labels, names, p_values, counts, shares = [], [], [], [], []
@@ -57,7 +59,7 @@ def category_presence_test(
     p_value, count, share = (np.concatenate(parts) for parts in (p_values, counts, shares))
     # The most significant candidate; among equals, the largest.
     best = int(np.lexsort((-share, p_value))[0])
-    adjusted = min(1.0, float(p_value[best]) * len(names))
+    adjusted = min(1.0, float(p_value[best]) * new.compared)
     effect = float(share[best])
     return DriftTest(
         labels[best], float(count[best]), adjusted, effect, floor, effect / floor,
