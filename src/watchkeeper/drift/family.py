@@ -86,7 +86,13 @@ def _proportion_test(name: str, x1: int, n1: int, x2: int, n2: int, floor: float
 def location_test(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
 ) -> DriftTest | None:
-    """Welch's t-test on the exact means; effect = mean shift in pooled standard deviations.
+    """Did the values move? Effect = mean shift in pooled standard deviations.
+
+    While both sketches hold every value (up to about 2000 a side) the p-value is the
+    Mann–Whitney rank test's (:func:`~watchkeeper.drift.ranks.rank_location_p_value`):
+    it keeps its level for any distribution and, unlike a test of means, its power on
+    skewed and heavy-tailed data. Beyond that, Welch's t-test on the exact moments,
+    which the central limit theorem makes reliable at those sizes.
 
     The pooled standard deviation is ``sqrt((s1**2 + s2**2) / 2)`` (sample variances),
     so the effect is symmetric in the two sides. Skipped when both sides are constant;
@@ -118,7 +124,9 @@ def location_test(
 def scale_test(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
 ) -> DriftTest | None:
-    """z-test on the log ratio of the sample variances, with a kurtosis-aware standard error.
+    """Did the spread change? While both sketches hold every value, Mood's rank test of
+    scale (:func:`~watchkeeper.drift.ranks.rank_scale_p_value`); beyond that, a z-test
+    on the log ratio of the sample variances, with a kurtosis-aware standard error.
 
     ``Var(log s**2) ~ (kappa - (n - 3) / (n - 1)) / n`` for any distribution with kurtosis
     kappa, so the test holds its level for heavy-tailed data where the F-test (which
@@ -201,7 +209,11 @@ def category_test(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
 ) -> DriftTest | None:
     """Chi-square test of homogeneity on the baseline-versus-current table of category
-    counts; effect = total variation distance of the category shares.
+    counts; effect = total variation distance of the category shares, against a floor
+    of the total variation two samples of the pooled shares show by chance
+    (:func:`~watchkeeper.drift.category_tests.expected_total_variation`, which grows
+    with the number of categories and shrinks with the sample sizes) plus
+    ``min_total_variation``.
 
     Categories are pooled, rarest first, until every cell expects at least
     ``min_expected_count`` values, which keeps the chi-square approximation valid for
