@@ -17,7 +17,8 @@ and, on the same inputs, how often SageMaker's Robust (and Simple) L-infinity di
 exceeds its usual threshold 0.1.
 
 Run: ``.venv/bin/python bench/drift_calibration.py`` (about 10-15 minutes on two
-cores); ``--scale 0.1`` divides every repetition count by ten for a quick look.
+cores); ``--scale 0.1`` divides every repetition count by ten for a quick look, and
+``--tables`` runs some of the tables (e.g. ``--tables small-samples,one-sided``).
 
 Profiles of up to 10k rows, and every categorical profile, are built with
 ``DatasetProfile``. Numeric profiles of 100k rows and more are assembled from the same
@@ -57,6 +58,7 @@ POWER_REPETITIONS = {1_000: 1000, 10_000: 300}
 SMALL_SAMPLE_REPETITIONS = {100: 1000}
 ONE_SIDED_REPETITIONS = {100: 1000, 1_000: 1000, 10_000: 300}
 SAGEMAKER_THRESHOLD = 0.1
+TABLES = ("false-alarms", "detection", "small-samples", "one-sided", "small-changes")
 FAST_NUMERIC_FROM = 100_000
 
 
@@ -444,7 +446,15 @@ def detection_table(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply repetition counts")
+    parser.add_argument(
+        "--tables",
+        default=",".join(TABLES),
+        help=f"comma-separated tables to run, of: {', '.join(TABLES)} (default: all)",
+    )
     args = parser.parse_args()
+    tables = set(args.tables.split(","))
+    if not tables <= set(TABLES):
+        parser.error(f"unknown table(s): {', '.join(sorted(tables - set(TABLES)))}")
     settings = DriftSettings()
     started = time.perf_counter()
     print("# watchkeeper drift calibration")
@@ -454,31 +464,29 @@ def main() -> None:
         "plain 5% = KS (on the sketches, no rank-error allowance) / chi-square / "
         "two-proportion test at p < 0.05, no effect size"
     )
-    false_alarm_table(args.scale, settings)
-    detection_table(
-        "Detection of meaningful changes", CHANGES, POWER_REPETITIONS, args.scale, settings
-    )
-    detection_table(
-        "Detection at 100 rows per side",
-        SMALL_SAMPLE_CHANGES,
-        SMALL_SAMPLE_REPETITIONS,
-        args.scale,
-        settings,
-    )
-    detection_table(
-        "Categories new or gone (5 % of the rows)",
-        ONE_SIDED_CHANGES,
-        ONE_SIDED_REPETITIONS,
-        args.scale,
-        settings,
-    )
-    detection_table(
-        "Small real changes below the effect floors (should stay quiet)",
-        SMALL_CHANGES,
-        {1_000_000: 30},
-        args.scale,
-        settings,
-    )
+    if "false-alarms" in tables:
+        false_alarm_table(args.scale, settings)
+    detections = {
+        "detection": ("Detection of meaningful changes", CHANGES, POWER_REPETITIONS),
+        "small-samples": (
+            "Detection at 100 rows per side",
+            SMALL_SAMPLE_CHANGES,
+            SMALL_SAMPLE_REPETITIONS,
+        ),
+        "one-sided": (
+            "Categories new or gone (5 % of the rows)",
+            ONE_SIDED_CHANGES,
+            ONE_SIDED_REPETITIONS,
+        ),
+        "small-changes": (
+            "Small real changes below the effect floors (should stay quiet)",
+            SMALL_CHANGES,
+            {1_000_000: 30},
+        ),
+    }
+    for table, (title, changes, sizes) in detections.items():
+        if table in tables:
+            detection_table(title, changes, sizes, args.scale, settings)
     print(f"\ntotal time: {time.perf_counter() - started:.0f} s")
 
 
