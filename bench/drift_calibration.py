@@ -18,7 +18,8 @@ exceeds its usual threshold 0.1.
 
 Run: ``.venv/bin/python bench/drift_calibration.py`` (about 10-15 minutes on two
 cores); ``--scale 0.1`` divides every repetition count by ten for a quick look, and
-``--tables`` runs some of the tables (e.g. ``--tables small-samples,one-sided``).
+``--tables`` runs some of the tables (e.g. ``--tables small-samples,one-sided``) and
+``--sizes`` some of the false-alarm table's sizes, so that parts can run side by side.
 
 Profiles of up to 10k rows, and every categorical profile, are built with
 ``DatasetProfile``. Numeric profiles of 100k rows and more are assembled from the same
@@ -373,7 +374,9 @@ def percent(hits: int, runs: int) -> str:
 # -- reports -------------------------------------------------------------------------------
 
 
-def false_alarm_table(scale: float, settings: DriftSettings) -> None:
+def false_alarm_table(
+    scale: float, settings: DriftSettings, sizes: tuple[int, ...] = SIZES
+) -> None:
     print("\n## False alarms: two samples of the same distribution")
     print(
         "headroom = largest effect/threshold of any test, significant or not "
@@ -385,7 +388,7 @@ def false_alarm_table(scale: float, settings: DriftSettings) -> None:
         f"{'plain 5%':>8}"
     )
     pooled: dict[int, list[int]] = {}
-    for n in SIZES:
+    for n in sizes:
         print("\n" + header)
         runs = max(3, round(FALSE_ALARM_REPETITIONS[n] * scale))
         started = time.perf_counter()
@@ -451,7 +454,15 @@ def main() -> None:
         default=",".join(TABLES),
         help=f"comma-separated tables to run, of: {', '.join(TABLES)} (default: all)",
     )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="comma-separated rows per side for the false-alarm table (default: all)",
+    )
     args = parser.parse_args()
+    sizes = tuple(int(size) for size in args.sizes.split(","))
+    if not set(sizes) <= set(SIZES):
+        parser.error(f"--sizes takes some of {', '.join(map(str, SIZES))}")
     tables = set(args.tables.split(","))
     if not tables <= set(TABLES):
         parser.error(f"unknown table(s): {', '.join(sorted(tables - set(TABLES)))}")
@@ -465,7 +476,7 @@ def main() -> None:
         "two-proportion test at p < 0.05, no effect size"
     )
     if "false-alarms" in tables:
-        false_alarm_table(args.scale, settings)
+        false_alarm_table(args.scale, settings, sizes)
     detections = {
         "detection": ("Detection of meaningful changes", CHANGES, POWER_REPETITIONS),
         "small-samples": (
