@@ -7,14 +7,20 @@ Measures, on seeded generated data:
    Poisson, 0/1, rare 0/1, with nulls) and categorical (boolean, 5 and 300 categories)
    columns; with a 95% Clopper-Pearson interval and the largest effect/threshold ratio
    any test reached ("headroom": below 1 means no effect came near its floor);
-2. the detection rate of meaningful changes at 1k and 10k rows per side;
+2. the detection rate of meaningful changes at 1k and 10k rows per side, and of a
+   0.5 sd mean shift, a 1.5 times wider spread and a total-variation change of 0.2 at
+   100 rows per side (pooled over distributions too), and of a category new in the
+   current data or gone from it, at 5 % of the rows, from 100 to 10k rows;
 3. small real changes below the effect floors at 1M rows, which a plain test flags;
 
 and, on the same inputs, how often SageMaker's Robust (and Simple) L-infinity distance
 exceeds its usual threshold 0.1.
 
 Run: ``.venv/bin/python bench/drift_calibration.py`` (about 10-15 minutes on two
-cores); ``--scale 0.1`` divides every repetition count by ten for a quick look.
+cores); ``--scale 0.1`` divides every repetition count by ten for a quick look, and
+``--tables`` runs some of the tables (e.g. ``--tables small-samples,one-sided``) and
+``--sizes`` and ``--distributions`` part of the false-alarm table, so that parts can
+run side by side (each distribution and size keeps its seed).
 
 Profiles of up to 10k rows, and every categorical profile, are built with
 ``DatasetProfile``. Numeric profiles of 100k rows and more are assembled from the same
@@ -51,7 +57,10 @@ FALSE_ALARM_REPETITIONS = {
     10_000_000: 8,
 }
 POWER_REPETITIONS = {1_000: 1000, 10_000: 300}
+SMALL_SAMPLE_REPETITIONS = {100: 1000}
+ONE_SIDED_REPETITIONS = {100: 1000, 1_000: 1000, 10_000: 300}
 SAGEMAKER_THRESHOLD = 0.1
+TABLES = ("false-alarms", "detection", "small-samples", "one-sided", "small-changes")
 FAST_NUMERIC_FROM = 100_000
 
 
@@ -183,6 +192,62 @@ CHANGES: dict[str, ChangeGenerator] = {
     ),
 }
 
+def with_new_category(shares: np.ndarray, share: float) -> np.ndarray:
+    """The shares, scaled down to make room for one more category at ``share``."""
+    return np.append(shares / shares.sum() * (1.0 - share), share)
+
+
+SMALL_SAMPLE_CHANGES: dict[str, ChangeGenerator] = {
+    "mean +0.5 sd, normal": lambda rng, n: (
+        numbers(rng.normal(10, 2, n)),
+        numbers(rng.normal(11, 2, n)),
+    ),
+    "mean +0.5 sd, lognormal": lambda rng, n: (
+        numbers(rng.lognormal(0, 1, n)),
+        numbers(rng.lognormal(0, 1, n) + 0.5 * LOGNORMAL_SD),
+    ),
+    "mean +0.5 sd, exponential": lambda rng, n: (
+        numbers(rng.exponential(1, n)),
+        numbers(rng.exponential(1, n) + 0.5),
+    ),
+    "mean +0.5 sd, uniform": lambda rng, n: (
+        numbers(rng.uniform(0, 1, n)),
+        numbers(rng.uniform(0, 1, n) + 0.5 / math.sqrt(12)),
+    ),
+    "mean +0.5 sd, student_t3": lambda rng, n: (
+        numbers(rng.standard_t(3, n)),
+        numbers(rng.standard_t(3, n) + 0.5 * math.sqrt(3)),
+    ),
+    "mean +0.5 sd, poisson(3)": lambda rng, n: (
+        numbers(rng.poisson(3, n)),
+        numbers(rng.poisson(3 + 0.5 * math.sqrt(3), n)),
+    ),
+    **{name: change for name, change in CHANGES.items() if name.startswith("sd x1.5")},
+    "TV 0.2, 5 categories": lambda rng, n: (
+        categories(rng, FIVE, n),
+        categories(rng, head_to_tail(FIVE / FIVE.sum(), 0.2), n),
+    ),
+    "TV 0.2, 300 categories": lambda rng, n: (
+        categories(rng, MANY, n),
+        categories(rng, head_to_tail(MANY, 0.2), n),
+    ),
+}
+
+ONE_SIDED_CHANGES: dict[str, ChangeGenerator] = {
+    "new category 5%, 5 categories": lambda rng, n: (
+        categories(rng, FIVE, n),
+        categories(rng, with_new_category(FIVE, 0.05), n),
+    ),
+    "new category 5%, 300 categories": lambda rng, n: (
+        categories(rng, MANY, n),
+        categories(rng, with_new_category(MANY, 0.05), n),
+    ),
+    "vanished category 5%": lambda rng, n: (
+        categories(rng, with_new_category(FIVE, 0.05), n),
+        categories(rng, FIVE, n),
+    ),
+}
+
 # Real but unimportant changes, below every effect floor.
 SMALL_CHANGES: dict[str, ChangeGenerator] = {
     "mean +0.03 sd": lambda rng, n: (
@@ -310,7 +375,12 @@ def percent(hits: int, runs: int) -> str:
 # -- reports -------------------------------------------------------------------------------
 
 
-def false_alarm_table(scale: float, settings: DriftSettings) -> None:
+def false_alarm_table(
+    scale: float,
+    settings: DriftSettings,
+    sizes: tuple[int, ...] = SIZES,
+    distributions: slice = slice(None),
+) -> None:
     print("\n## False alarms: two samples of the same distribution")
     print(
         "headroom = largest effect/threshold of any test, significant or not "
@@ -322,11 +392,12 @@ def false_alarm_table(scale: float, settings: DriftSettings) -> None:
         f"{'plain 5%':>8}"
     )
     pooled: dict[int, list[int]] = {}
-    for n in SIZES:
+    for n in sizes:
         print("\n" + header)
         runs = max(3, round(FALSE_ALARM_REPETITIONS[n] * scale))
         started = time.perf_counter()
-        for index, (name, generate) in enumerate(SAME_DISTRIBUTION.items()):
+        chosen = list(enumerate(SAME_DISTRIBUTION.items()))[distributions]
+        for index, (name, generate) in chosen:
             tally = run(same(generate), n, runs, SEED + 1000 * index + n % 997, settings)
             pooled.setdefault(n, [0, 0])
             pooled[n][0] += tally.ours
@@ -356,8 +427,12 @@ def detection_table(
     )
     for n, base_runs in sizes.items():
         runs = max(3, round(base_runs * scale))
+        groups: dict[str, list[int]] = {}
         for index, (name, generate) in enumerate(changes.items()):
             tally = run(generate, n, runs, SEED + 7 * index + n, settings)
+            group = groups.setdefault(name.split(",")[0], [0, 0])
+            group[0] += tally.ours
+            group[1] += tally.runs
             deciders = ", ".join(f"{k} {v}" for k, v in sorted((tally.deciders or {}).items()))
             print(
                 f"{name:28} {n:>10,} {tally.runs:>5} {percent(tally.ours, tally.runs)} "
@@ -367,12 +442,42 @@ def detection_table(
                 f"{percent(tally.plain_test, tally.runs):>8}  {deciders}",
                 flush=True,
             )
+        for group, (hits, total) in groups.items():
+            if total > runs:
+                print(
+                    f"{group + ', pooled':28} {n:>10,} {total:>5} {percent(hits, total)} "
+                    f"{interval(hits, total):>16}",
+                    flush=True,
+                )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply repetition counts")
+    parser.add_argument(
+        "--tables",
+        default=",".join(TABLES),
+        help=f"comma-separated tables to run, of: {', '.join(TABLES)} (default: all)",
+    )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="comma-separated rows per side for the false-alarm table (default: all)",
+    )
+    parser.add_argument(
+        "--distributions",
+        default=":",
+        help="START:STOP slice of the false-alarm table's distributions (default: all)",
+    )
     args = parser.parse_args()
+    start, _, stop = args.distributions.partition(":")
+    distributions = slice(int(start) if start else None, int(stop) if stop else None)
+    sizes = tuple(int(size) for size in args.sizes.split(","))
+    if not set(sizes) <= set(SIZES):
+        parser.error(f"--sizes takes some of {', '.join(map(str, SIZES))}")
+    tables = set(args.tables.split(","))
+    if not tables <= set(TABLES):
+        parser.error(f"unknown table(s): {', '.join(sorted(tables - set(TABLES)))}")
     settings = DriftSettings()
     started = time.perf_counter()
     print("# watchkeeper drift calibration")
@@ -382,17 +487,29 @@ def main() -> None:
         "plain 5% = KS (on the sketches, no rank-error allowance) / chi-square / "
         "two-proportion test at p < 0.05, no effect size"
     )
-    false_alarm_table(args.scale, settings)
-    detection_table(
-        "Detection of meaningful changes", CHANGES, POWER_REPETITIONS, args.scale, settings
-    )
-    detection_table(
-        "Small real changes below the effect floors (should stay quiet)",
-        SMALL_CHANGES,
-        {1_000_000: 30},
-        args.scale,
-        settings,
-    )
+    if "false-alarms" in tables:
+        false_alarm_table(args.scale, settings, sizes, distributions)
+    detections = {
+        "detection": ("Detection of meaningful changes", CHANGES, POWER_REPETITIONS),
+        "small-samples": (
+            "Detection at 100 rows per side",
+            SMALL_SAMPLE_CHANGES,
+            SMALL_SAMPLE_REPETITIONS,
+        ),
+        "one-sided": (
+            "Categories new or gone (5 % of the rows)",
+            ONE_SIDED_CHANGES,
+            ONE_SIDED_REPETITIONS,
+        ),
+        "small-changes": (
+            "Small real changes below the effect floors (should stay quiet)",
+            SMALL_CHANGES,
+            {1_000_000: 30},
+        ),
+    }
+    for table, (title, changes, sizes) in detections.items():
+        if table in tables:
+            detection_table(title, changes, sizes, args.scale, settings)
     print(f"\ntotal time: {time.perf_counter() - started:.0f} s")
 
 

@@ -83,6 +83,8 @@ class DetectorDrift:
             "baseline_count": figures["baseline_count"],
             "current_count": figures["current_count"],
         }
+        if figures.get("subject") is not None:
+            details["category"] = figures["subject"]
         return Violation(
             feature,
             _CHECK_TYPES[self.against],
@@ -103,6 +105,7 @@ def measurement(result: DriftResult) -> dict[str, Any]:
         "score": _finite(result.score),
         "baseline_count": result.baseline_count,
         "current_count": result.current_count,
+        "subject": result.subject,
     }
 
 
@@ -146,6 +149,13 @@ def describe(figures: dict[str, Any], floor: float | None = None) -> str:
         text = (
             f"spread {moved} to {effect:.3g} times the baseline standard deviation "
             f"(floor {floor:.2f} either way)"
+        )
+    elif test in ("new_category", "vanished_category"):
+        side = "of rows" if test == "new_category" else "of baseline rows"
+        label = "new category" if test == "new_category" else "vanished category"
+        text = (
+            f"{label} {figures.get('subject')!r} at {effect * 100:.1f} % {side} "
+            f"(floor {floor * 100:.1f} %)"
         )
     elif test == "shape":
         text = f"distribution changed shape: KS distance {effect:.3f} (floor {floor:.2f})"

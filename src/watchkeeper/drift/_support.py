@@ -96,6 +96,18 @@ def sketch_rank_allowance(profile: ColumnProfile, typical_error: float) -> float
     return min(proven, typical_error) if proven > 0 else typical_error
 
 
+def exact_values(profile: ColumnProfile) -> np.ndarray | None:
+    """Every numeric value of the column, when its KLL sketch still holds them all
+    (no compaction yet: every weight 1, up to about 2000 values); None otherwise.
+
+    While this holds, exact rank tests on the data are possible from the profile.
+    """
+    items, weights = profile.kll.weighted_items()
+    if len(weights) == 0 or int(weights.max()) != 1 or len(items) != profile.kll.n:
+        return None
+    return np.asarray(items, dtype=np.float64)
+
+
 # -- categorical: aligned category counts ---------------------------------------------
 
 
@@ -188,6 +200,58 @@ def category_table(baseline: ColumnProfile, current: ColumnProfile) -> CategoryT
     as_counts = [np.array(cells, dtype=np.int64) for cells in counts]
     as_slack = [np.array(cells, dtype=np.float64) for cells in slacks]
     return CategoryTable(labels, as_counts[0], as_counts[1], as_slack[0], as_slack[1])
+
+
+@dataclass(frozen=True)
+class OneSidedCategories:
+    """Categories listed on one side only, where the other side's listing is complete.
+
+    ``names`` and ``counts`` are the categories and their counts on the side that has
+    them; ``absent_at_most`` is what the other side's count could be (its sketch's
+    ``max_error``; 0 for exact counts); ``total`` and ``other_total`` are the present
+    values of the two sides, and ``compared`` the number of categories either side
+    lists: each of them could have turned up on one side only.
+    """
+
+    names: list[str]
+    counts: np.ndarray
+    absent_at_most: float
+    total: int
+    other_total: int
+    compared: int
+
+
+def one_sided_categories(
+    baseline: ColumnProfile, current: ColumnProfile
+) -> tuple[OneSidedCategories, OneSidedCategories]:
+    """The categories new in ``current`` and those that vanished from ``baseline``.
+
+    A category missing from a listing that leaves values out (a baseline read from a
+    SageMaker file lists at most 1000) may simply be unlisted, so such a side declares
+    no category absent.
+    """
+    sides = (_Listing.of(baseline), _Listing.of(current))
+    totals = [sum(side.counts.values()) + side.unlisted + side.not_text for side in sides]
+    compared = len(set(sides[0].counts) | set(sides[1].counts))
+    found = []
+    for present, absent in ((1, 0), (0, 1)):
+        names: list[str] = []
+        if sides[absent].unlisted == 0:
+            listed = sides[absent].counts
+            names = sorted(
+                name
+                for name, count in sides[present].counts.items()
+                if count > 0 and listed.get(name, 0) == 0
+            )
+        counts = np.array([sides[present].counts[name] for name in names], dtype=np.float64)
+        # What a sketch lists is an estimate: count only what its error cannot explain.
+        counts = np.maximum(counts - sides[present].error, 0.0)
+        found.append(
+            OneSidedCategories(
+                names, counts, sides[absent].error, totals[present], totals[absent], compared
+            )
+        )
+    return found[0], found[1]
 
 
 # -- shared ----------------------------------------------------------------------------

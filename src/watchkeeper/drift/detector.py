@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import overload
 
 from watchkeeper.drift._support import CATEGORICAL, NUMERIC, comparison_kind
+from watchkeeper.drift.category_tests import category_presence_test
 from watchkeeper.drift.family import (
     category_test,
     location_test,
@@ -49,17 +50,30 @@ def detect(baseline, current, settings=None):
       effect = change of the share (0.05).
     * ``value_kind`` (numeric columns): did the share of present values that are
       numbers change, e.g. text arriving? Two-proportion z-test; effect as above.
-    * ``location`` (numeric): did the mean move? Welch's t-test on the exact moments;
-      effect = shift in pooled standard deviations (0.1).
-    * ``scale`` (numeric): did the spread change? Log variance ratio with a
-      kurtosis-aware standard error; effect = ratio of standard deviations (1.1).
+    * ``location`` (numeric): did the values move? Mann–Whitney rank test while the
+      sketches hold every value (up to about 2000 a side), else Welch's t-test on the
+      exact moments; effect = shift of the mean in pooled standard deviations (0.1).
+    * ``scale`` (numeric): did the spread change? Mood's rank test while the sketches
+      hold every value, else the log variance ratio with a kurtosis-aware standard
+      error; effect = ratio of standard deviations (1.1).
     * ``shape`` (numeric): did the distribution change otherwise? Kolmogorov–Smirnov
       from the sketches, less their rank error; effect = KS distance (0.05).
     * ``categories`` (String, Boolean): did the category shares change? Chi-square test
-      of homogeneity with rare categories pooled; effect = total variation (0.05).
+      of homogeneity with rare categories pooled; effect = total variation, against
+      the total variation two samples of one distribution show by chance with this
+      many categories and rows, plus 0.05.
+    * ``new_category`` / ``vanished_category`` (String, Boolean): is a category with at
+      least 1 % of one side's values absent from the other side? Exact binomial test
+      of its count given both sides' sizes, over every category compared; effect =
+      that share (0.01); the result's ``subject`` names the category.
 
     Tests that cannot apply are left out (no missing value anywhere, a side with too
-    few values). The feature drifts when a test's Bonferroni-adjusted p-value is at
+    few values, no category on one side only). The family error is Bonferroni's: each
+    test's p-value is multiplied by the number of tests that ran for the feature, so
+    the chance that an unchanged feature has any significant test is at most
+    ``alpha`` (0.005) at every sample size; the tests' own approximations are checked
+    by ``bench/drift_calibration.py`` from 100 to 10M rows a side (see
+    ``bench/RESULTS.md``). The feature drifts when a test's adjusted p-value is at
     most ``alpha`` *and* its effect reaches its threshold. Significance alone would
     alarm on trivial differences at millions of rows; effect size alone would alarm on
     noise at a hundred rows. See :class:`DriftResult` for the score and the deciding
@@ -77,6 +91,13 @@ def detect(baseline, current, settings=None):
     >>> result = detect(column(rng.normal(0, 1, 5000)), column(rng.normal(0.3, 1, 5000)))
     >>> result.drifted, result.test
     (True, 'location')
+
+    A category the baseline never had, at 4 % of the rows:
+
+    >>> before = column(pa.array(["a"] * 500 + ["b"] * 500))
+    >>> result = detect(before, column(pa.array(["a"] * 480 + ["b"] * 480 + ["c"] * 40)))
+    >>> result.drifted, result.test, result.subject, round(result.effect, 3)
+    (True, 'new_category', 'c', 0.04)
 
     Whole datasets, feature by feature:
 
@@ -139,6 +160,7 @@ def _run_family(
         ]
     elif kind == CATEGORICAL:
         tests.append(category_test(baseline, current, settings))
+        tests.append(category_presence_test(baseline, current, settings))
     return [test for test in tests if test is not None]
 
 
@@ -187,4 +209,5 @@ def _verdict(
         kind=kind,
         tests=tuple(tests),
         **counts,
+        subject=decider.subject,
     )

@@ -14,9 +14,12 @@ import numpy as np
 from watchkeeper.drift._support import (
     CategoryTable,
     category_table,
+    exact_values,
     sketch_rank_allowance,
 )
+from watchkeeper.drift.category_tests import expected_total_variation
 from watchkeeper.drift.numeric import ks_test, numeric_linf
+from watchkeeper.drift.ranks import rank_location_p_value, rank_scale_p_value
 from watchkeeper.drift.result import DriftSettings, DriftTest
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.moments import Moments
@@ -83,7 +86,13 @@ def _proportion_test(name: str, x1: int, n1: int, x2: int, n2: int, floor: float
 def location_test(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
 ) -> DriftTest | None:
-    """Welch's t-test on the exact means; effect = mean shift in pooled standard deviations.
+    """Did the values move? Effect = mean shift in pooled standard deviations.
+
+    While both sketches hold every value (up to about 2000 a side) the p-value is the
+    Mann–Whitney rank test's (:func:`~watchkeeper.drift.ranks.rank_location_p_value`):
+    it keeps its level for any distribution and, unlike a test of means, its power on
+    skewed and heavy-tailed data. Beyond that, Welch's t-test on the exact moments,
+    which the central limit theorem makes reliable at those sizes.
 
     The pooled standard deviation is ``sqrt((s1**2 + s2**2) / 2)`` (sample variances),
     so the effect is symmetric in the two sides. Skipped when both sides are constant;
@@ -104,6 +113,9 @@ def location_test(
     from scipy import stats  # imported when first needed: it is slow to load
 
     p_value = float(2.0 * stats.t.sf(abs(t), dof))
+    exact = _exact_pair(baseline, current)
+    if exact is not None:
+        t, p_value = rank_location_p_value(*exact)
     effect = (b.mean - a.mean) / math.sqrt((var_a + var_b) / 2.0)
     floor = settings.min_mean_shift
     return DriftTest("location", t, p_value, effect, floor, abs(effect) / floor)
@@ -112,7 +124,9 @@ def location_test(
 def scale_test(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
 ) -> DriftTest | None:
-    """z-test on the log ratio of the sample variances, with a kurtosis-aware standard error.
+    """Did the spread change? While both sketches hold every value, Mood's rank test of
+    scale (:func:`~watchkeeper.drift.ranks.rank_scale_p_value`); beyond that, a z-test
+    on the log ratio of the sample variances, with a kurtosis-aware standard error.
 
     ``Var(log s**2) ~ (kappa - (n - 3) / (n - 1)) / n`` for any distribution with kurtosis
     kappa, so the test holds its level for heavy-tailed data where the F-test (which
@@ -136,9 +150,19 @@ def scale_test(
     from scipy import stats  # imported when first needed: it is slow to load
 
     p_value = float(2.0 * stats.norm.sf(abs(z)))
+    exact = _exact_pair(baseline, current)
+    if exact is not None:
+        z, p_value = rank_scale_p_value(*exact)
     effect = math.exp(log_ratio / 2.0)
     floor = settings.min_sd_ratio
     return DriftTest("scale", z, p_value, effect, floor, abs(log_ratio / 2.0) / math.log(floor))
+
+
+def _exact_pair(
+    baseline: ColumnProfile, current: ColumnProfile
+) -> tuple[np.ndarray, np.ndarray] | None:
+    first, second = exact_values(baseline), exact_values(current)
+    return None if first is None or second is None else (first, second)
 
 
 def _pooled_kurtosis(a: Moments, b: Moments) -> float:
@@ -185,7 +209,11 @@ def category_test(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings
 ) -> DriftTest | None:
     """Chi-square test of homogeneity on the baseline-versus-current table of category
-    counts; effect = total variation distance of the category shares.
+    counts; effect = total variation distance of the category shares, against a floor
+    of the total variation two samples of the pooled shares show by chance
+    (:func:`~watchkeeper.drift.category_tests.expected_total_variation`, which grows
+    with the number of categories and shrinks with the sample sizes) plus
+    ``min_total_variation``.
 
     Categories are pooled, rarest first, until every cell expects at least
     ``min_expected_count`` values, which keeps the chi-square approximation valid for
@@ -202,7 +230,7 @@ def category_test(
     if n == 0 or m == 0:
         return None
     tv = float(_net_differences(table.baseline, table.current, table).sum() / 2.0)
-    floor = settings.min_total_variation
+    floor = expected_total_variation(table) + settings.min_total_variation
     columns = _rare_first_groups(table.baseline + table.current, n, m, settings)
     if len(columns) < 2:
         return DriftTest("categories", 0.0, 1.0, tv, floor, tv / floor)

@@ -25,7 +25,11 @@ class DriftSettings:
     * ``min_mean_shift``: change of the mean, in pooled standard deviations.
     * ``min_sd_ratio``: ratio of standard deviations (either direction).
     * ``min_ks``: Kolmogorov–Smirnov distance, after the sketches' rank error.
-    * ``min_total_variation``: total variation distance of the category shares.
+    * ``min_total_variation``: total variation distance of the category shares,
+      beyond what two samples of one distribution show by chance (which grows with
+      the number of categories and shrinks with the sample sizes).
+    * ``min_category_share``: share of its side's values a category seen on one side
+      only must hold (new in the current data, or gone from the baseline).
     * ``sketch_rank_error``: rank error assumed for a KLL sketch that has compacted
       (when its own proven bound is not smaller). The largest error measured for
       watchkeeper's sketch was 0.0025 (4 million values in random order); the proven
@@ -42,6 +46,7 @@ class DriftSettings:
     min_sd_ratio: float = 1.1
     min_ks: float = 0.05
     min_total_variation: float = 0.05
+    min_category_share: float = 0.01
     sketch_rank_error: float = 0.005
     min_expected_count: float = 5.0
 
@@ -54,7 +59,7 @@ class DriftSettings:
             raise UsageError(f"alpha must be between 0 and 1 (exclusive), got {self.alpha!r}")
         if self.min_sd_ratio <= 1.0:
             raise UsageError(f"min_sd_ratio must be above 1, got {self.min_sd_ratio!r}")
-        for name in ("min_null_change", "min_ks", "min_total_variation"):
+        for name in ("min_null_change", "min_ks", "min_total_variation", "min_category_share"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise UsageError(f"{name} must be in (0, 1], got {getattr(self, name)!r}")
         if self.min_mean_shift <= 0:
@@ -75,7 +80,8 @@ class DriftTest:
     ``DriftSettings.alpha`` directly. ``effect`` is in the test's natural unit (see
     :func:`~watchkeeper.drift.detect`) and ``threshold`` is the minimal meaningful
     effect in that unit. ``ratio`` is how many times the threshold the effect is
-    (on a log scale for the standard-deviation ratio).
+    (on a log scale for the standard-deviation ratio). ``subject`` names what the
+    test is about when it is one thing, e.g. the new category.
     """
 
     name: str
@@ -85,6 +91,7 @@ class DriftTest:
     threshold: float
     ratio: float
     significant: bool = False
+    subject: str | None = None
 
     @property
     def drifted(self) -> bool:
@@ -102,7 +109,8 @@ class DriftResult:
     and ``threshold`` are those of the deciding test: the one that gives the score, or
     the one with the smallest p-value when no test is significant (``test`` is None when
     nothing could be compared, e.g. a column with no rows). ``tests`` holds every test
-    that ran; ``kind`` is ``numeric``, ``categorical`` or ``unknown``.
+    that ran; ``kind`` is ``numeric``, ``categorical`` or ``unknown``; ``subject`` is
+    the deciding test's (the category that is new or gone).
     """
 
     drifted: bool
@@ -115,12 +123,14 @@ class DriftResult:
     tests: tuple[DriftTest, ...] = ()
     baseline_count: int = 0
     current_count: int = 0
+    subject: str | None = None
 
     def __str__(self) -> str:
         if self.test is None:
             return "no drift test applies (no values to compare)"
         verdict = "drift" if self.drifted else "no drift"
+        about = f" {self.subject!r}" if self.subject is not None else ""
         return (
-            f"{verdict}: {self.test} effect {self.effect:.4g} (threshold {self.threshold:.4g}), "
-            f"p={self.p_value:.3g}, score {self.score:.3g}"
+            f"{verdict}: {self.test}{about} effect {self.effect:.4g} "
+            f"(threshold {self.threshold:.4g}), p={self.p_value:.3g}, score {self.score:.3g}"
         )
