@@ -24,6 +24,7 @@ from watchkeeper.cli._common import (
     handled,
     print_json,
     progress_bar,
+    say,
 )
 from watchkeeper.errors import UsageError
 
@@ -90,4 +91,4 @@ def command(
         console.print(feature_table(rows, f"{data}: {baseline.statistics.rows} rows"))
         sampled = (SAMPLE,) if baseline.sample is not None else ()
         for name in (STATISTICS, CONSTRAINTS, *REPORT_FILES.values(), *sampled):
-            console.print(f"wrote {join(output, name)}")
+            say(f"wrote {join(output, name)}")

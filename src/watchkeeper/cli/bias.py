@@ -15,6 +15,7 @@ from watchkeeper.cli._common import (
     console,
     csv_options,
     handled,
+    say,
 )
 from watchkeeper.errors import UsageError
 from watchkeeper.io import CsvOptions
@@ -131,7 +132,7 @@ def _written(output, data, what: str, **section: dict[str, Any]) -> None:
     report = write_bias_report(output, read_analysis(path), subtitle=str(data))
     [shown] = section.values()
     _show(shown, f"{data}: {what}")
-    console.print(f"analysis written to {path}; report {report}")
+    say(f"analysis written to {path}; report {report}")
 
 
 def _show(section: dict[str, Any], title: str) -> None:

@@ -122,7 +122,7 @@ def command(
         else:
             _print(outcome)  # shown even if MLflow cannot be reached after it
             if mlflow:
-                console.print(f"MLflow run: {_log_to_mlflow(outcome)}")
+                say(f"MLflow run: {_log_to_mlflow(outcome)}")
     raise typer.Exit(EXIT_VIOLATIONS if outcome.violations else EXIT_OK)
 
 
@@ -134,7 +134,7 @@ def _log_to_mlflow(outcome: CheckOutcome) -> str:
 
 def _print(outcome: CheckOutcome) -> None:
     profile = outcome.profile
-    console.print(f"{outcome.source}: {profile.rows} rows, {len(profile.columns)} columns")
+    say(f"{outcome.source}: {profile.rows} rows, {len(profile.columns)} columns")
     if outcome.violations:
         from rich.table import Table
 
@@ -154,7 +154,7 @@ def _print(outcome: CheckOutcome) -> None:
     else:
         say(("no violations", "green"))
     if outcome.multivariate is not None:
-        console.print(f"multivariate: {outcome.multivariate.description}", highlight=False)
+        say(f"multivariate: {outcome.multivariate.description}")
     for name, where in outcome.artifacts.items():
-        console.print(f"{name}: {where}")
+        say(f"{name}: {where}")
     console.print(outcome.exit_message)

@@ -43,7 +43,7 @@ def create(
         dataset = _service(database).create(
             name, segment_columns=columns, description=description
         )
-        console.print(f"created dataset {dataset.name}")
+        say(f"created dataset {dataset.name}")
 
 
 @datasets_app.command("list")
@@ -125,7 +125,7 @@ def import_command(
         service.refresh(name)
         for problem in problems:
             say(("skipped:", "yellow"), " ", problem)
-        console.print(f"imported {imported} profile(s) into {name}")
+        say(f"imported {imported} profile(s) into {name}")
 
 
 @datasets_app.command("delete")
@@ -136,7 +136,7 @@ def delete(
     """Delete a dataset with its batches, monitors and channels."""
     with handled():
         _service(database).delete(name)
-        console.print(f"deleted dataset {name}")
+        say(f"deleted dataset {name}")
 
 
 def _reference(source: str):

@@ -16,6 +16,7 @@ from watchkeeper.cli._common import (
     csv_options,
     handled,
     print_json,
+    say,
 )
 from watchkeeper.errors import UsageError
 
@@ -120,7 +121,7 @@ def command(
             )
             return
         console.print(_table(explanation.global_values, explanation.expected_values, agg_method))
-        console.print(f"analysis written to {written['analysis']}")
+        say(f"analysis written to {written['analysis']}")
 
 
 def _names(text: str | None, option: str) -> list[str] | None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from watchkeeper.cli._common import JsonOption, console, handled, print_json
+from watchkeeper.cli._common import JsonOption, console, handled, print_json, say
 
 fs_app = typer.Typer(
     help="Feature groups: create from a file, ingest, describe, query with SQL, get records.",
@@ -53,7 +53,7 @@ def create(
         first = next(iter(read_batches(source, batch_rows=1000)))
         fg.load_feature_definitions(pa.Table.from_batches([first]))
         fg.create(record_identifier, event_time, online_store, description=description)
-        console.print(f"created feature group {name}")
+        say(f"created feature group {name}")
 
 
 @fs_app.command("ingest")
@@ -88,7 +88,7 @@ def ingest(
         if json_output:
             print_json({"ingested": ingested, "rejected": [list(r) for r in rejected]})
             return
-        console.print(f"ingested {ingested} rows, rejected {len(rejected)}")
+        say(f"ingested {ingested} rows, rejected {len(rejected)}")
         for row, reason in rejected[:50]:
             console.print(f"  row {row}: {reason}", soft_wrap=True)
         if rejected:
@@ -166,7 +166,7 @@ def get(
         record = store.feature_group(name).get_record(record_id)
         store.close()
         if record is None:
-            console.print(f"no record {record_id!r} in {name}")
+            say(f"no record {record_id!r} in {name}")
             raise typer.Exit(1)
         print_json(record)
 
@@ -182,4 +182,4 @@ def delete(
         store = _store(uri, online)
         store.feature_group(name).delete()
         store.close()
-        console.print(f"deleted feature group {name}")
+        say(f"deleted feature group {name}")

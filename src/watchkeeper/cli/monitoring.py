@@ -21,6 +21,7 @@ from watchkeeper.cli._common import (
     handled,
     metrics_destination,
     print_json,
+    say,
 )
 from watchkeeper.errors import UsageError
 
@@ -230,7 +231,7 @@ def delete(name: str, database: DatabaseOption = None) -> None:
 
     with handled():
         MonitoringStore(_catalog(database)).delete_schedule(name)
-        console.print(f"deleted schedule {name}")
+        say(f"deleted schedule {name}")
 
 
 @monitor_app.command("run")
@@ -348,7 +349,7 @@ def _print_execution(execution) -> None:
     if execution.metrics_error:
         console.print(f"metrics not published: {execution.metrics_error}", soft_wrap=True)
     for name, where in sorted(execution.artifacts.items()):
-        console.print(f"  {name}: {where}")
+        say(f"  {name}: {where}")
 
 
 def _print_estimates(points) -> None:
@@ -437,7 +438,7 @@ def scheduler(
             threading.Thread(target=server.run, daemon=True).start()
             warn_if_exposed(host, "the monitoring API", "create schedules and run jobs",
                             "put it behind a proxy that authenticates")  # fmt: skip
-            console.print(f"monitoring API and /metrics on http://{host}:{port}")
+            say(f"monitoring API and /metrics on http://{host}:{port}")
 
         def stop(*_: object) -> None:
             running.stop()

@@ -24,6 +24,7 @@ from watchkeeper.cli._common import (
     handled,
     print_json,
     progress_bar,
+    say,
 )
 
 
@@ -71,4 +72,4 @@ def command(
             )
             return
         console.print(feature_table(rows, f"{data}: {profile.rows} rows"))
-        console.print(f"profile written to {output}")
+        say(f"profile written to {output}")

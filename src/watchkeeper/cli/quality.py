@@ -16,6 +16,7 @@ from watchkeeper.cli._common import (
     csv_options,
     handled,
     print_json,
+    say,
 )
 from watchkeeper.errors import UsageError
 
@@ -96,9 +97,9 @@ def baseline(
         if json:
             print_json({"source": data, "rows": rows, "files": paths})
             return
-        console.print(f"{data}: {rows} rows")
+        say(f"{data}: {rows} rows")
         for path in paths:
-            console.print(f"wrote {path}")
+            say(f"wrote {path}")
 
 
 @groundtruth_app.command("upload")
@@ -128,7 +129,7 @@ def upload(
         if json:
             print_json({"uri": done.uri, "records": done.records, "bad_lines": done.bad_lines})
             return
-        console.print(f"wrote {done.records} labels to {done.uri}")
+        say(f"wrote {done.records} labels to {done.uri}")
         if done.bad_lines:
             console.print(
                 f"skipped {len(done.bad_lines)} bad lines (first: line {done.bad_lines[0]})",
