@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import overload
 
@@ -16,7 +15,7 @@ from watchkeeper.drift.family import (
     scale_test,
     shape_test,
 )
-from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest
+from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest, verdict
 from watchkeeper.errors import UsageError
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.dataset import DatasetProfile
@@ -146,7 +145,7 @@ def _detect_column(
     settings = DEFAULT_SETTINGS if settings is None else settings
     kind = comparison_kind(baseline, current)
     tests = _adjust(_run_family(baseline, current, kind, settings), settings.alpha)
-    return _verdict(tests, kind, baseline, current)
+    return verdict(tests, kind, baseline, current)
 
 
 def _run_family(
@@ -183,31 +182,3 @@ def _adjust(tests: list[DriftTest], alpha: float) -> list[DriftTest]:
         p_value = min(1.0, test.p_value * size)
         adjusted.append(replace(test, p_value=p_value, significant=p_value <= alpha))
     return adjusted
-
-
-def _verdict(
-    tests: list[DriftTest], kind: str, baseline: ColumnProfile, current: ColumnProfile
-) -> DriftResult:
-    counts = {"baseline_count": baseline.count, "current_count": current.count}
-    if not tests:
-        return DriftResult(False, 0.0, math.nan, None, math.nan, math.nan, kind, (), **counts)
-    significant = [test for test in tests if test.significant]
-    if significant:
-        # Ties go to the earlier test in the family: deterministic.
-        decider = max(significant, key=lambda test: test.ratio)
-        score = decider.ratio
-    else:
-        decider = min(tests, key=lambda test: test.p_value)
-        score = 0.0
-    return DriftResult(
-        drifted=decider.drifted,
-        score=score,
-        p_value=decider.p_value,
-        test=decider.name,
-        effect=decider.effect,
-        threshold=decider.threshold,
-        kind=kind,
-        tests=tuple(tests),
-        **counts,
-        subject=decider.subject,
-    )

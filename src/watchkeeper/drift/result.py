@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from watchkeeper.errors import UsageError
+
+if TYPE_CHECKING:
+    from watchkeeper.profile.column import ColumnProfile
 
 
 @dataclass(frozen=True)
@@ -134,3 +138,35 @@ class DriftResult:
             f"{verdict}: {self.test}{about} effect {self.effect:.4g} "
             f"(threshold {self.threshold:.4g}), p={self.p_value:.3g}, score {self.score:.3g}"
         )
+
+
+def verdict(
+    tests: list[DriftTest], kind: str, baseline: ColumnProfile, current: ColumnProfile
+) -> DriftResult:
+    """The judgement of a feature from its family's adjusted tests: drifted when a
+    significant test reaches its effect floor; decided by the significant test furthest
+    past its floor, else by the smallest p-value. ``baseline`` and ``current`` are the
+    two sides' column profiles (their counts are reported)."""
+    counts = {"baseline_count": baseline.count, "current_count": current.count}
+    if not tests:
+        return DriftResult(False, 0.0, math.nan, None, math.nan, math.nan, kind, (), **counts)
+    significant = [test for test in tests if test.significant]
+    if significant:
+        # Ties go to the earlier test in the family: deterministic.
+        decider = max(significant, key=lambda test: test.ratio)
+        score = decider.ratio
+    else:
+        decider = min(tests, key=lambda test: test.p_value)
+        score = 0.0
+    return DriftResult(
+        drifted=decider.drifted,
+        score=score,
+        p_value=decider.p_value,
+        test=decider.name,
+        effect=decider.effect,
+        threshold=decider.threshold,
+        kind=kind,
+        tests=tuple(tests),
+        **counts,
+        subject=decider.subject,
+    )

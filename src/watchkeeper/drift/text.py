@@ -29,7 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from watchkeeper.drift.detector import detect
-from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest
+from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest, verdict
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.distinct import DistinctSketch
 from watchkeeper.profile.frequent import CategoryCounts
@@ -78,7 +78,7 @@ def detect_text(
     unseen = _unseen_test(baseline, current, judgements, settings.alpha)
     if unseen is not None:
         tests.append(unseen)
-    return _verdict(tests, TEXT, baseline, current)
+    return verdict(tests, TEXT, baseline, current)
 
 
 def detect_embedding(
@@ -110,7 +110,7 @@ def detect_embedding(
                     significant,
                 )
             )  # fmt: skip
-    return _verdict(tests, EMBEDDING, baseline, current)
+    return verdict(tests, EMBEDDING, baseline, current)
 
 
 def _unseen_test(
@@ -150,29 +150,4 @@ def _as_column(distribution: Distribution) -> ColumnProfile:
         distribution.kll,
         DistinctSketch(),
         CategoryCounts(),
-    )
-
-
-def _verdict(
-    tests: list[DriftTest], kind: str, baseline: ColumnProfile, current: ColumnProfile
-) -> DriftResult:
-    counts = {"baseline_count": baseline.count, "current_count": current.count}
-    if not tests:
-        return DriftResult(False, 0.0, math.nan, None, math.nan, math.nan, kind, (), **counts)
-    significant = [test for test in tests if test.significant]
-    if significant:
-        decider = max(significant, key=lambda test: test.ratio)
-        score = decider.ratio
-    else:
-        decider, score = min(tests, key=lambda test: test.p_value), 0.0
-    return DriftResult(
-        drifted=decider.drifted,
-        score=score,
-        p_value=decider.p_value,
-        test=decider.name,
-        effect=decider.effect,
-        threshold=decider.threshold,
-        kind=kind,
-        tests=tuple(tests),
-        **counts,
     )
