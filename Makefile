@@ -35,10 +35,12 @@ demo-files: $(VENV)/.installed
 demo-fairness: $(VENV)/.installed
 	$(BIN)/python examples/scholarship/demo.py $(DEMO)/scholarship
 
+# One test process per core (pytest-xdist); a test module, and every Spark test, stays
+# in one process with its fixtures.
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 # The searches for bad inputs, with thousands of random examples each instead of the
 # suite's fixed few.
