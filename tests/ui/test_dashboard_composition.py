@@ -210,5 +210,5 @@ def test_each_page_is_a_router_of_its_own(tmp_path):
         "executions": {("/executions", "GET"),
                        ("/executions/{execution_id}/artifacts/{artifact}", "GET")},
         "monitors": {("/datasets/{name}/monitors", "GET"), ("/datasets/{name}/monitors", "POST"),
-                     ("/datasets/{name}/alerts", "POST")},
+                     ("/datasets/{name}/alerts", "POST"), ("/datasets/{name}/history", "POST")},
     }  # fmt: skip

@@ -38,7 +38,7 @@ __getattr__, __dir__ = lazy_exports(
         "MonitoringStore": _MONITORING,
         "Schedule": _MONITORING,
         "MAX_ID": _STORE,
-        "Catalog": _STORE,
+        "Catalog": "watchkeeper.catalog.opening",
         "Message": _STORE,
         "ProcessedObject": _STORE,
         "default_database_url": _STORE,

@@ -158,12 +158,6 @@ class Catalog:
         return self.leases.owner
 
     def _create_tables(self) -> None:
-        # Every table of the catalog, whichever of its modules the caller has imported so
-        # far: a catalog opened before the dataset or monitoring stores were used must
-        # still hold their tables when they are.
-        import watchkeeper.catalog.dataset_records
-        import watchkeeper.catalog.monitoring  # noqa: F401
-
         # Two processes opening a new catalog at once may both find a table missing and
         # both create it; the loser sees "already exists" and looks again.
         for attempt in range(3):
