@@ -54,6 +54,7 @@ def test_demo_finds_what_changed(tmp_path):
         ("monthly_charge", "baseline_drift_check"),  # prices went up 25%
         ("support_calls", "baseline_drift_check"),  # support calls doubled
         ("region", "categorical_values_check"),  # a new region code
+        ("region", "baseline_drift_check"),  # ... at 4 % of the rows
         ("usage_minutes", "completeness_check"),  # a broken join upstream
         ("usage_minutes", "baseline_drift_check"),
         ("usage_minutes", "missing_values_check"),

@@ -31,13 +31,14 @@ EXPECTED = {
         "['today.csv', 'train.csv']",
         "DatasetProfile: 5,000 rows, 8 features",
         "['constraints.json', 'report.json', 'statistics.json']",
-        "CheckOutcome CompletedWithViolations on ../churn/today.csv: 8 violations",
+        "CheckOutcome CompletedWithViolations on ../churn/today.csv: 9 violations",
         "CompletedWithViolations\nregion: categorical_values_check\n"
+        "region: baseline_drift_check\n"
         "monthly_charge: baseline_drift_check\nsupport_calls: baseline_drift_check\n"
         "usage_minutes: completeness_check\nusage_minutes: baseline_drift_check\n"
         "satisfaction: data_type_check\n",
-        "Comparison of 2,000 rows against 5,000: 3 of 8 features drifted",
-        "['monthly_charge', 'support_calls', 'usage_minutes']",
+        "Comparison of 2,000 rows against 5,000: 4 of 8 features drifted",
+        "['region', 'monthly_charge', 'support_calls', 'usage_minutes']",
     ],
     "monitoring": [
         "baseline of 150 flowers: prediction, sepal_length, sepal_width",
