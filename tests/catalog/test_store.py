@@ -66,3 +66,19 @@ def test_a_catalog_opened_first_holds_every_table_the_stores_use(tmp_path):
     assert done.returncode == 0, done.stderr
     tables = set(eval(done.stdout))
     assert {"datasets", "profile_batches", "monitors", "schedules", "executions"} <= tables
+
+
+def test_processes_opening_one_new_catalog_at_once_all_open_it(tmp_path):
+    """Each table is created by whichever process gets there first; the others go on."""
+    import subprocess
+    import sys
+
+    code = "import sys\nfrom watchkeeper.catalog import Catalog\nCatalog(sys.argv[1])\n"
+    for round_ in range(3):
+        url = f"sqlite:///{tmp_path / f'catalog-{round_}.db'}"
+        opening = [
+            subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        failures = [process.communicate()[1] for process in opening if process.wait()]
+        assert failures == []

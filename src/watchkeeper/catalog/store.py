@@ -158,15 +158,17 @@ class Catalog:
         return self.leases.owner
 
     def _create_tables(self) -> None:
-        # Two processes opening a new catalog at once may both find a table missing and
-        # both create it; the loser sees "already exists" and looks again.
-        for attempt in range(3):
-            try:
-                Base.metadata.create_all(self.engine)
-                break
-            except SQLAlchemyError as exc:
-                if "already exists" not in str(exc) or attempt == 2:
-                    raise UsageError(f"catalog database {self.url!r}: {exc}") from exc
+        # Processes opening a new catalog at once may each find a table missing and all
+        # create it: table by table, the losers see "already exists" and go on to the
+        # next (a whole create_all would start again and could lose on every table).
+        for table in Base.metadata.sorted_tables:
+            for attempt in range(3):
+                try:
+                    table.create(self.engine, checkfirst=True)
+                    break
+                except SQLAlchemyError as exc:
+                    if "already exists" not in str(exc) or attempt == 2:
+                        raise UsageError(f"catalog database {self.url!r}: {exc}") from exc
         self._add_new_columns()
 
     def _add_new_columns(self) -> None:
