@@ -12,13 +12,9 @@ import json
 
 import numpy as np
 import pyarrow as pa
-import pytest
 from sqlalchemy import text
 
-from live import LiveServer
-from watchkeeper.catalog import Catalog
 from watchkeeper.profile import DatasetProfile, profile_to_bytes, profile_to_json
-from watchkeeper.ui import create_ui_app
 
 PROFILE = {"Content-Type": "application/octet-stream"}
 MOMENT = dt.datetime(2026, 11, 20, 9, 15, tzinfo=dt.UTC)
@@ -48,20 +44,6 @@ def absurd(blob: bytes) -> bytes:
     document = json.loads(blob)
     next(c for c in document["columns"] if c["name"] == "price")["kll"]["c"] = 1e308
     return json.dumps(document).encode()
-
-
-@pytest.fixture
-def dashboard(database_url, webhook_server):
-    app = create_ui_app(
-        Catalog(database_url),
-        tokens=[],
-        refresh_seconds=None,
-        notify=[f"json://{webhook_server.address}/alerts"],
-    )
-    server = LiveServer(app).start()
-    with server.client() as client:
-        yield client, app.state.service
-    server.stop()
 
 
 def upload(client, name: str, blob: bytes, timestamp: dt.datetime = MOMENT):

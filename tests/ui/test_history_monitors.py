@@ -12,28 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from live import LiveServer
-from watchkeeper.catalog import Catalog
 from watchkeeper.profile import DatasetProfile, profile_to_bytes
-from watchkeeper.ui import create_ui_app
 
 PROFILE = {"Content-Type": "application/octet-stream"}
 FIRST_DAY = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
 ANOMALY = "metric_history_check"
-
-
-@pytest.fixture
-def dashboard(database_url, webhook_server):
-    app = create_ui_app(
-        Catalog(database_url),
-        tokens=[],
-        refresh_seconds=None,
-        notify=[f"json://{webhook_server.address}/alerts"],
-    )
-    server = LiveServer(app).start()
-    with server.client() as client:
-        yield client, app.state.service
-    server.stop()
 
 
 def upload_days(client, name: str, prices: list[np.ndarray]) -> None:
