@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.io import CsvOptions
+from watchkeeper.io.options import BATCH_ROWS
 from watchkeeper.profile import DatasetProfile, build_profile
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def profile(
     *,
     format: str | None = None,
     csv: CsvOptions | None = None,
-    batch_rows: int = 65_536,
+    batch_rows: int = BATCH_ROWS,
     storage_options: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DatasetProfile:
@@ -61,7 +62,7 @@ def suggest_baseline(
     *,
     format: str | None = None,
     csv: CsvOptions | None = None,
-    batch_rows: int = 65_536,
+    batch_rows: int = BATCH_ROWS,
     storage_options: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
     title: str | None = None,

@@ -28,6 +28,7 @@ from watchkeeper.checks.violations import Violation, violations_json
 from watchkeeper.drift import DriftSettings
 from watchkeeper.errors import InputError, UsageError
 from watchkeeper.io import CsvOptions
+from watchkeeper.io.options import BATCH_ROWS
 from watchkeeper.io.storage import write_files
 from watchkeeper.multivariate.result import MultivariateResult
 from watchkeeper.profile import DatasetProfile, build_profile
@@ -132,7 +133,7 @@ def run_check(
     multivariate: str = "pca",
     format: str | None = None,
     csv: CsvOptions | None = None,
-    batch_rows: int = 65_536,
+    batch_rows: int = BATCH_ROWS,
     storage_options: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
     title: str | None = None,

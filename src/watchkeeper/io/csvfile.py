@@ -25,13 +25,12 @@ from watchkeeper.io.batches import empty_batch
 from watchkeeper.io.files import ByteCounter, DataFile, open_binary
 from watchkeeper.io.messages import encoding_hint, excerpt, first_line
 from watchkeeper.io.names import renamed, unique_names
-from watchkeeper.io.options import CsvOptions
+from watchkeeper.io.options import BATCH_ROWS, CsvOptions
 from watchkeeper.io.text import Head, read_head, text_stream
 
 BLOCK_BYTES = 8 << 20
-# pieces parsed at once by the multi-threaded reader, and the batches they are cut into
+# pieces parsed at once by the multi-threaded reader
 CHUNK_BYTES = 32 << 20
-CHUNK_BATCH_ROWS = 65_536
 # Later pieces are parsed on Arrow's threads only when there are more than two cores:
 # on two, the profile's threads keep both busy, and Arrow's threads only add a fifth to
 # the parse's CPU time.
@@ -50,8 +49,11 @@ _CONVERSION = re.compile(r"In CSV column #(\d+): (?:Row #(\d+): )?CSV conversion
 _RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): (.*)", re.DOTALL)
 
 
-def read_csv(file: DataFile, options: CsvOptions, counter: ByteCounter) -> Iterator[pa.RecordBatch]:
-    """Stream a CSV or TSV file as record batches (see :class:`CsvOptions`).
+def read_csv(
+    file: DataFile, options: CsvOptions, counter: ByteCounter, batch_rows: int = BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """Stream a CSV or TSV file as record batches of at most ``batch_rows`` rows (see
+    :class:`CsvOptions`).
 
     A file with a header and no rows yields one empty batch that carries the columns.
     """
@@ -60,7 +62,10 @@ def read_csv(file: DataFile, options: CsvOptions, counter: ByteCounter) -> Itera
     header = options.header
     if header is None:
         header = not first_row_is_numeric(head.text, delimiter, options.quote_char)
-    return _CsvScan(file, options, counter, head, delimiter=delimiter, header=header).batches()
+    scan = _CsvScan(
+        file, options, counter, head, delimiter=delimiter, header=header, batch_rows=batch_rows
+    )
+    return scan.batches()
 
 
 def first_row_is_numeric(text: str, delimiter: str, quote_char: str) -> bool:
@@ -90,8 +95,10 @@ class _CsvScan:
         *,
         delimiter: str,
         header: bool,
+        batch_rows: int = BATCH_ROWS,
     ) -> None:
         self.file, self.options, self.counter = file, options, counter
+        self.batch_rows = batch_rows
         self.delimiter, self.header, self.skip = delimiter, header, head.skip
         # Arrow finds no row in a one-line file without a line end; that file gets one.
         self.terminate = head.complete and not any(end in head.text for end in "\r\n")
@@ -159,7 +166,7 @@ class _CsvScan:
             for piece in _row_pieces(stream, self.options.quote_char.encode()):
                 table = self._parse_piece(piece, first)
                 first = False
-                for batch in table.combine_chunks().to_batches(max_chunksize=CHUNK_BATCH_ROWS):
+                for batch in table.combine_chunks().to_batches(max_chunksize=self.batch_rows):
                     if to_skip >= batch.num_rows:
                         to_skip -= batch.num_rows
                         continue

@@ -129,7 +129,7 @@ def _is_text_type(kind: pa.DataType) -> bool:
 
 def _rows_within(schema: pa.Schema, budget: int) -> int:
     """How many rows of this schema fit in about ``budget`` bytes once decoded, so that a
-    table of a thousand columns comes in batches of a few thousand rows, not 65,536."""
+    table of a thousand columns comes in batches of a few thousand rows, not ``BATCH_ROWS``."""
     width = sum(_value_bytes(field.type) for field in schema) or 1
     return max(MIN_BATCH_ROWS, budget // width)
 

@@ -11,7 +11,7 @@ from watchkeeper.errors import UsageError
 from watchkeeper.io.batches import bounded
 from watchkeeper.io.files import ByteCounter, DataFile, normalise_format, resolve
 from watchkeeper.io.frames import MemorySource, memory_source
-from watchkeeper.io.options import CsvOptions
+from watchkeeper.io.options import BATCH_ROWS, CsvOptions
 
 Progress = Callable[[int, int], None]
 
@@ -20,7 +20,7 @@ def read_batches(
     source: object,
     *,
     format: str | None = None,
-    batch_rows: int = 65_536,
+    batch_rows: int = BATCH_ROWS,
     csv: CsvOptions | None = None,
     storage_options: dict | None = None,
     progress: Progress | None = None,
@@ -121,7 +121,7 @@ def _read_file(
         return read_jsonl(file, counter)
     from watchkeeper.io.csvfile import read_csv
 
-    return read_csv(file, options, counter)
+    return read_csv(file, options, counter, batch_rows)
 
 
 def _with_row_progress(memory: MemorySource, progress: Progress | None) -> Iterator[pa.RecordBatch]:

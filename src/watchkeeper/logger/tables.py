@@ -21,8 +21,7 @@ import pyarrow as pa
 from watchkeeper.errors import UsageError
 from watchkeeper.io.frames import memory_source
 from watchkeeper.io.messages import first_line
-
-BATCH_ROWS = 65_536
+from watchkeeper.io.options import BATCH_ROWS
 
 _ACCEPTED = (
     "a pandas or polars DataFrame, a pyarrow Table or RecordBatch, a dict of columns, "

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from watchkeeper.io import CsvOptions, read_batches
 from watchkeeper.io.batches import prefetched
+from watchkeeper.io.options import BATCH_ROWS
 from watchkeeper.profile.dataset import DatasetProfile
 
 Observer = Callable[[pa.RecordBatch], None]
@@ -21,7 +22,7 @@ def build_profile(
     *,
     format: str | None = None,
     csv: CsvOptions | None = None,
-    batch_rows: int = 65_536,
+    batch_rows: int = BATCH_ROWS,
     storage_options: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
     observers: Iterable[Observer] = (),
