@@ -195,19 +195,3 @@ def test_a_large_batch_keeps_what_the_library_keeps(distinct_values):
     union = datasketches.theta_union(12)
     union.update(_library(values.tolist()))
     assert ours.to_bytes() == union.get_result().serialize()
-
-
-@pytest.mark.parametrize("lengths", [(12, 12), (3, 40)])
-def test_more_keys_than_one_chunk_hash_as_the_library_hashes_each(lengths):
-    rng = np.random.default_rng(sum(lengths))
-    count = 3 * distinct.CHUNK_KEYS + 17
-    sizes = rng.integers(lengths[0], lengths[1] + 1, size=count)
-    words = [f"{i:x}".rjust(int(size), "k")[: int(size)] for i, size in enumerate(sizes)]
-    numbers = rng.normal(size=count)
-
-    def one_hash(value):  # a sketch of one value serialises its one hash last
-        return np.frombuffer(_library([value]).compact().serialize()[-8:], "<u8")[0]
-
-    assert np.array_equal(hash_doubles(numbers), [one_hash(float(v)) for v in numbers])
-    ours = np.sort(distinct.hash_strings(pa.array(words)))
-    assert np.array_equal(ours, np.sort([one_hash(w) for w in words]))

@@ -37,8 +37,6 @@ LONG_STRING_BYTES = 64
 _LIBRARY_GROUP_ROWS = 1 << 16
 _LIBRARY_GROUP_BYTES = 16 << 20
 _SEED = 9001
-# keys hashed at a time: their words and two scratch arrays fit in a core's cache
-CHUNK_KEYS = 16_384
 _MAX_THETA = np.uint64((1 << 63) - 1)
 _C1 = np.uint64(0x87C37B91114253D5)
 _C2 = np.uint64(0x4CF5AD432745937F)
@@ -53,21 +51,9 @@ def _murmur3(words: np.ndarray, length: int) -> np.ndarray:
     """First half of MurmurHash3_x64_128 of ``length``-byte keys, one key per row of
     ``words`` (the key's little-endian 8-byte words, zero-padded), shifted right by one.
 
-    Written with in-place operations, ``CHUNK_KEYS`` keys at a time: the hash is a chain
-    of some thirty passes over its keys, which run three times faster while the keys and
-    their scratch stay in the core's cache than when every pass goes out to memory.
+    Written with in-place operations: at a million keys the hash is memory-bound, and
+    every temporary array costs as much as the arithmetic.
     """
-    if len(words) <= CHUNK_KEYS:
-        return _murmur3_chunk(words, length)
-    hashes = np.empty(len(words), dtype=np.uint64)
-    for start in range(0, len(words), CHUNK_KEYS):
-        hashes[start : start + CHUNK_KEYS] = _murmur3_chunk(
-            words[start : start + CHUNK_KEYS], length
-        )
-    return hashes
-
-
-def _murmur3_chunk(words: np.ndarray, length: int) -> np.ndarray:
     if 0 < length <= 8:
         return _murmur3_word(words[:, 0], length)
     seed = np.uint64(_SEED)
@@ -195,24 +181,12 @@ def _fmix_into(h: np.ndarray, scratch: np.ndarray) -> None:
 
 
 def hash_doubles(values: np.ndarray) -> np.ndarray:
-    """Theta hashes of float64 values, as ``update_theta_sketch.update(float)`` computes them
-    (``CHUNK_KEYS`` at a time, each chunk's passes in cache)."""
-    if len(values) <= CHUNK_KEYS:
-        return _hash_doubles_chunk(values)
-    hashes = np.empty(len(values), dtype=np.uint64)
-    for start in range(0, len(values), CHUNK_KEYS):
-        hashes[start : start + CHUNK_KEYS] = _hash_doubles_chunk(
-            values[start : start + CHUNK_KEYS]
-        )
-    return hashes
-
-
-def _hash_doubles_chunk(values: np.ndarray) -> np.ndarray:
+    """Theta hashes of float64 values, as ``update_theta_sketch.update(float)`` computes them."""
     canonical = np.add(values, 0.0, dtype=np.float64)  # -0.0 + 0.0 is 0.0: one zero
     missing = np.isnan(canonical)
     if missing.any():
         canonical[missing] = np.nan  # one NaN bit pattern
-    return _murmur3_chunk(canonical.view(np.uint64).reshape(-1, 1), 8)
+    return _murmur3(canonical.view(np.uint64).reshape(-1, 1), 8)
 
 
 def hash_strings(values: pa.Array) -> np.ndarray:
