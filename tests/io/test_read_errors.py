@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import fsspec
+import fsspec.implementations.local
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
