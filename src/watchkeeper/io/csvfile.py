@@ -95,7 +95,7 @@ class _CsvScan:
         *,
         delimiter: str,
         header: bool,
-        batch_rows: int = BATCH_ROWS,
+        batch_rows: int,
     ) -> None:
         self.file, self.options, self.counter = file, options, counter
         self.batch_rows = batch_rows
