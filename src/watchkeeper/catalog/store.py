@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from watchkeeper.catalog import sqlite_files
 from watchkeeper.catalog.leases import LeaseKeeper, lease_column, owner_column
 from watchkeeper.catalog.times import DEFAULT_LEASE, utcnow
 from watchkeeper.errors import UsageError
@@ -494,10 +495,4 @@ def _escaped(value):
 
 
 def _sqlite_settings(connection, _record) -> None:
-    # WAL lets a watcher write while a dashboard reads; the busy timeout lets two
-    # processes share the file instead of failing on a momentary lock.
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+    sqlite_files.share(connection)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from watchkeeper.catalog import sqlite_files
 from watchkeeper.errors import UsageError
 from watchkeeper.featurestore.definitions import check_group_name
 from watchkeeper.featurestore.online.records import (
@@ -85,9 +86,7 @@ class SQLiteOnlineStore:
             # large pages suit records of a few hundred bytes each (set on a new file
             # only; an existing one keeps its own)
             connection.execute("PRAGMA page_size=16384")
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+            sqlite_files.share(connection, self._timeout)
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
