@@ -82,7 +82,8 @@ def test_interrupted_executions_are_failed(database_url):
     schedule = store.create_schedule(hourly())
     end = dt.datetime(2026, 11, 20, 13, tzinfo=UTC)
     execution = store.start_execution(schedule, end, (end - HOUR, end))
-    alive = MonitoringStore(Catalog(database_url, lease=30))
+    alive_catalog = Catalog(database_url, lease=30)
+    alive = MonitoringStore(alive_catalog)
     running = alive.start_execution(schedule, end + HOUR, (end, end + HOUR))
     stopped.close()  # its lease is not renewed any more, as when its process dies
     later = dt.datetime.now(UTC) + dt.timedelta(hours=2)
@@ -100,3 +101,4 @@ def test_interrupted_executions_are_failed(database_url):
         "the job was interrupted (its scheduler stopped)",
     )
     assert alive.execution(running.id).status == IN_PROGRESS
+    alive_catalog.close()
