@@ -96,12 +96,15 @@ def suggest_baseline(
     from watchkeeper.report import render_report
 
     sampler = None
-    if text_columns and (is_spark_frame(data) or isinstance(data, DatasetProfile)):
-        where = "Spark" if is_spark_frame(data) else "a profile already built"
-        raise UsageError(f"text columns cannot be chosen for {where}: they decide alone")
+    if text_columns and isinstance(data, DatasetProfile):
+        raise UsageError(
+            "text columns cannot be chosen for a profile already built: it decided them"
+        )
     if is_spark_frame(data):
         sampler = spark_engine().PartitionSample()
-        reference = spark_engine().profile_spark(data, observers=[sampler])
+        reference = spark_engine().profile_spark(
+            data, observers=[sampler], text_columns=text_columns
+        )
     elif isinstance(data, DatasetProfile):
         reference = profile(data)
     else:

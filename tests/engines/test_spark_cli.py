@@ -77,6 +77,23 @@ def test_baseline_and_check_on_spark_match_the_local_engine(data, tmp_path):
     assert json.loads(remote.stdout)["source"] == str(data / "today")
 
 
+def test_text_choices_on_the_command_line_hold_on_spark(data, tmp_path):
+    """`--text` makes a column of identifiers free text on Spark as it does locally."""
+    common = [str(data / "train"), "--json", "--text", "ident"]
+    local = run_cli("baseline", *common, "-o", str(tmp_path / "local"))
+    remote = run_cli(
+        "baseline", *common, "-o", str(tmp_path / "spark"), "--engine", "spark",
+        "--spark-master", "local[2]",
+    )  # fmt: skip
+    assert (local.returncode, remote.returncode) == (0, 0), remote.stderr
+    texts = [statistics(tmp_path / side)["watchkeeper"]["features"]["ident"].get("text")
+             for side in ("local", "spark")]  # fmt: skip
+    assert all(text is not None for text in texts)
+    counts = [text["descriptors"]["text_length"]["moments"]["n"] for text in texts]
+    assert counts == [12_000, 12_000]
+    assert statistics(data / "local")["watchkeeper"]["features"]["ident"].get("text") is None
+
+
 def test_csv_with_a_header_delimiter_and_missing_values(tmp_path):
     folder = tmp_path / "csv"
     folder.mkdir()

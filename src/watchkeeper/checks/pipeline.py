@@ -35,7 +35,8 @@ from watchkeeper.profile import DatasetProfile, build_profile
 from watchkeeper.report import render_report
 from watchkeeper.report.inline import InlinePage, options, profile_text, report_page
 
-# How another engine profiles data: ``profiler(data, observers=[scanner, ...])``.
+# How another engine profiles data:
+# ``profiler(data, observers=[scanner, ...], text_columns={name: bool, ...})``.
 Profiler = Callable[..., DatasetProfile]
 
 
@@ -149,8 +150,9 @@ def run_check(
     (``plotly_src``: see :func:`watchkeeper.report.render_html`).
 
     ``profiler`` profiles ``data`` on another engine (e.g. Spark's ``profile_spark``): it
-    is called as ``profiler(data, observers=[...])`` and must let every observer
-    (a :class:`RuleScanner`) see every row, so that its judgement is this one's.
+    is called as ``profiler(data, observers=[...], text_columns={...})`` and must let
+    every observer (a :class:`RuleScanner`) see every row, so that its judgement is this
+    one's, and read the columns the baseline decided are free text (or not) as it did.
     ``source`` names the data in messages and reports (by default its path or kind).
 
     ``multivariate`` judges the rows against the baseline's row sample: ``pca``
@@ -182,16 +184,17 @@ def run_check(
     without_rows = None
     if isinstance(data, DatasetProfile):
         without_rows = "a profile keeps no rows to compare"
+    chosen = text_columns(reference)
     if profiler is not None:
         if across.travels:  # its sums are fed on the engine's workers and added up here
-            profile = profiler(data, observers=[*scanners, across])
+            profile = profiler(data, observers=[*scanners, across], text_columns=chosen)
         else:
             without_rows = "the domain classifier is judged where watchkeeper reads the rows"
-            profile = profiler(data, observers=scanners)
+            profile = profiler(data, observers=scanners, text_columns=chosen)
     else:
         profile = build_profile(
             data,
-            text_columns=text_columns(reference),
+            text_columns=chosen,
             format=format,
             csv=csv,
             batch_rows=batch_rows,

@@ -52,10 +52,12 @@ def judge_data_quality(
         select = partial(features_of, baseline=baseline)
         seen: dict[str, Any] = {}
 
-        def on_spark(_: object, observers: Sequence[Any]) -> DatasetProfile:
+        def on_spark(
+            _: object, observers: Sequence[Any], text_columns: dict[str, bool]
+        ) -> DatasetProfile:
             # the check's observers (rules, the multivariate sums) ride along on Spark
             profile, seen["captured"], seen["empty"] = captured_on_spark(
-                store, schedule, execution, storage_options, select, observers
+                store, schedule, execution, storage_options, select, observers, text_columns
             )
             return profile if seen["empty"] is None else DatasetProfile()
 

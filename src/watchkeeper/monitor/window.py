@@ -69,11 +69,13 @@ def captured_on_spark(
     storage_options: dict | None,
     select: Callable[[pa.Table], pa.Table],
     observers: Sequence[Any] = (),
+    text_columns: dict[str, bool] | None = None,
 ) -> tuple[DatasetProfile | None, Any, Execution | None]:
     """The window's captured rows profiled on Spark (the schedule's ``engine=spark``,
     ``spark_master`` and ``spark_conf`` options): (profile, the counts of records and
     corrupt lines, and the execution finished as Failed when there is no record);
-    ``observers`` see the rows on the executors (see ``profile_spark``)."""
+    ``observers`` see the rows on the executors and ``text_columns`` are read as the
+    baseline decided (see ``profile_spark``)."""
     from watchkeeper.engines import spark_engine
 
     spark = spark_engine()
@@ -89,7 +91,7 @@ def captured_on_spark(
     if paths:
         files = [spark_uri(fs.unstrip_protocol(path)) for path in paths]
         profile, counts = spark.profile_capture_files(
-            session, files, start, end, select, observers
+            session, files, start, end, select, observers, text_columns
         )
     if counts is not None and counts.records:
         return profile, counts, None

@@ -63,9 +63,13 @@ def profile_capture_files(
     end: datetime,
     select: Callable[[pa.Table], pa.Table] | None = None,
     observers: Sequence[Any] = (),
+    text_columns: dict[str, bool] | None = None,
 ) -> tuple[DatasetProfile, CaptureLines]:
     """The profile of the records of ``files`` with start <= time < end, and the counts;
-    ``observers`` see the records' rows as :func:`profile_spark`'s do."""
+    ``observers`` see the records' rows and ``text_columns`` are chosen as
+    :func:`profile_spark`'s are."""
     counts = CaptureLines(start, end, select)
-    profile = profile_spark(session.read.text(files), observers=observers, prepare=counts)
+    profile = profile_spark(
+        session.read.text(files), observers=observers, prepare=counts, text_columns=text_columns
+    )
     return profile, counts

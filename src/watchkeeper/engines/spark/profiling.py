@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import pickle
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -25,6 +25,7 @@ from pyspark import TaskContext
 from pyspark.sql import DataFrame
 
 from watchkeeper.engines.spark.failures import spark_failures
+from watchkeeper.engines.spark.text_choice import settle_text_columns
 from watchkeeper.profile import DatasetProfile, profile_from_bytes, profile_to_bytes
 
 # One partition's answer, one row per value: its profile, whole in pieces of at most
@@ -87,6 +88,7 @@ def profile_spark(
     metadata: dict[str, str] | None = None,
     prepare: Preparer | None = None,
     group_columns: int | None = None,
+    text_columns: Mapping[str, bool] | None = None,
 ) -> DatasetProfile:
     """Profile a pyspark DataFrame on its cluster; the profile a local run would build.
 
@@ -99,11 +101,13 @@ def profile_spark(
     ``group_columns`` is the number of columns per group merged on the executors
     (default: none up to ``DRIVER_MERGE_COLUMNS`` columns, else ``GROUP_COLUMNS``); the
     profile is the same whichever it is.
+    ``text_columns`` forces columns to be free text (True) or not (False); each other
+    string column is free text in every partition or in none, as the first partition
+    to decide chose (see :mod:`watchkeeper.engines.spark.text_choice`).
     """
     names = [] if prepare is not None else list(frame.columns)
     workers = [*observers, *([prepare] if prepare is not None else [])]
     groups = _column_groups(names, group_columns)
-    profile_partition = _partition_profiler(names, workers, prepare is not None, groups)
     batch_rows = max(1, min(MAX_BATCH_ROWS, BATCH_VALUES // max(len(names), 1)))
     settings = dict.fromkeys(_BATCH_ROWS_CONFS, str(batch_rows))
     with _confs(frame, settings), warnings.catch_warnings():
@@ -113,17 +117,39 @@ def profile_spark(
             # pyspark resolves each column by name, and a name with a dot (`0.5`, `a.b`)
             # would be read as a field of a struct: positional names go through instead
             frame = frame.toDF(*[f"_{index}" for index in range(len(names))])
-        results = frame.mapInArrow(profile_partition, RESULT_SCHEMA)
-        with spark_failures("profiling on Spark failed"):
-            if groups is not None and _has_context(results):
-                profile = _merged_by_groups(results, groups, workers)
-            else:
-                profile = _merged_on_driver(results, workers)
+        forced = dict(text_columns or {})
+        profile = _profiled(frame, names, workers, prepare is not None, groups, forced)
+        if profile is not None:
+            settle_text_columns(profile, frame, names, forced, prepare, _text_only)
     if profile is None:  # a DataFrame with no partitions at all
         profile = DatasetProfile()
         profile.track(_no_rows(names), parallel=False)
     profile.metadata.update(metadata or {})
     return profile
+
+
+def _profiled(
+    frame: DataFrame,
+    names: list[str],
+    workers: list[Any],
+    prepared: bool,
+    groups: list[list[str]] | None,
+    text_columns: dict[str, bool],
+) -> DatasetProfile | None:
+    profile_partition = _partition_profiler(names, workers, prepared, groups, text_columns)
+    results = frame.mapInArrow(profile_partition, RESULT_SCHEMA)
+    with spark_failures("profiling on Spark failed"):
+        if groups is not None and _has_context(results):
+            return _merged_by_groups(results, groups, workers)
+        return _merged_on_driver(results, workers)
+
+
+def _text_only(
+    frame: DataFrame, names: list[str], prepare: Any | None, text_columns: dict[str, bool]
+) -> DatasetProfile | None:
+    """The profile of ``frame`` with no observers, merged whole on the driver."""
+    workers = [prepare] if prepare is not None else []
+    return _profiled(frame, names, workers, prepare is not None, None, text_columns)
 
 
 def _column_groups(names: list[str], group_columns: int | None) -> list[list[str]] | None:
@@ -278,10 +304,14 @@ def _no_rows(names: list[str]) -> pa.Table:
 
 
 def _partition_profiler(
-    names: list[str], workers: list[Any], prepared: bool, groups: list[list[str]] | None
+    names: list[str],
+    workers: list[Any],
+    prepared: bool,
+    groups: list[list[str]] | None,
+    text_columns: dict[str, bool],
 ) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     def profile_partition(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        profile = DatasetProfile()
+        profile = DatasetProfile(text_columns=text_columns)
         # the schema's columns first, so that an empty partition still has them
         profile.track(_no_rows(names), parallel=False)
         mine = copy.deepcopy(workers)
