@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlite_writers import opened_while_another_writes
 from watchkeeper.catalog import Catalog, ProcessedObject
 
 
@@ -86,31 +87,7 @@ def test_processes_opening_one_new_catalog_at_once_all_open_it(tmp_path):
 
 def test_opening_a_new_catalog_waits_while_another_process_writes_it_first(tmp_path):
     """SQLite refuses the switch to WAL at once while the new file is being written."""
-    import sqlite3
-    import threading
-    import time
-
     path = tmp_path / "catalog.db"
-    writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")
-    writer.execute("CREATE TABLE first_writer (x)")
-    opened: list[object] = []
-
-    def open_catalog() -> None:
-        try:
-            opened.append(Catalog(f"sqlite:///{path}"))
-        except Exception as exc:  # recorded and asserted below
-            opened.append(exc)
-
-    opening = threading.Thread(target=open_catalog)
-    started = time.monotonic()
-    opening.start()
-    time.sleep(1.0)
-    writer.execute("COMMIT")
-    writer.close()
-    opening.join(timeout=30)
-    assert len(opened) == 1 and isinstance(opened[0], Catalog), opened
-    assert time.monotonic() - started >= 1.0
-    with opened[0].engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    opened[0].close()
+    catalog = opened_while_another_writes(path, lambda: Catalog(f"sqlite:///{path}"))
+    assert catalog.objects() == []
+    catalog.close()

@@ -12,6 +12,7 @@ import redis
 from featurestore_workspace import workspace  # noqa: F401  (autouse fixture)
 from redis_server import redis_server  # noqa: F401  (fixture, used by name)
 
+from sqlite_writers import opened_while_another_writes
 from watchkeeper.errors import UsageError
 from watchkeeper.featurestore.online import (
     RedisOnlineStore,
@@ -280,31 +281,8 @@ def test_a_store_names_its_location_without_credentials(store, tmp_path):
 
 def test_opening_a_new_sqlite_store_waits_while_another_process_writes_it_first(tmp_path):
     """SQLite refuses the switch to WAL at once while the new file is being written."""
-    import sqlite3
-    import time
-
     path = tmp_path / "online.db"
-    writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")
-    writer.execute("CREATE TABLE first_writer (x)")
-    opened: list[object] = []
-
-    def open_store() -> None:
-        try:
-            opened.append(SQLiteOnlineStore(path))
-        except Exception as exc:  # recorded and asserted below
-            opened.append(exc)
-
-    opening = threading.Thread(target=open_store)
-    started = time.monotonic()
-    opening.start()
-    time.sleep(1.0)
-    writer.execute("COMMIT")
-    writer.close()
-    opening.join(timeout=30)
-    assert len(opened) == 1 and isinstance(opened[0], SQLiteOnlineStore), opened
-    assert time.monotonic() - started >= 1.0
-    opened[0].write("g", [{"id": 1, "t": 1}], "id", "t")
-    assert opened[0].get("g", "1") == {"id": 1, "t": 1}
-    opened[0].close()
-    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    store = opened_while_another_writes(path, lambda: SQLiteOnlineStore(path))
+    store.write("g", [{"id": 1, "t": 1}], "id", "t")
+    assert store.get("g", "1") == {"id": 1, "t": 1}
+    store.close()
