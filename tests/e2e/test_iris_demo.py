@@ -16,8 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
+from live import LiveServer
 from watchkeeper.catalog import Catalog, MonitoringStore
 from watchkeeper.ui import create_ui_app
 
@@ -62,11 +61,15 @@ def test_day_two_reads_the_same_on_every_face(tmp_path, webhook_server):
     assert series[("feature_baseline_drift_sepal_width", "Value")] == figure
 
     # the dashboard: the same violation on the logged day 2, against the training data
-    with TestClient(create_ui_app(catalog, refresh_seconds=None, tokens=[])) as client:
-        page = client.get("/datasets/iris-traffic/features/sepal_width")
-        assert page.status_code == 200
-        assert html.escape(text) in page.text
-        days = client.get("/api/v1/datasets/iris-traffic/batches").json()
+    server = LiveServer(create_ui_app(catalog, refresh_seconds=None, tokens=[])).start()
+    try:
+        with server.client() as client:
+            page = client.get("/datasets/iris-traffic/features/sepal_width")
+            assert page.status_code == 200
+            assert html.escape(text) in page.text
+            days = client.get("/api/v1/datasets/iris-traffic/batches").json()
+    finally:
+        server.stop()
     flagged = [v for day in days for v in day["violations"]]
     assert [(v["feature_name"], v["observed"], v["description"]) for v in flagged] == [
         ("sepal_width", figure, text)
