@@ -97,7 +97,8 @@ def _only(
     """``frame`` (positional names), ``names`` and ``prepare`` narrowed to ``columns``."""
     if prepare is not None:
         return frame, [], _Narrowed(copy.deepcopy(prepare), columns)
-    indices = [index for index, name in enumerate(names) if name in set(columns)]
+    wanted = set(columns)
+    indices = [index for index, name in enumerate(names) if name in wanted]
     return frame.select(*[f"_{index}" for index in indices]), [names[i] for i in indices], None
 
 
