@@ -86,3 +86,28 @@ def test_the_dashboards_monitors_judge_as_a_check_does():
     drift = [v.to_dict() for v in checked if v.constraint_check_type == "baseline_drift_check"]
     assert [v["feature_name"] for v in drift] == ["price", "colour"]
     assert [v.to_dict() for v in monitored] == drift
+
+
+def test_compare_and_detect_judge_free_text_and_embeddings_as_a_check_does():
+    """The notebook's comparison, the public detector and a check give one verdict for a
+    free-text and an embedding column: the same tests, the same figures."""
+    import watchkeeper
+    from text_samples import texts
+    from watchkeeper.drift import detect
+
+    rng = np.random.default_rng(5)
+
+    def table(seed: int, unseen: float, shift: float) -> pa.Table:
+        vectors = rng.normal(shift, 1.0, (2000, 4))
+        return pa.table({
+            "review": texts(2000, seed=seed, unseen=unseen),
+            "embedding": pa.array(list(vectors), pa.list_(pa.float64(), 4)),
+        })  # fmt: skip
+
+    train, today = table(1, 0.0, 0.0), table(2, 0.3, 0.5)
+    checked = watchkeeper.check(today, watchkeeper.suggest_baseline(train)).drift
+    compared = watchkeeper.compare(train, today).verdicts
+    detected = detect(profile_of(train), profile_of(today))
+    for name, kind in (("review", "out_of_vocabulary_share"), ("embedding", "embedding_mean")):
+        assert checked[name].drifted and kind in [test.name for test in checked[name].tests]
+        assert compared[name] == checked[name] == detected[name]

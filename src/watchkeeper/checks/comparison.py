@@ -61,8 +61,8 @@ class Comparison:
 def compare_profiles(
     reference: DatasetProfile, current: DatasetProfile, settings: DriftSettings | None = None
 ) -> Comparison:
-    """Judge every feature of ``current`` that ``reference`` has too, with the drift
-    detector the checks use (:func:`watchkeeper.drift.detect`)."""
+    """Judge every feature of ``current`` that ``reference`` has too, with the judgement
+    the checks use (:func:`watchkeeper.drift.detect`: free text and embeddings too)."""
     for name, value in (("reference", reference), ("current", current)):
         if not isinstance(value, DatasetProfile):
             raise UsageError(f"{name} must be a DatasetProfile, got {type(value).__name__}")

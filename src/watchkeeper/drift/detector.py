@@ -40,7 +40,10 @@ def detect(baseline, current, settings=None):
 
     Given two :class:`ColumnProfile` objects, the judgement of that feature (a
     :class:`DriftResult`); given two :class:`DatasetProfile` objects, one per feature
-    (see :func:`detect_all`). Anything else is a UsageError.
+    (see :func:`detect_all`). Anything else is a UsageError. A column both sides keep
+    as free text or as embeddings is judged on what they keep of it
+    (:func:`watchkeeper.drift.text.judge_column`), as every check judges it; any other
+    column by its values, as numbers or categories (:func:`detect_distribution`).
 
     A small family of tests runs on the two profiles, each with an effect size (the
     threshold is the default minimal meaningful effect, see :class:`DriftSettings`):
@@ -110,7 +113,7 @@ def detect(baseline, current, settings=None):
     if isinstance(baseline, DatasetProfile) and isinstance(current, DatasetProfile):
         return detect_all(baseline, current, settings)
     if isinstance(baseline, ColumnProfile) and isinstance(current, ColumnProfile):
-        return _detect_column(baseline, current, settings)
+        return _judge(baseline, current, settings)
     raise UsageError(
         "detect compares two ColumnProfiles or two DatasetProfiles; got "
         f"{type(baseline).__name__} and {type(current).__name__}"
@@ -133,10 +136,28 @@ def detect_all(
             f"{type(baseline).__name__} and {type(current).__name__}"
         )
     return {
-        name: _detect_column(column, current.columns[name], settings)
+        name: _judge(column, current.columns[name], settings)
         for name, column in baseline.columns.items()
         if name in current.columns
     }
+
+
+def detect_distribution(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None = None
+) -> DriftResult:
+    """The judgement of a column's values as numbers or categories (the tests listed in
+    :func:`detect`), whatever else its profiles keep: what the free-text and embedding
+    judgements build on."""
+    return _detect_column(baseline, current, settings)
+
+
+def _judge(
+    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None
+) -> DriftResult:
+    # imported here: the free-text judgement builds on this module's detector
+    from watchkeeper.drift.text import judge_column
+
+    return judge_column(baseline, current, settings)
 
 
 def _detect_column(

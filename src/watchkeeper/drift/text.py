@@ -28,7 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from watchkeeper.drift.detector import detect
+from watchkeeper.drift.detector import detect_distribution
 from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest, verdict
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.distinct import DistinctSketch
@@ -46,12 +46,13 @@ def judge_column(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None = None
 ) -> DriftResult:
     """The default judgement of a feature: :func:`detect_text` for free text,
-    :func:`detect_embedding` for embeddings, else :func:`~watchkeeper.drift.detect`."""
+    :func:`detect_embedding` for embeddings, else
+    :func:`~watchkeeper.drift.detector.detect_distribution`."""
     if baseline.text is not None and current.text is not None:
         return detect_text(baseline, current, settings)
     if baseline.embedding is not None and current.embedding is not None:
         return detect_embedding(baseline, current, settings)
-    return detect(baseline, current, settings)
+    return detect_distribution(baseline, current, settings)
 
 
 def detect_text(
@@ -62,11 +63,11 @@ def detect_text(
     judgements = 2 + len(DESCRIPTORS)  # missing values, descriptors, vocabulary
     tests = [
         _adjusted(test, judgements, settings.alpha)
-        for test in detect(baseline, current, settings).tests
+        for test in detect_distribution(baseline, current, settings).tests
         if test.name == NULL_FRACTION
     ]
     for name in DESCRIPTORS:
-        found = detect(
+        found = detect_distribution(
             _as_column(baseline.text.descriptors[name]),
             _as_column(current.text.descriptors[name]),
             settings,
