@@ -292,3 +292,23 @@ def test_close_is_final(tmp_path):
     assert "closed" in repr(logger)
     with pytest.raises(UsageError, match="is closed: create a new Logger"):
         logger.log({"x": [1]})
+
+
+@pytest.mark.parametrize("text_first", [True, False])
+def test_a_string_column_is_read_the_same_way_in_every_window(tmp_path, text_first):
+    """The first rows decide whether a column is free text; later windows follow, so
+    every profile of the dataset describes the column alike."""
+    from text_samples import texts
+
+    clock = Clock(at(10, 56))
+    reviews, labels = texts(300, seed=1), ["ok", "fine", "good"] * 100
+    first, then = (reviews, labels) if text_first else (labels, reviews)
+    with Logger("reviews", to=tmp_path, rotation="5m", clock=clock) as logger:
+        logger.log({"review": first})
+        clock.set(at(11, 1))
+        logger.log({"review": then})
+    profiles = [profile for _, profile in sorted(written(tmp_path).items())]
+    assert [profile.rows for profile in profiles] == [300, 300]
+    for profile in profiles:
+        text = profile.columns["review"].text
+        assert (text.count if text is not None else None) == (300 if text_first else None)

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from watchkeeper.datasets.segments import (
     META_DATASET,
@@ -45,6 +46,9 @@ from watchkeeper.logger.windows import (
 )
 from watchkeeper.profile import DatasetProfile
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 _log = logging.getLogger("watchkeeper.logger")
 
 # After a failed shipment the next try waits one rotation (one minute at most), then
@@ -71,7 +75,10 @@ class Logger:
     microseconds rather than a millisecond. Each profile carries the dataset id, its
     window's start and its segment key in its metadata (``META_DATASET``,
     ``META_TIMESTAMP``, ``META_SEGMENT`` of :mod:`watchkeeper.datasets.segments`).
-    Any number of threads may log at once.
+    Any number of threads may log at once. Whether a String column is free text is
+    decided once, by the first rows of it the logger profiles, and every later window
+    and segment follows (see :mod:`watchkeeper.profile.text`), so that each of its
+    profiles describes the column the same way.
 
     A profile that fails to ship (the server is down, answers 5xx, 408 or 429, or
     storage fails) is kept and tried again, one rotation later at first (a minute at
@@ -171,6 +178,8 @@ class Logger:
         self._ship_lock = threading.Lock()
         self._close_lock = threading.Lock()
         self._open: dict[tuple[int, str], DatasetProfile] = {}
+        # each String column's free-text choice, made by the first profile to decide it
+        self._text_columns: dict[str, bool] = {}
         self._buffer = RowBuffer(min(BUFFER_ROWS, settings.max_rows or BUFFER_ROWS), BUFFER_BYTES)
         self._outbox = Outbox(settings.max_pending)
         self._shipped = 0
@@ -361,6 +370,19 @@ class Logger:
             }
         )
 
+    def _track(self, profile: DatasetProfile, rows: pa.RecordBatch) -> None:
+        """Add ``rows`` to ``profile``, each String column read as free text or not as
+        the logger first decided it; the choices ``rows`` make are kept for the rest."""
+        for name, choice in self._text_columns.items():
+            profile.text_columns.setdefault(name, choice)
+            column = profile.columns.get(name)
+            if column is not None and column.text_choice is None:
+                column.text_choice = choice
+        profile.track(rows)
+        for name, column in profile.columns.items():
+            if column.text_choice is not None:
+                self._text_columns.setdefault(name, column.text_choice)
+
     def _finish(self, chosen: Callable[[int], bool]) -> bool:
         """Move the open profiles of the windows ``chosen`` accepts to the outbox, with
         the rows held for them; whether any moved. Called under the lock."""
@@ -380,7 +402,7 @@ class Logger:
                 profile = self._open.get((window, segment))
                 if profile is None:
                     profile = self._open[(window, segment)] = self._new_profile(window, segment)
-                profile.track(rows)
+                self._track(profile, rows)
                 if self.max_rows is not None and profile.rows >= self.max_rows:
                     self._outbox_add(window, segment, self._open.pop((window, segment)))
                     self._wake.set()
