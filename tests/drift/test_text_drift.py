@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from text_samples import text_column, texts
-from watchkeeper.drift.text import judge_column
+from watchkeeper.drift.judge import judge_column
 from watchkeeper.profile import DatasetProfile
 
 

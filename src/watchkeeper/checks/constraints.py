@@ -48,7 +48,7 @@ from watchkeeper.checks.violations import (
     Violation,
 )
 from watchkeeper.drift import DriftResult, DriftSettings
-from watchkeeper.drift.text import judge_column
+from watchkeeper.drift.judge import judge_column
 from watchkeeper.errors import UsageError
 from watchkeeper.profile import BOOLEAN, FRACTIONAL, INTEGRAL, STRING, UNKNOWN
 from watchkeeper.profile.column import ColumnProfile

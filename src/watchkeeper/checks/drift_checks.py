@@ -37,7 +37,8 @@ from watchkeeper.drift import (
     baseline_drift_distance,
     hellinger,
 )
-from watchkeeper.drift.text import EMBEDDING_MEAN, judge_column
+from watchkeeper.drift.judge import judge_column
+from watchkeeper.drift.text import EMBEDDING_MEAN
 from watchkeeper.profile.column import ColumnProfile
 from watchkeeper.profile.text import OUT_OF_VOCABULARY
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from watchkeeper.drift._support import linf_penalty
 from watchkeeper.drift.categorical import ChiSquareResult, chi_square
-from watchkeeper.drift.detector import detect, detect_all
 from watchkeeper.drift.distances import (
     hellinger,
     jensen_shannon,
@@ -24,6 +23,7 @@ from watchkeeper.drift.distances import (
     linf_simple,
     psi,
 )
+from watchkeeper.drift.judge import detect, detect_all
 from watchkeeper.drift.numeric import KSResult, ks_test, quantile_bins, wasserstein
 from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest
 from watchkeeper.drift.sagemaker import BaselineDrift, baseline_drift_distance

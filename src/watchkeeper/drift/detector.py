@@ -1,9 +1,8 @@
-"""watchkeeper's default drift judgement: significant *and* meaningful, at any sample size."""
+"""The distribution detector: significant *and* meaningful drift, at any sample size."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import overload
 
 from watchkeeper.drift._support import CATEGORICAL, NUMERIC, comparison_kind
 from watchkeeper.drift.category_tests import category_presence_test
@@ -18,32 +17,17 @@ from watchkeeper.drift.family import (
 from watchkeeper.drift.result import DriftResult, DriftSettings, DriftTest, verdict
 from watchkeeper.errors import UsageError
 from watchkeeper.profile.column import ColumnProfile
-from watchkeeper.profile.dataset import DatasetProfile
 
 DEFAULT_SETTINGS = DriftSettings()
 
 
-@overload
-def detect(
+def detect_distribution(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None = None
-) -> DriftResult: ...
-
-
-@overload
-def detect(
-    baseline: DatasetProfile, current: DatasetProfile, settings: DriftSettings | None = None
-) -> dict[str, DriftResult]: ...
-
-
-def detect(baseline, current, settings=None):
-    """Judge whether a feature drifted from its baseline, or every feature of a dataset.
-
-    Given two :class:`ColumnProfile` objects, the judgement of that feature (a
-    :class:`DriftResult`); given two :class:`DatasetProfile` objects, one per feature
-    (see :func:`detect_all`). Anything else is a UsageError. A column both sides keep
-    as free text or as embeddings is judged on what they keep of it
-    (:func:`watchkeeper.drift.text.judge_column`), as every check judges it; any other
-    column by its values, as numbers or categories (:func:`detect_distribution`).
+) -> DriftResult:
+    """Judge whether a column's values drifted from its baseline's, as numbers or
+    categories, whatever else the two profiles keep: watchkeeper's default judgement
+    of every column that is not free text or embeddings (see
+    :func:`watchkeeper.drift.judge.detect`), and what those judgements build on.
 
     A small family of tests runs on the two profiles, each with an effect size (the
     threshold is the default minimal meaningful effect, see :class:`DriftSettings`):
@@ -83,81 +67,33 @@ def detect(baseline, current, settings=None):
     the baseline has no value).
 
     >>> import numpy as np, pyarrow as pa
+    >>> from watchkeeper.profile import DatasetProfile
     >>> rng = np.random.default_rng(0)
     >>> def column(values):
     ...     profile = DatasetProfile()
     ...     profile.track(pa.table({"x": values}))
     ...     return profile.columns["x"]
-    >>> detect(column(rng.normal(0, 1, 5000)), column(rng.normal(0, 1, 5000))).drifted
+    >>> judge = detect_distribution
+    >>> judge(column(rng.normal(0, 1, 5000)), column(rng.normal(0, 1, 5000))).drifted
     False
-    >>> result = detect(column(rng.normal(0, 1, 5000)), column(rng.normal(0.3, 1, 5000)))
+    >>> result = judge(column(rng.normal(0, 1, 5000)), column(rng.normal(0.3, 1, 5000)))
     >>> result.drifted, result.test
     (True, 'location')
 
     A category the baseline never had, at 4 % of the rows:
 
     >>> before = column(pa.array(["a"] * 500 + ["b"] * 500))
-    >>> result = detect(before, column(pa.array(["a"] * 480 + ["b"] * 480 + ["c"] * 40)))
+    >>> result = judge(before, column(pa.array(["a"] * 480 + ["b"] * 480 + ["c"] * 40)))
     >>> result.drifted, result.test, result.subject, round(result.effect, 3)
     (True, 'new_category', 'c', 0.04)
 
-    Whole datasets, feature by feature:
-
-    >>> def dataset(shift):
-    ...     profile = DatasetProfile()
-    ...     profile.track(pa.table({"x": rng.normal(shift, 1, 5000), "y": rng.normal(0, 1, 5000)}))
-    ...     return profile
-    >>> {name: result.drifted for name, result in detect(dataset(0), dataset(0.3)).items()}
-    {'x': True, 'y': False}
     """
-    if isinstance(baseline, DatasetProfile) and isinstance(current, DatasetProfile):
-        return detect_all(baseline, current, settings)
-    if isinstance(baseline, ColumnProfile) and isinstance(current, ColumnProfile):
-        return _judge(baseline, current, settings)
-    raise UsageError(
-        "detect compares two ColumnProfiles or two DatasetProfiles; got "
-        f"{type(baseline).__name__} and {type(current).__name__}"
-    )
-
-
-def detect_all(
-    baseline: DatasetProfile,
-    current: DatasetProfile,
-    settings: DriftSettings | None = None,
-) -> dict[str, DriftResult]:
-    """:func:`detect` for every baseline column that the current profile also has.
-
-    Columns missing on either side are a schema question (SageMaker's
-    ``missing_column_check`` / ``extra_column_check``), not drift.
-    """
-    if not (isinstance(baseline, DatasetProfile) and isinstance(current, DatasetProfile)):
+    if not (isinstance(baseline, ColumnProfile) and isinstance(current, ColumnProfile)):
         raise UsageError(
-            "detect_all compares two DatasetProfiles; got "
+            "detect_distribution compares two ColumnProfiles; got "
             f"{type(baseline).__name__} and {type(current).__name__}"
         )
-    return {
-        name: _judge(column, current.columns[name], settings)
-        for name, column in baseline.columns.items()
-        if name in current.columns
-    }
-
-
-def detect_distribution(
-    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None = None
-) -> DriftResult:
-    """The judgement of a column's values as numbers or categories (the tests listed in
-    :func:`detect`), whatever else its profiles keep: what the free-text and embedding
-    judgements build on."""
     return _detect_column(baseline, current, settings)
-
-
-def _judge(
-    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None
-) -> DriftResult:
-    # imported here: the free-text judgement builds on this module's detector
-    from watchkeeper.drift.text import judge_column
-
-    return judge_column(baseline, current, settings)
 
 
 def _detect_column(

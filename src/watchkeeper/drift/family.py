@@ -1,4 +1,4 @@
-"""The tests behind :func:`~watchkeeper.drift.detect`, one function per question.
+"""The tests behind :func:`~watchkeeper.drift.detector.detect_distribution`, one per question.
 
 Each returns a :class:`DriftTest` with the raw (unadjusted) p-value, or None when it
 does not apply (too few values, nothing to compare). Every one reads exact counts and

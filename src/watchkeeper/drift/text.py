@@ -42,19 +42,6 @@ MIN_UNSEEN_EXCESS = 0.05
 NULL_FRACTION = "null_fraction"
 
 
-def judge_column(
-    baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None = None
-) -> DriftResult:
-    """The default judgement of a feature: :func:`detect_text` for free text,
-    :func:`detect_embedding` for embeddings, else
-    :func:`~watchkeeper.drift.detector.detect_distribution`."""
-    if baseline.text is not None and current.text is not None:
-        return detect_text(baseline, current, settings)
-    if baseline.embedding is not None and current.embedding is not None:
-        return detect_embedding(baseline, current, settings)
-    return detect_distribution(baseline, current, settings)
-
-
 def detect_text(
     baseline: ColumnProfile, current: ColumnProfile, settings: DriftSettings | None = None
 ) -> DriftResult:
