@@ -9,7 +9,9 @@ Two families of functions, both reading profiles (never rows):
   threshold;
 * :func:`detect`, watchkeeper's default judgement of two column profiles or of every
   feature of two dataset profiles, which stays quiet on unchanged data at any sample
-  size and flags meaningful changes (see its docstring).
+  size and flags meaningful changes: free text and embeddings on what their profiles
+  keep of them, every other column on its values (:mod:`watchkeeper.drift.judge`; the
+  tests are listed in :func:`~watchkeeper.drift.detector.detect_distribution`).
 """
 
 from __future__ import annotations
