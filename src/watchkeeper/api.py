@@ -35,17 +35,19 @@ def profile(
     batch_rows: int = BATCH_ROWS,
     storage_options: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
+    text_columns: dict[str, bool] | None = None,
 ) -> DatasetProfile:
     """Profile a file, folder, glob, URI or in-memory table.
 
     ``data`` is anything :func:`watchkeeper.io.read_batches` reads, or a pyspark
     DataFrame, which is profiled on its Spark cluster
-    (:func:`watchkeeper.engines.spark.profile_spark`).
+    (:func:`watchkeeper.engines.spark.profile_spark`). ``text_columns`` forces columns
+    to be free text (True) or not (False); the others are decided from their values.
     """
     from watchkeeper.engines import is_spark_frame, spark_engine
 
     if is_spark_frame(data):
-        return spark_engine().profile_spark(data)
+        return spark_engine().profile_spark(data, text_columns=text_columns)
     return build_profile(
         data,
         format=format,
@@ -53,6 +55,7 @@ def profile(
         batch_rows=batch_rows,
         storage_options=storage_options,
         progress=progress,
+        text_columns=text_columns,
     )
 
 
@@ -168,6 +171,8 @@ def compare(
 ) -> Comparison:
     """Judge ``current`` against ``reference`` feature by feature with the drift detector
     the checks use; each is a :class:`DatasetProfile` or data :func:`profile` reads.
+    Data for ``current`` is read as a check reads data against its baseline: a column
+    is free text where the reference's is.
 
     The result lists the ``drifted`` features and ``verdicts`` per feature; in a
     notebook it shows each verdict beside the two distributions overlaid.
@@ -180,7 +185,8 @@ def compare(
     """
     from watchkeeper.checks.comparison import compare_profiles
 
-    def as_profile(value: object) -> DatasetProfile:
-        return value if isinstance(value, DatasetProfile) else profile(value)
-
-    return compare_profiles(as_profile(reference), as_profile(current), settings)
+    if not isinstance(reference, DatasetProfile):
+        reference = profile(reference)
+    if not isinstance(current, DatasetProfile):
+        current = profile(current, text_columns=reference.text_choices())
+    return compare_profiles(reference, current, settings)

@@ -111,3 +111,21 @@ def test_compare_and_detect_judge_free_text_and_embeddings_as_a_check_does():
     for name, kind in (("review", "out_of_vocabulary_share"), ("embedding", "embedding_mean")):
         assert checked[name].drifted and kind in [test.name for test in checked[name].tests]
         assert compared[name] == checked[name] == detected[name]
+
+
+def test_compare_reads_the_current_data_as_a_check_does():
+    """Reviews that turned into a few short replies would be read as categories alone;
+    compare, like a check, reads them as the free text the reference holds."""
+    import watchkeeper
+    from text_samples import texts
+
+    train = pa.table({"review": texts(2000, seed=1)})
+    replies = ["ok", "fine", "good", "bad", "thanks", "late again", "all good"]
+    today = pa.table({"review": [replies[i % len(replies)] for i in range(2000)]})
+    assert watchkeeper.profile(today).columns["review"].text is None
+    checked = watchkeeper.check(today, watchkeeper.suggest_baseline(train))
+    compared = watchkeeper.compare(train, today)
+    assert compared.current.columns["review"].text.count == 2000
+    assert compared.verdicts["review"] == checked.drift["review"]
+    assert checked.drift["review"].drifted
+    assert checked.drift["review"].test.startswith(("text_length", "word_count"))

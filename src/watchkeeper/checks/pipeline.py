@@ -268,7 +268,7 @@ def text_columns(reference: Baseline | None) -> dict[str, bool]:
     the same way, whatever its own values look like."""
     if reference is None or reference.statistics is None:
         return {}
-    return {name: c.text is not None for name, c in reference.statistics.columns.items()}
+    return reference.statistics.text_choices()
 
 
 def describe(data: object) -> str:

@@ -108,6 +108,11 @@ class DatasetProfile:
     def copy(self) -> DatasetProfile:
         return DatasetProfile(self.metadata, text_columns=self.text_columns).merge(self)
 
+    def text_choices(self) -> dict[str, bool]:
+        """Which columns this profile keeps as free text: the ``text_columns`` by which
+        more data judged against it is read the same way."""
+        return {name: column.text is not None for name, column in self.columns.items()}
+
     def __repr__(self) -> str:
         return f"DatasetProfile(rows={self.rows}, columns={list(self.columns)})"
 
