@@ -373,15 +373,10 @@ class Logger:
     def _track(self, profile: DatasetProfile, rows: pa.RecordBatch) -> None:
         """Add ``rows`` to ``profile``, each String column read as free text or not as
         the logger first decided it; the choices ``rows`` make are kept for the rest."""
-        for name, choice in self._text_columns.items():
-            profile.text_columns.setdefault(name, choice)
-            column = profile.columns.get(name)
-            if column is not None and column.text_choice is None:
-                column.text_choice = choice
+        profile.follow_text_choices(self._text_columns)
         profile.track(rows)
-        for name, column in profile.columns.items():
-            if column.text_choice is not None:
-                self._text_columns.setdefault(name, column.text_choice)
+        for name, choice in profile.decided_text_choices().items():
+            self._text_columns.setdefault(name, choice)
 
     def _finish(self, chosen: Callable[[int], bool]) -> bool:
         """Move the open profiles of the windows ``chosen`` accepts to the outbox, with

@@ -108,6 +108,24 @@ class DatasetProfile:
     def copy(self) -> DatasetProfile:
         return DatasetProfile(self.metadata, text_columns=self.text_columns).merge(self)
 
+    def follow_text_choices(self, choices: Mapping[str, bool]) -> None:
+        """Read each column of ``choices`` as free text (True) or not (False) from the
+        next batch on, unless it has decided already."""
+        for name, choice in choices.items():
+            self.text_columns.setdefault(name, choice)
+            column = self.columns.get(name)
+            if column is not None and column.text_choice is None:
+                column.text_choice = choice
+
+    def decided_text_choices(self) -> dict[str, bool]:
+        """The free-text choice of every column that has made one (forced, or decided on
+        its first batch of text)."""
+        return {
+            name: column.text_choice
+            for name, column in self.columns.items()
+            if column.text_choice is not None
+        }
+
     def text_choices(self) -> dict[str, bool]:
         """Which columns this profile keeps as free text: the ``text_columns`` by which
         more data judged against it is read the same way."""

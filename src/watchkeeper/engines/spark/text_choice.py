@@ -61,14 +61,16 @@ def settle_text_columns(
     first = first_choices(frame, names, forced, prepare, split)
     texts = [name for name in split if first.get(name, True)]
     for name in split:
-        column = profile.columns[name]
-        column.text, column.text_choice = (column.text, True) if name in texts else (None, False)
+        if name not in texts:
+            profile.columns[name].text, profile.columns[name].text_choice = None, False
     if not texts:
         return
     only, kept, preparer = _only(frame, names, prepare, texts)
     again = profiled(only, kept, preparer, dict.fromkeys(texts, True))
     for name in texts:
-        profile.columns[name].text = again.columns[name].text if again is not None else None
+        column = profile.columns[name]
+        column.text = again.columns[name].text if again is not None else None
+        column.text_choice = True
 
 
 def first_choices(
